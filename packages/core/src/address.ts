@@ -1,0 +1,20 @@
+import { InvalidArgumentError } from "./errors.js";
+
+/** A peer address "host:port" (IPv6 hosts in brackets). Port 0 means "pick one" for listeners. */
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export function parseHostPort(value: string, options: { allowZeroPort?: boolean } = {}): HostPort {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(value.trim());
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || port > 65535 || (port === 0 && !options.allowZeroPort)) {
+    throw new InvalidArgumentError(`bad address "${value}": expected host:port`, "bad-address");
+  }
+  return { host: (match[1] ?? match[2]) as string, port };
+}
+
+export function formatHostPort({ host, port }: HostPort): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}

@@ -1,0 +1,29 @@
+import { systemClock } from "@jarvis/core";
+import { createServiceLogger, onShutdownSignal, readIpcToken, startServer } from "@jarvis/rpc";
+import { NetworkService } from "@jarvis/proto/jarvis/network/v1/network_service";
+import { loadConfig } from "./config.js";
+import { createNetworkRoutes } from "./routes.js";
+import { NetworkNode } from "./src/network-node.js";
+
+// Composition root of the network service: config, logger, domain, server, signals.
+const config = loadConfig(process.env);
+const logger = createServiceLogger(config.home, "network", config.logLevel);
+const node = new NetworkNode({
+  clock: systemClock,
+  logger,
+  defaultListen: config.listen,
+  timeouts: config.timeouts,
+  backoff: config.backoff,
+});
+const server = await startServer({
+  listen: config.ipc,
+  routes: createNetworkRoutes(node, logger),
+  serviceNames: [NetworkService.typeName],
+  token: readIpcToken(config.home, config.ipc),
+  logger,
+});
+onShutdownSignal(async () => {
+  await node.close();
+  await server.close();
+}, logger);
+logger.info({ ipc: config.ipc }, "network service ready");

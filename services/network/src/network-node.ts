@@ -1,0 +1,193 @@
+import { createServer, type Server } from "node:net";
+import {
+  AsyncQueue,
+  DEFAULT_RECONNECT_BACKOFF,
+  FailedPreconditionError,
+  InvalidArgumentError,
+  UnavailableError,
+  assertPublicKey,
+  formatHostPort,
+  parseHostPort,
+  type BackoffPolicy,
+  type Clock,
+  type Logger,
+} from "@jarvis/core";
+import { keyPairFromPrivateKey } from "./noise/index.js";
+import { DEFAULT_TIMEOUTS, type ChannelTimeouts } from "./channel/protocol.js";
+import { PeerManager, type PeerInfo } from "./peers/peer-manager.js";
+
+export type LinkEvent =
+  | { kind: "frame"; publicKey: Buffer; payload: Buffer }
+  | { kind: "connected"; publicKey: Buffer; address: string; outbound: boolean }
+  | { kind: "disconnected"; publicKey: Buffer; code: string; message: string }
+  | { kind: "dropped"; publicKey: Buffer; code: string; message: string };
+
+export interface NetworkNodeOptions {
+  clock: Clock;
+  logger: Logger;
+  defaultListen: string;
+  timeouts?: Partial<ChannelTimeouts>;
+  backoff?: BackoffPolicy;
+  random?: () => number;
+  /** Inbound events waiting for the session beyond this close the sending channel. */
+  maxLinkBacklog?: number;
+}
+
+export interface NetworkStatus {
+  configured: boolean;
+  listenAddress: string;
+  publicKey: Buffer | undefined;
+  rejectedPeers: number;
+  protocolErrors: number;
+  handshakeTimeouts: number;
+}
+
+/**
+ * The network service's domain: one identity at a time (Configure/Unconfigure), a TCP
+ * listener, the PeerManager, and the Link — the single queue of events for the session.
+ */
+export class NetworkNode {
+  #options: NetworkNodeOptions;
+  #manager: PeerManager | undefined;
+  #listener: Server | undefined;
+  #listenAddress = "";
+  #link: AsyncQueue<LinkEvent> | undefined;
+  #log: Logger;
+
+  constructor(options: NetworkNodeOptions) {
+    this.#options = options;
+    this.#log = options.logger;
+  }
+
+  status(): NetworkStatus {
+    const counters = this.#manager?.counters;
+    return {
+      configured: this.#manager !== undefined,
+      listenAddress: this.#listenAddress,
+      publicKey: this.#manager?.publicKey,
+      rejectedPeers: counters?.rejectedPeers ?? 0,
+      protocolErrors: counters?.protocolErrors ?? 0,
+      handshakeTimeouts: counters?.handshakeTimeouts ?? 0,
+    };
+  }
+
+  async configure(params: { privateKey: Uint8Array; listen: string; allowed: Uint8Array[] }): Promise<{ listenAddress: string; publicKey: Buffer }> {
+    if (params.privateKey.length !== 32) throw new InvalidArgumentError("static_private_key must be 32 bytes");
+    params.allowed.forEach(assertPublicKey);
+    const keyPair = keyPairFromPrivateKey(params.privateKey);
+    if (this.#manager && !this.#manager.publicKey.equals(keyPair.publicKey)) await this.unconfigure();
+    if (!this.#manager) {
+      const listen = parseHostPort(params.listen || this.#options.defaultListen, { allowZeroPort: true });
+      const manager = new PeerManager({
+        staticKeyPair: keyPair,
+        clock: this.#options.clock,
+        timeouts: { ...DEFAULT_TIMEOUTS, ...this.#options.timeouts },
+        backoff: this.#options.backoff ?? DEFAULT_RECONNECT_BACKOFF,
+        random: this.#options.random,
+        logger: this.#log.child({ component: "peers" }),
+        events: {
+          connected: (publicKey, address, outbound) => this.#emit({ kind: "connected", publicKey, address, outbound }),
+          disconnected: (publicKey, code, message) => this.#emit({ kind: "disconnected", publicKey, code, message }),
+          payload: (publicKey, payload) => this.#emit({ kind: "frame", publicKey, payload }),
+        },
+      });
+      this.#listener = await listen_(listen.host, listen.port, (socket) => manager.acceptSocket(socket)).catch((error: unknown) => {
+        throw new UnavailableError(`cannot listen on ${formatHostPort(listen)}: ${(error as Error).message}`, "listen-failed");
+      });
+      const bound = this.#listener.address();
+      this.#listenAddress = typeof bound === "object" && bound ? formatHostPort({ host: bound.address, port: bound.port }) : "";
+      this.#manager = manager;
+      this.#log.info({ listen: this.#listenAddress }, "listening for peers");
+    }
+    this.#manager.setAllowed(params.allowed);
+    return { listenAddress: this.#listenAddress, publicKey: this.#manager.publicKey };
+  }
+
+  setAllowed(keys: Uint8Array[]): void {
+    keys.forEach(assertPublicKey);
+    this.#requireManager().setAllowed(keys);
+  }
+
+  async unconfigure(): Promise<void> {
+    const manager = this.#manager;
+    const listener = this.#listener;
+    this.#manager = undefined;
+    this.#listener = undefined;
+    this.#listenAddress = "";
+    if (listener) await new Promise<void>((resolve) => listener.close(() => resolve()));
+    if (manager) await manager.close();
+  }
+
+  dial(publicKey: Uint8Array, addresses: string[]): void {
+    assertPublicKey(publicKey);
+    for (const address of addresses) parseHostPort(address);
+    if (addresses.length === 0) throw new InvalidArgumentError("at least one address is needed to dial");
+    this.#requireManager().dial(publicKey, addresses);
+  }
+
+  disconnect(publicKey: Uint8Array): void {
+    assertPublicKey(publicKey);
+    this.#requireManager().disconnect(publicKey);
+  }
+
+  listPeers(): PeerInfo[] {
+    return this.#manager?.listPeers() ?? [];
+  }
+
+  send(publicKey: Uint8Array, payload: Uint8Array): Promise<void> {
+    return this.#requireManager().send(publicKey, payload);
+  }
+
+  /** Opens the Link event stream; a newer Link replaces (ends) the older one. */
+  openLink(): AsyncQueue<LinkEvent> {
+    this.#link?.end();
+    const link = new AsyncQueue<LinkEvent>();
+    this.#link = link;
+    // A session that (re)links learns about channels that are already up.
+    for (const peer of this.listPeers()) {
+      if (peer.state === "connected") link.push({ kind: "connected", publicKey: peer.publicKey, address: peer.address, outbound: peer.outbound });
+    }
+    return link;
+  }
+
+  closeLink(link: AsyncQueue<LinkEvent>): void {
+    link.end();
+    if (this.#link === link) this.#link = undefined;
+  }
+
+  async close(): Promise<void> {
+    this.#link?.end();
+    this.#link = undefined;
+    await this.unconfigure();
+  }
+
+  #emit(event: LinkEvent): void {
+    const link = this.#link;
+    if (!link) {
+      if (event.kind === "frame") this.#log.debug({}, "frame dropped: no session linked");
+      return;
+    }
+    if (link.size >= (this.#options.maxLinkBacklog ?? 10_000) && event.kind === "frame") {
+      // The session is not keeping up: drop the frame; the sender retries what was not acked.
+      this.#log.warn({}, "link backlog full; inbound frame dropped");
+      return;
+    }
+    link.push(event);
+  }
+
+  #requireManager(): PeerManager {
+    if (!this.#manager) throw new FailedPreconditionError("network is not configured: no identity loaded", "not-configured");
+    return this.#manager;
+  }
+}
+
+function listen_(host: string, port: number, onSocket: (socket: import("node:net").Socket) => void): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer({ noDelay: true }, onSocket);
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve(server);
+    });
+  });
+}

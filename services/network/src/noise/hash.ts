@@ -1,0 +1,36 @@
+import { createHash, createHmac } from "node:crypto";
+
+/** BLAKE2b-512 output length. */
+export const HASH_LENGTH = 64;
+/** BLAKE2b block length; node's HMAC picks this up from OpenSSL, noted here for readers. */
+export const BLOCK_LENGTH = 128;
+
+const BYTE_1 = Buffer.from([0x01]);
+const BYTE_2 = Buffer.from([0x02]);
+
+/** HASH(a ‖ b ‖ …) without building the concatenation. */
+export function hash(...parts: Uint8Array[]): Buffer {
+  const hasher = createHash("blake2b512");
+  for (const part of parts) hasher.update(part);
+  return hasher.digest();
+}
+
+export function hmacHash(key: Uint8Array, ...parts: Uint8Array[]): Buffer {
+  const mac = createHmac("blake2b512", key);
+  for (const part of parts) mac.update(part);
+  return mac.digest();
+}
+
+/**
+ * Noise §4.3 HKDF with two outputs (the only arity XX needs; the three-output
+ * form exists for PSK modes). This is the Noise-specific construction, an HMAC
+ * chain keyed by the chaining key with no "info" string; it is not
+ * interchangeable with RFC 5869 hkdfSync, whose salt/info handling differs.
+ */
+export function hkdf(chainingKey: Uint8Array, inputKeyMaterial: Uint8Array): [Buffer, Buffer] {
+  const tempKey = hmacHash(chainingKey, inputKeyMaterial);
+  const output1 = hmacHash(tempKey, BYTE_1);
+  const output2 = hmacHash(tempKey, output1, BYTE_2);
+  tempKey.fill(0);
+  return [output1, output2];
+}

@@ -1,0 +1,134 @@
+import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, timingSafeEqual } from "node:crypto";
+import type { KeyObject } from "node:crypto";
+
+import { NoiseError } from "./errors.js";
+
+/** DHLEN for Curve25519: public keys, private keys and shared secrets are all 32 bytes. */
+export const DH_LENGTH = 32;
+
+export interface KeyPair {
+  /** Raw 32-byte X25519 public key (the u-coordinate, little-endian). */
+  publicKey: Buffer;
+  /** Raw 32-byte X25519 private scalar (clamping is applied by X25519 itself). */
+  privateKey: Buffer;
+}
+
+/**
+ * A key pair together with its imported private KeyObject, so a handshake
+ * can run several DHs without importing the key again each time.
+ */
+export interface LoadedKeyPair {
+  pair: KeyPair;
+  privateKeyObject: KeyObject;
+}
+
+// node:crypto has no "raw" import for X25519 private keys. A PKCS#8 DER
+// envelope (fixed length, since the key is always 32 bytes) works for any key
+// but goes through OpenSSL's generic decoder, which costs ~0.35 ms; a JWK
+// import is ~8x faster but needs the public half too. So the PKCS#8 path is
+// used only where the public key is not yet known.
+const PKCS8_X25519_PREFIX = Buffer.from("302e020100300506032b656e04220420", "hex");
+const ALL_ZERO = Buffer.alloc(DH_LENGTH);
+
+function requireKeyLength(key: Uint8Array, what: string): void {
+  if (key.length !== DH_LENGTH) {
+    throw new NoiseError("bad-key", `${what} must be ${DH_LENGTH} bytes, got ${key.length}`);
+  }
+}
+
+function base64url(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64url");
+}
+
+function importPrivateKeyFromPkcs8(privateKey: Uint8Array): KeyObject {
+  return createPrivateKey({
+    key: Buffer.concat([PKCS8_X25519_PREFIX, privateKey]),
+    format: "der",
+    type: "pkcs8",
+  });
+}
+
+function importPublicKey(publicKey: Uint8Array): KeyObject {
+  return createPublicKey({ key: { kty: "OKP", crv: "X25519", x: base64url(publicKey) }, format: "jwk" });
+}
+
+function rawPublicKeyOf(key: KeyObject): Buffer {
+  const { x } = createPublicKey(key).export({ format: "jwk" });
+  if (x === undefined) throw new NoiseError("bad-key", "X25519 key has no public component");
+  return Buffer.from(x, "base64url");
+}
+
+export function generateKeyPair(): KeyPair {
+  return generateLoadedKeyPair().pair;
+}
+
+/** A fresh key pair that is already imported, for ephemeral keys. */
+export function generateLoadedKeyPair(): LoadedKeyPair {
+  const { privateKey } = generateKeyPairSync("x25519");
+  const { d, x } = privateKey.export({ format: "jwk" });
+  if (d === undefined || x === undefined) throw new NoiseError("bad-key", "generated X25519 key is incomplete");
+  return {
+    pair: { publicKey: Buffer.from(x, "base64url"), privateKey: Buffer.from(d, "base64url") },
+    privateKeyObject: privateKey,
+  };
+}
+
+export function keyPairFromPrivateKey(privateKey: Uint8Array): KeyPair {
+  requireKeyLength(privateKey, "private key");
+  return {
+    publicKey: rawPublicKeyOf(importPrivateKeyFromPkcs8(privateKey)),
+    // Copy so the pair stays valid if the caller wipes or reuses its buffer.
+    privateKey: Buffer.from(privateKey),
+  };
+}
+
+/**
+ * Imports a key pair for repeated DH and checks that its two halves belong
+ * together: a mismatched pair would otherwise only show up as a baffling
+ * authentication failure on the peer's side.
+ */
+export function loadKeyPair(pair: KeyPair, what: string): LoadedKeyPair {
+  requireKeyLength(pair.privateKey, `${what} private key`);
+  requireKeyLength(pair.publicKey, `${what} public key`);
+  let privateKeyObject: KeyObject;
+  try {
+    privateKeyObject = createPrivateKey({
+      key: { kty: "OKP", crv: "X25519", d: base64url(pair.privateKey), x: base64url(pair.publicKey) },
+      format: "jwk",
+    });
+  } catch (cause) {
+    throw new NoiseError("bad-key", `${what} key pair cannot be imported`, { cause });
+  }
+  if (!timingSafeEqual(rawPublicKeyOf(privateKeyObject), pair.publicKey)) {
+    throw new NoiseError("bad-key", `${what} public key does not belong to its private key`);
+  }
+  return { pair: { publicKey: Buffer.from(pair.publicKey), privateKey: Buffer.from(pair.privateKey) }, privateKeyObject };
+}
+
+/**
+ * X25519 with an already imported private key. A peer that sends a low-order
+ * point would force a predictable all-zero secret, silently removing that
+ * DH's contribution to the session keys, so that case is an error (Noise
+ * §12.1 allows either behaviour; rejecting is the safer one).
+ */
+export function dhWithKeyObject(privateKey: KeyObject, publicKey: Uint8Array): Buffer {
+  requireKeyLength(publicKey, "public key");
+  let shared: Buffer;
+  try {
+    shared = diffieHellman({ privateKey, publicKey: importPublicKey(publicKey) });
+  } catch (cause) {
+    // OpenSSL itself refuses to return an all-zero X25519 result.
+    throw new NoiseError("bad-key", "X25519 failed (invalid or low-order public key)", { cause });
+  }
+  if (shared.length !== DH_LENGTH || timingSafeEqual(shared, ALL_ZERO)) {
+    throw new NoiseError("bad-key", "X25519 produced the all-zero secret (low-order public key)");
+  }
+  return shared;
+}
+
+/** X25519(privateKey, publicKey) on raw keys; see dhWithKeyObject for the low-order check. */
+export function dh(privateKey: Uint8Array, publicKey: Uint8Array): Buffer {
+  requireKeyLength(privateKey, "private key");
+  requireKeyLength(publicKey, "public key");
+  return dhWithKeyObject(importPrivateKeyFromPkcs8(privateKey), publicKey);
+}

@@ -1,0 +1,135 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import {
+  ContactSchema,
+  GroupSchema,
+  IdentitySchema,
+  MessageSchema,
+  MessageState as MessageStateProto,
+  Presence as PresenceProto,
+  type Contact as ContactProto,
+  type Group as GroupProto,
+  type Message as MessageProto,
+} from "@jarvis/proto/jarvis/session/v1/resources";
+import { SubscribeResponseSchema, type SubscribeResponse } from "@jarvis/proto/jarvis/session/v1/session_service";
+import { cardToProto, encodeLinkCode } from "./src/contacts/card-codec.js";
+import type { Card, Contact, ContactView, DomainEvent, Group, GroupView, Identity, Message, MessageState, Presence, StoredEvent } from "./src/model.js";
+
+/** Domain ↔ proto translation for the session API. */
+
+const MESSAGE_STATE: Record<MessageState, MessageStateProto> = {
+  queued: MessageStateProto.QUEUED,
+  sent: MessageStateProto.SENT,
+  delivered: MessageStateProto.DELIVERED,
+  read: MessageStateProto.READ,
+  failed: MessageStateProto.FAILED,
+  received: MessageStateProto.RECEIVED,
+};
+
+const PRESENCE: Record<Presence, PresenceProto> = {
+  green: PresenceProto.GREEN,
+  amber: PresenceProto.AMBER,
+  red: PresenceProto.RED,
+  grey: PresenceProto.GREY,
+};
+
+export const presenceToProto = (p: Presence) => PRESENCE[p];
+
+export function identityToProto(identity: Identity, card: Card) {
+  return create(IdentitySchema, {
+    uid: identity.uid,
+    name: identity.name,
+    fingerprint: identity.fingerprint,
+    publicKey: identity.publicKey,
+    linkCode: encodeLinkCode(card),
+    card: cardToProto(card),
+  });
+}
+
+export function contactToProto(contact: Contact | ContactView, presence: Presence): ContactProto {
+  const publicKey = "publicKey" in contact ? contact.publicKey : Buffer.from(contact.publicKeyHex, "hex");
+  return create(ContactSchema, {
+    uid: contact.uid,
+    name: contact.name,
+    alias: contact.alias,
+    fingerprint: contact.fingerprint,
+    publicKey,
+    verified: contact.verified,
+    addresses: contact.addresses,
+    presence: PRESENCE[presence],
+    addedTime: timestampFromMs(contact.addedAt),
+  });
+}
+
+export function messageToProto(m: Message): MessageProto {
+  return create(MessageSchema, {
+    id: m.id,
+    conversationId: m.conversationId,
+    senderUid: m.senderUid,
+    outgoing: m.outgoing,
+    text: m.text,
+    state: MESSAGE_STATE[m.state],
+    sentTime: timestampFromMs(m.sentAt),
+    receivedTime: timestampFromMs(m.receivedAt),
+    position: BigInt(m.position),
+    read: m.read,
+  });
+}
+
+export function groupToProto(g: Group | GroupView, presence: Presence): GroupProto {
+  return create(GroupSchema, {
+    id: g.id,
+    name: g.name,
+    memberUids: g.memberUids,
+    creatorUid: g.creatorUid,
+    presence: PRESENCE[presence],
+    createdTime: timestampFromMs(g.createdAt),
+  });
+}
+
+export function eventToProto(stored: StoredEvent): SubscribeResponse {
+  return create(SubscribeResponseSchema, {
+    cursor: BigInt(stored.cursor),
+    eventTime: timestampFromMs(stored.createdAt),
+    event: eventBody(stored.event),
+  });
+}
+
+function eventBody(e: DomainEvent): SubscribeResponse["event"] {
+  switch (e.type) {
+    case "message_received":
+      return { case: "messageReceived", value: { $typeName: "jarvis.session.v1.MessageReceived", message: messageToProto(e.message) } };
+    case "message_created":
+      return { case: "messageCreated", value: { $typeName: "jarvis.session.v1.MessageCreated", message: messageToProto(e.message) } };
+    case "message_state_changed":
+      return {
+        case: "messageStateChanged",
+        value: { $typeName: "jarvis.session.v1.MessageStateChanged", messageId: e.messageId, conversationId: e.conversationId, state: MESSAGE_STATE[e.state] },
+      };
+    case "contact_added":
+      return { case: "contactAdded", value: { $typeName: "jarvis.session.v1.ContactAdded", contact: contactToProto(e.contact, e.contact.presence) } };
+    case "contact_changed":
+      return { case: "contactChanged", value: { $typeName: "jarvis.session.v1.ContactChanged", contact: contactToProto(e.contact, e.contact.presence) } };
+    case "contact_removed":
+      return { case: "contactRemoved", value: { $typeName: "jarvis.session.v1.ContactRemoved", uid: e.uid } };
+    case "presence_changed":
+      return { case: "presenceChanged", value: { $typeName: "jarvis.session.v1.PresenceChanged", uid: e.uid, presence: PRESENCE[e.presence] } };
+    case "group_changed":
+      return { case: "groupChanged", value: { $typeName: "jarvis.session.v1.GroupChanged", group: groupToProto(e.group, e.group.presence) } };
+    case "group_removed":
+      return { case: "groupRemoved", value: { $typeName: "jarvis.session.v1.GroupRemoved", groupId: e.groupId } };
+    case "unread_counts_changed":
+      return {
+        case: "unreadCountsChanged",
+        value: {
+          $typeName: "jarvis.session.v1.UnreadCountsChanged",
+          counts: e.counts.map((c) => ({ $typeName: "jarvis.session.v1.UnreadCount", conversationId: c.conversationId, unread: c.unread })),
+          total: e.total,
+        },
+      };
+    case "identity_unlocked":
+      return { case: "identityUnlocked", value: { $typeName: "jarvis.session.v1.IdentityUnlocked", uid: e.uid } };
+    case "identity_locked":
+      return { case: "identityLocked", value: { $typeName: "jarvis.session.v1.IdentityLocked", uid: e.uid } };
+  }
+}

@@ -1,0 +1,31 @@
+import { systemClock } from "@jarvis/core";
+import { createIpcTransport, createServiceLogger, onShutdownSignal, readIpcToken, startServer } from "@jarvis/rpc";
+import { SessionService } from "@jarvis/proto/jarvis/session/v1/session_service";
+import { loadConfig } from "./config.js";
+import { createSessionRoutes } from "./routes.js";
+import { GrpcPeerNetwork } from "./network-client.js";
+import { SessionNode } from "./src/session-node.js";
+
+// Composition root of the session service: config, logger, network link, domain, server, signals.
+process.umask(0o077);
+const config = loadConfig(process.env);
+const home = config.paths.home;
+const logger = createServiceLogger(home, "session", config.logLevel);
+const token = readIpcToken(home, config.ipc) ?? readIpcToken(home, config.networkIpc);
+const network = new GrpcPeerNetwork(createIpcTransport(config.networkIpc, { token }), systemClock, logger.child({ component: "network-link" }));
+const node = new SessionNode({ paths: config.paths, clock: systemClock, logger, network, listen: config.listen, advertise: config.advertise });
+network.start();
+const stop = async () => {
+  await node.close();
+  await network.close();
+  await server.close();
+};
+const server = await startServer({
+  listen: config.ipc,
+  routes: createSessionRoutes(node, logger, () => process.kill(process.pid, "SIGTERM")),
+  serviceNames: [SessionService.typeName],
+  token,
+  logger,
+});
+onShutdownSignal(stop, logger);
+logger.info({ ipc: config.ipc }, "session service ready");

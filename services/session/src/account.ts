@@ -1,0 +1,138 @@
+import { uidFromPublicKey, type Clock, type Logger } from "@jarvis/core";
+import type { Db } from "./store/database.js";
+import { ContactRepo } from "./contacts/contact-repo.js";
+import { MessageRepo } from "./messages/message-repo.js";
+import { OutboxRepo } from "./messages/outbox-repo.js";
+import { GroupRepo } from "./groups/group-repo.js";
+import { EventLog } from "./events/event-log.js";
+import type { PeerNetwork } from "./peer-network.js";
+import type { Card, Contact, ContactView, DomainEvent, Group, GroupView, Identity, Presence } from "./model.js";
+
+export interface AccountDeps {
+  clock: Clock;
+  logger: Logger;
+  network: PeerNetwork;
+  /** host:port to listen on for peers. */
+  listen: string;
+  /** host:port put on our card; empty = the bound listen address. */
+  advertise: string;
+}
+
+/** Counters of inbound traffic that was refused; exposed for tests and status. */
+export interface DropCounters {
+  unknownSender: number;
+  malformed: number;
+  forgedGroupMessages: number;
+}
+
+/**
+ * Everything that exists only while an identity is unlocked: the open store, its
+ * repositories, the event log, and who is connected. Services share it.
+ */
+export class Account {
+  readonly identity: Identity;
+  readonly db: Db;
+  readonly deps: AccountDeps;
+  readonly log: Logger;
+  readonly contacts: ContactRepo;
+  readonly messages: MessageRepo;
+  readonly outbox: OutboxRepo;
+  readonly groups: GroupRepo;
+  readonly events: EventLog;
+  readonly connected = new Set<string>();
+  readonly drops: DropCounters = { unknownSender: 0, malformed: 0, forgedGroupMessages: 0 };
+  listenAddress = "";
+  /** Set by the node: keeps the network's allowed keys and dials in step with the contacts. */
+  onContactsChanged: (() => void) | undefined;
+
+  constructor(db: Db, identity: Identity, deps: AccountDeps) {
+    this.db = db;
+    this.identity = identity;
+    this.deps = deps;
+    this.log = deps.logger;
+    this.contacts = new ContactRepo(db);
+    this.messages = new MessageRepo(db);
+    this.outbox = new OutboxRepo(db);
+    this.groups = new GroupRepo(db);
+    this.events = new EventLog(db, () => deps.clock.now());
+  }
+
+  get now(): number {
+    return this.deps.clock.now();
+  }
+
+  /** Runs fn in one transaction; its events reach live subscribers only after the commit. */
+  tx<T>(fn: () => T): T {
+    let result: T;
+    try {
+      result = this.db.transaction(fn)();
+    } catch (error) {
+      this.events.discardStaged();
+      throw error;
+    }
+    this.events.publish();
+    return result;
+  }
+
+  contactsChanged(): void {
+    this.onContactsChanged?.();
+  }
+
+  emit(event: DomainEvent): void {
+    this.events.append(event);
+  }
+
+  ownCard(): Card {
+    const address = this.deps.advertise || advertisable(this.listenAddress);
+    return {
+      uid: this.identity.uid,
+      name: this.identity.name,
+      publicKey: this.identity.publicKey,
+      addresses: address ? [address] : [],
+      fingerprint: this.identity.fingerprint,
+    };
+  }
+
+  contactByKey(publicKey: Buffer): Contact | undefined {
+    return this.contacts.get(uidFromPublicKey(publicKey));
+  }
+
+  /** GREY when our own listener is down: nobody can reach us, whatever the channels say. */
+  presenceOf(uid: string): Presence {
+    if (!this.listenAddress || !this.deps.network.available) return "grey";
+    return this.connected.has(uid) ? "green" : "red";
+  }
+
+  groupPresence(group: Group): Presence {
+    if (!this.listenAddress || !this.deps.network.available) return "grey";
+    const others = group.memberUids.filter((uid) => uid !== this.identity.uid);
+    if (others.length === 0) return "green";
+    const up = others.filter((uid) => this.connected.has(uid)).length;
+    return up === others.length ? "green" : up > 0 ? "amber" : "red";
+  }
+
+  contactView(contact: Contact): ContactView {
+    const { publicKey, ...rest } = contact;
+    return { ...rest, publicKeyHex: publicKey.toString("hex"), presence: this.presenceOf(contact.uid) };
+  }
+
+  groupView(group: Group): GroupView {
+    return { ...group, presence: this.groupPresence(group) };
+  }
+
+  emitUnreadCounts(): void {
+    const { counts, total } = this.messages.unreadCounts();
+    this.emit({ type: "unread_counts_changed", counts, total });
+  }
+
+  /** Sends now if a Link is up; the outbox covers whatever does not get through. */
+  sendRaw(publicKey: Buffer, payload: Uint8Array): boolean {
+    return this.deps.network.send(publicKey, payload);
+  }
+}
+
+/** A wildcard listen address is not something a peer can dial; advertise loopback instead. */
+function advertisable(listen: string): string {
+  if (!listen) return "";
+  return listen.replace(/^0\.0\.0\.0:/, "127.0.0.1:").replace(/^\[::\]:/, "[::1]:");
+}

@@ -1,0 +1,92 @@
+import { fingerprintOf } from "@jarvis/core";
+import type { Db } from "../store/database.js";
+import type { Contact } from "../model.js";
+
+interface ContactRow {
+  uid: string;
+  public_key: Buffer;
+  name: string;
+  alias: string;
+  verified: number;
+  addresses: string;
+  added_at: number;
+}
+
+const toContact = (row: ContactRow): Contact => ({
+  uid: row.uid,
+  publicKey: Buffer.from(row.public_key),
+  name: row.name,
+  alias: row.alias,
+  verified: row.verified === 1,
+  addresses: JSON.parse(row.addresses) as string[],
+  addedAt: row.added_at,
+  fingerprint: fingerprintOf(row.public_key),
+});
+
+/** Contacts table access. Sequence numbers for direct messages live here too. */
+export class ContactRepo {
+  #db: Db;
+  #byUid;
+  #all;
+  #insert;
+  #update;
+  #delete;
+  #takeSequence;
+
+  constructor(db: Db) {
+    this.#db = db;
+    this.#byUid = db.prepare<[string], ContactRow>("SELECT * FROM contacts WHERE uid = ?");
+    this.#all = db.prepare<[], ContactRow>("SELECT * FROM contacts ORDER BY added_at, uid");
+    this.#insert = db.prepare(
+      "INSERT INTO contacts (uid, public_key, name, alias, verified, addresses, added_at) VALUES (@uid, @publicKey, @name, @alias, 0, @addresses, @addedAt)",
+    );
+    this.#update = db.prepare("UPDATE contacts SET name = @name, alias = @alias, verified = @verified, addresses = @addresses WHERE uid = @uid");
+    this.#delete = db.prepare("DELETE FROM contacts WHERE uid = ?");
+    this.#takeSequence = db.prepare<[string], { next_sequence: number }>(
+      "UPDATE contacts SET next_sequence = next_sequence + 1 WHERE uid = ? RETURNING next_sequence - 1 AS next_sequence",
+    );
+  }
+
+  get(uid: string): Contact | undefined {
+    const row = this.#byUid.get(uid);
+    return row && toContact(row);
+  }
+
+  list(): Contact[] {
+    return this.#all.all().map(toContact);
+  }
+
+  insert(contact: Omit<Contact, "verified" | "fingerprint">): void {
+    this.#insert.run({
+      uid: contact.uid,
+      publicKey: contact.publicKey,
+      name: contact.name,
+      alias: contact.alias,
+      addresses: JSON.stringify(contact.addresses),
+      addedAt: contact.addedAt,
+    });
+  }
+
+  update(contact: Contact): void {
+    this.#update.run({
+      uid: contact.uid,
+      name: contact.name,
+      alias: contact.alias,
+      verified: contact.verified ? 1 : 0,
+      addresses: JSON.stringify(contact.addresses),
+    });
+  }
+
+  delete(uid: string): void {
+    this.#delete.run(uid);
+  }
+
+  /** The next per-conversation sequence number of our messages to this contact. */
+  takeSequence(uid: string): number {
+    return this.#takeSequence.get(uid)?.next_sequence ?? 1;
+  }
+
+  get db(): Db {
+    return this.#db;
+  }
+}

@@ -1,0 +1,76 @@
+import type { Db } from "../store/database.js";
+import type { Group } from "../model.js";
+
+interface GroupRow {
+  id: string;
+  name: string;
+  creator_uid: string;
+  revision: number;
+  created_at: number;
+}
+
+export class GroupRepo {
+  #db: Db;
+  #byId;
+  #all;
+  #members;
+  #upsert;
+  #clearMembers;
+  #addMember;
+  #delete;
+  #takeSequence;
+
+  constructor(db: Db) {
+    this.#db = db;
+    this.#byId = db.prepare<[string], GroupRow>("SELECT * FROM groups WHERE id = ?");
+    this.#all = db.prepare<[], GroupRow>("SELECT * FROM groups ORDER BY created_at, id");
+    this.#members = db.prepare<[string], { uid: string }>("SELECT uid FROM group_members WHERE group_id = ? ORDER BY uid");
+    this.#upsert = db.prepare(
+      `INSERT INTO groups (id, name, creator_uid, revision, created_at) VALUES (@id, @name, @creatorUid, @revision, @createdAt)
+       ON CONFLICT (id) DO UPDATE SET name = excluded.name, revision = excluded.revision`,
+    );
+    this.#clearMembers = db.prepare("DELETE FROM group_members WHERE group_id = ?");
+    this.#addMember = db.prepare("INSERT OR IGNORE INTO group_members (group_id, uid) VALUES (?, ?)");
+    this.#delete = db.prepare("DELETE FROM groups WHERE id = ?");
+    this.#takeSequence = db.prepare<[string], { next_sequence: number }>(
+      "UPDATE groups SET next_sequence = next_sequence + 1 WHERE id = ? RETURNING next_sequence - 1 AS next_sequence",
+    );
+  }
+
+  get(id: string): Group | undefined {
+    const row = this.#byId.get(id);
+    return row && this.#toGroup(row);
+  }
+
+  list(): Group[] {
+    return this.#all.all().map((row) => this.#toGroup(row));
+  }
+
+  /** Writes the group and replaces its member list. */
+  save(group: Group): void {
+    this.#db.transaction(() => {
+      this.#upsert.run(group);
+      this.#clearMembers.run(group.id);
+      for (const uid of group.memberUids) this.#addMember.run(group.id, uid);
+    })();
+  }
+
+  delete(id: string): void {
+    this.#delete.run(id);
+  }
+
+  takeSequence(id: string): number {
+    return this.#takeSequence.get(id)?.next_sequence ?? 1;
+  }
+
+  #toGroup(row: GroupRow): Group {
+    return {
+      id: row.id,
+      name: row.name,
+      creatorUid: row.creator_uid,
+      revision: row.revision,
+      createdAt: row.created_at,
+      memberUids: this.#members.all(row.id).map((m) => m.uid),
+    };
+  }
+}

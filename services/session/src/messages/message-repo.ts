@@ -1,0 +1,127 @@
+import type { Db } from "../store/database.js";
+import type { Message, MessageState, UnreadCount } from "../model.js";
+
+const STATES: MessageState[] = ["queued", "sent", "delivered", "read", "failed", "received"];
+const stateCode = (state: MessageState) => STATES.indexOf(state);
+
+interface MessageRow {
+  position: number;
+  id: string;
+  conversation_id: string;
+  sender_uid: string;
+  outgoing: number;
+  text: string;
+  state: number;
+  sequence: number;
+  sent_at: number;
+  received_at: number;
+  read: number;
+}
+
+const toMessage = (row: MessageRow): Message => ({
+  position: row.position,
+  id: row.id,
+  conversationId: row.conversation_id,
+  senderUid: row.sender_uid,
+  outgoing: row.outgoing === 1,
+  text: row.text,
+  state: STATES[row.state] ?? "failed",
+  sequence: row.sequence,
+  sentAt: row.sent_at,
+  receivedAt: row.received_at,
+  read: row.read === 1,
+});
+
+/** Messages of all conversations; position is the local, monotonic paging cursor. */
+export class MessageRepo {
+  #insert;
+  #byId;
+  #setState;
+  #newest;
+  #before;
+  #after;
+  #unreadIds;
+  #markRead;
+  #unreadCounts;
+  #deleteConversation;
+
+  constructor(db: Db) {
+    this.#insert = db.prepare(
+      `INSERT INTO messages (id, conversation_id, sender_uid, outgoing, text, state, sequence, sent_at, received_at, read)
+       VALUES (@id, @conversationId, @senderUid, @outgoing, @text, @state, @sequence, @sentAt, @receivedAt, @read)
+       ON CONFLICT (id) DO NOTHING`,
+    );
+    this.#byId = db.prepare<[string], MessageRow>("SELECT * FROM messages WHERE id = ?");
+    this.#setState = db.prepare("UPDATE messages SET state = ? WHERE id = ?");
+    this.#newest = db.prepare<[string, number], MessageRow>(
+      "SELECT * FROM messages WHERE conversation_id = ? ORDER BY position DESC LIMIT ?",
+    );
+    this.#before = db.prepare<[string, number, number], MessageRow>(
+      "SELECT * FROM messages WHERE conversation_id = ? AND position < ? ORDER BY position DESC LIMIT ?",
+    );
+    this.#after = db.prepare<[string, number, number, number], MessageRow>(
+      "SELECT * FROM messages WHERE conversation_id = ? AND position > ? AND position < ? ORDER BY position ASC LIMIT ?",
+    );
+    this.#unreadIds = db.prepare<[string], { id: string; sender_uid: string }>(
+      "SELECT id, sender_uid FROM messages WHERE conversation_id = ? AND outgoing = 0 AND read = 0 ORDER BY position",
+    );
+    this.#markRead = db.prepare("UPDATE messages SET read = 1 WHERE conversation_id = ? AND outgoing = 0 AND read = 0");
+    this.#unreadCounts = db.prepare<[], { conversation_id: string; unread: number }>(
+      "SELECT conversation_id, count(*) AS unread FROM messages WHERE outgoing = 0 AND read = 0 GROUP BY conversation_id ORDER BY conversation_id",
+    );
+    this.#deleteConversation = db.prepare("DELETE FROM messages WHERE conversation_id = ?");
+  }
+
+  /** Inserts unless a message with this id exists; returns the stored message, or undefined for a duplicate. */
+  insert(message: Omit<Message, "position">): Message | undefined {
+    const result = this.#insert.run({
+      ...message,
+      outgoing: message.outgoing ? 1 : 0,
+      state: stateCode(message.state),
+      read: message.read ? 1 : 0,
+    });
+    if (result.changes === 0) return undefined;
+    return { ...message, position: Number(result.lastInsertRowid) };
+  }
+
+  get(id: string): Message | undefined {
+    const row = this.#byId.get(id);
+    return row && toMessage(row);
+  }
+
+  setState(id: string, state: MessageState): void {
+    this.#setState.run(stateCode(state), id);
+  }
+
+  /** A page, oldest first, plus whether more exist in the paging direction. */
+  page(conversationId: string, params: { before: number; after: number; limit: number }): { messages: Message[]; hasMore: boolean } {
+    const { before, after, limit } = params;
+    const take = limit + 1;
+    let rows: MessageRow[];
+    if (after > 0) {
+      rows = this.#after.all(conversationId, after, before > 0 ? before : Number.MAX_SAFE_INTEGER, take);
+      const hasMore = rows.length > limit;
+      return { messages: rows.slice(0, limit).map(toMessage), hasMore };
+    }
+    rows = before > 0 ? this.#before.all(conversationId, before, take) : this.#newest.all(conversationId, take);
+    const hasMore = rows.length > limit;
+    return { messages: rows.slice(0, limit).reverse().map(toMessage), hasMore };
+  }
+
+  unread(conversationId: string): { id: string; senderUid: string }[] {
+    return this.#unreadIds.all(conversationId).map((r) => ({ id: r.id, senderUid: r.sender_uid }));
+  }
+
+  markRead(conversationId: string): number {
+    return this.#markRead.run(conversationId).changes;
+  }
+
+  unreadCounts(): { counts: UnreadCount[]; total: number } {
+    const counts = this.#unreadCounts.all().map((r) => ({ conversationId: r.conversation_id, unread: r.unread }));
+    return { counts, total: counts.reduce((sum, c) => sum + c.unread, 0) };
+  }
+
+  deleteConversation(conversationId: string): void {
+    this.#deleteConversation.run(conversationId);
+  }
+}

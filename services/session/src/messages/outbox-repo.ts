@@ -1,0 +1,109 @@
+import type { Db } from "../store/database.js";
+
+/**
+ * The durable outbox: what we owe each peer, in FIFO order per recipient. Entries that need
+ * an ack (messages, group updates) stay until the peer acks them; receipts leave once sent.
+ */
+export interface OutboxEntry {
+  seq: number;
+  recipientUid: string;
+  ackId: string;
+  messageId: string;
+  payload: Buffer;
+  needsAck: boolean;
+  createdAt: number;
+  attempts: number;
+}
+
+interface OutboxRow {
+  seq: number;
+  recipient_uid: string;
+  ack_id: string;
+  message_id: string;
+  payload: Buffer;
+  needs_ack: number;
+  created_at: number;
+  attempts: number;
+}
+
+const toEntry = (row: OutboxRow): OutboxEntry => ({
+  seq: row.seq,
+  recipientUid: row.recipient_uid,
+  ackId: row.ack_id,
+  messageId: row.message_id,
+  payload: row.payload,
+  needsAck: row.needs_ack === 1,
+  createdAt: row.created_at,
+  attempts: row.attempts,
+});
+
+export class OutboxRepo {
+  #insert;
+  #forRecipient;
+  #count;
+  #deleteBySeq;
+  #deleteAck;
+  #remainingFor;
+  #expired;
+  #attempted;
+  #deleteRecipient;
+
+  constructor(db: Db) {
+    this.#insert = db.prepare(
+      `INSERT INTO outbox (recipient_uid, ack_id, message_id, payload, needs_ack, created_at)
+       VALUES (@recipientUid, @ackId, @messageId, @payload, @needsAck, @createdAt)
+       ON CONFLICT (recipient_uid, ack_id) DO UPDATE SET payload = excluded.payload`,
+    );
+    this.#forRecipient = db.prepare<[string, number, number], OutboxRow>(
+      "SELECT * FROM outbox WHERE recipient_uid = ? AND seq > ? ORDER BY seq LIMIT ?",
+    );
+    this.#count = db.prepare<[string], { n: number }>("SELECT count(*) AS n FROM outbox WHERE recipient_uid = ? AND needs_ack = 1");
+    this.#deleteBySeq = db.prepare("DELETE FROM outbox WHERE seq = ?");
+    this.#deleteAck = db.prepare<[string, string], { message_id: string }>(
+      "DELETE FROM outbox WHERE recipient_uid = ? AND ack_id = ? RETURNING message_id",
+    );
+    this.#remainingFor = db.prepare<[string], { n: number }>("SELECT count(*) AS n FROM outbox WHERE message_id = ? AND needs_ack = 1");
+    this.#expired = db.prepare<[number], OutboxRow>("SELECT * FROM outbox WHERE created_at < ? ORDER BY seq");
+    this.#attempted = db.prepare("UPDATE outbox SET attempts = attempts + 1 WHERE seq = ?");
+    this.#deleteRecipient = db.prepare("DELETE FROM outbox WHERE recipient_uid = ? RETURNING message_id");
+  }
+
+  add(entry: Omit<OutboxEntry, "seq" | "attempts">): void {
+    this.#insert.run({ ...entry, needsAck: entry.needsAck ? 1 : 0 });
+  }
+
+  /** Entries for a recipient after `afterSeq`, oldest first. */
+  pending(recipientUid: string, afterSeq: number, limit: number): OutboxEntry[] {
+    return this.#forRecipient.all(recipientUid, afterSeq, limit).map(toEntry);
+  }
+
+  pendingCount(recipientUid: string): number {
+    return this.#count.get(recipientUid)?.n ?? 0;
+  }
+
+  remove(seq: number): void {
+    this.#deleteBySeq.run(seq);
+  }
+
+  /** Removes the entry a peer acked; returns its message id, if it was ours to track. */
+  acknowledge(recipientUid: string, ackId: string): string | undefined {
+    return this.#deleteAck.get(recipientUid, ackId)?.message_id;
+  }
+
+  /** How many recipients still owe an ack for this message. */
+  remaining(messageId: string): number {
+    return this.#remainingFor.get(messageId)?.n ?? 0;
+  }
+
+  expired(olderThan: number): OutboxEntry[] {
+    return this.#expired.all(olderThan).map(toEntry);
+  }
+
+  markAttempted(seq: number): void {
+    this.#attempted.run(seq);
+  }
+
+  removeRecipient(recipientUid: string): string[] {
+    return this.#deleteRecipient.all(recipientUid).map((r) => (r as { message_id: string }).message_id);
+  }
+}

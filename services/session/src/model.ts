@@ -1,0 +1,89 @@
+/** Domain types of the session service. Plain data: the RPC edge translates them to proto. */
+
+export type MessageState = "queued" | "sent" | "delivered" | "read" | "failed" | "received";
+export type Presence = "green" | "amber" | "red" | "grey";
+
+export interface Identity {
+  uid: string;
+  name: string;
+  publicKey: Buffer;
+  privateKey: Buffer;
+  fingerprint: string;
+}
+
+export interface Card {
+  uid: string;
+  name: string;
+  publicKey: Buffer;
+  addresses: string[];
+  fingerprint: string;
+}
+
+export interface Contact {
+  uid: string;
+  publicKey: Buffer;
+  name: string;
+  alias: string;
+  verified: boolean;
+  addresses: string[];
+  addedAt: number;
+  fingerprint: string;
+}
+
+export interface Message {
+  position: number;
+  id: string;
+  conversationId: string;
+  senderUid: string;
+  outgoing: boolean;
+  text: string;
+  state: MessageState;
+  sequence: number;
+  sentAt: number;
+  receivedAt: number;
+  read: boolean;
+}
+
+export interface Group {
+  id: string;
+  name: string;
+  creatorUid: string;
+  revision: number;
+  createdAt: number;
+  memberUids: string[];
+}
+
+export interface UnreadCount {
+  conversationId: string;
+  unread: number;
+}
+
+/** Contact as events carry it: JSON-safe (key as hex), with the presence at event time. */
+export interface ContactView extends Omit<Contact, "publicKey"> {
+  publicKeyHex: string;
+  presence: Presence;
+}
+
+export interface GroupView extends Group {
+  presence: Presence;
+}
+
+export type DomainEvent =
+  | { type: "message_received"; message: Message }
+  | { type: "message_created"; message: Message }
+  | { type: "message_state_changed"; messageId: string; conversationId: string; state: MessageState }
+  | { type: "contact_added"; contact: ContactView }
+  | { type: "contact_changed"; contact: ContactView }
+  | { type: "contact_removed"; uid: string }
+  | { type: "presence_changed"; uid: string; presence: Presence }
+  | { type: "group_changed"; group: GroupView }
+  | { type: "group_removed"; groupId: string }
+  | { type: "unread_counts_changed"; counts: UnreadCount[]; total: number }
+  | { type: "identity_unlocked"; uid: string }
+  | { type: "identity_locked"; uid: string };
+
+export interface StoredEvent {
+  cursor: number;
+  createdAt: number;
+  event: DomainEvent;
+}

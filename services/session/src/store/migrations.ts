@@ -1,0 +1,73 @@
+/**
+ * Schema migrations, applied in order inside one transaction each; PRAGMA user_version
+ * records how far a database has come. Never edit a shipped migration: add a new one.
+ */
+export const MIGRATIONS: string[] = [
+  // 1: the first schema
+  `
+  CREATE TABLE identity (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    name TEXT NOT NULL,
+    private_key BLOB NOT NULL,
+    public_key BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE contacts (
+    uid TEXT PRIMARY KEY,
+    public_key BLOB NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    alias TEXT NOT NULL DEFAULT '',
+    verified INTEGER NOT NULL DEFAULT 0,
+    addresses TEXT NOT NULL DEFAULT '[]',
+    added_at INTEGER NOT NULL,
+    next_sequence INTEGER NOT NULL DEFAULT 1
+  );
+  CREATE TABLE groups (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    creator_uid TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    next_sequence INTEGER NOT NULL DEFAULT 1
+  );
+  CREATE TABLE group_members (
+    group_id TEXT NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+    uid TEXT NOT NULL,
+    PRIMARY KEY (group_id, uid)
+  );
+  CREATE TABLE messages (
+    position INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    conversation_id TEXT NOT NULL,
+    sender_uid TEXT NOT NULL,
+    outgoing INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    state INTEGER NOT NULL,
+    sequence INTEGER NOT NULL,
+    sent_at INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    read INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX messages_by_conversation ON messages (conversation_id, position);
+  CREATE INDEX messages_unread ON messages (conversation_id) WHERE outgoing = 0 AND read = 0;
+  CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    recipient_uid TEXT NOT NULL,
+    ack_id TEXT NOT NULL,
+    message_id TEXT NOT NULL DEFAULT '',
+    payload BLOB NOT NULL,
+    needs_ack INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (recipient_uid, ack_id)
+  );
+  CREATE INDEX outbox_by_recipient ON outbox (recipient_uid, seq);
+  CREATE TABLE events (
+    cursor INTEGER PRIMARY KEY AUTOINCREMENT,
+    payload BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+  `,
+];
