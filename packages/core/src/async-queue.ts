@@ -75,6 +75,13 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   [Symbol.asyncIterator](): AsyncIterator<T> {
     return {
       next: () => this.next(),
+      // Consumers that abort (connect-es does) call throw(); the queue just ends.
+      throw: (error?: unknown) => {
+        this.end();
+        this.#items = [];
+        this.#head = 0;
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      },
       return: () => {
         this.end();
         this.#items = [];

@@ -5,6 +5,7 @@ import { MessageRepo } from "./messages/message-repo.js";
 import { OutboxRepo } from "./messages/outbox-repo.js";
 import { GroupRepo } from "./groups/group-repo.js";
 import { EventLog } from "./events/event-log.js";
+import { SettingsRepo } from "./store/settings-repo.js";
 import type { PeerNetwork } from "./peer-network.js";
 import type { Card, Contact, ContactView, DomainEvent, Group, GroupView, Identity, Presence } from "./model.js";
 
@@ -39,6 +40,7 @@ export class Account {
   readonly outbox: OutboxRepo;
   readonly groups: GroupRepo;
   readonly events: EventLog;
+  readonly settings: SettingsRepo;
   readonly connected = new Set<string>();
   readonly drops: DropCounters = { unknownSender: 0, malformed: 0, forgedGroupMessages: 0 };
   listenAddress = "";
@@ -55,6 +57,7 @@ export class Account {
     this.outbox = new OutboxRepo(db);
     this.groups = new GroupRepo(db);
     this.events = new EventLog(db, () => deps.clock.now());
+    this.settings = new SettingsRepo(db);
   }
 
   get now(): number {

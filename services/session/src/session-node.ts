@@ -1,6 +1,7 @@
 import {
   InvalidArgumentError,
   LockedError,
+  formatHostPort,
   NotFoundError,
   parseHostPort,
   uidFromPublicKey,
@@ -238,7 +239,7 @@ export class SessionNode {
     const network = this.#options.network;
     try {
       const keys = account.contacts.list().map((c) => c.publicKey);
-      account.listenAddress = await network.configure(account.identity.privateKey, this.#options.listen, keys);
+      account.listenAddress = await this.#listen(account, keys);
       for (const contact of account.contacts.list()) {
         if (contact.addresses.length > 0) await network.dial(contact.publicKey, contact.addresses);
       }
@@ -247,6 +248,26 @@ export class SessionNode {
       this.#log.error({ err: error }, "configuring the network failed");
     }
     this.#refreshPresence();
+  }
+
+  /**
+   * With "port 0" the node keeps the port it got the first time, so the address on cards
+   * already handed out stays valid across restarts; if that port is taken, it takes a new one.
+   */
+  async #listen(account: Account, keys: Buffer[]): Promise<string> {
+    const network = this.#options.network;
+    const wanted = parseHostPort(this.#options.listen, { allowZeroPort: true });
+    const saved = Number(account.settings.get("listen_port") ?? 0);
+    if (wanted.port === 0 && saved > 0) {
+      try {
+        return await network.configure(account.identity.privateKey, formatHostPort({ host: wanted.host, port: saved }), keys);
+      } catch (error) {
+        this.#log.warn({ err: error, port: saved }, "saved listen port unavailable; picking a new one");
+      }
+    }
+    const bound = await network.configure(account.identity.privateKey, this.#options.listen, keys);
+    if (wanted.port === 0) account.tx(() => account.settings.set("listen_port", String(parseHostPort(bound).port)));
+    return bound;
   }
 
   async #syncNetwork(): Promise<void> {

@@ -1,0 +1,85 @@
+import { ConnectError, Code } from "@connectrpc/connect";
+import { flagValue } from "../args.js";
+import { CliError } from "../cli-error.js";
+import { connectSession, delay } from "../connection.js";
+import { eventJson, formatTime, messageJson, printable, safeJson, stateName } from "../format.js";
+import type { CommandContext } from "../context.js";
+
+export async function send(ctx: CommandContext): Promise<number> {
+  const [conversation, ...words] = ctx.params;
+  if (!conversation || words.length === 0) throw new CliError("usage: jarvis send CONTACT TEXT", 2);
+  const { message } = await (await connectSession(ctx.paths)).sendMessage({ conversation, text: words.join(" ") });
+  if (!message) throw new CliError("no message returned");
+  ctx.out(ctx.json ? safeJson(messageJson(message)) : `${message.id} ${stateName(message.state)}`);
+  return 0;
+}
+
+export async function history(ctx: CommandContext): Promise<number> {
+  const conversation = ctx.params[0];
+  if (!conversation) throw new CliError("usage: jarvis history CONTACT|GROUP [--json] [--limit N]", 2);
+  const limitFlag = flagValue(ctx.args, "limit");
+  const limit = limitFlag === undefined ? 50 : Number(limitFlag);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new CliError("--limit must be a whole number from 1 to 1000", 2);
+  const client = await connectSession(ctx.paths);
+  const { messages } = await client.listMessages({ conversation, limit });
+  if (ctx.json) {
+    ctx.out(safeJson(messages.map(messageJson)));
+    return 0;
+  }
+  const contacts = new Map((await client.listContacts({})).contacts.map((c) => [c.uid, c.alias || c.name]));
+  for (const m of messages) {
+    const who = m.outgoing ? "me" : printable(contacts.get(m.senderUid) ?? m.senderUid.slice(0, 8));
+    const state = m.outgoing ? ` [${stateName(m.state)}]` : "";
+    ctx.out(`${formatTime(m.sentTime)} ${who}: ${printable(m.text)}${state}`);
+  }
+  return 0;
+}
+
+export async function read(ctx: CommandContext): Promise<number> {
+  const conversation = ctx.params[0];
+  if (!conversation) throw new CliError("usage: jarvis read CONTACT|GROUP", 2);
+  const { marked } = await (await connectSession(ctx.paths)).markRead({ conversation });
+  ctx.out(ctx.json ? safeJson({ marked }) : `${marked} marked read`);
+  return 0;
+}
+
+/**
+ * Prints the event stream. If the daemon restarts or the stream breaks, it resubscribes
+ * from the last cursor it printed, so nothing is missed or printed twice.
+ */
+export async function watch(ctx: CommandContext): Promise<number> {
+  const afterFlag = flagValue(ctx.args, "after");
+  let cursor = afterFlag === undefined ? undefined : BigInt(parseCursor(afterFlag));
+  let failures = 0;
+  while (!ctx.signal.aborted) {
+    try {
+      const client = await connectSession(ctx.paths);
+      const stream = client.subscribe({ afterCursor: cursor ?? 0n, liveOnly: cursor === undefined }, { signal: ctx.signal });
+      for await (const event of stream) {
+        failures = 0;
+        cursor = event.cursor;
+        if (ctx.json) ctx.out(safeJson(eventJson(event)));
+        else ctx.out(describe(eventJson(event)));
+      }
+    } catch (error) {
+      if (ctx.signal.aborted) break;
+      if (error instanceof ConnectError && error.code === Code.FailedPrecondition && failures === 0 && cursor === undefined) throw error;
+      if (++failures > 200) throw error;
+    }
+    if (!ctx.signal.aborted) await delay(Math.min(2_000, 50 * failures));
+  }
+  return 0;
+}
+
+function parseCursor(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new CliError("--after must be a cursor number", 2);
+  return n;
+}
+
+function describe(event: Record<string, unknown>): string {
+  const message = event.message as { from: string; text: string; outgoing: boolean } | undefined;
+  if (message) return `[${event.cursor}] ${event.type} ${message.outgoing ? "me" : message.from.slice(0, 8)}: ${printable(message.text)}`;
+  const { cursor, type, time: _time, ...rest } = event;
+  return `[${cursor}] ${type} ${printable(JSON.stringify(rest))}`;
+}
