@@ -91,7 +91,6 @@ function snake(name: string): string {
  * terminal may still act on; we escape those too so peer text stays inert.
  */
 export function safeJson(value: unknown): string {
-  // eslint-disable-next-line no-control-regex
   return JSON.stringify(value).replace(/[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
