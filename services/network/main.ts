@@ -6,6 +6,7 @@ import { createNetworkRoutes } from "./routes.js";
 import { NetworkNode } from "./src/network-node.js";
 
 // Composition root of the network service: config, logger, domain, server, signals.
+process.umask(0o077);
 const config = loadConfig(process.env);
 const logger = createServiceLogger(config.home, "network", config.logLevel);
 const node = new NetworkNode({

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
-import { connect } from "node:net";
+import { connect, createServer } from "node:net";
 import { randomBytes } from "node:crypto";
 import { ensurePrivateDir, writeFileAtomic, type ProfilePaths } from "@jarvis/core";
 import { formatIpcAddress, parseIpcAddress, type IpcAddress } from "@jarvis/rpc";
@@ -18,12 +18,33 @@ export function defaultIpc(paths: ProfilePaths): { session: IpcAddress; network:
   return { session: { kind: "unix", path: paths.sessionSocket }, network: { kind: "unix", path: paths.networkSocket } };
 }
 
-/** In TCP mode the network service takes the port after the session's. */
-export function ipcFromFlag(paths: ProfilePaths, flag: string | undefined): { session: IpcAddress; network: IpcAddress } {
+/**
+ * In TCP mode the network service takes the port after the session's; with port 0 both get
+ * free ports picked here (recorded in run/ipc.json for clients).
+ */
+export async function ipcFromFlag(paths: ProfilePaths, flag: string | undefined): Promise<{ session: IpcAddress; network: IpcAddress }> {
   if (!flag) return defaultIpc(paths);
   const session = parseIpcAddress(flag);
   if (session.kind === "unix") return { session, network: { kind: "unix", path: paths.networkSocket } };
+  if (session.port === 0) {
+    return {
+      session: { ...session, port: await freePort(session.host) },
+      network: { kind: "tcp", host: session.host, port: await freePort(session.host) },
+    };
+  }
   return { session, network: { kind: "tcp", host: session.host, port: session.port + 1 } };
+}
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 export function writeIpcInfo(paths: ProfilePaths, info: IpcInfo): void {

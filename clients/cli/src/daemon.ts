@@ -24,6 +24,8 @@ const STOP_GRACE_MS = 5_000;
  * exclusively, and a stale one (dead pid) is replaced.
  */
 export async function runDaemon(options: DaemonOptions): Promise<number> {
+  // Everything the node writes (logs, sockets, store) is for its owner only.
+  process.umask(0o077);
   const paths = profilePaths(options.home);
   ensurePrivateDir(paths.home);
   ensurePrivateDir(paths.runDir);
@@ -38,7 +40,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     return 1;
   }
   const log = createServiceLogger(paths.home, "daemon", options.logLevel);
-  const ipc = ipcFromFlag(paths, options.ipc);
+  const ipc = await ipcFromFlag(paths, options.ipc);
   if (ipc.session.kind === "tcp") ensureToken(paths);
   writeIpcInfo(paths, { ...ipc, listen: options.listen });
   const env = {

@@ -98,7 +98,12 @@ export async function main(argv: string[]): Promise<number> {
     const command = COMMANDS[name];
     if (!command) throw new UsageError(`unknown command "${first}"; see jarvis --help`);
     const abort = new AbortController();
-    const onSignal = () => abort.abort();
+    // The first signal lets a command finish cleanly (watch ends its stream); if it does not
+    // stop promptly, exit anyway so a hung call can never make the command unkillable.
+    const onSignal = () => {
+      abort.abort();
+      setTimeout(() => process.exit(130), 2_000).unref();
+    };
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
     const ctx: CommandContext = {

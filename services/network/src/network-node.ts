@@ -114,8 +114,11 @@ export class NetworkNode {
     this.#manager = undefined;
     this.#listener = undefined;
     this.#listenAddress = "";
-    if (listener) await new Promise<void>((resolve) => listener.close(() => resolve()));
+    // Stop accepting first, but await the listener only after the manager has closed the
+    // channels it accepted: server.close() calls back once every accepted socket is gone.
+    const listenerClosed = listener ? new Promise<void>((resolve) => listener.close(() => resolve())) : undefined;
     if (manager) await manager.close();
+    await listenerClosed;
   }
 
   dial(publicKey: Uint8Array, addresses: string[]): void {

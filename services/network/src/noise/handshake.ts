@@ -45,8 +45,6 @@ export class XXHandshake {
   /** Throws NoiseError("bad-key") if a key pair has the wrong size or its halves do not match. */
   constructor(options: HandshakeOptions) {
     this.#initiator = options.initiator;
-    // loadKeyPair keeps private copies, so wiping them on completion cannot
-    // disturb the caller's buffers.
     this.#static = loadKeyPair(options.staticKeyPair, "static");
     if (options.ephemeralKeyPair !== undefined) {
       this.#presetEphemeral = loadKeyPair(options.ephemeralKeyPair, "ephemeral");
@@ -91,10 +89,10 @@ export class XXHandshake {
           const ephemeral = this.#presetEphemeral ?? generateLoadedKeyPair();
           this.#presetEphemeral = undefined;
           this.#ephemeral = ephemeral;
-          parts.push(Buffer.from(ephemeral.pair.publicKey));
-          this.#symmetric.mixHash(ephemeral.pair.publicKey);
+          parts.push(Buffer.from(ephemeral.publicKey));
+          this.#symmetric.mixHash(ephemeral.publicKey);
         } else if (token === "s") {
-          parts.push(this.#symmetric.encryptAndHash(this.#staticKey().pair.publicKey));
+          parts.push(this.#symmetric.encryptAndHash(this.#staticKey().publicKey));
         } else {
           this.#mixDh(token);
         }
@@ -236,15 +234,13 @@ export class XXHandshake {
   }
 
   /**
-   * Zeroes our raw copies and drops the imported KeyObjects. (OpenSSL's copy
-   * inside a KeyObject cannot be wiped from JavaScript; dropping the last
-   * reference is the best available.)
+   * Zeroes ck and k and drops the imported private keys. Private keys live
+   * only inside KeyObjects, whose OpenSSL memory JavaScript cannot zero;
+   * dropping the last reference is the best available. The caller's own
+   * static key buffers are left alone.
    */
   #wipeHandshakeSecrets(): void {
     this.#symmetric.destroy();
-    for (const loaded of [this.#ephemeral, this.#presetEphemeral, this.#static]) {
-      loaded?.pair.privateKey.fill(0);
-    }
     this.#ephemeral = undefined;
     this.#presetEphemeral = undefined;
     this.#static = undefined;

@@ -71,11 +71,12 @@ describe("keys", () => {
   it("loads a key pair for repeated DH with the same results as raw dh", () => {
     const local = generateKeyPair();
     const remote = generateLoadedKeyPair();
-    expect(keyPairFromPrivateKey(remote.pair.privateKey).publicKey).toEqual(remote.pair.publicKey);
     const loaded = loadKeyPair(local, "test");
-    expect(dhWithKeyObject(loaded.privateKeyObject, remote.pair.publicKey)).toEqual(
-      dh(remote.pair.privateKey, local.publicKey),
+    expect(loaded.publicKey).toEqual(local.publicKey);
+    expect(dhWithKeyObject(loaded.privateKeyObject, remote.publicKey)).toEqual(
+      dhWithKeyObject(remote.privateKeyObject, local.publicKey),
     );
+    expect(dhWithKeyObject(loaded.privateKeyObject, remote.publicKey)).toEqual(dh(local.privateKey, remote.publicKey));
   });
 
   it("refuses to load a key pair whose halves do not match", () => {

@@ -14,11 +14,11 @@ export interface KeyPair {
 }
 
 /**
- * A key pair together with its imported private KeyObject, so a handshake
- * can run several DHs without importing the key again each time.
+ * A key imported once for repeated DH, as a handshake needs. Only the
+ * KeyObject is kept: no raw private bytes linger in JavaScript memory.
  */
 export interface LoadedKeyPair {
-  pair: KeyPair;
+  publicKey: Buffer;
   privateKeyObject: KeyObject;
 }
 
@@ -27,6 +27,10 @@ export interface LoadedKeyPair {
 // but goes through OpenSSL's generic decoder, which costs ~0.35 ms; a JWK
 // import is ~8x faster but needs the public half too. So the PKCS#8 path is
 // used only where the public key is not yet known.
+//
+// Raw private bytes are never read back through a JWK export: on Node 20.20 /
+// OpenSSL 3.0, exporting thousands of fresh X25519 private keys as JWK
+// intermittently deadlocks the process. PKCS#8 export does not.
 const PKCS8_X25519_PREFIX = Buffer.from("302e020100300506032b656e04220420", "hex");
 const ALL_ZERO = Buffer.alloc(DH_LENGTH);
 
@@ -52,6 +56,7 @@ function importPublicKey(publicKey: Uint8Array): KeyObject {
   return createPublicKey({ key: { kty: "OKP", crv: "X25519", x: base64url(publicKey) }, format: "jwk" });
 }
 
+/** The public half is exported as JWK (cheap and safe, unlike private JWK export). */
 function rawPublicKeyOf(key: KeyObject): Buffer {
   const { x } = createPublicKey(key).export({ format: "jwk" });
   if (x === undefined) throw new NoiseError("bad-key", "X25519 key has no public component");
@@ -59,18 +64,18 @@ function rawPublicKeyOf(key: KeyObject): Buffer {
 }
 
 export function generateKeyPair(): KeyPair {
-  return generateLoadedKeyPair().pair;
+  const { privateKey } = generateKeyPairSync("x25519");
+  const pkcs8 = privateKey.export({ format: "der", type: "pkcs8" });
+  return {
+    publicKey: rawPublicKeyOf(privateKey),
+    privateKey: Buffer.from(pkcs8.subarray(PKCS8_X25519_PREFIX.length)),
+  };
 }
 
-/** A fresh key pair that is already imported, for ephemeral keys. */
+/** A fresh, already imported key pair whose private half never leaves OpenSSL; for ephemeral keys. */
 export function generateLoadedKeyPair(): LoadedKeyPair {
   const { privateKey } = generateKeyPairSync("x25519");
-  const { d, x } = privateKey.export({ format: "jwk" });
-  if (d === undefined || x === undefined) throw new NoiseError("bad-key", "generated X25519 key is incomplete");
-  return {
-    pair: { publicKey: Buffer.from(x, "base64url"), privateKey: Buffer.from(d, "base64url") },
-    privateKeyObject: privateKey,
-  };
+  return { publicKey: rawPublicKeyOf(privateKey), privateKeyObject: privateKey };
 }
 
 export function keyPairFromPrivateKey(privateKey: Uint8Array): KeyPair {
@@ -85,7 +90,8 @@ export function keyPairFromPrivateKey(privateKey: Uint8Array): KeyPair {
 /**
  * Imports a key pair for repeated DH and checks that its two halves belong
  * together: a mismatched pair would otherwise only show up as a baffling
- * authentication failure on the peer's side.
+ * authentication failure on the peer's side. (This check also means the
+ * result never depends on how Node treats the JWK's redundant "x" member.)
  */
 export function loadKeyPair(pair: KeyPair, what: string): LoadedKeyPair {
   requireKeyLength(pair.privateKey, `${what} private key`);
@@ -102,7 +108,7 @@ export function loadKeyPair(pair: KeyPair, what: string): LoadedKeyPair {
   if (!timingSafeEqual(rawPublicKeyOf(privateKeyObject), pair.publicKey)) {
     throw new NoiseError("bad-key", `${what} public key does not belong to its private key`);
   }
-  return { pair: { publicKey: Buffer.from(pair.publicKey), privateKey: Buffer.from(pair.privateKey) }, privateKeyObject };
+  return { publicKey: Buffer.from(pair.publicKey), privateKeyObject };
 }
 
 /**

@@ -84,6 +84,8 @@ export class PeerManager {
   #peers = new Map<string, PeerEntry>();
   #allowed = new Set<string>();
   #pendingSockets = new Set<Socket>();
+  /** Outbound sockets still connecting or in the handshake; close() must not leave them behind. */
+  #dialSockets = new Set<Socket>();
   #closed = false;
 
   constructor(options: PeerManagerOptions) {
@@ -135,7 +137,7 @@ export class PeerManager {
       },
       (error: unknown) => {
         this.#pendingSockets.delete(socket);
-        this.#countFailure(error);
+        if (!this.#closed) this.#countFailure(error);
         this.#log.debug({ address, code: errorCode(error) }, "inbound handshake failed");
         framed.destroy(error instanceof Error ? error : new Error(String(error)));
       },
@@ -162,7 +164,7 @@ export class PeerManager {
     entry.wanted = false;
     entry.reconnectTimer?.cancel();
     entry.reconnectTimer = undefined;
-    if (entry.channel) this.#goodbye(entry.channel, "disconnect requested");
+    if (entry.channel) this.#goodbye(entry.channel, "disconnect requested", "disconnect-requested");
   }
 
   /**
@@ -193,21 +195,25 @@ export class PeerManager {
     return entry && this.#info(entry);
   }
 
-  /** Says goodbye on every channel, stops every timer and closes every socket. */
+  /** Says goodbye on every channel, stops every timer and closes every socket (resolves once they are closed). */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const socket of this.#pendingSockets) socket.destroy();
-    this.#pendingSockets.clear();
     const closing: Promise<void>[] = [];
+    for (const socket of [...this.#pendingSockets, ...this.#dialSockets]) {
+      closing.push(socketClosed(socket));
+      socket.destroy();
+    }
+    this.#pendingSockets.clear();
+    this.#dialSockets.clear();
     for (const entry of this.#peers.values()) {
       entry.wanted = false;
       entry.reconnectTimer?.cancel();
       entry.keepaliveTimer?.cancel();
       const channel = entry.channel;
       if (channel && !channel.closed) {
-        closing.push(new Promise((resolve) => channel.framed.onClose(() => resolve())));
-        this.#goodbye(channel, "shutting down");
+        closing.push(socketClosed(channel.framed.socket));
+        this.#goodbye(channel, "shutting down", "goodbye");
       }
     }
     await Promise.all(closing);
@@ -254,6 +260,7 @@ export class PeerManager {
       },
       (error: unknown) => {
         entry.dialing = false;
+        if (this.#closed) return;
         entry.stats.connectFailures++;
         this.#recordError(entry, error);
         this.#countFailure(error);
@@ -265,10 +272,20 @@ export class PeerManager {
 
   async #connectAndHandshake(entry: PeerEntry, address: string): Promise<SecureChannel> {
     const { host, port } = parseHostPort(address);
-    const { clock, timeouts } = this.#options;
     const socket = netConnect({ host, port });
     socket.setNoDelay(true);
     const framed = new FramedSocket(socket, MAX_HANDSHAKE_FRAME);
+    this.#dialSockets.add(socket);
+    try {
+      return await this.#dialOn(framed, entry, address);
+    } finally {
+      this.#dialSockets.delete(socket);
+    }
+  }
+
+  async #dialOn(framed: FramedSocket, entry: PeerEntry, address: string): Promise<SecureChannel> {
+    const { clock, timeouts } = this.#options;
+    const socket = framed.socket;
     await new Promise<void>((resolve, reject) => {
       const timer = clock.setTimeout(() => {
         const error = new TimeoutError(`connect to ${address} timed out`, "connect-timeout");
@@ -370,6 +387,11 @@ export class PeerManager {
     const now = this.#options.clock.now();
     entry.lastReceivedAt = now;
     const keepalive = parseKeepalive(payload);
+    if (keepalive?.kind === "goodbye") {
+      // The peer closes on purpose: not an error, and nothing more will come on this channel.
+      channel.close(new ChannelClosedError("peer said goodbye", "goodbye"));
+      return;
+    }
     if (keepalive?.kind === "ping") {
       this.#sendQuietly(channel, encodePong(keepalive.nonce));
       return;
@@ -421,11 +443,14 @@ export class PeerManager {
     }, delay);
   }
 
-  #goodbye(channel: SecureChannel, reason: string): void {
+  #goodbye(channel: SecureChannel, reason: string, code: "goodbye" | "disconnect-requested"): void {
+    const closed = new ChannelClosedError(reason, code);
     this.#sendQuietly(channel, encodeGoodbye(reason));
     channel.framed.socket.end();
-    // end() lets the goodbye flush; the close event follows when the peer closes its side.
-    const timer = this.#options.clock.setTimeout(() => channel.close(new ChannelClosedError(reason, "goodbye")), 1_000);
+    // end() lets the goodbye flush; the peer then closes its side, and that is our close too
+    // (with our reason, not "closed by peer"). A peer that never answers gets a second.
+    channel.framed.socket.once("end", () => channel.close(closed));
+    const timer = this.#options.clock.setTimeout(() => channel.close(closed), 1_000);
     channel.framed.onClose(() => timer.cancel());
   }
 
@@ -468,4 +493,9 @@ export class PeerManager {
       stats,
     };
   }
+}
+
+function socketClosed(socket: Socket): Promise<void> {
+  if (socket.closed) return Promise.resolve();
+  return new Promise((resolve) => socket.once("close", () => resolve()));
 }

@@ -1,0 +1,348 @@
+import { createServer } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { FakeClock } from "@jarvis/core";
+import { generateKeyPair } from "../noise/index.js";
+import { MAX_CHUNK_DATA } from "../framing/index.js";
+import { encodePing, encodePong, parseKeepalive } from "./keepalive.js";
+import type { PeerInfo } from "./peer-manager.js";
+import type { NetworkNode } from "../network-node.js";
+import {
+  Cleanup,
+  RawNoisePeer,
+  closeServer,
+  closedOf,
+  connectRaw,
+  hex,
+  listenOn,
+  liveHandles,
+  startNode,
+  turn,
+  until,
+  within,
+} from "../../../../test/helpers/network.js";
+
+// Peer manager behaviour over real loopback TCP, with every timer on a FakeClock: nothing here
+// waits for wall-clock time to pass, it advances the clock and then waits for the I/O.
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+
+function peerOf(node: NetworkNode, key: Uint8Array): PeerInfo {
+  const peer = node.listPeers().find((p) => p.publicKey.equals(Buffer.from(key)));
+  if (!peer) throw new Error(`no peer ${hex(key).slice(0, 8)}`);
+  return peer;
+}
+
+function isConnected(node: NetworkNode, key: Uint8Array): boolean {
+  return node.listPeers().some((p) => p.publicKey.equals(Buffer.from(key)) && p.state === "connected");
+}
+
+async function connectedPair(clock: FakeClock, extra: Parameters<typeof startNode>[0] = { clock }) {
+  const aliceKeys = generateKeyPair();
+  const bobKeys = generateKeyPair();
+  const bob = await startNode({ clock, keys: bobKeys, allowed: [aliceKeys.publicKey], cleanup });
+  const alice = await startNode({ ...extra, clock, keys: aliceKeys, allowed: [bobKeys.publicKey], cleanup });
+  alice.node.dial(bob.publicKey, [bob.address]);
+  await alice.link.waitFor((e) => e.kind === "connected" && e.publicKey.equals(bob.publicKey), "alice connected");
+  await bob.link.waitFor((e) => e.kind === "connected" && e.publicKey.equals(alice.publicKey), "bob connected");
+  return { alice, bob };
+}
+
+/** Bytes on the wire for one payload: per chunk, 2 (length) + 1 (flag) + data + 16 (tag). */
+function wireBytes(payloadLength: number): number {
+  const chunks = Math.max(1, Math.ceil(payloadLength / MAX_CHUNK_DATA));
+  return payloadLength + chunks * (2 + 1 + 16);
+}
+
+/** XX with empty payloads: -> e (32), <- e, ee, s, es (32 + 48 + 16), -> s, se (48 + 16); each framed (+2). */
+const HANDSHAKE_INITIATOR_BYTES = 2 + 32 + (2 + 48 + 16);
+const HANDSHAKE_RESPONDER_BYTES = 2 + 32 + 48 + 16;
+
+describe("reconnect with backoff", () => {
+  it("redials on the configured schedule (base·2^n, capped) and the channel comes back by itself", async () => {
+    const clock = new FakeClock();
+    const backoff = { baseMs: 1_000, factor: 2, capMs: 8_000 };
+    const { alice, bob } = await connectedPair(clock, { clock, backoff, random: () => 1 });
+    const stats = () => peerOf(alice.node, bob.publicKey).stats;
+    expect(stats()).toMatchObject({ connectAttempts: 1, connectSuccesses: 1, connectFailures: 0 });
+
+    // bob goes away; alice notices and schedules a redial.
+    const mark = alice.link.events.length;
+    await within(bob.node.close(), 5_000, "bob to close");
+    await alice.link.waitFor((e) => e.kind === "disconnected", "alice to see bob go", mark);
+    expect(isConnected(alice.node, bob.publicKey)).toBe(false);
+
+    // Each redial comes exactly at its delay, not a millisecond earlier: 1 s, 2 s, 4 s, 8 s, 8 s.
+    const scheduled: number[] = [];
+    for (const delay of [1_000, 2_000, 4_000, 8_000, 8_000]) {
+      const before = stats();
+      clock.advance(delay - 1);
+      await turn();
+      expect(stats().connectAttempts).toBe(before.connectAttempts);
+      clock.advance(1);
+      expect(stats().connectAttempts).toBe(before.connectAttempts + 1);
+      scheduled.push(delay);
+      await until(() => stats().connectFailures === before.connectFailures + 1, "the redial to be refused");
+      expect(stats().lastErrorCode).toBe("econnrefused");
+      expect(stats().lastErrorTime).toBe(clock.now());
+    }
+    expect(scheduled).toEqual([1_000, 2_000, 4_000, 8_000, 8_000]);
+
+    // bob comes back on the same port with the same key: the next redial (after the capped
+    // delay) succeeds without anyone calling dial() again.
+    const bob2 = await startNode({ clock, keys: bob.keys, listen: bob.address, allowed: [alice.publicKey], cleanup });
+    expect(bob2.address).toBe(bob.address);
+    const mark2 = alice.link.events.length;
+    clock.advance(8_000 - 1);
+    await turn();
+    expect(isConnected(alice.node, bob.publicKey)).toBe(false);
+    clock.advance(1);
+    await alice.link.waitFor((e) => e.kind === "connected" && e.publicKey.equals(bob.publicKey), "alice reconnected", mark2);
+    await bob2.link.waitFor((e) => e.kind === "connected" && e.publicKey.equals(alice.publicKey), "bob2 sees alice");
+    expect(stats()).toMatchObject({ connectAttempts: 7, connectSuccesses: 2, connectFailures: 5 });
+
+    // A successful session resets the backoff: the next loss is retried after the base delay.
+    await alice.node.send(bob.publicKey, Buffer.from("after the reconnect"));
+    await bob2.link.waitFor((e) => e.kind === "frame" && e.payload.toString() === "after the reconnect", "payload after reconnect");
+    const mark3 = alice.link.events.length;
+    await within(bob2.node.close(), 5_000, "bob2 to close");
+    await alice.link.waitFor((e) => e.kind === "disconnected", "alice to see bob2 go", mark3);
+    const attempts = stats().connectAttempts;
+    clock.advance(999);
+    await turn();
+    expect(stats().connectAttempts).toBe(attempts);
+    clock.advance(1);
+    expect(stats().connectAttempts).toBe(attempts + 1);
+    await until(() => stats().connectFailures === 6, "the redial after reset to be refused");
+  });
+
+  it("stops redialling after disconnect()", async () => {
+    const clock = new FakeClock();
+    const { alice, bob } = await connectedPair(clock, { clock, random: () => 1 });
+    const mark = alice.link.events.length;
+    await within(bob.node.close(), 5_000, "bob to close");
+    await alice.link.waitFor((e) => e.kind === "disconnected", "alice to see bob go", mark);
+    alice.node.disconnect(bob.publicKey);
+    const attempts = peerOf(alice.node, bob.publicKey).stats.connectAttempts;
+    clock.advance(10 * 60_000);
+    await turn();
+    expect(peerOf(alice.node, bob.publicKey).stats.connectAttempts).toBe(attempts);
+  });
+});
+
+describe("goodbye", () => {
+  it("disconnect() says goodbye: both ends close without an error, the goodbye never reaches the session, nobody redials", async () => {
+    const clock = new FakeClock();
+    const { alice, bob } = await connectedPair(clock, { clock, random: () => 1 });
+    const aliceMark = alice.link.events.length;
+    const bobMark = bob.link.events.length;
+    alice.node.disconnect(bob.publicKey);
+    expect(await alice.link.waitFor((e) => e.kind === "disconnected", "alice's end to close", aliceMark)).toMatchObject({ code: "disconnect-requested" });
+    expect(await bob.link.waitFor((e) => e.kind === "disconnected", "bob's end to close", bobMark)).toMatchObject({ code: "goodbye" });
+    expect(peerOf(alice.node, bob.publicKey).stats.lastErrorCode).toBe("");
+    expect(peerOf(bob.node, alice.publicKey).stats.lastErrorCode).toBe("");
+    expect(bob.link.frames()).toEqual([]);
+    expect(alice.link.frames()).toEqual([]);
+    expect(clock.pendingTimers).toBe(0);
+  });
+});
+
+describe("simultaneous dial", () => {
+  it("converges to the one channel dialled by the lower key, on both sides, and it carries messages both ways", async () => {
+    for (let round = 0; round < 5; round++) {
+      const clock = new FakeClock();
+      const aKeys = generateKeyPair();
+      const bKeys = generateKeyPair();
+      const a = await startNode({ clock, keys: aKeys, allowed: [bKeys.publicKey], cleanup });
+      const b = await startNode({ clock, keys: bKeys, allowed: [aKeys.publicKey], cleanup });
+      const [lower, higher] = Buffer.compare(a.publicKey, b.publicKey) < 0 ? [a, b] : [b, a];
+      const baseline = liveHandles().TCPSocketWrap ?? 0;
+      const sockets = () => (liveHandles().TCPSocketWrap ?? 0) - baseline;
+      // Both dial in the same tick.
+      a.node.dial(b.publicKey, [b.address]);
+      b.node.dial(a.publicKey, [a.address]);
+
+      const converged = () => {
+        const l = lower.node.listPeers()[0];
+        const h = higher.node.listPeers()[0];
+        return l?.state === "connected" && l.outbound && h?.state === "connected" && !h.outbound;
+      };
+      await until(converged, "both sides to keep the channel the lower key dialled");
+      // Exactly one channel is left: its two ends are the only sockets either node holds.
+      await until(() => sockets() === 2, "the duplicate channel to be closed");
+
+      await lower.node.send(higher.publicKey, Buffer.from(`low->high ${round}`));
+      await higher.node.send(lower.publicKey, Buffer.from(`high->low ${round}`));
+      await higher.link.waitFor((e) => e.kind === "frame" && e.payload.toString() === `low->high ${round}`, "low->high");
+      await lower.link.waitFor((e) => e.kind === "frame" && e.payload.toString() === `high->low ${round}`, "high->low");
+      expect(converged()).toBe(true);
+      expect(sockets()).toBe(2);
+      // Nothing is left pending but one keepalive timer per side: no redial was scheduled,
+      // and no handshake of the losing channel is still waiting.
+      expect(clock.pendingTimers).toBe(2);
+      await cleanup.run();
+    }
+  });
+});
+
+function pingNonce(payload: Buffer | undefined): bigint {
+  const message = payload && parseKeepalive(payload);
+  if (message?.kind !== "ping") throw new Error(`expected a ping, got ${String(message?.kind)}`);
+  return message.nonce;
+}
+
+describe("keepalive", () => {
+  async function silentPeer(clock: FakeClock) {
+    const rawKeys = generateKeyPair();
+    const bob = await startNode({ clock, allowed: [rawKeys.publicKey], cleanup });
+    const raw = await RawNoisePeer.dial(bob.address, rawKeys);
+    cleanup.add(() => raw.destroy());
+    await bob.link.waitFor((e) => e.kind === "connected", "bob to accept the raw peer");
+    return { bob, raw, rawKeys };
+  }
+
+  it("pings every 30 s and drops a silent peer at 90 s, not before", async () => {
+    const clock = new FakeClock();
+    const { bob, raw, rawKeys } = await silentPeer(clock);
+    const sent = () => peerOf(bob.node, rawKeys.publicKey).stats.bytesSent;
+
+    for (const n of [1, 2]) {
+      const before = sent();
+      clock.advance(29_999);
+      expect(sent()).toBe(before);
+      clock.advance(1);
+      expect(sent()).toBeGreaterThan(before);
+      const payloads = await raw.waitForPayloads(n);
+      expect(parseKeepalive(payloads[n - 1] as Buffer)?.kind).toBe("ping");
+    }
+    // 60 s so far; at 89.999 s the channel is still up.
+    clock.advance(29_999);
+    await turn();
+    expect(isConnected(bob.node, rawKeys.publicKey)).toBe(true);
+    expect(bob.link.count("disconnected")).toBe(0);
+    clock.advance(1);
+    expect(isConnected(bob.node, rawKeys.publicKey)).toBe(false);
+    const event = await bob.link.waitFor((e) => e.kind === "disconnected", "bob to drop the silent peer");
+    expect(event).toMatchObject({ code: "keepalive-timeout" });
+    await within(raw.closed, 5_000, "the raw socket to be closed");
+    expect(peerOf(bob.node, rawKeys.publicKey).stats.lastErrorCode).toBe("keepalive-timeout");
+    expect(bob.link.count("frame")).toBe(0);
+  });
+
+  it("a Pong sets rttMs from the fake clock and counts as traffic; a Ping is answered", async () => {
+    const clock = new FakeClock();
+    const { bob, raw, rawKeys } = await silentPeer(clock);
+    clock.advance(30_000);
+    const [ping] = await raw.waitForPayloads(1);
+    const nonce = pingNonce(ping);
+    // The pong arrives 7 ms (fake) after the ping was sent.
+    clock.advance(7);
+    raw.send(encodePong(nonce));
+    await until(() => peerOf(bob.node, rawKeys.publicKey).stats.rttMs === 7, "rttMs to be set by the pong");
+    // A pong with a nonce we never sent changes nothing.
+    clock.advance(5);
+    raw.send(encodePong(12345n));
+    raw.send(encodePing(99n));
+    const payloads = await raw.waitForPayloads(2);
+    expect(parseKeepalive(payloads[1] as Buffer)).toEqual({ kind: "pong", nonce: 99n });
+    expect(peerOf(bob.node, rawKeys.publicKey).stats.rttMs).toBe(7);
+    // Keepalives never reach the session.
+    expect(bob.link.count("frame")).toBe(0);
+
+    // Last traffic at 30.012 s: the idle deadline moved to 120.012 s (pings at 60 s and 90 s go unanswered).
+    clock.advance(120_011 - 30_012);
+    await turn();
+    expect(isConnected(bob.node, rawKeys.publicKey)).toBe(true);
+    clock.advance(1);
+    expect(isConnected(bob.node, rawKeys.publicKey)).toBe(false);
+    await bob.link.waitFor((e) => e.kind === "disconnected", "bob to drop the peer");
+  });
+
+  it("a peer that answers every ping is never dropped", async () => {
+    const clock = new FakeClock();
+    const { bob, raw, rawKeys } = await silentPeer(clock);
+    for (let i = 1; i <= 10; i++) {
+      clock.advance(30_000);
+      const payloads = await raw.waitForPayloads(i);
+      const nonce = pingNonce(payloads[i - 1]);
+      const received = peerOf(bob.node, rawKeys.publicKey).stats.bytesReceived;
+      raw.send(encodePong(nonce));
+      await until(() => peerOf(bob.node, rawKeys.publicKey).stats.bytesReceived > received, "the pong to arrive");
+      expect(isConnected(bob.node, rawKeys.publicKey)).toBe(true);
+    }
+    expect(bob.link.count("disconnected")).toBe(0);
+  });
+});
+
+describe("stats", () => {
+  it("count an exchange exactly, and both ends agree on the bytes", async () => {
+    const clock = new FakeClock();
+    const { alice, bob } = await connectedPair(clock);
+    const toBob = [Buffer.from("one"), Buffer.alloc(100_000, 7), Buffer.from("three")];
+    const toAlice = [Buffer.from("uno"), Buffer.alloc(MAX_CHUNK_DATA, 1)];
+    for (const payload of toBob) await alice.node.send(bob.publicKey, payload);
+    for (const payload of toAlice) await bob.node.send(alice.publicKey, payload);
+    await until(() => bob.link.frames(alice.publicKey).length === 3 && alice.link.frames(bob.publicKey).length === 2, "all payloads");
+    expect(bob.link.frames(alice.publicKey)).toEqual(toBob);
+    expect(alice.link.frames(bob.publicKey)).toEqual(toAlice);
+
+    const a = peerOf(alice.node, bob.publicKey).stats;
+    const b = peerOf(bob.node, alice.publicKey).stats;
+    const aliceWire = HANDSHAKE_INITIATOR_BYTES + toBob.reduce((n, p) => n + wireBytes(p.length), 0);
+    const bobWire = HANDSHAKE_RESPONDER_BYTES + toAlice.reduce((n, p) => n + wireBytes(p.length), 0);
+    expect(a).toMatchObject({ messagesSent: 3, messagesReceived: 2, bytesSent: aliceWire, bytesReceived: bobWire });
+    expect(b).toMatchObject({ messagesSent: 2, messagesReceived: 3, bytesSent: bobWire, bytesReceived: aliceWire });
+    expect(a).toMatchObject({ connectAttempts: 1, connectSuccesses: 1, connectFailures: 0, lastErrorCode: "", connectedSince: clock.now() });
+    expect(b).toMatchObject({ connectSuccesses: 1, connectFailures: 0, lastErrorCode: "" });
+    clock.advance(1_234);
+    expect(peerOf(alice.node, bob.publicKey).stats.connectedDurationMs).toBe(1_234);
+  });
+
+  it("record a refused dial: attempts, failures, last error code and time", async () => {
+    const clock = new FakeClock();
+    const alice = await startNode({ clock, random: () => 1, cleanup });
+    const closed = createServer();
+    const address = await listenOn(closed);
+    await closeServer(closed);
+    const carol = generateKeyPair().publicKey;
+    alice.node.dial(carol, [address]);
+    await until(() => peerOf(alice.node, carol).stats.connectFailures === 1, "the dial to fail");
+    expect(peerOf(alice.node, carol)).toMatchObject({
+      state: "disconnected",
+      address,
+      stats: { connectAttempts: 1, connectSuccesses: 0, connectFailures: 1, lastErrorCode: "econnrefused", lastErrorTime: clock.now() },
+    });
+    expect(alice.node.status()).toMatchObject({ rejectedPeers: 0, protocolErrors: 0, handshakeTimeouts: 0 });
+  });
+});
+
+describe("handshake timeout", () => {
+  it("drops a client that connects and sends nothing at 15 s, and counts it", async () => {
+    const clock = new FakeClock();
+    const bob = await startNode({ clock, cleanup });
+    const socket = await connectRaw(bob.address);
+    cleanup.add(() => socket.destroy());
+    await until(() => clock.pendingTimers === 1, "the handshake timer to be armed");
+    clock.advance(14_999);
+    await turn();
+    expect(socket.destroyed).toBe(false);
+    expect(bob.node.status().handshakeTimeouts).toBe(0);
+    clock.advance(1);
+    await within(closedOf(socket), 5_000, "the server to close the socket");
+    await until(() => bob.node.status().handshakeTimeouts === 1, "the timeout to be counted");
+    expect(bob.node.status()).toMatchObject({ rejectedPeers: 0, protocolErrors: 0 });
+    expect(bob.link.events).toEqual([]);
+  });
+
+  it("drops a slow-loris client that stops in the middle of a frame", async () => {
+    const clock = new FakeClock();
+    const bob = await startNode({ clock, cleanup });
+    const socket = await connectRaw(bob.address);
+    cleanup.add(() => socket.destroy());
+    socket.write(Buffer.from([0x00, 0x20, 0x01, 0x02])); // announces 32 bytes, sends 2
+    await until(() => clock.pendingTimers === 1, "the handshake timer to be armed");
+    clock.advance(15_000);
+    await within(closedOf(socket), 5_000, "the server to close the socket");
+    await until(() => bob.node.status().handshakeTimeouts === 1, "the timeout to be counted");
+  });
+});
