@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { connect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { silentLogger, type BackoffPolicy, type Clock } from "@jarvis/core";
 import { NetworkNode, type LinkEvent } from "../../services/network/src/network-node.js";
@@ -529,4 +530,24 @@ export async function handlesSettledTo(expected: Record<string, number>, timeout
 
 function sorted(record: Record<string, number>): [string, number][] {
   return Object.entries(record).sort(([a], [b]) => a.localeCompare(b));
+}
+
+/**
+ * Open TCP connections (IPv4, Linux /proc/net/tcp) with an end on one of these ports, not
+ * counting listeners and TIME_WAIT: each connection between two local sockets shows twice.
+ */
+export function openConnectionsOn(ports: number[]): { local: number; remote: number; state: string }[] {
+  const LISTEN = "0A";
+  const TIME_WAIT = "06";
+  return readFileSync("/proc/net/tcp", "utf8")
+    .split("\n")
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((fields) => fields.length > 3)
+    .map(([, local = "", remote = "", state = ""]) => ({
+      local: parseInt(local.split(":")[1] ?? "0", 16),
+      remote: parseInt(remote.split(":")[1] ?? "0", 16),
+      state,
+    }))
+    .filter((c) => c.state !== LISTEN && c.state !== TIME_WAIT && (ports.includes(c.local) || ports.includes(c.remote)));
 }

@@ -1,5 +1,5 @@
 import { createServer, type Socket } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { FakeClock, systemClock, type Clock, type TimerHandle } from "@jarvis/core";
 import { generateKeyPair } from "./noise/index.js";
 import {
@@ -16,7 +16,16 @@ import {
 } from "../../../test/helpers/network.js";
 
 const cleanup = new Cleanup();
-afterEach(() => cleanup.run());
+let fileBaseline: Record<string, number> = {};
+beforeAll(() => {
+  fileBaseline = liveHandles();
+});
+afterEach(async () => {
+  await cleanup.run();
+  // Closed handles are released a loop iteration or two after their close callbacks; let that
+  // happen so the next test's "before" is not counting this test's leftovers.
+  await handlesSettledTo(fileBaseline);
+});
 
 /** The system clock, counting the timers that are still armed (they are unref'd, so invisible to getActiveResourcesInfo). */
 class CountingClock implements Clock {

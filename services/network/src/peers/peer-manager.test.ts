@@ -14,7 +14,7 @@ import {
   connectRaw,
   hex,
   listenOn,
-  liveHandles,
+  openConnectionsOn,
   startNode,
   turn,
   until,
@@ -156,8 +156,8 @@ describe("simultaneous dial", () => {
       const a = await startNode({ clock, keys: aKeys, allowed: [bKeys.publicKey], cleanup });
       const b = await startNode({ clock, keys: bKeys, allowed: [aKeys.publicKey], cleanup });
       const [lower, higher] = Buffer.compare(a.publicKey, b.publicKey) < 0 ? [a, b] : [b, a];
-      const baseline = liveHandles().TCPSocketWrap ?? 0;
-      const sockets = () => (liveHandles().TCPSocketWrap ?? 0) - baseline;
+      // Every connection of this round has one end on a or b's listener port.
+      const sockets = () => openConnectionsOn([a.port, b.port]).length;
       // Both dial in the same tick.
       a.node.dial(b.publicKey, [b.address]);
       b.node.dial(a.publicKey, [a.address]);
@@ -168,7 +168,7 @@ describe("simultaneous dial", () => {
         return l?.state === "connected" && l.outbound && h?.state === "connected" && !h.outbound;
       };
       await until(converged, "both sides to keep the channel the lower key dialled");
-      // Exactly one channel is left: its two ends are the only sockets either node holds.
+      // Exactly one channel is left: its two ends are the only open sockets to either listener.
       await until(() => sockets() === 2, "the duplicate channel to be closed");
 
       await lower.node.send(higher.publicKey, Buffer.from(`low->high ${round}`));

@@ -231,8 +231,13 @@ export class GroupService {
   /** Queues the group's full state to the given members (inside the caller's transaction). */
   #announce(group: Group, recipients: string[]): void {
     const account = this.#account;
-    const cards: Card[] = [account.ownCard()];
+    // Exactly the members: our own card only while we are one of them (not after leaving).
+    const cards: Card[] = [];
     for (const uid of group.memberUids) {
+      if (uid === account.identity.uid) {
+        cards.push(account.ownCard());
+        continue;
+      }
       const contact = account.contacts.get(uid);
       if (contact) cards.push({ uid, name: contact.name, publicKey: contact.publicKey, addresses: contact.addresses, fingerprint: contact.fingerprint });
     }
