@@ -28,9 +28,12 @@ export interface LoadedKeyPair {
 // import is ~8x faster but needs the public half too. So the PKCS#8 path is
 // used only where the public key is not yet known.
 //
-// Raw private bytes are never read back through a JWK export: on Node 20.20 /
-// OpenSSL 3.0, exporting thousands of fresh X25519 private keys as JWK
-// intermittently deadlocks the process. PKCS#8 export does not.
+// KeyObjects returned by generateKeyPairSync are never export()ed: on Node
+// 20.20 that intermittently deadlocks the process (a GC triggered inside the
+// export frees the key's generation job, which takes the key's mutex that the
+// export already holds). Keys are therefore generated with encodings, so the
+// export happens inside the generation call, and any KeyObject we keep is an
+// imported one, which has no generation job.
 const PKCS8_X25519_PREFIX = Buffer.from("302e020100300506032b656e04220420", "hex");
 const ALL_ZERO = Buffer.alloc(DH_LENGTH);
 
@@ -56,7 +59,7 @@ function importPublicKey(publicKey: Uint8Array): KeyObject {
   return createPublicKey({ key: { kty: "OKP", crv: "X25519", x: base64url(publicKey) }, format: "jwk" });
 }
 
-/** The public half is exported as JWK (cheap and safe, unlike private JWK export). */
+/** Only ever called on imported keys; see the note on generateKeyPairSync above. */
 function rawPublicKeyOf(key: KeyObject): Buffer {
   const { x } = createPublicKey(key).export({ format: "jwk" });
   if (x === undefined) throw new NoiseError("bad-key", "X25519 key has no public component");
@@ -64,18 +67,23 @@ function rawPublicKeyOf(key: KeyObject): Buffer {
 }
 
 export function generateKeyPair(): KeyPair {
-  const { privateKey } = generateKeyPairSync("x25519");
-  const pkcs8 = privateKey.export({ format: "der", type: "pkcs8" });
-  return {
-    publicKey: rawPublicKeyOf(privateKey),
-    privateKey: Buffer.from(pkcs8.subarray(PKCS8_X25519_PREFIX.length)),
-  };
+  const generated = generateKeyPairSync("x25519", {
+    publicKeyEncoding: { format: "jwk" },
+    privateKeyEncoding: { format: "der", type: "pkcs8" },
+  });
+  const { x } = generated.publicKey;
+  if (x === undefined) throw new NoiseError("bad-key", "generated X25519 key has no public component");
+  const privateKey = Buffer.from(generated.privateKey.subarray(PKCS8_X25519_PREFIX.length));
+  generated.privateKey.fill(0);
+  return { publicKey: Buffer.from(x, "base64url"), privateKey };
 }
 
-/** A fresh, already imported key pair whose private half never leaves OpenSSL; for ephemeral keys. */
+/** A fresh, already imported key pair, for ephemeral keys; no raw private bytes are kept. */
 export function generateLoadedKeyPair(): LoadedKeyPair {
-  const { privateKey } = generateKeyPairSync("x25519");
-  return { publicKey: rawPublicKeyOf(privateKey), privateKeyObject: privateKey };
+  const pair = generateKeyPair();
+  const loaded = loadKeyPair(pair, "ephemeral");
+  pair.privateKey.fill(0);
+  return loaded;
 }
 
 export function keyPairFromPrivateKey(privateKey: Uint8Array): KeyPair {

@@ -418,7 +418,7 @@ export class PeerManager {
     entry.keepaliveTimer = clock.setTimeout(() => {
       if (entry.channel !== channel || channel.closed) return;
       const now = clock.now();
-      if (now - entry.lastReceivedAt >= timeouts.idleTimeoutMs) {
+      if (now - entry.lastReceivedAt > timeouts.idleTimeoutMs) {
         channel.close(new TimeoutError("no traffic from peer within the keepalive timeout", "keepalive-timeout"));
         return;
       }

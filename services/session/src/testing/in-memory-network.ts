@@ -1,0 +1,108 @@
+import { setImmediate as nextTick } from "node:timers/promises";
+import { publicKeyOf } from "../identity/account-files.js";
+import type { NetworkPeer, PeerNetwork, PeerNetworkEvents } from "../peer-network.js";
+
+/**
+ * Test double for the network service: nodes registered on one hub see each other as
+ * connected once both are configured and allow each other's key. Frames are delivered
+ * asynchronously and in order, as over a channel. It stands in for remote nodes only — the
+ * session's own store, services and encryption are the real ones.
+ */
+export class InMemoryHub {
+  readonly endpoints = new Map<string, InMemoryNetwork>();
+
+  endpoint(): InMemoryNetwork {
+    return new InMemoryNetwork(this);
+  }
+
+  /** Delivers a raw frame to `to` as if it came over an authenticated channel from `fromKey`. */
+  inject(fromKey: Buffer, to: Buffer, payload: Uint8Array): Promise<void> {
+    const target = this.endpoints.get(to.toString("hex"));
+    return nextTick().then(() => target?.deliver(fromKey, Buffer.from(payload)));
+  }
+
+  refresh(): void {
+    for (const a of this.endpoints.values()) {
+      for (const b of this.endpoints.values()) if (a !== b) a.updatePeer(b);
+    }
+  }
+}
+
+export class InMemoryNetwork implements PeerNetwork {
+  available = true;
+  publicKey: Buffer | undefined;
+  allowed = new Set<string>();
+  connected = new Set<string>();
+  sent: { to: string; payload: Buffer }[] = [];
+  #hub: InMemoryHub;
+  #events: PeerNetworkEvents | undefined;
+
+  constructor(hub: InMemoryHub) {
+    this.#hub = hub;
+  }
+
+  setEventHandler(events: PeerNetworkEvents | undefined): void {
+    this.#events = events;
+    if (events) void nextTick().then(() => events.linkUp());
+  }
+
+  async configure(privateKey: Buffer, _listen: string, allowed: Buffer[]): Promise<string> {
+    this.publicKey = publicKeyOf(privateKey);
+    this.allowed = new Set(allowed.map((k) => k.toString("hex")));
+    this.#hub.endpoints.set(this.publicKey.toString("hex"), this);
+    this.#hub.refresh();
+    return "127.0.0.1:1";
+  }
+
+  async unconfigure(): Promise<void> {
+    if (this.publicKey) this.#hub.endpoints.delete(this.publicKey.toString("hex"));
+    this.publicKey = undefined;
+    this.#hub.refresh();
+    for (const key of this.connected) this.#events?.peerDisconnected(Buffer.from(key, "hex"), "unconfigured");
+    this.connected.clear();
+  }
+
+  async setAllowed(keys: Buffer[]): Promise<void> {
+    this.allowed = new Set(keys.map((k) => k.toString("hex")));
+    this.#hub.refresh();
+  }
+
+  async dial(): Promise<void> {}
+
+  async disconnect(): Promise<void> {}
+
+  send(publicKey: Buffer, payload: Uint8Array): boolean {
+    const to = publicKey.toString("hex");
+    if (!this.publicKey || !this.connected.has(to)) return false;
+    this.sent.push({ to, payload: Buffer.from(payload) });
+    void this.#hub.inject(this.publicKey, publicKey, payload);
+    return true;
+  }
+
+  async listPeers(): Promise<NetworkPeer[]> {
+    return [...this.connected].map((k) => ({ publicKey: Buffer.from(k, "hex"), state: "connected" as const, address: "", stats: {} }));
+  }
+
+  async close(): Promise<void> {
+    await this.unconfigure();
+  }
+
+  deliver(fromKey: Buffer, payload: Buffer): void {
+    if (!this.connected.has(fromKey.toString("hex"))) return;
+    this.#events?.frame(fromKey, payload);
+  }
+
+  updatePeer(other: InMemoryNetwork): void {
+    const key = other.publicKey?.toString("hex");
+    const self = this.publicKey?.toString("hex");
+    if (!key || !self) return;
+    const up = this.allowed.has(key) && other.allowed.has(self) && this.#hub.endpoints.has(key);
+    if (up && !this.connected.has(key)) {
+      this.connected.add(key);
+      this.#events?.peerConnected(Buffer.from(key, "hex"));
+    } else if (!up && this.connected.has(key)) {
+      this.connected.delete(key);
+      this.#events?.peerDisconnected(Buffer.from(key, "hex"), "gone");
+    }
+  }
+}
