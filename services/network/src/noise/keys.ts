@@ -35,6 +35,8 @@ export interface LoadedKeyPair {
 // export happens inside the generation call, and any KeyObject we keep is an
 // imported one, which has no generation job.
 const PKCS8_X25519_PREFIX = Buffer.from("302e020100300506032b656e04220420", "hex");
+/** Length of the fixed SPKI header (302a300506032b656e032100) before a raw X25519 public key. */
+const SPKI_X25519_PREFIX_LENGTH = 12;
 const ALL_ZERO = Buffer.alloc(DH_LENGTH);
 
 function requireKeyLength(key: Uint8Array, what: string): void {
@@ -68,14 +70,15 @@ function rawPublicKeyOf(key: KeyObject): Buffer {
 
 export function generateKeyPair(): KeyPair {
   const generated = generateKeyPairSync("x25519", {
-    publicKeyEncoding: { format: "jwk" },
-    privateKeyEncoding: { format: "der", type: "pkcs8" },
+    publicKeyEncoding: { type: "spki", format: "der" },
+    privateKeyEncoding: { type: "pkcs8", format: "der" },
   });
-  const { x } = generated.publicKey;
-  if (x === undefined) throw new NoiseError("bad-key", "generated X25519 key has no public component");
-  const privateKey = Buffer.from(generated.privateKey.subarray(PKCS8_X25519_PREFIX.length));
+  const pair = {
+    publicKey: Buffer.from(generated.publicKey.subarray(SPKI_X25519_PREFIX_LENGTH)),
+    privateKey: Buffer.from(generated.privateKey.subarray(PKCS8_X25519_PREFIX.length)),
+  };
   generated.privateKey.fill(0);
-  return { publicKey: Buffer.from(x, "base64url"), privateKey };
+  return pair;
 }
 
 /** A fresh, already imported key pair, for ephemeral keys; no raw private bytes are kept. */
