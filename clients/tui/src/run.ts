@@ -1,9 +1,20 @@
+import type { SessionClient } from "./client.js";
+import { runApp } from "./app.js";
+
 export interface TuiOptions {
-  home: string;
-  passwordFile: string | undefined;
+  /** Connects to (and if needed starts) the node; provided by the CLI. */
+  connect: () => Promise<SessionClient>;
 }
 
 export async function runTui(options: TuiOptions): Promise<number> {
-  process.stderr.write(`jarvis: the TUI for ${options.home} is under construction; use the commands in jarvis --help\n`);
-  return 1;
+  const client = await options.connect();
+  const abort = new AbortController();
+  const stop = () => abort.abort();
+  process.once("SIGTERM", stop);
+  try {
+    return await runApp({ client, input: process.stdin, output: process.stdout, signal: abort.signal });
+  } finally {
+    process.off("SIGTERM", stop);
+    abort.abort();
+  }
 }

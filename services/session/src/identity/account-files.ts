@@ -207,9 +207,13 @@ function readKeyfile(paths: ProfilePaths): KeyfileContent {
 }
 
 function newStaticKeyPair(): { privateKey: Buffer; publicKey: Buffer } {
-  const { privateKey } = generateKeyPairSync("x25519");
-  const raw = privateKey.export({ format: "der", type: "pkcs8" }).subarray(PKCS8_X25519_PREFIX.length);
-  return { privateKey: Buffer.from(raw), publicKey: publicKeyOf(raw) };
+  // Ask for the encodings at generation time: exporting a freshly generated KeyObject later
+  // can deadlock on Node 20 when a GC runs during the export.
+  const { privateKey, publicKey } = generateKeyPairSync("x25519", {
+    privateKeyEncoding: { format: "der", type: "pkcs8" },
+    publicKeyEncoding: { format: "der", type: "spki" },
+  });
+  return { privateKey: Buffer.from(privateKey.subarray(PKCS8_X25519_PREFIX.length)), publicKey: Buffer.from(publicKey.subarray(12)) };
 }
 
 export function publicKeyOf(privateKey: Buffer): Buffer {
