@@ -85,26 +85,30 @@ export async function runApp(options: AppOptions): Promise<number> {
   screen.key(["C-q", "C-c"], quit);
   input.key(["C-q", "C-c"], quit);
   const addContact = () =>
-    void ask(screen, "paste a jarvis:// link code").then(async (code) => {
+    ask(screen, "paste a jarvis:// link code").then(async (code) => {
       if (code) await attempt(() => client.addContact({ source: { case: "linkCode", value: code.trim() } }));
     });
   const newGroup = () =>
-    void ask(screen, "group name, then members: name alice bob").then(async (answer) => {
+    ask(screen, "group name, then members: name alice bob").then(async (answer) => {
       const [name, ...members] = (answer ?? "").trim().split(/\s+/);
       if (name) await attempt(() => client.createGroup({ name, members }));
     });
   const showLink = () => void attempt(async () => flash(screen, footer, `your link code: ${(await client.getIdentity({})).identity?.linkCode ?? ""}`)).then(() => {});
   const lock = () =>
-    void attempt(async () => {
+    attempt(async () => {
       await client.lock({});
       if (!(await ensureUnlocked(screen, client))) quit();
       await store.refreshAll();
     });
   // A modal needs the keyboard: stop the input line from reading first (blessed textboxes
   // grab every key while reading), then give it back when the modal is done.
-  const modal = (action: () => void) => () => {
+  const modal = (action: () => Promise<unknown>) => () => {
     input.cancel();
-    action();
+    void action().finally(() => {
+      // Re-focusing fires the focus event, which puts the input line back into reading mode.
+      sidebar.focus();
+      input.focus();
+    });
   };
   for (const widget of [screen, input, sidebar]) {
     widget.key(["C-a"], modal(addContact));
