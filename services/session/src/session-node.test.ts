@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, truncateSync, existsSync, statSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { profilePaths, silentLogger, systemClock, CorruptStoreError, WrongPasswordError } from "@jarvis/core";
+import { profilePaths, silentLogger, systemClock, CorruptStoreError, FakeClock, ResourceExhaustedError, WrongPasswordError } from "@jarvis/core";
 import { SessionNode } from "./session-node.js";
 import { InMemoryHub } from "./testing/in-memory-network.js";
 import { encodeLinkCode, decodeLinkCode } from "./contacts/card-codec.js";
@@ -189,5 +189,69 @@ describe("SessionNode with the real encrypted store", () => {
     await node.createIdentity("alice", PASSWORD);
     await node.lock();
     expect(() => node.requireUnlocked()).toThrow(/locked/);
+  });
+});
+
+describe("outbox limits, paging and presence", () => {
+  it("marks a message failed after 7 days undelivered and refuses more than 1000 queued per contact", async () => {
+    const hub = new InMemoryHub();
+    const clock = new FakeClock(Date.now());
+    const home = mkdtempSync(join(tmpdir(), "jv-ob-"));
+    homes.push(home);
+    const node = new SessionNode({ paths: profilePaths(home), clock, logger: silentLogger, network: hub.endpoint(), listen: "127.0.0.1:0", advertise: "", kdf: FAST_KDF });
+    nodes.push(node);
+    const { list } = await people(["bob"]);
+    await node.createIdentity("alice", PASSWORD);
+    const bob = list[0] as SessionNode;
+    const u = node.requireUnlocked();
+    u.contacts.add(decodeLinkCode(encodeLinkCode(bob.requireUnlocked().account.ownCard())));
+    const contact = u.contacts.resolve("bob");
+    const first = u.messaging.sendDirect(contact, "will expire");
+    expect(first.state).toBe("queued");
+    clock.advance(7 * 24 * 60 * 60 * 1000 + 60 * 60 * 1000);
+    expect(u.account.messages.get(first.id)?.state).toBe("failed");
+
+    for (let i = 0; i < 1000; i++) u.messaging.sendDirect(contact, `m${i}`);
+    expect(() => u.messaging.sendDirect(contact, "one too many")).toThrow(ResourceExhaustedError);
+  });
+
+  it("pages a conversation with before/after cursors", async () => {
+    const { list } = await people(["alice", "bob"]);
+    const [alice, bob] = list as [SessionNode, SessionNode];
+    link(alice, bob);
+    const a = alice.requireUnlocked();
+    const contact = a.contacts.resolve("bob");
+    for (let i = 0; i < 25; i++) a.messaging.sendDirect(contact, `p${i}`);
+    const newest = a.account.messages.page(contact.uid, { before: 0, after: 0, limit: 10 });
+    expect(newest.messages.map((m) => m.text)).toEqual(Array.from({ length: 10 }, (_, i) => `p${15 + i}`));
+    expect(newest.hasMore).toBe(true);
+    const older = a.account.messages.page(contact.uid, { before: newest.messages[0]?.position ?? 0, after: 0, limit: 10 });
+    expect(older.messages.map((m) => m.text)).toEqual(Array.from({ length: 10 }, (_, i) => `p${5 + i}`));
+    const oldest = a.account.messages.page(contact.uid, { before: older.messages[0]?.position ?? 0, after: 0, limit: 10 });
+    expect(oldest.messages.map((m) => m.text)).toEqual(["p0", "p1", "p2", "p3", "p4"]);
+    expect(oldest.hasMore).toBe(false);
+    const after = a.account.messages.page(contact.uid, { before: 0, after: oldest.messages[4]?.position ?? 0, limit: 3 });
+    expect(after.messages.map((m) => m.text)).toEqual(["p5", "p6", "p7"]);
+    expect(after.hasMore).toBe(true);
+  });
+
+  it("computes group presence: green when all others are connected, amber when some, red when none, grey without a listener", async () => {
+    const { hub, list } = await people(["alice", "bob", "carol"]);
+    const [alice, bob, carol] = list as [SessionNode, SessionNode, SessionNode];
+    link(alice, bob);
+    link(alice, carol);
+    const a = alice.requireUnlocked();
+    const group = a.groups.create("three", ["bob", "carol"]);
+    await waitFor(() => expect(a.account.groupPresence(group)).toBe("green"));
+    await carol.lock();
+    await waitFor(() => expect(a.account.groupPresence(group)).toBe("amber"));
+    await bob.lock();
+    await waitFor(() => expect(a.account.groupPresence(group)).toBe("red"));
+    // Our own listener going away turns everything grey: nobody can reach us.
+    const endpoint = [...hub.endpoints.values()].find((e) => e.publicKey?.equals(a.account.identity.publicKey));
+    if (!endpoint) throw new Error("alice has no endpoint");
+    endpoint.available = false;
+    expect(a.account.groupPresence(group)).toBe("grey");
+    expect(a.account.presenceOf(a.contacts.resolve("bob").uid)).toBe("grey");
   });
 });

@@ -24,6 +24,7 @@ export class InMemoryHub {
   refresh(): void {
     for (const a of this.endpoints.values()) {
       for (const b of this.endpoints.values()) if (a !== b) a.updatePeer(b);
+      for (const key of a.connected) if (!this.endpoints.has(key)) a.dropPeer(key);
     }
   }
 }
@@ -90,6 +91,11 @@ export class InMemoryNetwork implements PeerNetwork {
   deliver(fromKey: Buffer, payload: Buffer): void {
     if (!this.connected.has(fromKey.toString("hex"))) return;
     this.#events?.frame(fromKey, payload);
+  }
+
+  dropPeer(key: string): void {
+    this.connected.delete(key);
+    this.#events?.peerDisconnected(Buffer.from(key, "hex"), "gone");
   }
 
   updatePeer(other: InMemoryNetwork): void {
