@@ -58,6 +58,7 @@ export function contactToProto(contact: Contact | ContactView, presence: Presenc
     addresses: contact.addresses,
     presence: PRESENCE[presence],
     addedTime: timestampFromMs(contact.addedAt),
+    sendReceipts: contact.sendReceipts,
   });
 }
 

@@ -89,7 +89,7 @@ export function createSessionRoutes(node: SessionNode, logger: Logger, onShutdow
       },
       updateContact(req) {
         const u = node.requireUnlocked();
-        const contact = u.contacts.update(required(req.contact, "contact"), { alias: req.alias, verified: req.verified });
+        const contact = u.contacts.update(required(req.contact, "contact"), { alias: req.alias, verified: req.verified, sendReceipts: req.sendReceipts });
         return { contact: contactToProto(contact, u.account.presenceOf(contact.uid)) };
       },
       async removeContact(req) {

@@ -49,6 +49,7 @@ export function contactJson(c: Contact) {
     verified: c.verified,
     state: presenceName(c.presence),
     addresses: c.addresses,
+    receipts: c.sendReceipts,
   };
 }
 

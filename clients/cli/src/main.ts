@@ -22,6 +22,7 @@ const USAGE = `usage: jarvis [--home DIR] COMMAND [options]
   contact add CODE|FILE [--alias A]   add a contact from a link code or card
   contacts [--json]               list contacts
   contact remove|verify|alias CONTACT [ALIAS]
+  contact receipts CONTACT on|off send read receipts to this contact or not
   safety CONTACT                  the safety number to compare out of band
   send CONTACT TEXT               send a message
   history CONTACT|GROUP [--json] [--limit N]
@@ -53,6 +54,7 @@ const COMMANDS: Record<string, Command> = {
   "contact remove": contacts.contactRemove,
   "contact alias": contacts.contactAlias,
   "contact verify": contacts.contactVerify,
+  "contact receipts": contacts.contactReceipts,
   contacts: contacts.contacts,
   safety: contacts.safety,
   send: messages.send,

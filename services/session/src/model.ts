@@ -25,6 +25,7 @@ export interface Contact {
   name: string;
   alias: string;
   verified: boolean;
+  sendReceipts: boolean;
   addresses: string[];
   addedAt: number;
   fingerprint: string;

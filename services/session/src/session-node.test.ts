@@ -255,3 +255,27 @@ describe("outbox limits, paging and presence", () => {
     expect(a.account.presenceOf(a.contacts.resolve("bob").uid)).toBe("grey");
   });
 });
+
+describe("read receipts", () => {
+  it("sends them by default and not to a contact they are turned off for", async () => {
+    const { list } = await people(["alice", "bob"]);
+    const [alice, bob] = list as [SessionNode, SessionNode];
+    link(alice, bob);
+    const a = alice.requireUnlocked();
+    const b = bob.requireUnlocked();
+    const first = a.messaging.sendDirect(a.contacts.resolve("bob"), "read me");
+    await waitFor(() => expect(a.account.messages.get(first.id)?.state).toBe("delivered"));
+    expect(b.messaging.markRead(b.contacts.resolve("alice").uid)).toBe(1);
+    await waitFor(() => expect(a.account.messages.get(first.id)?.state).toBe("read"));
+
+    b.contacts.update("alice", { sendReceipts: false });
+    const second = a.messaging.sendDirect(a.contacts.resolve("bob"), "read me quietly");
+    await waitFor(() => expect(a.account.messages.get(second.id)?.state).toBe("delivered"));
+    expect(b.messaging.markRead(b.contacts.resolve("alice").uid)).toBe(1);
+    // Another round trip: anything bob sends after the read would arrive after a receipt.
+    const ping = b.messaging.sendDirect(b.contacts.resolve("alice"), "after reading");
+    await waitFor(() => expect(b.account.messages.get(ping.id)?.state).toBe("delivered"));
+    expect(a.account.messages.get(second.id)?.state).toBe("delivered");
+    expect(b.account.messages.unreadCounts().total).toBe(0);
+  });
+});

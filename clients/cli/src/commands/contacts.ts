@@ -93,6 +93,14 @@ export async function contactVerify(ctx: CommandContext): Promise<number> {
   return 0;
 }
 
+export async function contactReceipts(ctx: CommandContext): Promise<number> {
+  const [contact, setting] = ctx.params;
+  if (!contact || (setting !== "on" && setting !== "off")) throw new CliError("usage: jarvis contact receipts CONTACT on|off", 2);
+  await (await connectSession(ctx.paths)).updateContact({ contact, sendReceipts: setting === "on" });
+  ctx.out(`read receipts ${setting} for this contact`);
+  return 0;
+}
+
 export async function safety(ctx: CommandContext): Promise<number> {
   const contact = ctx.params[0];
   if (!contact) throw new CliError("usage: jarvis safety CONTACT", 2);

@@ -8,6 +8,7 @@ interface ContactRow {
   name: string;
   alias: string;
   verified: number;
+  send_receipts: number;
   addresses: string;
   added_at: number;
 }
@@ -18,6 +19,7 @@ const toContact = (row: ContactRow): Contact => ({
   name: row.name,
   alias: row.alias,
   verified: row.verified === 1,
+  sendReceipts: row.send_receipts === 1,
   addresses: JSON.parse(row.addresses) as string[],
   addedAt: row.added_at,
   fingerprint: fingerprintOf(row.public_key),
@@ -40,7 +42,7 @@ export class ContactRepo {
     this.#insert = db.prepare(
       "INSERT INTO contacts (uid, public_key, name, alias, verified, addresses, added_at) VALUES (@uid, @publicKey, @name, @alias, 0, @addresses, @addedAt)",
     );
-    this.#update = db.prepare("UPDATE contacts SET name = @name, alias = @alias, verified = @verified, addresses = @addresses WHERE uid = @uid");
+    this.#update = db.prepare("UPDATE contacts SET name = @name, alias = @alias, verified = @verified, send_receipts = @sendReceipts, addresses = @addresses WHERE uid = @uid");
     this.#delete = db.prepare("DELETE FROM contacts WHERE uid = ?");
     this.#takeSequence = db.prepare<[string], { next_sequence: number }>(
       "UPDATE contacts SET next_sequence = next_sequence + 1 WHERE uid = ? RETURNING next_sequence - 1 AS next_sequence",
@@ -56,7 +58,7 @@ export class ContactRepo {
     return this.#all.all().map(toContact);
   }
 
-  insert(contact: Omit<Contact, "verified" | "fingerprint">): void {
+  insert(contact: Omit<Contact, "verified" | "fingerprint" | "sendReceipts">): void {
     this.#insert.run({
       uid: contact.uid,
       publicKey: contact.publicKey,
@@ -73,6 +75,7 @@ export class ContactRepo {
       name: contact.name,
       alias: contact.alias,
       verified: contact.verified ? 1 : 0,
+      sendReceipts: contact.sendReceipts ? 1 : 0,
       addresses: JSON.stringify(contact.addresses),
     });
   }

@@ -76,7 +76,7 @@ export class ContactService {
     throw new NotFoundError(`unknown contact "${q}"`, "unknown-contact");
   }
 
-  update(query: string, changes: { alias?: string; verified?: boolean }): Contact {
+  update(query: string, changes: { alias?: string; verified?: boolean; sendReceipts?: boolean }): Contact {
     const account = this.#account;
     const contact = this.resolve(query);
     if (changes.alias !== undefined) {
@@ -84,6 +84,7 @@ export class ContactService {
       contact.alias = changes.alias.trim();
     }
     if (changes.verified !== undefined) contact.verified = changes.verified;
+    if (changes.sendReceipts !== undefined) contact.sendReceipts = changes.sendReceipts;
     return account.tx(() => {
       account.contacts.update(contact);
       account.emit({ type: "contact_changed", contact: account.contactView(contact) });

@@ -106,7 +106,8 @@ export class Messaging {
     const marked = account.tx(() => {
       const n = account.messages.markRead(conversationId);
       for (const [senderUid, ids] of bySender) {
-        if (!account.contacts.get(senderUid)) continue;
+        // Receipts are a courtesy the user can withhold per contact.
+        if (!account.contacts.get(senderUid)?.sendReceipts) continue;
         this.enqueue([senderUid], { ackId: `receipt:${newMessageId()}`, messageId: "", payload: receiptEnvelope(ids), needsAck: false });
       }
       account.emitUnreadCounts();

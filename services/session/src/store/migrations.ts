@@ -70,4 +70,8 @@ export const MIGRATIONS: string[] = [
   );
   CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
   `,
+  // 2: read receipts can be turned off per contact
+  `
+  ALTER TABLE contacts ADD COLUMN send_receipts INTEGER NOT NULL DEFAULT 1;
+  `,
 ];

@@ -116,6 +116,13 @@ export declare type Contact = Message$1<"jarvis.session.v1.Contact"> & {
    * @generated from field: google.protobuf.Timestamp added_time = 9;
    */
   addedTime?: Timestamp | undefined;
+
+  /**
+   * Whether we send read receipts to this contact (default true).
+   *
+   * @generated from field: bool send_receipts = 10;
+   */
+  sendReceipts: boolean;
 };
 
 /**

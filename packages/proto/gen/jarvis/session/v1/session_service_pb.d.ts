@@ -466,6 +466,11 @@ export declare type UpdateContactRequest = Message<"jarvis.session.v1.UpdateCont
    * @generated from field: optional bool verified = 3;
    */
   verified?: boolean | undefined;
+
+  /**
+   * @generated from field: optional bool send_receipts = 4;
+   */
+  sendReceipts?: boolean | undefined;
 };
 
 /**
@@ -1258,7 +1263,7 @@ export declare const SessionService: GenService<{
     output: typeof GetContactResponseSchema;
   },
   /**
-   * UpdateContact changes local fields: alias and verified.
+   * UpdateContact changes local fields: alias, verified and whether to send read receipts.
    *
    * @generated from rpc jarvis.session.v1.SessionService.UpdateContact
    */
