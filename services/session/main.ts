@@ -22,7 +22,9 @@ const stop = async () => {
 };
 const server = await startServer({
   listen: config.ipc,
-  routes: createSessionRoutes(node, logger, () => process.kill(process.pid, "SIGTERM")),
+  // Shutdown stops the whole node: under the supervisor that means asking it, not just us
+  // (it would restart a session that merely exited).
+  routes: createSessionRoutes(node, logger, () => process.kill(process.env.JARVIS_SUPERVISED === "1" ? process.ppid : process.pid, "SIGTERM")),
   serviceNames: [SessionService.typeName],
   token,
   logger,

@@ -51,6 +51,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     JARVIS_SESSION_IPC: formatIpcAddress(ipc.session),
     JARVIS_NETWORK_IPC: formatIpcAddress(ipc.network),
     JARVIS_LOG_LEVEL: options.logLevel,
+    JARVIS_SUPERVISED: "1",
   };
   const network = new Child("network", serviceEntry("@jarvis/network/main"), env, paths.logsDir, log);
   const session = new Child("session", serviceEntry("@jarvis/session/main"), env, paths.logsDir, log);
