@@ -4,6 +4,7 @@ import { CliError, describeError } from "./cli-error.js";
 import type { Command, CommandContext } from "./context.js";
 import { runDaemon } from "./daemon.js";
 import { ensureDaemon } from "./connection.js";
+import { startOptions } from "./commands/lifecycle.js";
 import * as lifecycle from "./commands/lifecycle.js";
 import * as contacts from "./commands/contacts.js";
 import * as messages from "./commands/messages.js";
@@ -95,15 +96,8 @@ export async function main(argv: string[]): Promise<number> {
     if (first === undefined) {
       const { runTui } = await import("@jarvis/tui");
       const paths = profilePaths(home);
-      return await runTui({
-        connect: async () =>
-          (await ensureDaemon(paths, {
-            listen: flagValue(args, "listen") ?? process.env.JARVIS_LISTEN ?? "0.0.0.0:5000",
-            advertise: flagValue(args, "advertise") ?? "",
-            ipc: flagValue(args, "ipc"),
-            logLevel: flagValue(args, "log-level") ?? "info",
-          })).client,
-      });
+      const options = startOptions({ paths, args, params: [], json: false, out, err, signal: new AbortController().signal });
+      return await runTui({ connect: async () => (await ensureDaemon(paths, options)).client });
     }
     const twoWord = second !== undefined ? `${first} ${second}` : "";
     const name = twoWord in COMMANDS ? twoWord : first;

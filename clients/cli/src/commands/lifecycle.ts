@@ -1,4 +1,5 @@
 import { writeFileSync, readFileSync } from "node:fs";
+import { readNodeSettings, writeNodeSettings } from "../node-settings.js";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { formatFingerprint } from "@jarvis/core";
 import { flagValue } from "../args.js";
@@ -11,13 +12,23 @@ import type { CommandContext } from "../context.js";
 
 const DEFAULT_LISTEN = "0.0.0.0:5000";
 
-function startOptions(ctx: CommandContext) {
-  return {
-    listen: flagValue(ctx.args, "listen") ?? process.env.JARVIS_LISTEN ?? DEFAULT_LISTEN,
-    advertise: flagValue(ctx.args, "advertise") ?? process.env.JARVIS_ADVERTISE ?? "",
-    ipc: flagValue(ctx.args, "ipc"),
+/**
+ * Where to listen: the flags if given (remembered in the profile for next time), else what was
+ * remembered, else the environment, else the default — so `jarvis up` after
+ * `jarvis init --listen …` keeps the address that is already on the cards handed out.
+ */
+export function startOptions(ctx: CommandContext) {
+  const saved = readNodeSettings(ctx.paths);
+  const options = {
+    listen: flagValue(ctx.args, "listen") ?? saved.listen ?? process.env.JARVIS_LISTEN ?? DEFAULT_LISTEN,
+    advertise: flagValue(ctx.args, "advertise") ?? saved.advertise ?? process.env.JARVIS_ADVERTISE ?? "",
+    ipc: flagValue(ctx.args, "ipc") ?? saved.ipc,
     logLevel: flagValue(ctx.args, "log-level") ?? process.env.JARVIS_LOG_LEVEL ?? "info",
   };
+  if (ctx.args.flags.has("listen") || ctx.args.flags.has("advertise") || ctx.args.flags.has("ipc")) {
+    writeNodeSettings(ctx.paths, { listen: options.listen, advertise: options.advertise, ipc: options.ipc });
+  }
+  return options;
 }
 
 /** Stops a daemon this command started itself, so a failed command leaves nothing behind. */
