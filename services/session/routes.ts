@@ -101,10 +101,10 @@ export function createSessionRoutes(node: SessionNode, logger: Logger, onShutdow
         const { digits, formatted } = node.requireUnlocked().contacts.safetyNumber(required(req.contact, "contact"));
         return { safetyNumber: digits, formatted };
       },
-      sendMessage(req) {
+      async sendMessage(req) {
         const u = node.requireUnlocked();
         const target = required(req.conversation, "conversation").trim();
-        const message = isGroupId(target) ? u.groups.send(target, req.text) : u.messaging.sendDirect(u.contacts.resolve(target), req.text);
+        const message = isGroupId(target) ? await u.groups.send(target, req.text) : await u.messaging.sendDirect(u.contacts.resolve(target), req.text);
         return { message: messageToProto(message) };
       },
       listMessages(req) {

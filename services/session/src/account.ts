@@ -44,6 +44,10 @@ export class Account {
   readonly connected = new Set<string>();
   readonly drops: DropCounters = { unknownSender: 0, malformed: 0, forgedGroupMessages: 0 };
   listenAddress = "";
+  #txDepth = 0;
+  #writes: { fn: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = [];
+  #batching = false;
+  #unreadDirty = false;
   /** Set by the node: keeps the network's allowed keys and dials in step with the contacts. */
   onContactsChanged: (() => void) | undefined;
 
@@ -64,17 +68,86 @@ export class Account {
     return this.deps.clock.now();
   }
 
-  /** Runs fn in one transaction; its events reach live subscribers only after the commit. */
+  /**
+   * Runs fn in one transaction; its events reach live subscribers only after the outermost
+   * commit. Nested calls become savepoints, so a batch of work can share one commit (the
+   * commit, which encrypts and writes the WAL pages, is the expensive part).
+   */
   tx<T>(fn: () => T): T {
+    if (this.#txDepth > 0) {
+      this.#txDepth++;
+      try {
+        return this.db.transaction(fn)();
+      } finally {
+        this.#txDepth--;
+      }
+    }
     let result: T;
+    this.#txDepth = 1;
     try {
       result = this.db.transaction(fn)();
     } catch (error) {
       this.events.discardStaged();
       throw error;
+    } finally {
+      this.#txDepth = 0;
     }
     this.events.publish();
     return result;
+  }
+
+  /** Unread counts changed inside a batch: announce once, at the end of it. */
+  markUnreadDirty(): void {
+    if (this.#txDepth > 0 && this.#batching) this.#unreadDirty = true;
+    else this.emitUnreadCounts();
+  }
+
+  /**
+   * Group commit for client writes: every write requested in the same turn of the event loop
+   * runs in one transaction (each in its own savepoint, so one failure does not undo the
+   * others), and each caller's promise settles only after that transaction has committed.
+   */
+  write<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#writes.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      if (this.#writes.length === 1) setImmediate(() => this.#commitWrites());
+    });
+  }
+
+  #commitWrites(): void {
+    const writes = this.#writes;
+    this.#writes = [];
+    const outcomes: (() => void)[] = [];
+    try {
+      this.tx(() => {
+        for (const write of writes) {
+          try {
+            const value = this.tx(write.fn);
+            outcomes.push(() => write.resolve(value));
+          } catch (error) {
+            outcomes.push(() => write.reject(error));
+          }
+        }
+      });
+    } catch (error) {
+      for (const write of writes) write.reject(error);
+      return;
+    }
+    for (const settle of outcomes) settle();
+  }
+
+  /** Runs a batch (e.g. every frame that arrived in one tick) in a single transaction. */
+  batch(fn: () => void): void {
+    this.#batching = true;
+    try {
+      this.tx(() => {
+        fn();
+        if (this.#unreadDirty) this.emitUnreadCounts();
+      });
+    } finally {
+      this.#batching = false;
+      this.#unreadDirty = false;
+    }
   }
 
   contactsChanged(): void {

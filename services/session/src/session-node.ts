@@ -66,6 +66,7 @@ export class SessionNode {
   #unlocked: Unlocked | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #presence = new Map<string, Presence>();
+  #inbound: { key: Buffer; payload: Buffer }[] = [];
 
   constructor(options: SessionNodeOptions) {
     this.#options = options;
@@ -303,7 +304,25 @@ export class SessionNode {
     this.#refreshPresence();
   }
 
+  /**
+   * Frames that arrive together are handled together: one transaction per batch instead of
+   * one per message, which is most of the cost of receiving.
+   */
   #onFrame(key: Buffer, payload: Buffer): void {
+    this.#inbound.push({ key, payload });
+    if (this.#inbound.length > 1) return;
+    setImmediate(() => {
+      const frames = this.#inbound;
+      this.#inbound = [];
+      const unlocked = this.#unlocked;
+      if (!unlocked) return;
+      unlocked.account.batch(() => {
+        for (const frame of frames) this.#handleFrame(frame.key, frame.payload);
+      });
+    });
+  }
+
+  #handleFrame(key: Buffer, payload: Buffer): void {
     const unlocked = this.#unlocked;
     if (!unlocked) return;
     const { account, contacts, messaging, groups } = unlocked;

@@ -13,7 +13,7 @@ import type { Card, Contact, Group, Message } from "../model.js";
 import type { ContactService } from "../contacts/contact-service.js";
 import { validateCard } from "../contacts/card-codec.js";
 import { MAX_TEXT_BYTES, validateText, type Messaging } from "../messages/messaging.js";
-import { ackEnvelope, groupMessageEnvelope, groupUpdateAckId, groupUpdateEnvelope } from "../messages/envelopes.js";
+import { groupMessageEnvelope, groupUpdateAckId, groupUpdateEnvelope } from "../messages/envelopes.js";
 
 const MAX_GROUP_MEMBERS = 64;
 const MAX_GROUP_NAME = 64;
@@ -121,14 +121,14 @@ export class GroupService {
     });
   }
 
-  send(query: string, text: string): Message {
+  async send(query: string, text: string): Promise<Message> {
     validateText(text);
     const account = this.#account;
     const group = this.#requireMembership(this.resolve(query));
     const recipients = this.#others(group);
-    this.#messaging.checkCapacity(recipients);
     const id = newMessageId();
-    account.tx(() => {
+    const message = await account.write(() => {
+      this.#messaging.checkCapacity(recipients);
       const now = account.now;
       const message = account.messages.insert({
         id,
@@ -144,9 +144,10 @@ export class GroupService {
       }) as Message;
       this.#messaging.enqueue(recipients, { ackId: id, messageId: id, payload: groupMessageEnvelope(group.id, message), needsAck: true });
       account.emit({ type: "message_created", message });
+      return message;
     });
     this.#flush(recipients);
-    return account.messages.get(id) as Message;
+    return message;
   }
 
   isMember(groupId: string, uid: string): boolean {
@@ -183,7 +184,7 @@ export class GroupService {
     }
     const revision = Number(body.revision);
     const existing = account.groups.get(body.groupId);
-    const ack = () => account.sendRaw(sender.publicKey, ackEnvelopeFor(body.groupId, body.revision));
+    const ack = () => this.#messaging.queueAck(sender, groupUpdateAckId(body.groupId, body.revision));
     if (existing && existing.revision >= revision) return void ack();
     // Only a member may change a group: a current member, or the creator naming itself when we first hear of it.
     const senderAllowed = existing ? existing.memberUids.includes(sender.uid) : cards.some((c) => c.uid === sender.uid) || false;
@@ -246,12 +247,8 @@ export class GroupService {
   }
 
   #flush(uids: string[]): void {
-    for (const uid of uids) this.#messaging.flush(uid);
+    for (const uid of uids) this.#messaging.scheduleFlush(uid);
   }
-}
-
-function ackEnvelopeFor(groupId: string, revision: bigint): Buffer {
-  return ackEnvelope([groupUpdateAckId(groupId, revision)]);
 }
 
 function checkName(name: string): string {

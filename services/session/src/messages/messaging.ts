@@ -44,6 +44,9 @@ export class Messaging {
   #account: Account;
   #delivery = new Map<string, Delivery>();
   #sweepTimer: TimerHandle | undefined;
+  #pendingAcks = new Map<string, { publicKey: Buffer; ids: string[] }>();
+  #ackFlushScheduled = false;
+  #flushQueued = new Set<string>();
 
   constructor(account: Account) {
     this.#account = account;
@@ -55,16 +58,18 @@ export class Messaging {
 
   stop(): void {
     this.#sweepTimer?.cancel();
+    this.#flushQueued.clear();
+    this.#pendingAcks.clear();
     for (const delivery of this.#delivery.values()) delivery.retryTimer?.cancel();
     this.#delivery.clear();
   }
 
-  sendDirect(contact: Contact, text: string): Message {
+  async sendDirect(contact: Contact, text: string): Promise<Message> {
     validateText(text);
     const account = this.#account;
-    this.#checkCapacity(contact.uid);
     const id = newMessageId();
-    account.tx(() => {
+    const message = await account.write(() => {
+      this.#checkCapacity(contact.uid);
       const sequence = account.contacts.takeSequence(contact.uid);
       const now = account.now;
       const message = account.messages.insert({
@@ -81,9 +86,25 @@ export class Messaging {
       }) as Message;
       account.outbox.add({ recipientUid: contact.uid, ackId: id, messageId: id, payload: chatEnvelope(message), needsAck: true, createdAt: now });
       account.emit({ type: "message_created", message });
+      return message;
     });
-    this.flush(contact.uid);
-    return account.messages.get(id) as Message;
+    this.scheduleFlush(contact.uid);
+    return message;
+  }
+
+  /**
+   * Flushes on the next turn of the event loop, so a burst of sends shares one flush (and one
+   * commit for their state changes).
+   */
+  scheduleFlush(uid: string): void {
+    if (this.#flushQueued.size === 0) {
+      setImmediate(() => {
+        const uids = [...this.#flushQueued];
+        this.#flushQueued.clear();
+        for (const queued of uids) this.flush(queued);
+      });
+    }
+    this.#flushQueued.add(uid);
   }
 
   /** Adds one outbox entry per recipient inside the caller's transaction. */
@@ -113,7 +134,7 @@ export class Messaging {
       account.emitUnreadCounts();
       return n;
     });
-    for (const senderUid of bySender.keys()) this.flush(senderUid);
+    for (const senderUid of bySender.keys()) this.scheduleFlush(senderUid);
     return marked;
   }
 
@@ -185,9 +206,32 @@ export class Messaging {
       });
       if (!message) return;
       account.emit({ type: "message_received", message });
-      account.emitUnreadCounts();
+      account.markUnreadDirty();
     });
-    account.sendRaw(contact.publicKey, ackEnvelope([id]));
+    this.queueAck(contact, id);
+  }
+
+  /**
+   * Acks are coalesced: everything stored in one batch is acknowledged in one envelope per
+   * peer, sent only after the batch has committed (store first, then ack).
+   */
+  queueAck(contact: Contact, id: string): void {
+    const pending = this.#pendingAcks.get(contact.uid);
+    if (pending) pending.ids.push(id);
+    else this.#pendingAcks.set(contact.uid, { publicKey: contact.publicKey, ids: [id] });
+    if (!this.#ackFlushScheduled) {
+      this.#ackFlushScheduled = true;
+      setImmediate(() => this.sendPendingAcks());
+    }
+  }
+
+  sendPendingAcks(): void {
+    this.#ackFlushScheduled = false;
+    const pending = [...this.#pendingAcks.values()];
+    this.#pendingAcks.clear();
+    for (const { publicKey, ids } of pending) {
+      for (let i = 0; i < ids.length; i += 1000) this.#account.sendRaw(publicKey, ackEnvelope(ids.slice(i, i + 1000)));
+    }
   }
 
   receiveAck(contact: Contact, body: Ack): void {

@@ -74,4 +74,8 @@ export const MIGRATIONS: string[] = [
   `
   ALTER TABLE contacts ADD COLUMN send_receipts INTEGER NOT NULL DEFAULT 1;
   `,
+  // 3: the outbox capacity check counts from an index instead of the rows
+  `
+  CREATE INDEX outbox_pending ON outbox (recipient_uid, needs_ack);
+  `,
 ];
