@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
 import { connect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { afterEach, beforeAll } from "vitest";
 import { silentLogger, type BackoffPolicy, type Clock } from "@jarvis/core";
 import { NetworkNode, type LinkEvent } from "../../services/network/src/network-node.js";
 import type { ChannelTimeouts } from "../../services/network/src/channel/protocol.js";
@@ -32,6 +32,23 @@ export class Cleanup {
       }
     }
   }
+}
+
+/**
+ * Runs the cleanup after each test of the file, then checks that the test left no TCP socket
+ * behind (counted with process.getActiveResourcesInfo against the count before the file's
+ * first test; closed sockets are released a loop iteration or two after their close events).
+ */
+export function cleanupAfterEach(cleanup: Cleanup): void {
+  const tcpSockets = () => liveHandles().TCPSocketWrap ?? 0;
+  let baseline = 0;
+  beforeAll(() => {
+    baseline = tcpSockets();
+  });
+  afterEach(async () => {
+    await cleanup.run();
+    await until(() => tcpSockets() === baseline, "every socket of the test to be released");
+  });
 }
 
 /** Polls observable state until it holds; bounded. Used where no event announces the change. */
@@ -347,6 +364,8 @@ export class RawNoisePeer {
   #reassembler = new Reassembler({ maxPayloadBytes: 1024 * 1024 });
   #payloadWaiters = new Set<() => void>();
   error: Error | undefined;
+  /** Bytes held back by dial({ piggybackCut }); write them with flushPending(). */
+  pendingWrite: Buffer = EMPTY;
 
   private constructor(socket: Socket) {
     this.socket = socket;
@@ -360,16 +379,25 @@ export class RawNoisePeer {
     });
   }
 
-  /** Connects and runs the initiator side of XX; the caller may check remoteKey afterwards. */
-  static async dial(address: string, keys: KeyPair): Promise<RawNoisePeer> {
+  /**
+   * Connects and runs the initiator side of XX; the caller may check remoteKey afterwards.
+   * `piggyback` payloads are encrypted and written in the same write() as "-> s, se", as a
+   * fast initiator's first messages may well arrive: in one TCP segment with it.
+   * `piggybackCut` keeps that many bytes of the piggybacked frames back, for a second write().
+   */
+  static async dial(address: string, keys: KeyPair, options: { piggyback?: Uint8Array[]; piggybackCut?: number } = {}): Promise<RawNoisePeer> {
     const peer = new RawNoisePeer(await connectRaw(address));
     const handshake = new XXHandshake({ initiator: true, staticKeyPair: keys, prologue: PROLOGUE });
     try {
       peer.writeFrame(handshake.writeMessage(EMPTY));
       handshake.readMessage(await peer.nextFrame());
       peer.remoteKey = handshake.remoteStaticPublicKey as Buffer;
-      peer.writeFrame(handshake.writeMessage(EMPTY));
+      const message3 = encodeFrame(handshake.writeMessage(EMPTY));
       peer.#startTransport(handshake);
+      const extra = Buffer.concat((options.piggyback ?? []).map((payload) => peer.encryptPayload(payload)));
+      const cut = Math.min(options.piggybackCut ?? 0, extra.length);
+      peer.socket.write(Buffer.concat([message3, extra.subarray(0, extra.length - cut)]));
+      if (cut > 0) peer.pendingWrite = extra.subarray(extra.length - cut);
       return peer;
     } catch (error) {
       peer.socket.destroy();
@@ -398,6 +426,11 @@ export class RawNoisePeer {
   /** Wraps an accepted socket without any handshake: the test drives the bytes itself. */
   static wrap(socket: Socket): RawNoisePeer {
     return new RawNoisePeer(socket);
+  }
+
+  flushPending(): void {
+    this.socket.write(this.pendingWrite);
+    this.pendingWrite = EMPTY;
   }
 
   writeFrame(body: Uint8Array): void {
@@ -530,24 +563,4 @@ export async function handlesSettledTo(expected: Record<string, number>, timeout
 
 function sorted(record: Record<string, number>): [string, number][] {
   return Object.entries(record).sort(([a], [b]) => a.localeCompare(b));
-}
-
-/**
- * Open TCP connections (IPv4, Linux /proc/net/tcp) with an end on one of these ports, not
- * counting listeners and TIME_WAIT: each connection between two local sockets shows twice.
- */
-export function openConnectionsOn(ports: number[]): { local: number; remote: number; state: string }[] {
-  const LISTEN = "0A";
-  const TIME_WAIT = "06";
-  return readFileSync("/proc/net/tcp", "utf8")
-    .split("\n")
-    .slice(1)
-    .map((line) => line.trim().split(/\s+/))
-    .filter((fields) => fields.length > 3)
-    .map(([, local = "", remote = "", state = ""]) => ({
-      local: parseInt(local.split(":")[1] ?? "0", 16),
-      remote: parseInt(remote.split(":")[1] ?? "0", 16),
-      state,
-    }))
-    .filter((c) => c.state !== LISTEN && c.state !== TIME_WAIT && (ports.includes(c.local) || ports.includes(c.remote)));
 }

@@ -1,13 +1,14 @@
 import { connect } from "node:net";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FakeClock } from "@jarvis/core";
 import { generateKeyPair, XXHandshake } from "../noise/index.js";
 import { encodeFrame } from "../framing/index.js";
 import { MAX_HANDSHAKE_FRAME, PROLOGUE } from "./protocol.js";
 import {
   Cleanup,
+  cleanupAfterEach,
   RecordingProxy,
   closedOf,
   connectRaw,
@@ -24,7 +25,7 @@ import {
 // frames. The node must refuse each one early, count it, and keep serving legitimate peers.
 
 const cleanup = new Cleanup();
-afterEach(() => cleanup.run());
+cleanupAfterEach(cleanup);
 
 async function exchange(alice: TestNodeHandle, bob: TestNodeHandle, via: string, texts: string[]): Promise<void> {
   alice.node.dial(bob.publicKey, [via]);

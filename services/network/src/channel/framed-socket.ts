@@ -6,11 +6,21 @@ import { ChannelClosedError, ProtocolError } from "../errors.js";
  * A TCP socket seen as a sequence of length-prefixed frames. During the handshake frames are
  * pulled one at a time (nextFrame); afterwards they are pushed to a consumer (onFrame).
  * A framing violation destroys the socket at once: nothing beyond one frame is ever buffered.
+ *
+ * In pull mode a frame is decoded only when someone waits for it. Bytes that arrive behind
+ * the last handshake message (a fast initiator's first transport frames, often in the same
+ * TCP segment) are held undecoded, with the socket paused, until the mode switches: they
+ * must be read under the transport limit, not the handshake one.
  */
 export class FramedSocket {
   readonly socket: Socket;
   #decoder: FrameDecoder;
-  #queue: Buffer[] = [];
+  /** Undecoded bytes, always starting at a frame boundary; at most one chunk (the socket is paused). */
+  #held: Buffer[] = [];
+  /** Where the stream is relative to frame boundaries: header bytes seen, body bytes left. */
+  #headerSeen = 0;
+  #headerHigh = 0;
+  #bodyLeft = 0;
   #waiter: { resolve: (frame: Buffer) => void; reject: (error: Error) => void } | undefined;
   #consumer: ((frame: Buffer) => void) | undefined;
   #closedError: Error | undefined;
@@ -30,7 +40,7 @@ export class FramedSocket {
     return this.#closedError !== undefined;
   }
 
-  /** Raises the frame size limit once the handshake is over. */
+  /** Raises the frame size limit once the handshake is over (always at a frame boundary: see the class comment). */
   setMaxFrameLength(maxFrameLength: number): void {
     const buffered = this.#decoder.bufferedBytes;
     if (buffered > 0) throw new ProtocolError("frame data pending while switching modes");
@@ -38,18 +48,18 @@ export class FramedSocket {
   }
 
   nextFrame(): Promise<Buffer> {
-    const queued = this.#queue.shift();
-    if (queued) return Promise.resolve(queued);
     if (this.#closedError) return Promise.reject(this.#closedError);
-    return new Promise((resolve, reject) => {
+    const frame = new Promise<Buffer>((resolve, reject) => {
       this.#waiter = { resolve, reject };
     });
+    this.#release();
+    return frame;
   }
 
-  /** Switches to push mode; frames already queued are delivered first. */
+  /** Switches to push mode; bytes held so far are decoded (under the current limit) first. */
   onFrame(consumer: (frame: Buffer) => void): void {
     this.#consumer = consumer;
-    while (this.#consumer === consumer && this.#queue.length > 0 && !this.closed) consumer(this.#queue.shift() as Buffer);
+    this.#release();
   }
 
   onClose(listener: (error: Error) => void): void {
@@ -84,31 +94,82 @@ export class FramedSocket {
   #onData(chunk: Buffer): void {
     if (this.closed) return;
     this.bytesReceived += chunk.length;
-    let frames: Buffer[];
-    try {
-      frames = this.#decoder.push(chunk);
-    } catch (error) {
-      this.#close(new ProtocolError(`bad frame: ${(error as Error).message}`, "frame-error", { cause: error }));
-      return;
+    this.#input(chunk);
+  }
+
+  /** Decodes what was held back, now that a frame is wanted. */
+  #release(): void {
+    const held = this.#held.splice(0);
+    if (held.length === 0) return;
+    this.#input(Buffer.concat(held));
+    if (this.#held.length === 0 && !this.closed) this.socket.resume();
+  }
+
+  /** Feeds the decoder frame by frame, holding the rest as soon as nobody wants the next frame. */
+  #input(chunk: Buffer): void {
+    let offset = 0;
+    while (offset < chunk.length && !this.closed) {
+      if (this.#atBoundary() && !this.#waiter && !this.#consumer) {
+        this.#held.push(chunk.subarray(offset));
+        this.socket.pause();
+        return;
+      }
+      const end = this.#frameEnd(chunk, offset);
+      let frames: Buffer[];
+      try {
+        frames = this.#decoder.push(chunk.subarray(offset, end));
+      } catch (error) {
+        this.#close(new ProtocolError(`bad frame: ${(error as Error).message}`, "frame-error", { cause: error }));
+        return;
+      }
+      offset = end;
+      for (const frame of frames) this.#deliver(frame);
     }
-    for (const frame of frames) {
-      if (this.closed) return;
-      if (this.#waiter) {
-        const waiter = this.#waiter;
-        this.#waiter = undefined;
-        waiter.resolve(frame);
-      } else if (this.#consumer) {
-        this.#consumer(frame);
+  }
+
+  #deliver(frame: Buffer): void {
+    if (this.closed) return;
+    if (this.#waiter) {
+      const waiter = this.#waiter;
+      this.#waiter = undefined;
+      waiter.resolve(frame);
+    } else {
+      this.#consumer?.(frame);
+    }
+  }
+
+  #atBoundary(): boolean {
+    return this.#headerSeen === 0 && this.#bodyLeft === 0;
+  }
+
+  /** The offset just past the end of the frame in progress, or the chunk's end if it ends first. */
+  #frameEnd(chunk: Buffer, offset: number): number {
+    let i = offset;
+    while (i < chunk.length) {
+      if (this.#headerSeen < 2) {
+        const byte = chunk[i++] as number;
+        if (this.#headerSeen++ === 0) {
+          this.#headerHigh = byte;
+          continue;
+        }
+        this.#bodyLeft = (this.#headerHigh << 8) | byte;
       } else {
-        this.#queue.push(frame);
+        const take = Math.min(this.#bodyLeft, chunk.length - i);
+        i += take;
+        this.#bodyLeft -= take;
+      }
+      if (this.#headerSeen === 2 && this.#bodyLeft === 0) {
+        this.#headerSeen = 0;
+        return i;
       }
     }
+    return i;
   }
 
   #close(error: Error): void {
     if (this.#closedError) return;
     this.#closedError = error;
-    this.#queue.length = 0;
+    this.#held.length = 0;
     this.socket.destroy();
     const waiter = this.#waiter;
     this.#waiter = undefined;

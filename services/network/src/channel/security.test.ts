@@ -1,5 +1,5 @@
 import { createServer, type Socket } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { FakeClock } from "@jarvis/core";
 import { EnvelopeSchema } from "@jarvis/proto/jarvis/peer/v1/envelope";
@@ -10,6 +10,7 @@ import { encodeFrame } from "../framing/index.js";
 import { PROLOGUE } from "./protocol.js";
 import {
   Cleanup,
+  cleanupAfterEach,
   FrameTracker,
   RawNoisePeer,
   RecordingProxy,
@@ -28,7 +29,7 @@ import {
 // keepalive, redial or timeout ever interferes).
 
 const cleanup = new Cleanup();
-afterEach(() => cleanup.run());
+cleanupAfterEach(cleanup);
 
 async function pair(clock: FakeClock) {
   const aliceKeys = generateKeyPair();

@@ -133,7 +133,7 @@ export class PeerManager {
         this.#pendingSockets.delete(socket);
         if (this.#closed) return framed.destroy(new ChannelClosedError("shutting down"));
         const channel = new SecureChannel({ framed, ...result, outbound: false, address, openedAt: this.#options.clock.now() });
-        this.#register(this.#entry(result.remoteKey), channel);
+        this.#registerSafely(this.#entry(result.remoteKey), channel);
       },
       (error: unknown) => {
         this.#pendingSockets.delete(socket);
@@ -256,7 +256,7 @@ export class PeerManager {
       (channel) => {
         entry.dialing = false;
         if (this.#closed) return channel.close(new ChannelClosedError("shutting down"));
-        this.#register(entry, channel);
+        this.#registerSafely(entry, channel);
       },
       (error: unknown) => {
         entry.dialing = false;
@@ -268,6 +268,16 @@ export class PeerManager {
         this.#scheduleReconnect(entry);
       },
     );
+  }
+
+  /** A bug while setting up one channel closes that channel; it must never take the process down. */
+  #registerSafely(entry: PeerEntry, channel: SecureChannel): void {
+    try {
+      this.#register(entry, channel);
+    } catch (error) {
+      this.#log.error({ code: errorCode(error), err: error }, "channel setup failed unexpectedly");
+      channel.close(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   async #connectAndHandshake(entry: PeerEntry, address: string): Promise<SecureChannel> {
@@ -418,7 +428,7 @@ export class PeerManager {
     entry.keepaliveTimer = clock.setTimeout(() => {
       if (entry.channel !== channel || channel.closed) return;
       const now = clock.now();
-      if (now - entry.lastReceivedAt > timeouts.idleTimeoutMs) {
+      if (now - entry.lastReceivedAt >= timeouts.idleTimeoutMs) {
         channel.close(new TimeoutError("no traffic from peer within the keepalive timeout", "keepalive-timeout"));
         return;
       }
