@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import {
   backoffDelay,
   parseHostPort,
+  uidFromPublicKey,
   TimeoutError,
   type BackoffPolicy,
   type Clock,
@@ -57,6 +58,8 @@ export interface ManagerCounters {
 interface PeerEntry {
   key: Buffer;
   keyHex: string;
+  /** For logs: peers are named by uid, never by key material. */
+  uid: string;
   wanted: boolean;
   addresses: string[];
   nextAddress: number;
@@ -217,6 +220,8 @@ export class PeerManager {
       }
     }
     await Promise.all(closing);
+    // The identity is gone from this process once its channels are.
+    this.#options.staticKeyPair.privateKey.fill(0);
   }
 
   #entry(key: Buffer): PeerEntry {
@@ -226,6 +231,7 @@ export class PeerManager {
       entry = {
         key: Buffer.from(key),
         keyHex,
+        uid: uidFromPublicKey(key),
         wanted: false,
         addresses: [],
         nextAddress: 0,
@@ -264,7 +270,7 @@ export class PeerManager {
         entry.stats.connectFailures++;
         this.#recordError(entry, error);
         this.#countFailure(error);
-        this.#log.info({ peer: entry.keyHex.slice(0, 16), code: errorCode(error) }, "dial failed");
+        this.#log.info({ peer: entry.uid, code: errorCode(error) }, "dial failed");
         this.#scheduleReconnect(entry);
       },
     );
@@ -328,7 +334,7 @@ export class PeerManager {
     const existing = entry.channel;
     if (existing && !existing.closed) {
       if (!this.#newChannelWins(existing, channel)) {
-        this.#log.debug({ peer: entry.keyHex.slice(0, 16) }, "duplicate channel dropped (tie-break)");
+        this.#log.debug({ peer: entry.uid }, "duplicate channel dropped (tie-break)");
         channel.close(new ChannelClosedError("duplicate channel", "duplicate-channel"));
         return;
       }
@@ -352,7 +358,7 @@ export class PeerManager {
       onClose: (error) => this.#onChannelClosed(entry, channel, error),
     });
     this.#scheduleKeepalive(entry, channel);
-    this.#log.info({ peer: entry.keyHex.slice(0, 16), outbound: channel.outbound }, "channel established");
+    this.#log.info({ peer: entry.uid, outbound: channel.outbound }, "channel established");
     this.#options.events.connected(entry.key, channel.address, channel.outbound);
   }
 
@@ -388,7 +394,7 @@ export class PeerManager {
     const code = errorCode(error);
     if (code !== "goodbye" && code !== "disconnect-requested") this.#recordError(entry, error);
     if (code === "decrypt-failed" || code === "frame-error") this.counters.protocolErrors++;
-    this.#log.info({ peer: entry.keyHex.slice(0, 16), code }, "channel closed");
+    this.#log.info({ peer: entry.uid, code }, "channel closed");
     this.#options.events.disconnected(entry.key, code, errorMessage(error));
     if (entry.wanted && !this.#closed) this.#scheduleReconnect(entry);
   }
@@ -446,7 +452,7 @@ export class PeerManager {
     if (!entry.wanted || this.#closed || entry.reconnectTimer || entry.channel) return;
     const delay = backoffDelay(this.#options.backoff, entry.attempt, this.#options.random);
     entry.attempt++;
-    this.#log.debug({ peer: entry.keyHex.slice(0, 16), delay, attempt: entry.attempt }, "reconnect scheduled");
+    this.#log.debug({ peer: entry.uid, delay, attempt: entry.attempt }, "reconnect scheduled");
     entry.reconnectTimer = this.#options.clock.setTimeout(() => {
       entry.reconnectTimer = undefined;
       if (entry.wanted && !entry.channel && !entry.dialing) this.#dialNow(entry);
