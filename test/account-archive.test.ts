@@ -11,9 +11,9 @@ describe("account archive", () => {
   let aliceUid = "";
 
   beforeAll(async () => {
-    let uids: string[];
-    ({ nodes: [alice, bob] = [] as never, uids } = await linkedNodes(["alice", "bob"]));
-    aliceUid = uids[0] as string;
+    const linked = await linkedNodes(["alice", "bob"]);
+    [alice, bob] = linked.nodes as [TestNode, TestNode];
+    aliceUid = linked.uids[0] as string;
   });
   afterAll(async () => {
     await Promise.all([alice.destroy(), bob.destroy()]);
