@@ -61,6 +61,7 @@ export class SecureChannel {
       hooks.onClose(error);
     });
     this.framed.setMaxFrameLength(MAX_FRAME_LENGTH);
+    this.framed.coalesceWrites();
     this.framed.onFrame((frame) => this.#onFrame(frame));
   }
 
