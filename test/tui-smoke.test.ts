@@ -53,6 +53,16 @@ describe("TUI smoke test in tmux", () => {
       return h.some((m) => m.text === "hello from the tui") ? h : undefined;
     }, 20_000, "bob to receive the TUI's message");
     expect(history.at(-1)?.text).toBe("hello from the tui");
+
+    // Verification from the details view, after comparing the safety number.
+    tmux("send-keys", "-t", session, "C-d");
+    const details = await waitForScreen("safety number");
+    const expected = (JSON.parse(await alice.ok(["safety", "bob", "--json"])) as { safetyNumber: string }).safetyNumber;
+    expect(details.replace(/\s/g, "")).toContain(expected);
+    tmux("send-keys", "-t", session, "v");
+    await waitForScreen("verified       yes");
+    tmux("send-keys", "-t", session, "Escape");
+    expect((await alice.json<{ verified: boolean }[]>(["contacts"]))[0]?.verified).toBe(true);
     tmux("send-keys", "-t", session, "C-q");
   });
 });

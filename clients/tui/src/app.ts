@@ -3,6 +3,7 @@ import { ConnectError } from "@connectrpc/connect";
 import type { SessionClient } from "./client.js";
 import { Store } from "./store.js";
 import { ask, flash } from "./views/prompt.js";
+import { showContactDetails } from "./views/details.js";
 import { clock, dot, safe, stateMark } from "./views/format.js";
 
 export interface AppOptions {
@@ -12,7 +13,7 @@ export interface AppOptions {
   signal: AbortSignal;
 }
 
-const HELP = "Tab focus  Enter open/send  ^A add contact  ^G new group  ^N link code  ^L lock  ^Q quit";
+const HELP = "Tab focus  Enter open/send  ^A add  ^D details/verify  ^G group  ^N link code  ^L lock  ^Q quit";
 
 const message = (error: unknown) => (error instanceof ConnectError ? error.rawMessage : error instanceof Error ? error.message : String(error));
 
@@ -110,7 +111,14 @@ export async function runApp(options: AppOptions): Promise<number> {
       input.focus();
     });
   };
+  const details = () =>
+    attempt(async () => {
+      const current = store.conversations().find((c) => c.id === store.selected);
+      if (current && !current.isGroup) await showContactDetails(screen, client, current.id);
+      await store.refreshAll();
+    });
   for (const widget of [screen, input, sidebar]) {
+    widget.key(["C-d"], modal(details));
     widget.key(["C-a"], modal(addContact));
     widget.key(["C-g"], modal(newGroup));
     widget.key(["C-n"], showLink);
