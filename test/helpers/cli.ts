@@ -46,10 +46,11 @@ export class TestNode {
   readonly name: string;
   #watchers: ChildProcess[] = [];
 
-  constructor(name: string) {
+  /** `home` defaults to a fresh temp profile; pass one to drive a profile made elsewhere. */
+  constructor(name: string, home?: string) {
     this.name = name;
     // Short paths: a Unix socket path must fit in ~107 bytes.
-    this.home = mkdtempSync(join(tmpdir(), `jv-${name.slice(0, 5)}-`));
+    this.home = home ?? mkdtempSync(join(tmpdir(), `jv-${name.slice(0, 5)}-`));
   }
 
   init(extra: string[] = []): Promise<string> {
