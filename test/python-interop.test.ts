@@ -228,7 +228,8 @@ describe("Python grpcio client generated from proto/ by protoc", () => {
     it("runs the same flow with the bearer token", async () => {
       requireToolchain();
       const text = `hello from python over tcp ${Date.now()}`;
-      const run = await runClient(["--target", target, "--token", token, "--stubs", stubs, "--to", uids.bob, "--text", text]);
+      // "--token=" form: a base64url token may start with "-", which argparse would take for an option.
+      const run = await runClient(["--target", target, `--token=${token}`, "--stubs", stubs, "--to", uids.bob, "--text", text]);
       expect(run.code, describeRun(run)).toBe(0);
       expect(step(run, "status")).toMatchObject({ uid: uids.carol, name: "carol", locked: false });
       expect(step(run, "health")).toMatchObject({ status: "SERVING" });
@@ -245,7 +246,7 @@ describe("Python grpcio client generated from proto/ by protoc", () => {
     it("gets UNAUTHENTICATED without the token or with a wrong one, and sends nothing", async () => {
       requireToolchain();
       const before = await carol.json<HistoryEntry[]>(["history", "bob"]);
-      for (const tokenArgs of [[], ["--token", `${token}x`]]) {
+      for (const tokenArgs of [[], [`--token=${token}x`]]) {
         const text = `must not be sent ${Date.now()}`;
         const run = await runClient(["--target", target, ...tokenArgs, "--stubs", stubs, "--to", uids.bob, "--text", text]);
         expect(run.code, describeRun(run)).toBe(1);
