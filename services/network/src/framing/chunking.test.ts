@@ -5,17 +5,9 @@ import { describe, expect, it } from "vitest";
 import { MAX_CHUNK_DATA, Reassembler, splitPayload } from "./chunking.js";
 import { FrameError } from "./frame-error.js";
 import type { FrameErrorCode } from "./frame-error.js";
+import { expectErrorCode } from "../../../../test/helpers/assertions.js";
 
-function expectFrameError(action: () => unknown, code: FrameErrorCode): void {
-  let caught: unknown;
-  try {
-    action();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(FrameError);
-  expect((caught as FrameError).code).toBe(code);
-}
+const expectFrameError = (action: () => unknown, code: FrameErrorCode) => expectErrorCode(action, FrameError, code);
 
 function reassemble(chunks: Buffer[], maxPayloadBytes: number): Buffer | undefined {
   const reassembler = new Reassembler({ maxPayloadBytes });

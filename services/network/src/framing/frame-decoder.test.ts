@@ -1,30 +1,10 @@
 import { describe, expect, it } from "vitest";
-
 import { encodeFrame, FrameDecoder, FrameError, MAX_FRAME_LENGTH } from "./frame-decoder.js";
 import type { FrameErrorCode } from "./frame-error.js";
+import { expectErrorCode } from "../../../../test/helpers/assertions.js";
+import { seededRandom } from "../../../../test/helpers/network.js";
 
-function expectFrameError(action: () => unknown, code: FrameErrorCode): void {
-  let caught: unknown;
-  try {
-    action();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(FrameError);
-  expect((caught as FrameError).code).toBe(code);
-}
-
-/** Small deterministic PRNG (mulberry32) so the fuzz loop is reproducible. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const expectFrameError = (action: () => unknown, code: FrameErrorCode) => expectErrorCode(action, FrameError, code);
 
 describe("encodeFrame", () => {
   it("prefixes the body with its big-endian length", () => {

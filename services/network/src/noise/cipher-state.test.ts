@@ -6,20 +6,12 @@ import { CipherState } from "./cipher-state.js";
 import { NoiseError } from "./errors.js";
 import type { NoiseErrorCode } from "./errors.js";
 import { MAX_MESSAGE_LENGTH, MAX_TRANSPORT_PLAINTEXT } from "./limits.js";
+import { expectErrorCode } from "../../../../test/helpers/assertions.js";
+
+const expectNoiseError = (action: () => unknown, code: NoiseErrorCode) => expectErrorCode(action, NoiseError, code);
 
 const EMPTY = Buffer.alloc(0);
 const MAX_NONCE = 2n ** 64n - 1n;
-
-function expectNoiseError(action: () => unknown, code: NoiseErrorCode): void {
-  let caught: unknown;
-  try {
-    action();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(NoiseError);
-  expect((caught as NoiseError).code).toBe(code);
-}
 
 /** Independent reference: RFC 8439 ChaCha20-Poly1305 with the Noise nonce layout built by hand. */
 function referenceEncrypt(key: Buffer, nonce: bigint, ad: Buffer, plaintext: Buffer): Buffer {

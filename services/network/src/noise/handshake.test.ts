@@ -7,21 +7,13 @@ import { dh, generateKeyPair } from "./keys.js";
 import type { KeyPair } from "./keys.js";
 import { MAX_MESSAGE_LENGTH } from "./limits.js";
 import { SymmetricState } from "./symmetric-state.js";
+import { expectErrorCode } from "../../../../test/helpers/assertions.js";
 
 const PROLOGUE = Buffer.from("jarvis-test-prologue");
 const EMPTY = Buffer.alloc(0);
 const HANDSHAKE_PAYLOADS = [Buffer.from("first"), Buffer.from("second"), Buffer.from("third")];
 
-function expectNoiseError(action: () => unknown, code: NoiseErrorCode): void {
-  let caught: unknown;
-  try {
-    action();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(NoiseError);
-  expect((caught as NoiseError).code).toBe(code);
-}
+const expectNoiseError = (action: () => unknown, code: NoiseErrorCode) => expectErrorCode(action, NoiseError, code);
 
 function newPair(
   initiatorStatic: KeyPair,
