@@ -13,7 +13,7 @@ import { Account } from "./account.js";
 import { ContactService } from "./contacts/contact-service.js";
 import { Messaging } from "./messages/messaging.js";
 import { GroupService } from "./groups/group-service.js";
-import { decodeEnvelope } from "./messages/envelopes.js";
+import { handlePeerFrame } from "./inbound.js";
 import type { NetworkPeer, PeerNetwork } from "./peer-network.js";
 import type { Identity, Presence } from "./model.js";
 import { DEFAULT_KDF, type KdfParams } from "./store/key-derivation.js";
@@ -317,55 +317,9 @@ export class SessionNode {
       const unlocked = this.#unlocked;
       if (!unlocked) return;
       unlocked.account.batch(() => {
-        for (const frame of frames) this.#handleFrame(frame.key, frame.payload);
+        for (const frame of frames) handlePeerFrame(unlocked, frame.key, frame.payload, this.#log);
       });
     });
-  }
-
-  #handleFrame(key: Buffer, payload: Buffer): void {
-    const unlocked = this.#unlocked;
-    if (!unlocked) return;
-    const { account, contacts, messaging, groups } = unlocked;
-    const contact = account.contactByKey(key);
-    if (!contact) {
-      account.drops.unknownSender++;
-      return;
-    }
-    let envelope;
-    try {
-      envelope = decodeEnvelope(payload);
-    } catch {
-      account.drops.malformed++;
-      return;
-    }
-    try {
-      const body = envelope.body;
-      switch (body.case) {
-        case "hello":
-          contacts.refreshFromHello(contact, body.value.displayName, validAddress(body.value.advertisedAddress));
-          break;
-        case "chatMessage":
-          messaging.receiveChat(contact, body.value);
-          break;
-        case "groupMessage":
-          groups.receiveMessage(contact, body.value);
-          break;
-        case "groupUpdate":
-          groups.receiveUpdate(contact, body.value);
-          break;
-        case "ack":
-          messaging.receiveAck(contact, body.value);
-          break;
-        case "receipt":
-          messaging.receiveReceipt(contact, body.value, (groupId, uid) => groups.isMember(groupId, uid));
-          break;
-        default:
-          // Unknown or network-level bodies (goodbye, future types) are ignored on purpose.
-          break;
-      }
-    } catch (error) {
-      this.#log.error({ err: error, peer: contact.uid.slice(0, 8), body: envelope.body.case }, "handling a peer envelope failed");
-    }
   }
 
   /** Emits presence events for contacts and groups whose status changed. */
@@ -387,15 +341,6 @@ export class SessionNode {
       changes.push(() => account.emit({ type: "group_changed", group: account.groupView(group) }));
     }
     if (changes.length > 0) account.tx(() => changes.forEach((emit) => emit()));
-  }
-}
-
-function validAddress(address: string): string {
-  try {
-    parseHostPort(address);
-    return address;
-  } catch {
-    return "";
   }
 }
 
