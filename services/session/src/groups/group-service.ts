@@ -46,12 +46,7 @@ export class GroupService {
       createdAt: account.now,
       memberUids: [account.identity.uid, ...members.map((c) => c.uid)].sort(),
     };
-    account.tx(() => {
-      account.groups.save(group);
-      this.#announce(group, this.#others(group));
-      account.emit({ type: "group_changed", group: account.groupView(group) });
-    });
-    this.#flush(this.#others(group));
+    this.#publish(group, this.#others(group));
     return group;
   }
 
@@ -76,19 +71,13 @@ export class GroupService {
   }
 
   addMembers(query: string, memberQueries: string[]): Group {
-    const account = this.#account;
     const group = this.#requireMembership(this.resolve(query));
     const added = this.#resolveMembers(memberQueries).filter((c) => !group.memberUids.includes(c.uid));
     if (added.length === 0) return group;
     if (group.memberUids.length + added.length > MAX_GROUP_MEMBERS) throw new InvalidArgumentError(`a group has at most ${MAX_GROUP_MEMBERS} members`);
     group.memberUids = [...group.memberUids, ...added.map((c) => c.uid)].sort();
     group.revision++;
-    account.tx(() => {
-      account.groups.save(group);
-      this.#announce(group, this.#others(group));
-      account.emit({ type: "group_changed", group: account.groupView(group) });
-    });
-    this.#flush(this.#others(group));
+    this.#publish(group, this.#others(group));
     return group;
   }
 
@@ -99,12 +88,7 @@ export class GroupService {
     const others = this.#others(group);
     group.memberUids = group.memberUids.filter((uid) => uid !== account.identity.uid);
     group.revision++;
-    account.tx(() => {
-      account.groups.save(group);
-      this.#announce(group, others);
-      account.emit({ type: "group_changed", group: account.groupView(group) });
-    });
-    this.#flush(others);
+    this.#publish(group, others);
     return group;
   }
 
@@ -129,21 +113,9 @@ export class GroupService {
     const id = newMessageId();
     const message = await account.write(() => {
       this.#messaging.checkCapacity(recipients);
-      const now = account.now;
-      const message = account.messages.insert({
-        id,
-        conversationId: group.id,
-        senderUid: account.identity.uid,
-        outgoing: true,
-        text,
-        state: recipients.length === 0 ? "delivered" : "queued",
-        sequence: account.groups.takeSequence(group.id),
-        sentAt: now,
-        receivedAt: now,
-        read: true,
-      }) as Message;
+      const state = recipients.length === 0 ? "delivered" : "queued";
+      const message = this.#messaging.storeOutgoing(id, group.id, account.groups.takeSequence(group.id), text, state);
       this.#messaging.enqueue(recipients, { ackId: id, messageId: id, payload: groupMessageEnvelope(group.id, message), needsAck: true });
-      account.emit({ type: "message_created", message });
       return message;
     });
     this.#flush(recipients);
@@ -227,6 +199,17 @@ export class GroupService {
       members.set(contact.uid, contact);
     }
     return [...members.values()];
+  }
+
+  /** Stores a new revision of the group, announces it to `recipients` and sends it. */
+  #publish(group: Group, recipients: string[]): void {
+    const account = this.#account;
+    account.tx(() => {
+      account.groups.save(group);
+      this.#announce(group, recipients);
+      account.emit({ type: "group_changed", group: account.groupView(group) });
+    });
+    this.#flush(recipients);
   }
 
   /** Queues the group's full state to the given members (inside the caller's transaction). */

@@ -70,22 +70,8 @@ export class Messaging {
     const id = newMessageId();
     const message = await account.write(() => {
       this.#checkCapacity(contact.uid);
-      const sequence = account.contacts.takeSequence(contact.uid);
-      const now = account.now;
-      const message = account.messages.insert({
-        id,
-        conversationId: contact.uid,
-        senderUid: account.identity.uid,
-        outgoing: true,
-        text,
-        state: "queued",
-        sequence,
-        sentAt: now,
-        receivedAt: now,
-        read: true,
-      }) as Message;
-      account.outbox.add({ recipientUid: contact.uid, ackId: id, messageId: id, payload: chatEnvelope(message), needsAck: true, createdAt: now });
-      account.emit({ type: "message_created", message });
+      const message = this.storeOutgoing(id, contact.uid, account.contacts.takeSequence(contact.uid), text, "queued");
+      this.enqueue([contact.uid], { ackId: id, messageId: id, payload: chatEnvelope(message), needsAck: true });
       return message;
     });
     this.scheduleFlush(contact.uid);
@@ -105,6 +91,26 @@ export class Messaging {
       });
     }
     this.#flushQueued.add(uid);
+  }
+
+  /** Stores one of our own messages and announces it (inside the caller's transaction). */
+  storeOutgoing(id: string, conversationId: string, sequence: number, text: string, state: MessageState): Message {
+    const account = this.#account;
+    const now = account.now;
+    const message = account.messages.insert({
+      id,
+      conversationId,
+      senderUid: account.identity.uid,
+      outgoing: true,
+      text,
+      state,
+      sequence,
+      sentAt: now,
+      receivedAt: now,
+      read: true,
+    }) as Message;
+    account.emit({ type: "message_created", message });
+    return message;
   }
 
   /** Adds one outbox entry per recipient inside the caller's transaction. */
