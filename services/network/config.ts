@@ -1,4 +1,4 @@
-import { DEFAULT_RECONNECT_BACKOFF, InvalidArgumentError, parseHostPort, profilePaths, resolveHome, type BackoffPolicy } from "@jarvis/core";
+import { DEFAULT_LISTEN_ADDRESS, DEFAULT_RECONNECT_BACKOFF, InvalidArgumentError, parseHostPort, profilePaths, resolveHome, type BackoffPolicy } from "@jarvis/core";
 import { parseIpcAddress, type IpcAddress } from "@jarvis/rpc";
 import { DEFAULT_TIMEOUTS, type ChannelTimeouts } from "./src/channel/protocol.js";
 
@@ -16,7 +16,7 @@ export interface NetworkConfig {
 export function loadConfig(env: NodeJS.ProcessEnv): NetworkConfig {
   const home = resolveHome(undefined, env);
   const ipc = parseIpcAddress(env.JARVIS_NETWORK_IPC ?? `unix:${profilePaths(home).networkSocket}`);
-  const listen = env.JARVIS_LISTEN ?? "0.0.0.0:5000";
+  const listen = env.JARVIS_LISTEN ?? DEFAULT_LISTEN_ADDRESS;
   parseHostPort(listen, { allowZeroPort: true });
   const ms = (name: string, fallback: number) => {
     const raw = env[name];

@@ -1,4 +1,4 @@
-import { parseHostPort, profilePaths, resolveHome, type ProfilePaths } from "@jarvis/core";
+import { DEFAULT_LISTEN_ADDRESS, parseHostPort, profilePaths, resolveHome, type ProfilePaths } from "@jarvis/core";
 import { parseIpcAddress, type IpcAddress } from "@jarvis/rpc";
 
 export interface SessionConfig {
@@ -14,7 +14,7 @@ export interface SessionConfig {
 export function loadConfig(env: NodeJS.ProcessEnv): SessionConfig {
   const home = resolveHome(undefined, env);
   const paths = profilePaths(home);
-  const listen = env.JARVIS_LISTEN ?? "0.0.0.0:5000";
+  const listen = env.JARVIS_LISTEN ?? DEFAULT_LISTEN_ADDRESS;
   parseHostPort(listen, { allowZeroPort: true });
   const advertise = env.JARVIS_ADVERTISE ?? "";
   if (advertise) parseHostPort(advertise);

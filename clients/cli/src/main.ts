@@ -1,4 +1,4 @@
-import { profilePaths, resolveHome } from "@jarvis/core";
+import { DEFAULT_LISTEN_ADDRESS, profilePaths, resolveHome } from "@jarvis/core";
 import { flagValue, parseArgs, UsageError } from "./args.js";
 import { CliError, describeError } from "./cli-error.js";
 import type { Command, CommandContext } from "./context.js";
@@ -87,7 +87,7 @@ export async function main(argv: string[]): Promise<number> {
     if (first === "daemon") {
       return await runDaemon({
         home,
-        listen: flagValue(args, "listen") ?? "0.0.0.0:5000",
+        listen: flagValue(args, "listen") ?? DEFAULT_LISTEN_ADDRESS,
         advertise: flagValue(args, "advertise") ?? "",
         ipc: flagValue(args, "ipc"),
         logLevel: flagValue(args, "log-level") ?? "info",

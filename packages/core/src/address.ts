@@ -18,3 +18,6 @@ export function parseHostPort(value: string, options: { allowZeroPort?: boolean 
 export function formatHostPort({ host, port }: HostPort): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
+
+/** Where a node listens for peers unless told otherwise (design §4). Defined here only. */
+export const DEFAULT_LISTEN_ADDRESS = "0.0.0.0:5000";

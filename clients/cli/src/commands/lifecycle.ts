@@ -1,7 +1,7 @@
 import { writeFileSync, readFileSync } from "node:fs";
 import { readNodeSettings, writeNodeSettings } from "../node-settings.js";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { formatFingerprint } from "@jarvis/core";
+import { DEFAULT_LISTEN_ADDRESS, formatFingerprint } from "@jarvis/core";
 import { flagValue } from "../args.js";
 import { CliError } from "../cli-error.js";
 import { connectSession, delay, ensureDaemon, waitUntilListening, type SessionClient } from "../connection.js";
@@ -10,7 +10,6 @@ import { readPassword } from "../password.js";
 import { presenceName, safeJson, printable } from "../format.js";
 import type { CommandContext } from "../context.js";
 
-const DEFAULT_LISTEN = "0.0.0.0:5000";
 
 /**
  * Where to listen: the flags if given (remembered in the profile for next time), else what was
@@ -20,7 +19,7 @@ const DEFAULT_LISTEN = "0.0.0.0:5000";
 export function startOptions(ctx: CommandContext) {
   const saved = readNodeSettings(ctx.paths);
   const options = {
-    listen: flagValue(ctx.args, "listen") ?? saved.listen ?? process.env.JARVIS_LISTEN ?? DEFAULT_LISTEN,
+    listen: flagValue(ctx.args, "listen") ?? saved.listen ?? process.env.JARVIS_LISTEN ?? DEFAULT_LISTEN_ADDRESS,
     advertise: flagValue(ctx.args, "advertise") ?? saved.advertise ?? process.env.JARVIS_ADVERTISE ?? "",
     ipc: flagValue(ctx.args, "ipc") ?? saved.ipc,
     logLevel: flagValue(ctx.args, "log-level") ?? process.env.JARVIS_LOG_LEVEL ?? "info",

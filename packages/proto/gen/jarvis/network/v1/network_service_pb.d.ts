@@ -307,6 +307,14 @@ export declare type OutboundFrame = Message<"jarvis.network.v1.OutboundFrame"> &
    * @generated from field: bytes payload = 2;
    */
   payload: Uint8Array;
+
+  /**
+   * Chosen by the session, unique per Link; echoed in FramesSent or FrameDropped.
+   * 0 asks for no report.
+   *
+   * @generated from field: uint64 frame_id = 3;
+   */
+  frameId: bigint;
 };
 
 /**
@@ -346,6 +354,12 @@ export declare type LinkResponse = Message<"jarvis.network.v1.LinkResponse"> & {
      */
     value: FrameDropped;
     case: "frameDropped";
+  } | {
+    /**
+     * @generated from field: jarvis.network.v1.FramesSent frames_sent = 5;
+     */
+    value: FramesSent;
+    case: "framesSent";
   } | { case: undefined; value?: undefined };
 };
 
@@ -431,7 +445,8 @@ export declare type PeerDisconnected = Message<"jarvis.network.v1.PeerDisconnect
 export declare const PeerDisconnectedSchema: GenMessage<PeerDisconnected>;
 
 /**
- * FrameDropped reports an outbound frame that could not be sent (no channel, too large).
+ * FrameDropped reports an outbound frame that could not be sent (no channel, channel closed
+ * before it was written, too large).
  *
  * @generated from message jarvis.network.v1.FrameDropped
  */
@@ -450,6 +465,11 @@ export declare type FrameDropped = Message<"jarvis.network.v1.FrameDropped"> & {
    * @generated from field: string error = 3;
    */
   error: string;
+
+  /**
+   * @generated from field: uint64 frame_id = 4;
+   */
+  frameId: bigint;
 };
 
 /**
@@ -457,6 +477,30 @@ export declare type FrameDropped = Message<"jarvis.network.v1.FrameDropped"> & {
  * Use `create(FrameDroppedSchema)` to create a new message.
  */
 export declare const FrameDroppedSchema: GenMessage<FrameDropped>;
+
+/**
+ * FramesSent reports outbound frames that were written to the peer's channel, in the order
+ * they were written. Reports are batched: one may cover many frames.
+ *
+ * @generated from message jarvis.network.v1.FramesSent
+ */
+export declare type FramesSent = Message<"jarvis.network.v1.FramesSent"> & {
+  /**
+   * @generated from field: bytes public_key = 1;
+   */
+  publicKey: Uint8Array;
+
+  /**
+   * @generated from field: repeated uint64 frame_ids = 2;
+   */
+  frameIds: bigint[];
+};
+
+/**
+ * Describes the message jarvis.network.v1.FramesSent.
+ * Use `create(FramesSentSchema)` to create a new message.
+ */
+export declare const FramesSentSchema: GenMessage<FramesSent>;
 
 /**
  * NetworkService owns every peer socket of a node. Only the node's session service calls it.
@@ -537,6 +581,11 @@ export declare const NetworkService: GenService<{
   /**
    * Link carries outbound frames from session and inbound frames and peer events back.
    * Only one Link is active at a time; a new one replaces the old.
+   * Flow control: every outbound frame with a frame_id is answered exactly once, by FramesSent
+   * (written to the peer's channel) or FrameDropped (not sent; the session keeps it queued).
+   * The network holds a bounded number of bytes per peer and in total; the session must not
+   * have more unanswered bytes in flight per peer than it can afford to resend. Inbound, a
+   * slow reader of this stream pauses the peer sockets it reads from; nothing is dropped.
    *
    * @generated from rpc jarvis.network.v1.NetworkService.Link
    */
