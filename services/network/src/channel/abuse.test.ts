@@ -19,7 +19,7 @@ import {
   until,
   within,
   type TestNodeHandle,
-} from "../../../../test/helpers/network.js";
+} from "../testing/index.js";
 
 // A running listener under abuse: oversized headers, garbage, mutated handshakes, truncated
 // frames. The node must refuse each one early, count it, and keep serving legitimate peers.
