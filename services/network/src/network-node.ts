@@ -42,7 +42,6 @@ export interface NetworkStatus {
 /**
  * The network service's domain: one identity at a time (Configure/Unconfigure), a TCP
  * listener, the PeerManager, and the Link — the single, flow-controlled stream to the session.
- * While no session is linked nothing is read from any peer (there is nobody to give it to).
  */
 export class NetworkNode {
   #options: NetworkNodeOptions;
@@ -93,7 +92,6 @@ export class NetworkNode {
           payload: (publicKey, payload) => this.#emit({ kind: "frame", publicKey, payload }),
         },
       });
-      manager.setAllReadingPaused(this.#link === undefined);
       this.#listener = await listen_(listen.host, listen.port, (socket) => manager.acceptSocket(socket)).catch((error: unknown) => {
         throw new UnavailableError(`cannot listen on ${formatHostPort(listen)}: ${(error as Error).message}`, "listen-failed");
       });
@@ -158,16 +156,13 @@ export class NetworkNode {
     for (const peer of this.listPeers()) {
       if (peer.state === "connected") link.deliver({ kind: "connected", publicKey: peer.publicKey, address: peer.address, outbound: peer.outbound });
     }
-    this.#manager?.setAllReadingPaused(false);
     return link;
   }
 
   /** Ends a Link. Payloads it still held are released: their senders resend what was not acknowledged. */
   closeLink(link: Link): void {
     link.end();
-    if (this.#link !== link) return;
-    this.#link = undefined;
-    this.#manager?.setAllReadingPaused(true);
+    if (this.#link === link) this.#link = undefined;
   }
 
   async close(): Promise<void> {
@@ -178,10 +173,11 @@ export class NetworkNode {
 
   #emit(event: LinkEvent): void {
     const link = this.#link;
-    // Reading is paused while no session is linked, so a frame can only get here in the
-    // moment a Link ends; its sender keeps it until it is acknowledged.
+    // No session linked (it is starting or restarting): there is nobody to hand the frame to.
+    // Channels keep being read so keepalive and goodbye still work; the sender's session keeps
+    // every message until our session acknowledges it, and resends it.
     if (!link) {
-      if (event.kind === "frame") this.#log.debug({}, "inbound frame not delivered: no session linked");
+      if (event.kind === "frame") this.#log.warn({}, "inbound frame not delivered: no session linked");
       return;
     }
     link.deliver(event);

@@ -51,8 +51,6 @@ export class PeerManager {
   #dialer = new Dialer();
   #reconnect: ReconnectScheduler;
   #outbound: OutboundFlow;
-  /** No session is reading: hold every channel's input. */
-  #allReadingPaused = false;
   #closed = false;
 
   constructor(options: PeerManagerOptions) {
@@ -135,12 +133,6 @@ export class PeerManager {
     this.#applyReading(entry);
   }
 
-  /** Pauses or resumes reading every channel: while no session is linked, nothing is read. */
-  setAllReadingPaused(paused: boolean): void {
-    this.#allReadingPaused = paused;
-    for (const entry of this.#peers.values()) this.#applyReading(entry);
-  }
-
   listPeers(): PeerInfo[] {
     return [...this.#peers.values()].map((entry) => peerInfo(entry, this.#options.clock.now()));
   }
@@ -180,7 +172,7 @@ export class PeerManager {
   #applyReading(entry: PeerEntry): void {
     const channel = entry.channel;
     if (!channel) return;
-    if (entry.inboundPaused || this.#allReadingPaused) channel.pauseReading();
+    if (entry.inboundPaused) channel.pauseReading();
     else channel.resumeReading();
   }
 
