@@ -2,7 +2,7 @@
 // npm run bench: prints one JSON document. Each figure comes with its ceiling measured in the
 // same run on the same machine (design §12), so the ratios mean something on any hardware.
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import { CipherState, XXHandshake, generateKeyPair } from "../services/network/dist/src/noise/index.js";
+import { CipherState, XXHandshake, generateKeyPair } from "@jarvis/network/testing";
 
 const PROLOGUE = Buffer.from("jarvis-peer/1 Noise_XX_25519_ChaChaPoly_BLAKE2b");
 const CHUNK = 65_518; // largest chunk data in one Noise transport message

@@ -1,6 +1,6 @@
 import { DEFAULT_LISTEN_ADDRESS, DEFAULT_RECONNECT_BACKOFF, InvalidArgumentError, parseHostPort, profilePaths, resolveHome, type BackoffPolicy } from "@jarvis/core";
 import { parseIpcAddress, type IpcAddress } from "@jarvis/rpc";
-import { DEFAULT_TIMEOUTS, type ChannelTimeouts } from "./src/channel/protocol.js";
+import { DEFAULT_TIMEOUTS, type ChannelTimeouts } from "./src/constants.js";
 
 export interface NetworkConfig {
   home: string;

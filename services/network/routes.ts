@@ -1,18 +1,12 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
-import {
-  NetworkService,
-  type LinkRequest,
-  type LinkResponse,
-  LinkResponseSchema,
-  FrameDroppedSchema,
-} from "@jarvis/proto/jarvis/network/v1/network_service";
+import type { ConnectRouter } from "@connectrpc/connect";
+import { NetworkService } from "@jarvis/proto/jarvis/network/v1/network_service";
 import { PeerSchema, PeerState, PeerStatsSchema } from "@jarvis/proto/jarvis/network/v1/peer";
 import type { Logger } from "@jarvis/core";
-import type { NetworkNode, LinkEvent } from "./src/network-node.js";
+import type { NetworkNode } from "./src/network-node.js";
 import type { PeerInfo } from "./src/peers/peer-manager.js";
-import { errorCode, errorMessage } from "./src/errors.js";
+import { runLink } from "./link-route.js";
 
 const STATE: Record<PeerInfo["state"], PeerState> = {
   connected: PeerState.CONNECTED,
@@ -88,60 +82,4 @@ export function peerToProto(peer: PeerInfo) {
       lastErrorTime: s.lastErrorTime === undefined ? undefined : timestampFromMs(s.lastErrorTime),
     }),
   });
-}
-
-/**
- * The Link: inbound events flow out while outbound frames are read in. Reading the next
- * outbound frame waits for the previous send, which is how a full peer queue pushes back
- * on the session.
- */
-async function* runLink(
-  node: NetworkNode,
-  requests: AsyncIterable<LinkRequest>,
-  ctx: HandlerContext,
-  logger: Logger,
-): AsyncGenerator<LinkResponse> {
-  const link = node.openLink();
-  const pump = (async () => {
-    for await (const request of requests) {
-      if (request.body.case !== "frame") continue;
-      const { publicKey, payload } = request.body.value;
-      try {
-        await node.send(publicKey, payload);
-      } catch (error) {
-        // The session keeps the message in its outbox and retries on the next connect.
-        link.push({ kind: "dropped", publicKey: Buffer.from(publicKey), code: errorCode(error), message: errorMessage(error) });
-      }
-    }
-  })().catch((error: unknown) => logger.debug({ code: errorCode(error) }, "link request stream ended"));
-  const onAbort = () => node.closeLink(link);
-  ctx.signal.addEventListener("abort", onAbort, { once: true });
-  pump.finally(() => node.closeLink(link));
-  try {
-    for await (const event of link) {
-      yield linkEventToProto(event);
-    }
-  } finally {
-    ctx.signal.removeEventListener("abort", onAbort);
-    node.closeLink(link);
-  }
-}
-
-function linkEventToProto(event: LinkEvent): LinkResponse {
-  switch (event.kind) {
-    case "frame":
-      return create(LinkResponseSchema, { body: { case: "frame", value: { publicKey: event.publicKey, payload: event.payload } } });
-    case "connected":
-      return create(LinkResponseSchema, {
-        body: { case: "peerConnected", value: { publicKey: event.publicKey, address: event.address, outbound: event.outbound } },
-      });
-    case "disconnected":
-      return create(LinkResponseSchema, {
-        body: { case: "peerDisconnected", value: { publicKey: event.publicKey, errorCode: event.code, error: event.message } },
-      });
-    case "dropped":
-      return create(LinkResponseSchema, {
-        body: { case: "frameDropped", value: create(FrameDroppedSchema, { publicKey: event.publicKey, errorCode: event.code, error: event.message }) },
-      });
-  }
 }

@@ -1,6 +1,6 @@
 import { JarvisError } from "@jarvis/core";
 
-/** Peer-channel errors (design §4). Each has a stable code used in stats and logs. */
+/** Peer-channel errors (design §4). Each has a stable code used in stats, events and logs. */
 export class HandshakeError extends JarvisError {
   constructor(message: string, code = "handshake-failed", options?: { cause?: unknown }) {
     super("unavailable", code, message, options);
@@ -31,13 +31,47 @@ export class NotConnectedError extends JarvisError {
   }
 }
 
-/** A stable code for any error, for stats and events. */
-export function errorCode(error: unknown): string {
-  if (error instanceof JarvisError) return error.code;
-  if (error && typeof error === "object" && "code" in error && typeof error.code === "string") {
-    return error.code.toLowerCase().replace(/_/g, "-");
+export class PayloadTooLargeError extends JarvisError {
+  constructor(message: string) {
+    super("invalid-argument", "payload-too-large", message);
   }
-  return "unknown";
+}
+
+/** A failure reported by the operating system for a peer socket (refused, reset, unreachable, …). */
+export class SocketError extends JarvisError {
+  constructor(message: string, code: string, options?: { cause?: unknown }) {
+    super("unavailable", code, message, options);
+  }
+}
+
+/** Node system error codes we name explicitly; any other becomes "socket-error". */
+const SOCKET_ERROR_CODES: Readonly<Record<string, string>> = {
+  ECONNREFUSED: "connection-refused",
+  ECONNRESET: "connection-reset",
+  ECONNABORTED: "connection-aborted",
+  EPIPE: "connection-reset",
+  ETIMEDOUT: "connection-timeout",
+  EHOSTUNREACH: "host-unreachable",
+  ENETUNREACH: "network-unreachable",
+  EADDRNOTAVAIL: "address-unavailable",
+  ENOTFOUND: "host-not-found",
+  EAI_AGAIN: "host-not-found",
+};
+
+/**
+ * Translates what a socket emits into a typed error, once, at the socket edge: nothing further
+ * in inspects error objects it did not create. The message keeps the system code for people.
+ */
+export function socketError(error: Error): JarvisError {
+  if (error instanceof JarvisError) return error;
+  const systemCode = (error as NodeJS.ErrnoException).code;
+  const code = (systemCode !== undefined && SOCKET_ERROR_CODES[systemCode]) || "socket-error";
+  return new SocketError(error.message, code, { cause: error });
+}
+
+/** The stable code of an error this service raised; anything else is a bug and reads "internal". */
+export function errorCode(error: unknown): string {
+  return error instanceof JarvisError ? error.code : "internal";
 }
 
 export function errorMessage(error: unknown): string {

@@ -13,7 +13,7 @@ import {
   startNode,
   until,
   within,
-} from "../../../test/helpers/network.js";
+} from "./testing/index.js";
 
 const cleanup = new Cleanup();
 let fileBaseline: Record<string, number> = {};

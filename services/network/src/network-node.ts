@@ -1,6 +1,5 @@
 import { createServer, type Server } from "node:net";
 import {
-  AsyncQueue,
   DEFAULT_RECONNECT_BACKOFF,
   FailedPreconditionError,
   InvalidArgumentError,
@@ -13,14 +12,11 @@ import {
   type Logger,
 } from "@jarvis/core";
 import { keyPairFromPrivateKey } from "./noise/index.js";
-import { DEFAULT_TIMEOUTS, type ChannelTimeouts } from "./channel/protocol.js";
+import { DEFAULT_FLOW_LIMITS, DEFAULT_HANDSHAKE_LIMITS, DEFAULT_TIMEOUTS, type ChannelTimeouts, type FlowLimits, type HandshakeLimits } from "./constants.js";
+import { InboundFlow, Link, type LinkEvent } from "./link/index.js";
 import { PeerManager, type PeerInfo } from "./peers/peer-manager.js";
 
-export type LinkEvent =
-  | { kind: "frame"; publicKey: Buffer; payload: Buffer }
-  | { kind: "connected"; publicKey: Buffer; address: string; outbound: boolean }
-  | { kind: "disconnected"; publicKey: Buffer; code: string; message: string }
-  | { kind: "dropped"; publicKey: Buffer; code: string; message: string };
+export type { LinkEvent } from "./link/index.js";
 
 export interface NetworkNodeOptions {
   clock: Clock;
@@ -29,8 +25,9 @@ export interface NetworkNodeOptions {
   timeouts?: Partial<ChannelTimeouts>;
   backoff?: BackoffPolicy;
   random?: () => number;
-  /** Inbound events waiting for the session beyond this close the sending channel. */
-  maxLinkBacklog?: number;
+  /** Byte caps on what waits for the session (inbound) and for the sockets (outbound). */
+  flowLimits?: Partial<FlowLimits>;
+  handshakeLimits?: Partial<HandshakeLimits>;
 }
 
 export interface NetworkStatus {
@@ -44,19 +41,21 @@ export interface NetworkStatus {
 
 /**
  * The network service's domain: one identity at a time (Configure/Unconfigure), a TCP
- * listener, the PeerManager, and the Link — the single queue of events for the session.
+ * listener, the PeerManager, and the Link — the single, flow-controlled stream to the session.
  */
 export class NetworkNode {
   #options: NetworkNodeOptions;
   #manager: PeerManager | undefined;
   #listener: Server | undefined;
   #listenAddress = "";
-  #link: AsyncQueue<LinkEvent> | undefined;
+  #link: Link | undefined;
   #log: Logger;
+  #flowLimits: FlowLimits;
 
   constructor(options: NetworkNodeOptions) {
     this.#options = options;
     this.#log = options.logger;
+    this.#flowLimits = { ...DEFAULT_FLOW_LIMITS, ...options.flowLimits };
   }
 
   status(): NetworkStatus {
@@ -84,6 +83,8 @@ export class NetworkNode {
         timeouts: { ...DEFAULT_TIMEOUTS, ...this.#options.timeouts },
         backoff: this.#options.backoff ?? DEFAULT_RECONNECT_BACKOFF,
         random: this.#options.random,
+        flowLimits: this.#flowLimits,
+        handshakeLimits: { ...DEFAULT_HANDSHAKE_LIMITS, ...this.#options.handshakeLimits },
         logger: this.#log.child({ component: "peers" }),
         events: {
           connected: (publicKey, address, outbound) => this.#emit({ kind: "connected", publicKey, address, outbound }),
@@ -137,23 +138,29 @@ export class NetworkNode {
     return this.#manager?.listPeers() ?? [];
   }
 
-  send(publicKey: Uint8Array, payload: Uint8Array): Promise<void> {
-    return this.#requireManager().send(publicKey, payload);
+  /**
+   * Writes a payload to a peer; `onWritten` reports once whether it was written or dropped.
+   * Resolves when there is room for more (see PeerManager.send).
+   */
+  send(publicKey: Uint8Array, payload: Uint8Array, onWritten?: (error?: Error) => void): Promise<void> {
+    return this.#requireManager().send(publicKey, payload, onWritten);
   }
 
-  /** Opens the Link event stream; a newer Link replaces (ends) the older one. */
-  openLink(): AsyncQueue<LinkEvent> {
+  /** Opens the Link; a newer Link replaces (ends) the older one. */
+  openLink(): Link {
     this.#link?.end();
-    const link = new AsyncQueue<LinkEvent>();
+    const inbound = new InboundFlow(this.#flowLimits, { setReadingPaused: (key, paused) => this.#manager?.setReadingPaused(key, paused) });
+    const link = new Link((key, payload, onWritten) => this.send(key, payload, onWritten), inbound);
     this.#link = link;
     // A session that (re)links learns about channels that are already up.
     for (const peer of this.listPeers()) {
-      if (peer.state === "connected") link.push({ kind: "connected", publicKey: peer.publicKey, address: peer.address, outbound: peer.outbound });
+      if (peer.state === "connected") link.deliver({ kind: "connected", publicKey: peer.publicKey, address: peer.address, outbound: peer.outbound });
     }
     return link;
   }
 
-  closeLink(link: AsyncQueue<LinkEvent>): void {
+  /** Ends a Link. Payloads it still held are released: their senders resend what was not acknowledged. */
+  closeLink(link: Link): void {
     link.end();
     if (this.#link === link) this.#link = undefined;
   }
@@ -166,16 +173,14 @@ export class NetworkNode {
 
   #emit(event: LinkEvent): void {
     const link = this.#link;
+    // No session linked (it is starting or restarting): there is nobody to hand the frame to.
+    // Channels keep being read so keepalive and goodbye still work; the sender's session keeps
+    // every message until our session acknowledges it, and resends it.
     if (!link) {
-      if (event.kind === "frame") this.#log.debug({}, "frame dropped: no session linked");
+      if (event.kind === "frame") this.#log.warn({}, "inbound frame not delivered: no session linked");
       return;
     }
-    if (link.size >= (this.#options.maxLinkBacklog ?? 10_000) && event.kind === "frame") {
-      // The session is not keeping up: drop the frame; the sender retries what was not acked.
-      this.#log.warn({}, "link backlog full; inbound frame dropped");
-      return;
-    }
-    link.push(event);
+    link.deliver(event);
   }
 
   #requireManager(): PeerManager {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { FakeClock } from "@jarvis/core";
 import { generateKeyPair } from "../noise/index.js";
-import { Cleanup, RawNoisePeer, cleanupAfterEach, startNode, turn, until } from "../../../../test/helpers/network.js";
+import { Cleanup, RawNoisePeer, cleanupAfterEach, startNode, turn, until } from "../testing/index.js";
 
 // The switch from handshake framing (frames ≤ 1 KiB) to transport framing (≤ 64 KiB) must
 // happen exactly at the end of the last handshake message, wherever TCP cuts the stream: an

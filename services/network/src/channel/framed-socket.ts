@@ -1,51 +1,59 @@
-import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { FrameDecoder, encodeFrame } from "../framing/frame-decoder.js";
-import { ChannelClosedError, ProtocolError } from "../errors.js";
+import { ChannelClosedError, ProtocolError, socketError } from "../errors.js";
 
 /**
- * A TCP socket seen as a sequence of length-prefixed frames. During the handshake frames are
- * pulled one at a time (nextFrame); afterwards they are pushed to a consumer (onFrame).
- * A framing violation destroys the socket at once: nothing beyond one frame is ever buffered.
+ * A byte stream (a TCP socket, or any Duplex in tests) seen as a sequence of length-prefixed
+ * frames. During the handshake frames are pulled one at a time (nextFrame); afterwards they are
+ * pushed to a consumer (onFrame), which can pause and resume the flow (backpressure).
+ * A framing violation destroys the stream at once: nothing beyond one frame is ever buffered.
  *
- * In pull mode a frame is decoded only when someone waits for it. Bytes that arrive behind
- * the last handshake message (a fast initiator's first transport frames, often in the same
- * TCP segment) are held undecoded, with the socket paused, until the mode switches: they
- * must be read under the transport limit, not the handshake one.
+ * Frames are decoded only while someone wants them. Whenever nobody does — no nextFrame()
+ * waiting, no consumer yet, or the consumer paused — the stream is paused at the next frame
+ * boundary and the bytes behind it are held undecoded (at most the one chunk the stream had
+ * already read). That also keeps a fast initiator's first transport frames, which often arrive
+ * in the same TCP segment as the last handshake message, out of the handshake's frame limit.
  */
 export class FramedSocket {
-  readonly socket: Socket;
+  readonly stream: Duplex;
   #decoder: FrameDecoder;
-  /** Undecoded bytes, always starting at a frame boundary; at most one chunk (the socket is paused). */
+  /** Undecoded bytes, always starting at a frame boundary. */
   #held: Buffer[] = [];
-  /** Where the stream is relative to frame boundaries: header bytes seen, body bytes left. */
-  #headerSeen = 0;
-  #headerHigh = 0;
-  #bodyLeft = 0;
   #waiter: { resolve: (frame: Buffer) => void; reject: (error: Error) => void } | undefined;
   #consumer: ((frame: Buffer) => void) | undefined;
+  #paused = false;
   #closedError: Error | undefined;
   #onClose: ((error: Error) => void)[] = [];
   #corked = false;
   #coalesce = false;
+  #unwrittenBytes = 0;
   bytesReceived = 0;
   bytesSent = 0;
 
-  constructor(socket: Socket, maxFrameLength: number) {
-    this.socket = socket;
+  constructor(stream: Duplex, maxFrameLength: number) {
+    this.stream = stream;
     this.#decoder = new FrameDecoder({ maxFrameLength });
-    socket.on("data", (chunk: Buffer) => this.#onData(chunk));
-    socket.on("error", (error) => this.#close(error));
-    socket.on("close", () => this.#close(new ChannelClosedError("connection closed by peer")));
+    stream.on("data", (chunk: Buffer) => this.#onData(chunk));
+    stream.on("error", (error) => this.#close(socketError(error)));
+    stream.on("close", () => this.#close(new ChannelClosedError("connection closed by peer")));
   }
 
   get closed(): boolean {
     return this.#closedError !== undefined;
   }
 
+  /** Bytes handed to write() whose write callback has not fired yet. */
+  get unwrittenBytes(): number {
+    return this.#unwrittenBytes;
+  }
+
+  get readingPaused(): boolean {
+    return this.#paused;
+  }
+
   /** Raises the frame size limit once the handshake is over (always at a frame boundary: see the class comment). */
   setMaxFrameLength(maxFrameLength: number): void {
-    const buffered = this.#decoder.bufferedBytes;
-    if (buffered > 0) throw new ProtocolError("frame data pending while switching modes");
+    if (!this.#decoder.atBoundary) throw new ProtocolError("frame data pending while switching modes");
     this.#decoder = new FrameDecoder({ maxFrameLength });
   }
 
@@ -64,27 +72,48 @@ export class FramedSocket {
     this.#release();
   }
 
+  /** Stops delivering frames (from the next frame boundary) and stops reading the stream. */
+  pauseReading(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    this.stream.pause();
+  }
+
+  resumeReading(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#release();
+  }
+
   onClose(listener: (error: Error) => void): void {
     if (this.#closedError) listener(this.#closedError);
     else this.#onClose.push(listener);
   }
 
-  /** Returns false when the kernel buffer is full; wait for drained() before writing more. */
-  writeFrame(body: Uint8Array): boolean {
+  /**
+   * Writes one frame. `onWritten` is called once: with no error when the stream has written the
+   * frame's last byte (it has left this process), or with an error if the stream closed first.
+   * Returns false when the stream's buffer is full; wait for drained() before writing more.
+   */
+  writeFrame(body: Uint8Array, onWritten?: (error?: Error) => void): boolean {
     const frame = encodeFrame(body);
     this.bytesSent += frame.length;
+    this.#unwrittenBytes += frame.length;
     // Frames written in the same turn of the event loop leave in one writev, not one
     // syscall each: under load most of the sending cost was per-write overhead. Only for
     // transport frames: a handshake reply must leave even if the connection fails right after.
     if (this.#coalesce && !this.#corked) {
       this.#corked = true;
-      this.socket.cork();
+      this.stream.cork();
       process.nextTick(() => {
         this.#corked = false;
-        this.socket.uncork();
+        this.stream.uncork();
       });
     }
-    return this.socket.write(frame);
+    return this.stream.write(frame, (error?: Error | null) => {
+      this.#unwrittenBytes -= frame.length;
+      onWritten?.(error ? new ChannelClosedError("channel closed before the frame was written", "channel-closed", { cause: error }) : undefined);
+    });
   }
 
   /** From now on, writes within one turn of the event loop are sent together. */
@@ -93,16 +122,32 @@ export class FramedSocket {
   }
 
   drained(): Promise<void> {
-    if (!this.socket.writableNeedDrain || this.closed) return Promise.resolve();
+    if (!this.stream.writableNeedDrain || this.closed) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
-        this.socket.off("drain", done);
-        this.socket.off("close", done);
+        this.stream.off("drain", done);
+        this.stream.off("close", done);
         resolve();
       };
-      this.socket.on("drain", done);
-      this.socket.on("close", done);
+      this.stream.on("drain", done);
+      this.stream.on("close", done);
     });
+  }
+
+  /** Half-closes: what was written still leaves, then the peer sees the end of the stream. */
+  end(): void {
+    if (!this.closed) this.stream.end();
+  }
+
+  /** Called when the peer half-closes its side. */
+  onEnd(listener: () => void): void {
+    this.stream.once("end", listener);
+  }
+
+  /** Resolves once the underlying stream has closed. */
+  whenClosed(): Promise<void> {
+    if (this.stream.closed) return Promise.resolve();
+    return new Promise((resolve) => this.stream.once("close", () => resolve()));
   }
 
   destroy(error: Error): void {
@@ -115,33 +160,35 @@ export class FramedSocket {
     this.#input(chunk);
   }
 
-  /** Decodes what was held back, now that a frame is wanted. */
+  #wantsFrame(): boolean {
+    return this.#waiter !== undefined || (this.#consumer !== undefined && !this.#paused);
+  }
+
+  /** Decodes what was held back, now that frames are wanted again; resumes reading when all is taken. */
   #release(): void {
     const held = this.#held.splice(0);
-    if (held.length === 0) return;
-    this.#input(Buffer.concat(held));
-    if (this.#held.length === 0 && !this.closed) this.socket.resume();
+    if (held.length > 0) this.#input(held.length === 1 ? (held[0] as Buffer) : Buffer.concat(held));
+    if (this.#held.length === 0 && !this.closed && this.#wantsFrame()) this.stream.resume();
   }
 
   /** Feeds the decoder frame by frame, holding the rest as soon as nobody wants the next frame. */
   #input(chunk: Buffer): void {
     let offset = 0;
     while (offset < chunk.length && !this.closed) {
-      if (this.#atBoundary() && !this.#waiter && !this.#consumer) {
+      if (this.#decoder.atBoundary && !this.#wantsFrame()) {
         this.#held.push(chunk.subarray(offset));
-        this.socket.pause();
+        this.stream.pause();
         return;
       }
-      const end = this.#frameEnd(chunk, offset);
-      let frames: Buffer[];
+      let step;
       try {
-        frames = this.#decoder.push(chunk.subarray(offset, end));
+        step = this.#decoder.take(chunk, offset);
       } catch (error) {
         this.#close(new ProtocolError(`bad frame: ${(error as Error).message}`, "frame-error", { cause: error }));
         return;
       }
-      offset = end;
-      for (const frame of frames) this.#deliver(frame);
+      offset += step.consumed;
+      if (step.frame) this.#deliver(step.frame);
     }
   }
 
@@ -156,39 +203,11 @@ export class FramedSocket {
     }
   }
 
-  #atBoundary(): boolean {
-    return this.#headerSeen === 0 && this.#bodyLeft === 0;
-  }
-
-  /** The offset just past the end of the frame in progress, or the chunk's end if it ends first. */
-  #frameEnd(chunk: Buffer, offset: number): number {
-    let i = offset;
-    while (i < chunk.length) {
-      if (this.#headerSeen < 2) {
-        const byte = chunk[i++] as number;
-        if (this.#headerSeen++ === 0) {
-          this.#headerHigh = byte;
-          continue;
-        }
-        this.#bodyLeft = (this.#headerHigh << 8) | byte;
-      } else {
-        const take = Math.min(this.#bodyLeft, chunk.length - i);
-        i += take;
-        this.#bodyLeft -= take;
-      }
-      if (this.#headerSeen === 2 && this.#bodyLeft === 0) {
-        this.#headerSeen = 0;
-        return i;
-      }
-    }
-    return i;
-  }
-
   #close(error: Error): void {
     if (this.#closedError) return;
     this.#closedError = error;
     this.#held.length = 0;
-    this.socket.destroy();
+    this.stream.destroy();
     const waiter = this.#waiter;
     this.#waiter = undefined;
     waiter?.reject(error);

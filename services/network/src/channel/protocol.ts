@@ -1,4 +1,4 @@
-/** Constants of the peer protocol (docs/protocol.md). */
+/** Constants of the peer protocol (docs/protocol.md): both ends must agree on these. */
 
 /** Mixed into the Noise handshake: both sides must agree on it, or the handshake fails. */
 export const PROLOGUE = Buffer.from("jarvis-peer/1 Noise_XX_25519_ChaChaPoly_BLAKE2b", "utf8");
@@ -8,17 +8,3 @@ export const MAX_HANDSHAKE_FRAME = 1024;
 
 /** Hard cap on one reassembled application payload (one serialized Envelope). */
 export const MAX_PAYLOAD_BYTES = 1024 * 1024;
-
-export interface ChannelTimeouts {
-  connectMs: number;
-  handshakeMs: number;
-  keepaliveIntervalMs: number;
-  idleTimeoutMs: number;
-}
-
-export const DEFAULT_TIMEOUTS: ChannelTimeouts = {
-  connectMs: 10_000,
-  handshakeMs: 15_000,
-  keepaliveIntervalMs: 30_000,
-  idleTimeoutMs: 90_000,
-};

@@ -1,21 +1,29 @@
 import { Reassembler, splitPayload } from "../framing/chunking.js";
+import { decodeControlChunk, encodeControlChunk, isControlChunk, type ControlMessage } from "../framing/control.js";
+import { FrameError } from "../framing/frame-error.js";
 import { MAX_FRAME_LENGTH } from "../framing/frame-decoder.js";
 import type { CipherState } from "../noise/index.js";
-import { ProtocolError } from "../errors.js";
+import { PayloadTooLargeError, ProtocolError } from "../errors.js";
 import type { FramedSocket } from "./framed-socket.js";
 import { MAX_PAYLOAD_BYTES } from "./protocol.js";
 
 const EMPTY_AD = Buffer.alloc(0);
 
 export interface ChannelHooks {
+  /** An application payload, passed up untouched: the network never looks inside it. */
   onPayload(payload: Buffer): void;
+  /** A control chunk (ping, pong, goodbye, or a type this version does not know). */
+  onControl(message: ControlMessage): void;
   onClose(error: Error): void;
 }
 
+export type OutgoingControl = { kind: "ping"; nonce: bigint } | { kind: "pong"; nonce: bigint } | { kind: "goodbye"; reason: string };
+
 /**
  * An established Noise channel: payloads in, payloads out. Each frame is one Noise transport
- * message whose plaintext is a chunk (see framing/chunking). Any decrypt or chunk error closes
- * the channel: a tampered, replayed or reordered message can never be skipped over.
+ * message whose plaintext is a chunk (see framing/chunking and framing/control). Any decrypt
+ * or chunk error closes the channel: a tampered, replayed or reordered message can never be
+ * skipped over.
  */
 export class SecureChannel {
   readonly remoteKey: Buffer;
@@ -66,21 +74,34 @@ export class SecureChannel {
   }
 
   /**
-   * Encrypts and writes one payload. Returns false when the socket buffer is full: the caller
-   * should await drained() before sending more (that is how backpressure reaches the Link).
+   * Encrypts and writes one payload, all its chunks at once (so nothing can interleave).
+   * `onWritten` fires once, when its last chunk has been written out or the channel closed
+   * first (with the error). Throws PayloadTooLargeError, writing nothing, above the cap.
    */
-  send(payload: Uint8Array): boolean {
-    if (payload.length > MAX_PAYLOAD_BYTES) throw new ProtocolError(`payload of ${payload.length} bytes exceeds the cap`, "payload-too-large");
-    let writable = true;
-    for (const chunk of splitPayload(payload)) {
-      writable = this.framed.writeFrame(this.#send.encryptWithAd(EMPTY_AD, chunk));
-    }
+  send(payload: Uint8Array, onWritten?: (error?: Error) => void): void {
+    if (payload.length > MAX_PAYLOAD_BYTES) throw new PayloadTooLargeError(`payload of ${payload.length} bytes exceeds the cap of ${MAX_PAYLOAD_BYTES}`);
+    const chunks = splitPayload(payload);
+    chunks.forEach((chunk, index) => {
+      this.framed.writeFrame(this.#send.encryptWithAd(EMPTY_AD, chunk), index === chunks.length - 1 ? onWritten : undefined);
+    });
     this.messagesSent++;
-    return writable;
   }
 
-  drained(): Promise<void> {
-    return this.framed.drained();
+  sendControl(message: OutgoingControl): void {
+    this.framed.writeFrame(this.#send.encryptWithAd(EMPTY_AD, encodeControlChunk(message)));
+  }
+
+  /** Stops reading from the peer (its TCP window then fills and it stops sending). */
+  pauseReading(): void {
+    this.framed.pauseReading();
+  }
+
+  resumeReading(): void {
+    this.framed.resumeReading();
+  }
+
+  get readingPaused(): boolean {
+    return this.framed.readingPaused;
   }
 
   close(error: Error): void {
@@ -89,13 +110,23 @@ export class SecureChannel {
 
   #onFrame(frame: Buffer): void {
     let payload: Buffer | undefined;
+    let control: ControlMessage | undefined;
     try {
-      payload = this.#reassembler.push(this.#receive.decryptWithAd(EMPTY_AD, frame));
+      const plaintext = this.#receive.decryptWithAd(EMPTY_AD, frame);
+      if (isControlChunk(plaintext)) {
+        // Control chunks sit between payloads, never inside one: a sender writes all chunks of a payload at once.
+        if (this.#reassembler.bufferedBytes > 0) throw new FrameError("bad-control", "control chunk inside a payload");
+        control = decodeControlChunk(plaintext);
+      } else {
+        payload = this.#reassembler.push(plaintext);
+      }
     } catch (error) {
       this.close(new ProtocolError(`channel integrity failure: ${(error as Error).message}`, "decrypt-failed", { cause: error }));
       return;
     }
-    if (payload) {
+    if (control) {
+      this.#hooks?.onControl(control);
+    } else if (payload) {
       this.messagesReceived++;
       this.#hooks?.onPayload(payload);
     }

@@ -22,7 +22,7 @@ import {
   until,
   within,
   type TestNodeHandle,
-} from "../../../../test/helpers/network.js";
+} from "../testing/index.js";
 
 // What an attacker on the wire, or with only public knowledge, can and cannot do to a channel.
 // Real sockets on 127.0.0.1, every timer on a FakeClock that is never advanced here (so no

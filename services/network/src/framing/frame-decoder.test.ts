@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { encodeFrame, FrameDecoder, FrameError, MAX_FRAME_LENGTH } from "./frame-decoder.js";
 import type { FrameErrorCode } from "./frame-error.js";
 import { expectErrorCode } from "../../../../test/helpers/assertions.js";
-import { seededRandom } from "../../../../test/helpers/network.js";
+import { seededRandom } from "../testing/index.js";
 
 const expectFrameError = (action: () => unknown, code: FrameErrorCode) => expectErrorCode(action, FrameError, code);
 

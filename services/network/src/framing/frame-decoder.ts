@@ -7,6 +7,12 @@ export type { FrameErrorCode } from "./frame-error.js";
 export const MAX_FRAME_LENGTH = 65535;
 const HEADER_LENGTH = 2;
 
+/** What one take() did: bytes consumed, and the frame if one was completed. */
+export interface DecodeStep {
+  consumed: number;
+  frame?: Buffer;
+}
+
 export interface FrameDecoderOptions {
   /** Refuse frames longer than this (1 ≤ n ≤ 65535); defaults to 65535. */
   maxFrameLength?: number;
@@ -43,33 +49,50 @@ export class FrameDecoder {
     return this.#headerFilled + this.#bodyFilled;
   }
 
+  /** True between frames: nothing of the next frame has been read yet. */
+  get atBoundary(): boolean {
+    return this.#headerFilled === 0;
+  }
+
   /** Returns every frame completed by this chunk, as fresh copies the caller owns. */
   push(chunk: Uint8Array): Buffer[] {
-    if (this.#failure !== undefined) throw this.#failure;
     const frames: Buffer[] = [];
     let offset = 0;
     while (offset < chunk.length) {
-      if (this.#body === undefined) {
-        const taken = Math.min(HEADER_LENGTH - this.#headerFilled, chunk.length - offset);
-        this.#header.set(chunk.subarray(offset, offset + taken), this.#headerFilled);
-        this.#headerFilled += taken;
-        offset += taken;
-        if (this.#headerFilled < HEADER_LENGTH) break;
-        this.#body = Buffer.allocUnsafe(this.#checkedLength(this.#header.readUInt16BE(0)));
-        this.#bodyFilled = 0;
-      }
-      const taken = Math.min(this.#body.length - this.#bodyFilled, chunk.length - offset);
-      this.#body.set(chunk.subarray(offset, offset + taken), this.#bodyFilled);
-      this.#bodyFilled += taken;
-      offset += taken;
-      if (this.#bodyFilled === this.#body.length) {
-        frames.push(this.#body);
-        this.#body = undefined;
-        this.#bodyFilled = 0;
-        this.#headerFilled = 0;
-      }
+      const step = this.take(chunk, offset);
+      offset += step.consumed;
+      if (step.frame) frames.push(step.frame);
     }
     return frames;
+  }
+
+  /**
+   * Reads from `offset` up to the end of the frame in progress (or of the chunk, if it ends
+   * first) and stops there, so a caller can decide between frames whether to go on — e.g. to
+   * hold the rest while its consumer is paused. Each header byte is parsed exactly once.
+   */
+  take(chunk: Uint8Array, offset = 0): DecodeStep {
+    if (this.#failure !== undefined) throw this.#failure;
+    const start = offset;
+    if (this.#body === undefined) {
+      const taken = Math.min(HEADER_LENGTH - this.#headerFilled, chunk.length - offset);
+      this.#header.set(chunk.subarray(offset, offset + taken), this.#headerFilled);
+      this.#headerFilled += taken;
+      offset += taken;
+      if (this.#headerFilled < HEADER_LENGTH) return { consumed: offset - start };
+      this.#body = Buffer.allocUnsafe(this.#checkedLength(this.#header.readUInt16BE(0)));
+      this.#bodyFilled = 0;
+    }
+    const taken = Math.min(this.#body.length - this.#bodyFilled, chunk.length - offset);
+    this.#body.set(chunk.subarray(offset, offset + taken), this.#bodyFilled);
+    this.#bodyFilled += taken;
+    offset += taken;
+    if (this.#bodyFilled < this.#body.length) return { consumed: offset - start };
+    const frame = this.#body;
+    this.#body = undefined;
+    this.#bodyFilled = 0;
+    this.#headerFilled = 0;
+    return { consumed: offset - start, frame };
   }
 
   #checkedLength(length: number): number {

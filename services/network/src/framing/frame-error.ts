@@ -1,12 +1,12 @@
-/** Why a byte stream or chunk sequence was refused. Every one means: drop the connection. */
-export type FrameErrorCode = "frame-too-large" | "frame-empty" | "reassembly-too-large" | "bad-chunk";
+import { JarvisError } from "@jarvis/core";
 
-export class FrameError extends Error {
-  readonly code: FrameErrorCode;
+/** Why a byte stream or chunk sequence was refused. Every one means: drop the connection. */
+export type FrameErrorCode = "frame-too-large" | "frame-empty" | "reassembly-too-large" | "bad-chunk" | "bad-control";
+
+export class FrameError extends JarvisError {
+  declare readonly code: FrameErrorCode;
 
   constructor(code: FrameErrorCode, message: string) {
-    super(message);
-    this.name = "FrameError";
-    this.code = code;
+    super("unavailable", code, message);
   }
 }

@@ -1,3 +1,5 @@
+import { JarvisError } from "@jarvis/core";
+
 /**
  * Every failure the Noise layer reports on purpose is a NoiseError, so callers
  * can tell protocol failures (drop the peer) from programming bugs (crash).
@@ -14,12 +16,10 @@ export type NoiseErrorCode =
   /** The call is not allowed now: not our turn, already finished, failed or destroyed. */
   | "wrong-state";
 
-export class NoiseError extends Error {
-  readonly code: NoiseErrorCode;
+export class NoiseError extends JarvisError {
+  declare readonly code: NoiseErrorCode;
 
   constructor(code: NoiseErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "NoiseError";
-    this.code = code;
+    super("unavailable", code, message, options);
   }
 }

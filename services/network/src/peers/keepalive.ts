@@ -1,41 +1,77 @@
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { EnvelopeSchema } from "@jarvis/proto/jarvis/peer/v1/envelope";
+import { randomBytes } from "node:crypto";
+import { TimeoutError, type Clock, type TimerHandle } from "@jarvis/core";
+import type { ChannelTimeouts } from "../constants.js";
+import type { SecureChannel } from "../channel/secure-channel.js";
 
 /**
- * Keepalive and Goodbye live in the network layer, so the session never sees them. An Envelope
- * with one body field starts with that field's tag byte: ping = field 7, pong = field 8,
- * goodbye = field 9 (all length-delimited), which lets us recognise them without decoding
- * every payload.
+ * The keepalive of one channel: a Ping control chunk every keepaliveInterval, and the channel
+ * is dropped when nothing at all has arrived for idleTimeout. While we ourselves have paused
+ * reading (our session is slow), silence is our doing, not the peer's, so it does not count.
  */
-const PING_TAG = (7 << 3) | 2;
-const PONG_TAG = (8 << 3) | 2;
-const GOODBYE_TAG = (9 << 3) | 2;
+export class Keepalive {
+  #channel: SecureChannel;
+  #clock: Clock;
+  #timeouts: ChannelTimeouts;
+  #onRtt: (rttMs: number) => void;
+  #timer: TimerHandle | undefined;
+  #lastReceivedAt: number;
+  #lastPingAt: number;
+  #pendingPing: { nonce: bigint; sentAt: number } | undefined;
 
-export type KeepaliveMessage = { kind: "ping"; nonce: bigint } | { kind: "pong"; nonce: bigint } | { kind: "goodbye" };
-
-export function parseKeepalive(payload: Uint8Array): KeepaliveMessage | undefined {
-  const tag = payload[0];
-  if (tag !== PING_TAG && tag !== PONG_TAG && tag !== GOODBYE_TAG) return undefined;
-  try {
-    const envelope = fromBinary(EnvelopeSchema, payload);
-    if (envelope.body.case === "ping") return { kind: "ping", nonce: envelope.body.value.nonce };
-    if (envelope.body.case === "pong") return { kind: "pong", nonce: envelope.body.value.nonce };
-    // The reason is the peer's free text: it is not passed on, so it never reaches logs or screens.
-    if (envelope.body.case === "goodbye") return { kind: "goodbye" };
-  } catch {
-    // Not a well-formed envelope: let the session decide what to do with it.
+  constructor(channel: SecureChannel, clock: Clock, timeouts: ChannelTimeouts, onRtt: (rttMs: number) => void) {
+    this.#channel = channel;
+    this.#clock = clock;
+    this.#timeouts = timeouts;
+    this.#onRtt = onRtt;
+    this.#lastReceivedAt = clock.now();
+    this.#lastPingAt = clock.now();
   }
-  return undefined;
-}
 
-export function encodePing(nonce: bigint): Uint8Array {
-  return toBinary(EnvelopeSchema, create(EnvelopeSchema, { body: { case: "ping", value: { nonce } } }));
-}
+  start(): void {
+    this.#schedule();
+  }
 
-export function encodePong(nonce: bigint): Uint8Array {
-  return toBinary(EnvelopeSchema, create(EnvelopeSchema, { body: { case: "pong", value: { nonce } } }));
-}
+  stop(): void {
+    this.#timer?.cancel();
+    this.#timer = undefined;
+  }
 
-export function encodeGoodbye(reason: string): Uint8Array {
-  return toBinary(EnvelopeSchema, create(EnvelopeSchema, { body: { case: "goodbye", value: { reason } } }));
+  /** Any frame from the peer (payload or control) proves it is alive. */
+  noteTraffic(): void {
+    this.#lastReceivedAt = this.#clock.now();
+  }
+
+  onPing(nonce: bigint): void {
+    if (!this.#channel.closed) this.#channel.sendControl({ kind: "pong", nonce });
+  }
+
+  onPong(nonce: bigint): void {
+    if (this.#pendingPing?.nonce !== nonce) return;
+    this.#onRtt(this.#clock.now() - this.#pendingPing.sentAt);
+    this.#pendingPing = undefined;
+  }
+
+  /** The next wake-up is whichever comes first: the next ping or the idle deadline. */
+  #schedule(): void {
+    const wakeAt = Math.min(this.#lastPingAt + this.#timeouts.keepaliveIntervalMs, this.#lastReceivedAt + this.#timeouts.idleTimeoutMs);
+    this.#timer = this.#clock.setTimeout(() => this.#wake(), Math.max(0, wakeAt - this.#clock.now()));
+  }
+
+  #wake(): void {
+    const channel = this.#channel;
+    if (channel.closed) return;
+    const now = this.#clock.now();
+    if (channel.readingPaused) this.#lastReceivedAt = now;
+    if (now - this.#lastReceivedAt >= this.#timeouts.idleTimeoutMs) {
+      channel.close(new TimeoutError("no traffic from peer within the keepalive timeout", "keepalive-timeout"));
+      return;
+    }
+    if (now >= this.#lastPingAt + this.#timeouts.keepaliveIntervalMs) {
+      const nonce = randomBytes(8).readBigUInt64BE();
+      this.#pendingPing = { nonce, sentAt: now };
+      this.#lastPingAt = now;
+      channel.sendControl({ kind: "ping", nonce });
+    }
+    this.#schedule();
+  }
 }

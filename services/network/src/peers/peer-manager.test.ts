@@ -2,8 +2,7 @@ import { createServer, type Socket } from "node:net";
 import { beforeAll, describe, expect, it } from "vitest";
 import { FakeClock } from "@jarvis/core";
 import { generateKeyPair } from "../noise/index.js";
-import { MAX_CHUNK_DATA } from "../framing/index.js";
-import { encodePing, encodePong, parseKeepalive } from "./keepalive.js";
+import { MAX_CHUNK_DATA, type ControlMessage } from "../framing/index.js";
 import type { PeerInfo } from "./peer-manager.js";
 import type { NetworkNode } from "../network-node.js";
 import {
@@ -20,7 +19,7 @@ import {
   turn,
   until,
   within,
-} from "../../../../test/helpers/network.js";
+} from "../testing/index.js";
 
 // Peer manager behaviour over real loopback TCP, with every timer on a FakeClock: nothing here
 // waits for wall-clock time to pass, it advances the clock and then waits for the I/O.
@@ -89,7 +88,7 @@ describe("reconnect with backoff", () => {
       clock.advance(1);
       expect(stats().connectAttempts).toBe(before.connectAttempts + 1);
       await until(() => stats().connectFailures === before.connectFailures + 1, "the redial to be refused");
-      expect(stats().lastErrorCode).toBe("econnrefused");
+      expect(stats().lastErrorCode).toBe("connection-refused");
       expect(stats().lastErrorTime).toBe(clock.now());
     }
 
@@ -192,10 +191,15 @@ describe("simultaneous dial", () => {
   });
 });
 
-function pingNonce(payload: Buffer | undefined): bigint {
-  const message = payload && parseKeepalive(payload);
+function pingNonce(message: ControlMessage | undefined): bigint {
   if (message?.kind !== "ping") throw new Error(`expected a ping, got ${String(message?.kind)}`);
   return message.nonce;
+}
+
+/** Resolves once the raw peer has received `count` control chunks in total. */
+async function controlsOf(raw: RawNoisePeer, count: number): Promise<ControlMessage[]> {
+  await until(() => raw.controls.length >= count, `${count} control chunks`);
+  return raw.controls.slice(0, count);
 }
 
 describe("keepalive", () => {
@@ -219,8 +223,10 @@ describe("keepalive", () => {
       expect(sent()).toBe(before);
       clock.advance(1);
       expect(sent()).toBeGreaterThan(before);
-      const payloads = await raw.waitForPayloads(n);
-      expect(parseKeepalive(payloads[n - 1] as Buffer)?.kind).toBe("ping");
+      const controls = await controlsOf(raw, n);
+      expect(controls[n - 1]?.kind).toBe("ping");
+      // Keepalive is below the payload layer: nothing reaches the peer's application.
+      expect(raw.payloads).toEqual([]);
     }
     // 60 s so far; at 89.999 s the channel is still up.
     clock.advance(29_999);
@@ -240,18 +246,18 @@ describe("keepalive", () => {
     const clock = new FakeClock();
     const { bob, raw, rawKeys } = await silentPeer(clock);
     clock.advance(30_000);
-    const [ping] = await raw.waitForPayloads(1);
+    const [ping] = await controlsOf(raw, 1);
     const nonce = pingNonce(ping);
     // The pong arrives 7 ms (fake) after the ping was sent.
     clock.advance(7);
-    raw.send(encodePong(nonce));
+    raw.sendControl({ kind: "pong", nonce });
     await until(() => peerOf(bob.node, rawKeys.publicKey).stats.rttMs === 7, "rttMs to be set by the pong");
     // A pong with a nonce we never sent changes nothing.
     clock.advance(5);
-    raw.send(encodePong(12345n));
-    raw.send(encodePing(99n));
-    const payloads = await raw.waitForPayloads(2);
-    expect(parseKeepalive(payloads[1] as Buffer)).toEqual({ kind: "pong", nonce: 99n });
+    raw.sendControl({ kind: "pong", nonce: 12345n });
+    raw.sendControl({ kind: "ping", nonce: 99n });
+    const controls = await controlsOf(raw, 2);
+    expect(controls[1]).toEqual({ kind: "pong", nonce: 99n });
     expect(peerOf(bob.node, rawKeys.publicKey).stats.rttMs).toBe(7);
     // Keepalives never reach the session.
     expect(bob.link.count("frame")).toBe(0);
@@ -270,10 +276,10 @@ describe("keepalive", () => {
     const { bob, raw, rawKeys } = await silentPeer(clock);
     for (let i = 1; i <= 10; i++) {
       clock.advance(30_000);
-      const payloads = await raw.waitForPayloads(i);
-      const nonce = pingNonce(payloads[i - 1]);
+      const controls = await controlsOf(raw, i);
+      const nonce = pingNonce(controls[i - 1]);
       const received = peerOf(bob.node, rawKeys.publicKey).stats.bytesReceived;
-      raw.send(encodePong(nonce));
+      raw.sendControl({ kind: "pong", nonce });
       await until(() => peerOf(bob.node, rawKeys.publicKey).stats.bytesReceived > received, "the pong to arrive");
       expect(isConnected(bob.node, rawKeys.publicKey)).toBe(true);
     }
@@ -317,7 +323,7 @@ describe("stats", () => {
     expect(peerOf(alice.node, carol)).toMatchObject({
       state: "disconnected",
       address,
-      stats: { connectAttempts: 1, connectSuccesses: 0, connectFailures: 1, lastErrorCode: "econnrefused", lastErrorTime: clock.now() },
+      stats: { connectAttempts: 1, connectSuccesses: 0, connectFailures: 1, lastErrorCode: "connection-refused", lastErrorTime: clock.now() },
     });
     expect(alice.node.status()).toMatchObject({ rejectedPeers: 0, protocolErrors: 0, handshakeTimeouts: 0 });
   });

@@ -1,33 +1,22 @@
-import { connect as netConnect, type Socket } from "node:net";
-import { randomBytes } from "node:crypto";
-import {
-  backoffDelay,
-  parseHostPort,
-  uidFromPublicKey,
-  TimeoutError,
-  type BackoffPolicy,
-  type Clock,
-  type Logger,
-  type TimerHandle,
-} from "@jarvis/core";
+import type { Socket } from "node:net";
+import type { BackoffPolicy, Clock, Logger } from "@jarvis/core";
 import type { KeyPair } from "../noise/index.js";
-import { FramedSocket } from "../channel/framed-socket.js";
-import { runHandshake } from "../channel/handshake.js";
-import { SecureChannel } from "../channel/secure-channel.js";
-import { MAX_HANDSHAKE_FRAME, type ChannelTimeouts } from "../channel/protocol.js";
+import type { ControlMessage } from "../framing/control.js";
+import type { SecureChannel } from "../channel/secure-channel.js";
+import { DEFAULT_FLOW_LIMITS, DEFAULT_HANDSHAKE_LIMITS, type ChannelTimeouts, type FlowLimits, type HandshakeLimits } from "../constants.js";
 import { ChannelClosedError, NotConnectedError, PeerRejectedError, errorCode, errorMessage } from "../errors.js";
-import { encodeGoodbye, encodePing, encodePong, parseKeepalive } from "./keepalive.js";
-import { emptyStats, type PeerStatsSnapshot } from "./peer-stats.js";
+import { Acceptor } from "./acceptor.js";
+import { Dialer } from "./dialer.js";
+import { Keepalive } from "./keepalive.js";
+import { sayGoodbye } from "./goodbye.js";
+import { OutboundFlow } from "./outbound-flow.js";
+import { newPeerEntry, peerInfo, type PeerEntry, type PeerInfo } from "./peer-entry.js";
+import { addChannelTotals, countFailure, recordError, type ManagerCounters } from "./peer-stats.js";
+import { ReconnectScheduler } from "./reconnect.js";
+import { newChannelWins } from "./tie-break.js";
 
-export type PeerState = "disconnected" | "connecting" | "connected";
-
-export interface PeerInfo {
-  publicKey: Buffer;
-  state: PeerState;
-  address: string;
-  outbound: boolean;
-  stats: PeerStatsSnapshot;
-}
+export type { PeerInfo, PeerState } from "./peer-entry.js";
+export type { ManagerCounters } from "./peer-stats.js";
 
 export interface PeerManagerEvents {
   connected(publicKey: Buffer, address: string, outbound: boolean): void;
@@ -43,42 +32,14 @@ export interface PeerManagerOptions {
   random?: () => number;
   logger: Logger;
   events: PeerManagerEvents;
-  /** Handshakes in progress from unauthenticated sockets beyond this are refused at once. */
-  maxPendingHandshakes?: number;
-  /** Bytes buffered for one peer before send() makes the caller wait (backpressure). */
-  maxQueuedBytesPerPeer?: number;
-}
-
-export interface ManagerCounters {
-  rejectedPeers: number;
-  protocolErrors: number;
-  handshakeTimeouts: number;
-}
-
-interface PeerEntry {
-  key: Buffer;
-  keyHex: string;
-  /** For logs: peers are named by uid, never by key material. */
-  uid: string;
-  wanted: boolean;
-  addresses: string[];
-  nextAddress: number;
-  channel: SecureChannel | undefined;
-  dialing: boolean;
-  attempt: number;
-  reconnectTimer: TimerHandle | undefined;
-  keepaliveTimer: TimerHandle | undefined;
-  lastReceivedAt: number;
-  lastPingAt: number;
-  pendingPing: { nonce: bigint; sentAt: number } | undefined;
-  lastAddress: string;
-  stats: PeerStatsSnapshot;
+  handshakeLimits?: HandshakeLimits;
+  flowLimits?: FlowLimits;
 }
 
 /**
- * Owns every peer channel: accepts and dials, authenticates with Noise XX, keeps channels
- * alive, reconnects wanted peers with backoff, and resolves simultaneous dials to one channel
- * (the one dialled by the lower static key survives). All timing goes through the Clock.
+ * Owns every peer channel: takes authenticated channels from the Acceptor and the Dialer,
+ * keeps one per peer (tie-break), keeps it alive, reconnects wanted peers with backoff, and
+ * bounds the bytes waiting to be written, per peer and in total.
  */
 export class PeerManager {
   readonly counters: ManagerCounters = { rejectedPeers: 0, protocolErrors: 0, handshakeTimeouts: 0 };
@@ -86,14 +47,27 @@ export class PeerManager {
   #log: Logger;
   #peers = new Map<string, PeerEntry>();
   #allowed = new Set<string>();
-  #pendingSockets = new Set<Socket>();
-  /** Outbound sockets still connecting or in the handshake; close() must not leave them behind. */
-  #dialSockets = new Set<Socket>();
+  #acceptor: Acceptor;
+  #dialer = new Dialer();
+  #reconnect: ReconnectScheduler;
+  #outbound: OutboundFlow;
   #closed = false;
 
   constructor(options: PeerManagerOptions) {
     this.#options = options;
+    this.#outbound = new OutboundFlow(options.flowLimits ?? DEFAULT_FLOW_LIMITS);
     this.#log = options.logger;
+    this.#reconnect = new ReconnectScheduler(options.clock, options.backoff, options.random, options.logger);
+    this.#acceptor = new Acceptor({
+      staticKeyPair: options.staticKeyPair,
+      clock: options.clock,
+      timeouts: options.timeouts,
+      limits: options.handshakeLimits ?? DEFAULT_HANDSHAKE_LIMITS,
+      isAllowed: (key) => this.isAllowed(key),
+      onChannel: (channel) => this.#registerSafely(this.#entry(channel.remoteKey), channel),
+      onFailure: (error) => countFailure(this.counters, error),
+      logger: options.logger,
+    });
   }
 
   get publicKey(): Buffer {
@@ -105,7 +79,7 @@ export class PeerManager {
     for (const entry of this.#peers.values()) {
       if (this.#allowed.has(entry.keyHex)) continue;
       entry.wanted = false;
-      entry.reconnectTimer?.cancel();
+      this.#reconnect.cancel(entry.reconnect);
       entry.channel?.close(new PeerRejectedError("peer is no longer allowed", "peer-removed"));
     }
   }
@@ -114,37 +88,8 @@ export class PeerManager {
     return this.#allowed.has(Buffer.from(key).toString("hex"));
   }
 
-  /** Accepts a socket from the listener and runs the responder side of the handshake. */
   acceptSocket(socket: Socket): void {
-    const max = this.#options.maxPendingHandshakes ?? 256;
-    if (this.#closed || this.#pendingSockets.size >= max) {
-      socket.destroy();
-      return;
-    }
-    socket.setNoDelay(true);
-    this.#pendingSockets.add(socket);
-    const address = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? 0}`;
-    const framed = new FramedSocket(socket, MAX_HANDSHAKE_FRAME);
-    runHandshake(framed, {
-      initiator: false,
-      staticKeyPair: this.#options.staticKeyPair,
-      isAllowed: (key) => this.isAllowed(key),
-      clock: this.#options.clock,
-      timeoutMs: this.#options.timeouts.handshakeMs,
-    }).then(
-      (result) => {
-        this.#pendingSockets.delete(socket);
-        if (this.#closed) return framed.destroy(new ChannelClosedError("shutting down"));
-        const channel = new SecureChannel({ framed, ...result, outbound: false, address, openedAt: this.#options.clock.now() });
-        this.#registerSafely(this.#entry(result.remoteKey), channel);
-      },
-      (error: unknown) => {
-        this.#pendingSockets.delete(socket);
-        if (!this.#closed) this.#countFailure(error);
-        this.#log.debug({ address, code: errorCode(error) }, "inbound handshake failed");
-        framed.destroy(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
+    this.#acceptor.accept(socket);
   }
 
   /** Keeps a channel to this peer: dials now if needed and reconnects until disconnect(). */
@@ -156,8 +101,7 @@ export class PeerManager {
       entry.nextAddress = 0;
     }
     if (entry.channel || entry.dialing) return;
-    entry.reconnectTimer?.cancel();
-    entry.reconnectTimer = undefined;
+    this.#reconnect.cancel(entry.reconnect);
     this.#dialNow(entry);
   }
 
@@ -165,61 +109,52 @@ export class PeerManager {
     const entry = this.#peers.get(Buffer.from(publicKey).toString("hex"));
     if (!entry) return;
     entry.wanted = false;
-    entry.reconnectTimer?.cancel();
-    entry.reconnectTimer = undefined;
-    if (entry.channel) this.#goodbye(entry.channel, "disconnect requested", "disconnect-requested");
+    this.#reconnect.cancel(entry.reconnect);
+    if (entry.channel) sayGoodbye(entry.channel, this.#options.clock, "disconnect requested", "disconnect-requested");
   }
 
   /**
-   * Sends one payload. Resolves at once while the peer's buffer has room, otherwise when it
-   * drains: awaiting it is the backpressure of the Link stream.
+   * Writes one payload to the peer's channel. `onWritten` reports, once, whether it left this
+   * process or was dropped. The returned promise resolves when there is room for more (the
+   * peer's and the total unwritten bytes are under their caps): awaiting it is the backpressure
+   * of the Link. Throws NotConnectedError or PayloadTooLargeError, having written nothing.
    */
-  async send(publicKey: Uint8Array, payload: Uint8Array): Promise<void> {
-    const entry = this.#peers.get(Buffer.from(publicKey).toString("hex"));
-    const channel = entry?.channel;
-    if (!entry || !channel || channel.closed) throw new NotConnectedError();
-    try {
-      channel.send(payload);
-    } catch (error) {
-      channel.close(error as Error);
-      throw error;
-    }
-    if (channel.framed.socket.writableLength > (this.#options.maxQueuedBytesPerPeer ?? 4 * 1024 * 1024)) {
-      await channel.drained();
-    }
+  async send(publicKey: Uint8Array, payload: Uint8Array, onWritten?: (error?: Error) => void): Promise<void> {
+    const channel = this.#peers.get(Buffer.from(publicKey).toString("hex"))?.channel;
+    if (!channel || channel.closed) throw new NotConnectedError();
+    await this.#outbound.send(channel, payload, onWritten);
+  }
+
+  /** Pauses or resumes reading one peer's channel (inbound backpressure from the Link). */
+  setReadingPaused(publicKey: Buffer, paused: boolean): void {
+    const entry = this.#peers.get(publicKey.toString("hex"));
+    if (!entry) return;
+    entry.inboundPaused = paused;
+    this.#applyReading(entry);
   }
 
   listPeers(): PeerInfo[] {
-    return [...this.#peers.values()].map((entry) => this.#info(entry));
-  }
-
-  getPeer(publicKey: Uint8Array): PeerInfo | undefined {
-    const entry = this.#peers.get(Buffer.from(publicKey).toString("hex"));
-    return entry && this.#info(entry);
+    return [...this.#peers.values()].map((entry) => peerInfo(entry, this.#options.clock.now()));
   }
 
   /** Says goodbye on every channel, stops every timer and closes every socket (resolves once they are closed). */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const closing: Promise<void>[] = [];
-    for (const socket of [...this.#pendingSockets, ...this.#dialSockets]) {
-      closing.push(socketClosed(socket));
-      socket.destroy();
-    }
-    this.#pendingSockets.clear();
-    this.#dialSockets.clear();
+    const shuttingDown = new ChannelClosedError("shutting down");
+    const closing: Promise<void>[] = [this.#acceptor.close(shuttingDown), this.#dialer.close(shuttingDown)];
     for (const entry of this.#peers.values()) {
       entry.wanted = false;
-      entry.reconnectTimer?.cancel();
-      entry.keepaliveTimer?.cancel();
+      this.#reconnect.cancel(entry.reconnect);
+      entry.keepalive?.stop();
       const channel = entry.channel;
       if (channel && !channel.closed) {
-        closing.push(socketClosed(channel.framed.socket));
-        this.#goodbye(channel, "shutting down", "goodbye");
+        closing.push(channel.framed.whenClosed());
+        sayGoodbye(channel, this.#options.clock, "shutting down", "goodbye");
       }
     }
     await Promise.all(closing);
+    this.#outbound.releaseAll();
     // The identity is gone from this process once its channels are.
     this.#options.staticKeyPair.privateKey.fill(0);
   }
@@ -228,27 +163,17 @@ export class PeerManager {
     const keyHex = key.toString("hex");
     let entry = this.#peers.get(keyHex);
     if (!entry) {
-      entry = {
-        key: Buffer.from(key),
-        keyHex,
-        uid: uidFromPublicKey(key),
-        wanted: false,
-        addresses: [],
-        nextAddress: 0,
-        channel: undefined,
-        dialing: false,
-        attempt: 0,
-        reconnectTimer: undefined,
-        keepaliveTimer: undefined,
-        lastReceivedAt: 0,
-        lastPingAt: 0,
-        pendingPing: undefined,
-        lastAddress: "",
-        stats: emptyStats(),
-      };
+      entry = newPeerEntry(key);
       this.#peers.set(keyHex, entry);
     }
     return entry;
+  }
+
+  #applyReading(entry: PeerEntry): void {
+    const channel = entry.channel;
+    if (!channel) return;
+    if (entry.inboundPaused) channel.pauseReading();
+    else channel.resumeReading();
   }
 
   #dialNow(entry: PeerEntry): void {
@@ -258,7 +183,8 @@ export class PeerManager {
     entry.dialing = true;
     entry.lastAddress = address;
     entry.stats.connectAttempts++;
-    this.#connectAndHandshake(entry, address).then(
+    const { staticKeyPair, clock, timeouts } = this.#options;
+    this.#dialer.dial({ address, expectedKey: entry.key, staticKeyPair, clock, timeouts }).then(
       (channel) => {
         entry.dialing = false;
         if (this.#closed) return channel.close(new ChannelClosedError("shutting down"));
@@ -267,11 +193,9 @@ export class PeerManager {
       (error: unknown) => {
         entry.dialing = false;
         if (this.#closed) return;
-        entry.stats.connectFailures++;
-        this.#recordError(entry, error);
-        this.#countFailure(error);
+        this.#attemptFailed(entry, error);
+        countFailure(this.counters, error);
         this.#log.info({ peer: entry.uid, code: errorCode(error) }, "dial failed");
-        this.#scheduleReconnect(entry);
       },
     );
   }
@@ -286,54 +210,10 @@ export class PeerManager {
     }
   }
 
-  async #connectAndHandshake(entry: PeerEntry, address: string): Promise<SecureChannel> {
-    const { host, port } = parseHostPort(address);
-    const socket = netConnect({ host, port });
-    socket.setNoDelay(true);
-    const framed = new FramedSocket(socket, MAX_HANDSHAKE_FRAME);
-    this.#dialSockets.add(socket);
-    try {
-      return await this.#dialOn(framed, entry, address);
-    } finally {
-      this.#dialSockets.delete(socket);
-    }
-  }
-
-  async #dialOn(framed: FramedSocket, entry: PeerEntry, address: string): Promise<SecureChannel> {
-    const { clock, timeouts } = this.#options;
-    const socket = framed.socket;
-    await new Promise<void>((resolve, reject) => {
-      const timer = clock.setTimeout(() => {
-        const error = new TimeoutError(`connect to ${address} timed out`, "connect-timeout");
-        framed.destroy(error);
-        reject(error);
-      }, timeouts.connectMs);
-      socket.once("connect", () => {
-        timer.cancel();
-        resolve();
-      });
-      framed.onClose((error) => {
-        timer.cancel();
-        reject(error);
-      });
-    });
-    const result = await runHandshake(framed, {
-      initiator: true,
-      staticKeyPair: this.#options.staticKeyPair,
-      expectedRemoteKey: entry.key,
-      clock,
-      timeoutMs: timeouts.handshakeMs,
-    }).catch((error: unknown) => {
-      framed.destroy(error as Error);
-      throw error;
-    });
-    return new SecureChannel({ framed, ...result, outbound: true, address, openedAt: clock.now() });
-  }
-
   #register(entry: PeerEntry, channel: SecureChannel): void {
     const existing = entry.channel;
     if (existing && !existing.closed) {
-      if (!this.#newChannelWins(existing, channel)) {
+      if (!newChannelWins(this.publicKey, existing, channel)) {
         this.#log.debug({ peer: entry.uid }, "duplicate channel dropped (tie-break)");
         channel.close(new ChannelClosedError("duplicate channel", "duplicate-channel"));
         return;
@@ -341,177 +221,83 @@ export class PeerManager {
       this.#retire(entry, existing);
       existing.close(new ChannelClosedError("replaced by a newer channel", "duplicate-channel"));
     }
-    const now = this.#options.clock.now();
+    const { clock, timeouts } = this.#options;
     entry.channel = channel;
-    entry.attempt = 0;
-    entry.reconnectTimer?.cancel();
-    entry.reconnectTimer = undefined;
-    entry.lastReceivedAt = now;
-    entry.lastPingAt = now;
-    entry.pendingPing = undefined;
+    entry.heard = false;
+    this.#reconnect.cancel(entry.reconnect);
     entry.lastAddress = channel.address;
     entry.stats.connectSuccesses++;
     if (!channel.outbound) entry.stats.connectAttempts++;
-    entry.stats.connectedSince = now;
+    entry.stats.connectedSince = clock.now();
+    const keepalive = new Keepalive(channel, clock, timeouts, (rtt) => (entry.stats.rttMs = rtt));
+    entry.keepalive = keepalive;
     channel.start({
-      onPayload: (payload) => this.#onPayload(entry, channel, payload),
+      onPayload: (payload) => {
+        this.#heard(entry, keepalive);
+        this.#options.events.payload(entry.key, payload);
+      },
+      onControl: (message) => this.#onControl(entry, channel, keepalive, message),
       onClose: (error) => this.#onChannelClosed(entry, channel, error),
     });
-    this.#scheduleKeepalive(entry, channel);
+    this.#applyReading(entry);
+    keepalive.start();
     this.#log.info({ peer: entry.uid, outbound: channel.outbound }, "channel established");
     this.#options.events.connected(entry.key, channel.address, channel.outbound);
   }
 
-  /** Both ends apply the same rule, so they keep the same channel: the one the lower key dialled. */
-  #newChannelWins(existing: SecureChannel, incoming: SecureChannel): boolean {
-    const ownKey = this.publicKey;
-    const initiatorOf = (channel: SecureChannel) => (channel.outbound ? ownKey : channel.remoteKey);
-    const existingInitiator = initiatorOf(existing);
-    const incomingInitiator = initiatorOf(incoming);
-    if (existingInitiator.equals(incomingInitiator)) return true; // same dialler: the old one is stale
-    return Buffer.compare(incomingInitiator, existingInitiator) < 0;
+  /** The first frame from the peer proves the channel is a real session: only now is the backoff reset. */
+  #heard(entry: PeerEntry, keepalive: Keepalive): void {
+    keepalive.noteTraffic();
+    if (entry.heard) return;
+    entry.heard = true;
+    entry.reconnect.attempt = 0;
+  }
+
+  #onControl(entry: PeerEntry, channel: SecureChannel, keepalive: Keepalive, message: ControlMessage): void {
+    this.#heard(entry, keepalive);
+    if (message.kind === "ping") keepalive.onPing(message.nonce);
+    else if (message.kind === "pong") keepalive.onPong(message.nonce);
+    // The peer closes on purpose: not an error. Its reason is not read, logged or passed on.
+    else if (message.kind === "goodbye") channel.close(new ChannelClosedError("peer said goodbye", "goodbye"));
   }
 
   /** Moves a channel's counters into the peer's totals when it stops being the active one. */
   #retire(entry: PeerEntry, channel: SecureChannel): void {
     if (entry.channel !== channel) return;
-    const now = this.#options.clock.now();
-    const stats = entry.stats;
-    stats.bytesSent += channel.framed.bytesSent;
-    stats.bytesReceived += channel.framed.bytesReceived;
-    stats.messagesSent += channel.messagesSent;
-    stats.messagesReceived += channel.messagesReceived;
-    if (stats.connectedSince !== undefined) stats.connectedDurationMs += now - stats.connectedSince;
-    stats.connectedSince = undefined;
-    entry.keepaliveTimer?.cancel();
-    entry.keepaliveTimer = undefined;
+    addChannelTotals(entry.stats, channel, this.#options.clock.now());
+    entry.stats.connectedSince = undefined;
+    entry.keepalive?.stop();
+    entry.keepalive = undefined;
     entry.channel = undefined;
   }
 
   #onChannelClosed(entry: PeerEntry, channel: SecureChannel, error: Error): void {
     if (entry.channel !== channel) return; // a replaced duplicate
+    const heard = entry.heard;
     this.#retire(entry, channel);
     const code = errorCode(error);
-    if (code !== "goodbye" && code !== "disconnect-requested") this.#recordError(entry, error);
     if (code === "decrypt-failed" || code === "frame-error") this.counters.protocolErrors++;
     this.#log.info({ peer: entry.uid, code }, "channel closed");
     this.#options.events.disconnected(entry.key, code, errorMessage(error));
-    if (entry.wanted && !this.#closed) this.#scheduleReconnect(entry);
+    // Closed before the peer said anything (e.g. it has not added us and drops us after the
+    // handshake): a failed attempt, so the redial backs off instead of storming.
+    if (!heard && code !== "disconnect-requested" && code !== "goodbye") this.#attemptFailed(entry, error);
+    else {
+      if (code !== "goodbye" && code !== "disconnect-requested") recordError(entry.stats, error, this.#options.clock.now());
+      this.#scheduleReconnect(entry);
+    }
   }
 
-  #onPayload(entry: PeerEntry, channel: SecureChannel, payload: Buffer): void {
-    const now = this.#options.clock.now();
-    entry.lastReceivedAt = now;
-    const keepalive = parseKeepalive(payload);
-    if (keepalive?.kind === "goodbye") {
-      // The peer closes on purpose: not an error, and nothing more will come on this channel.
-      channel.close(new ChannelClosedError("peer said goodbye", "goodbye"));
-      return;
-    }
-    if (keepalive?.kind === "ping") {
-      this.#sendQuietly(channel, encodePong(keepalive.nonce));
-      return;
-    }
-    if (keepalive?.kind === "pong") {
-      if (entry.pendingPing && entry.pendingPing.nonce === keepalive.nonce) {
-        entry.stats.rttMs = now - entry.pendingPing.sentAt;
-        entry.pendingPing = undefined;
-      }
-      return;
-    }
-    this.#options.events.payload(entry.key, payload);
-  }
-
-  /**
-   * Pings every keepaliveInterval; drops the channel when nothing at all has arrived for
-   * idleTimeout. The next wake-up is whichever of the two comes first.
-   */
-  #scheduleKeepalive(entry: PeerEntry, channel: SecureChannel): void {
-    const { clock, timeouts } = this.#options;
-    const nextPing = entry.lastPingAt + timeouts.keepaliveIntervalMs;
-    const deadline = entry.lastReceivedAt + timeouts.idleTimeoutMs;
-    const wakeAt = Math.min(nextPing, deadline);
-    entry.keepaliveTimer = clock.setTimeout(() => {
-      if (entry.channel !== channel || channel.closed) return;
-      const now = clock.now();
-      if (now - entry.lastReceivedAt >= timeouts.idleTimeoutMs) {
-        channel.close(new TimeoutError("no traffic from peer within the keepalive timeout", "keepalive-timeout"));
-        return;
-      }
-      if (now >= entry.lastPingAt + timeouts.keepaliveIntervalMs) {
-        const nonce = randomBytes(8).readBigUInt64BE();
-        entry.pendingPing = { nonce, sentAt: now };
-        entry.lastPingAt = now;
-        this.#sendQuietly(channel, encodePing(nonce));
-      }
-      this.#scheduleKeepalive(entry, channel);
-    }, Math.max(0, wakeAt - clock.now()));
+  #attemptFailed(entry: PeerEntry, error: unknown): void {
+    entry.stats.connectFailures++;
+    recordError(entry.stats, error, this.#options.clock.now());
+    this.#scheduleReconnect(entry);
   }
 
   #scheduleReconnect(entry: PeerEntry): void {
-    if (!entry.wanted || this.#closed || entry.reconnectTimer || entry.channel) return;
-    const delay = backoffDelay(this.#options.backoff, entry.attempt, this.#options.random);
-    entry.attempt++;
-    this.#log.debug({ peer: entry.uid, delay, attempt: entry.attempt }, "reconnect scheduled");
-    entry.reconnectTimer = this.#options.clock.setTimeout(() => {
-      entry.reconnectTimer = undefined;
+    if (!entry.wanted || this.#closed || entry.channel) return;
+    this.#reconnect.schedule(entry.reconnect, entry.uid, () => {
       if (entry.wanted && !entry.channel && !entry.dialing) this.#dialNow(entry);
-    }, delay);
+    });
   }
-
-  #goodbye(channel: SecureChannel, reason: string, code: "goodbye" | "disconnect-requested"): void {
-    const closed = new ChannelClosedError(reason, code);
-    this.#sendQuietly(channel, encodeGoodbye(reason));
-    channel.framed.socket.end();
-    // end() lets the goodbye flush; the peer then closes its side, and that is our close too
-    // (with our reason, not "closed by peer"). A peer that never answers gets a second.
-    channel.framed.socket.once("end", () => channel.close(closed));
-    const timer = this.#options.clock.setTimeout(() => channel.close(closed), 1_000);
-    channel.framed.onClose(() => timer.cancel());
-  }
-
-  #sendQuietly(channel: SecureChannel, payload: Uint8Array): void {
-    try {
-      if (!channel.closed) channel.send(payload);
-    } catch (error) {
-      channel.close(error as Error);
-    }
-  }
-
-  #recordError(entry: PeerEntry, error: unknown): void {
-    entry.stats.lastErrorCode = errorCode(error);
-    entry.stats.lastError = errorMessage(error);
-    entry.stats.lastErrorTime = this.#options.clock.now();
-  }
-
-  #countFailure(error: unknown): void {
-    const code = errorCode(error);
-    if (code === "unknown-peer") this.counters.rejectedPeers++;
-    else if (code === "handshake-timeout") this.counters.handshakeTimeouts++;
-    else if (code === "handshake-failed" || code === "frame-error") this.counters.protocolErrors++;
-  }
-
-  #info(entry: PeerEntry): PeerInfo {
-    const stats = { ...entry.stats };
-    const channel = entry.channel;
-    if (channel) {
-      stats.bytesSent += channel.framed.bytesSent;
-      stats.bytesReceived += channel.framed.bytesReceived;
-      stats.messagesSent += channel.messagesSent;
-      stats.messagesReceived += channel.messagesReceived;
-      if (stats.connectedSince !== undefined) stats.connectedDurationMs += this.#options.clock.now() - stats.connectedSince;
-    }
-    return {
-      publicKey: entry.key,
-      state: channel ? "connected" : entry.dialing ? "connecting" : "disconnected",
-      address: channel?.address ?? entry.lastAddress,
-      outbound: channel?.outbound ?? false,
-      stats,
-    };
-  }
-}
-
-function socketClosed(socket: Socket): Promise<void> {
-  if (socket.closed) return Promise.resolve();
-  return new Promise((resolve) => socket.once("close", () => resolve()));
 }

@@ -57,24 +57,6 @@ export declare type Envelope = Message<"jarvis.peer.v1.Envelope"> & {
      */
     value: Receipt;
     case: "receipt";
-  } | {
-    /**
-     * @generated from field: jarvis.peer.v1.Ping ping = 7;
-     */
-    value: Ping;
-    case: "ping";
-  } | {
-    /**
-     * @generated from field: jarvis.peer.v1.Pong pong = 8;
-     */
-    value: Pong;
-    case: "pong";
-  } | {
-    /**
-     * @generated from field: jarvis.peer.v1.Goodbye goodbye = 9;
-     */
-    value: Goodbye;
-    case: "goodbye";
   } | { case: undefined; value?: undefined };
 };
 
@@ -285,58 +267,4 @@ export declare type Receipt = Message<"jarvis.peer.v1.Receipt"> & {
  * Use `create(ReceiptSchema)` to create a new message.
  */
 export declare const ReceiptSchema: GenMessage<Receipt>;
-
-/**
- * Ping asks for a Pong with the same nonce; used for keepalive and round-trip time.
- *
- * @generated from message jarvis.peer.v1.Ping
- */
-export declare type Ping = Message<"jarvis.peer.v1.Ping"> & {
-  /**
-   * @generated from field: uint64 nonce = 1;
-   */
-  nonce: bigint;
-};
-
-/**
- * Describes the message jarvis.peer.v1.Ping.
- * Use `create(PingSchema)` to create a new message.
- */
-export declare const PingSchema: GenMessage<Ping>;
-
-/**
- * Pong answers a Ping.
- *
- * @generated from message jarvis.peer.v1.Pong
- */
-export declare type Pong = Message<"jarvis.peer.v1.Pong"> & {
-  /**
-   * @generated from field: uint64 nonce = 1;
-   */
-  nonce: bigint;
-};
-
-/**
- * Describes the message jarvis.peer.v1.Pong.
- * Use `create(PongSchema)` to create a new message.
- */
-export declare const PongSchema: GenMessage<Pong>;
-
-/**
- * Goodbye is sent before a node closes a channel on purpose.
- *
- * @generated from message jarvis.peer.v1.Goodbye
- */
-export declare type Goodbye = Message<"jarvis.peer.v1.Goodbye"> & {
-  /**
-   * @generated from field: string reason = 1;
-   */
-  reason: string;
-};
-
-/**
- * Describes the message jarvis.peer.v1.Goodbye.
- * Use `create(GoodbyeSchema)` to create a new message.
- */
-export declare const GoodbyeSchema: GenMessage<Goodbye>;
 

@@ -1,0 +1,106 @@
+import { AsyncQueue } from "@jarvis/core";
+import { errorCode, errorMessage } from "../errors.js";
+import type { InboundFlow } from "./inbound-flow.js";
+
+/** What the network tells the session, in order. */
+export type LinkEvent =
+  | { kind: "frame"; publicKey: Buffer; payload: Buffer }
+  | { kind: "connected"; publicKey: Buffer; address: string; outbound: boolean }
+  | { kind: "disconnected"; publicKey: Buffer; code: string; message: string }
+  | { kind: "sent"; publicKey: Buffer; frameIds: bigint[] }
+  | { kind: "dropped"; publicKey: Buffer; frameId: bigint; code: string; message: string };
+
+/** Writes a payload to a peer; see PeerManager.send. */
+export type PayloadSender = (publicKey: Uint8Array, payload: Uint8Array, onWritten: ((error?: Error) => void) | undefined) => Promise<void>;
+
+/**
+ * The session's side of the network, as a domain object (routes.ts translates it to the Link
+ * RPC). Inbound: an ordered stream of events whose payload bytes are counted by an InboundFlow
+ * until the session takes them. Outbound: send() writes a frame and, for a frame_id other than
+ * 0, reports exactly once — FramesSent once it was written, batched per peer per event-loop
+ * turn in write order, or FrameDropped with the error's code.
+ */
+export class Link implements AsyncIterable<LinkEvent> {
+  #queue = new AsyncQueue<LinkEvent>();
+  #inbound: InboundFlow;
+  #sender: PayloadSender;
+  #sentBatches = new Map<string, { publicKey: Buffer; frameIds: bigint[] }>();
+  #flushScheduled = false;
+
+  constructor(sender: PayloadSender, inbound: InboundFlow) {
+    this.#sender = sender;
+    this.#inbound = inbound;
+  }
+
+  get ended(): boolean {
+    return this.#queue.ended;
+  }
+
+  /** Queues an event for the session; payload bytes count against the inbound caps until taken. */
+  deliver(event: LinkEvent): void {
+    if (this.ended) return;
+    if (event.kind === "frame") this.#inbound.added(event.publicKey, event.payload.length);
+    this.#queue.push(event);
+  }
+
+  /** Writes one outbound frame; resolves when the network has room for the next (never rejects). */
+  async send(publicKey: Uint8Array, payload: Uint8Array, frameId: bigint): Promise<void> {
+    const key = Buffer.from(publicKey);
+    const report = frameId === 0n ? undefined : (error?: Error) => (error ? this.#dropped(key, frameId, error) : this.#sent(key, frameId));
+    try {
+      await this.#sender(key, payload, report);
+    } catch (error) {
+      report?.(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  end(): void {
+    this.#queue.end();
+    this.#inbound.reset();
+  }
+
+  async next(): Promise<IteratorResult<LinkEvent>> {
+    const result = await this.#queue.next();
+    if (!result.done && result.value.kind === "frame") this.#inbound.taken(result.value.publicKey, result.value.payload.length);
+    return result;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<LinkEvent> {
+    return {
+      next: () => this.next(),
+      return: () => {
+        this.end();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
+  }
+
+  #sent(publicKey: Buffer, frameId: bigint): void {
+    const keyHex = publicKey.toString("hex");
+    let batch = this.#sentBatches.get(keyHex);
+    if (!batch) {
+      batch = { publicKey, frameIds: [] };
+      this.#sentBatches.set(keyHex, batch);
+    }
+    batch.frameIds.push(frameId);
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      for (const keyHex of [...this.#sentBatches.keys()]) this.#flush(keyHex);
+    });
+  }
+
+  #flush(keyHex: string): void {
+    const batch = this.#sentBatches.get(keyHex);
+    if (!batch) return;
+    this.#sentBatches.delete(keyHex);
+    this.deliver({ kind: "sent", publicKey: batch.publicKey, frameIds: batch.frameIds });
+  }
+
+  /** Sent reports of earlier frames to the same peer go out first, so a session sees them in order. */
+  #dropped(publicKey: Buffer, frameId: bigint, error: unknown): void {
+    this.#flush(publicKey.toString("hex"));
+    this.deliver({ kind: "dropped", publicKey, frameId, code: errorCode(error), message: errorMessage(error) });
+  }
+}

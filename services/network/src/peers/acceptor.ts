@@ -1,0 +1,94 @@
+import type { Socket } from "node:net";
+import type { Clock, Logger } from "@jarvis/core";
+import type { KeyPair } from "../noise/index.js";
+import type { ChannelTimeouts, HandshakeLimits } from "../constants.js";
+import { FramedSocket } from "../channel/framed-socket.js";
+import { runHandshake } from "../channel/handshake.js";
+import { SecureChannel } from "../channel/secure-channel.js";
+import { MAX_HANDSHAKE_FRAME } from "../channel/protocol.js";
+import { ChannelClosedError, errorCode } from "../errors.js";
+
+export interface AcceptorOptions {
+  staticKeyPair: KeyPair;
+  clock: Clock;
+  timeouts: ChannelTimeouts;
+  limits: HandshakeLimits;
+  isAllowed(key: Buffer): boolean;
+  onChannel(channel: SecureChannel): void;
+  onFailure(error: unknown): void;
+  logger: Logger;
+}
+
+/**
+ * The responder side: runs Noise XX on accepted sockets, with the number of unauthenticated
+ * handshakes capped in total and per source address, so one stranger's flood cannot use up
+ * the slots a contact needs (design §4). Over a cap the socket is closed at once.
+ */
+export class Acceptor {
+  #options: AcceptorOptions;
+  #pending = new Set<FramedSocket>();
+  #pendingByAddress = new Map<string, number>();
+  #closed = false;
+
+  constructor(options: AcceptorOptions) {
+    this.#options = options;
+  }
+
+  get pendingHandshakes(): number {
+    return this.#pending.size;
+  }
+
+  accept(socket: Socket): void {
+    const source = socket.remoteAddress ?? "?";
+    const { limits } = this.#options;
+    const fromSource = this.#pendingByAddress.get(source) ?? 0;
+    if (this.#closed || this.#pending.size >= limits.pendingTotal || fromSource >= limits.pendingPerAddress) {
+      socket.destroy();
+      return;
+    }
+    socket.setNoDelay(true);
+    const address = `${source}:${socket.remotePort ?? 0}`;
+    const framed = new FramedSocket(socket, MAX_HANDSHAKE_FRAME);
+    this.#track(framed, source, +1);
+    runHandshake(framed, {
+      initiator: false,
+      staticKeyPair: this.#options.staticKeyPair,
+      isAllowed: (key) => this.#options.isAllowed(key),
+      clock: this.#options.clock,
+      timeoutMs: this.#options.timeouts.handshakeMs,
+    }).then(
+      (result) => {
+        this.#track(framed, source, -1);
+        if (this.#closed) return framed.destroy(new ChannelClosedError("shutting down"));
+        this.#options.onChannel(new SecureChannel({ framed, ...result, outbound: false, address, openedAt: this.#options.clock.now() }));
+      },
+      (error: unknown) => {
+        this.#track(framed, source, -1);
+        if (!this.#closed) this.#options.onFailure(error);
+        this.#options.logger.debug({ address, code: errorCode(error) }, "inbound handshake failed");
+        framed.destroy(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  }
+
+  /** Refuses new sockets and destroys the handshakes in progress; resolves when they are closed. */
+  async close(error: Error): Promise<void> {
+    this.#closed = true;
+    const closing = [...this.#pending].map((framed) => {
+      const closed = framed.whenClosed();
+      framed.destroy(error);
+      return closed;
+    });
+    this.#pending.clear();
+    this.#pendingByAddress.clear();
+    await Promise.all(closing);
+  }
+
+  #track(framed: FramedSocket, source: string, delta: 1 | -1): void {
+    if (delta > 0) this.#pending.add(framed);
+    else if (!this.#pending.delete(framed)) return;
+    const count = (this.#pendingByAddress.get(source) ?? 0) + delta;
+    if (count > 0) this.#pendingByAddress.set(source, count);
+    else this.#pendingByAddress.delete(source);
+  }
+}
