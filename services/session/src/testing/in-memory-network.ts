@@ -1,6 +1,12 @@
 import { setImmediate as nextTick } from "node:timers/promises";
 import { publicKeyOf } from "../identity/account-files.js";
-import type { NetworkPeer, PeerNetwork, PeerNetworkEvents } from "../peer-network.js";
+import type { FrameOutcome, NetworkPeer, PeerNetwork, PeerNetworkEvents } from "../peer-network.js";
+
+/**
+ * What happens to one frame: delivered (reported written, arrives), dropped (reported not
+ * sent, never arrives) or lost (reported written, never arrives — a channel that dies later).
+ */
+export type FrameFate = "deliver" | "drop" | "lose";
 
 /**
  * Test double for the network service: nodes registered on one hub see each other as
@@ -35,6 +41,8 @@ export class InMemoryNetwork implements PeerNetwork {
   allowed = new Set<string>();
   connected = new Set<string>();
   sent: { to: string; payload: Buffer }[] = [];
+  /** Decides each outgoing frame's fate; every frame is delivered when unset. */
+  fate: ((to: string, payload: Buffer) => FrameFate) | undefined;
   #hub: InMemoryHub;
   #events: PeerNetworkEvents | undefined;
 
@@ -72,25 +80,29 @@ export class InMemoryNetwork implements PeerNetwork {
 
   async disconnect(): Promise<void> {}
 
-  send(publicKey: Buffer, payload: Uint8Array): boolean {
+  async send(publicKey: Buffer, payload: Uint8Array, onOutcome?: (outcome: FrameOutcome) => void): Promise<void> {
     const to = publicKey.toString("hex");
-    if (!this.publicKey || !this.connected.has(to)) return false;
-    this.sent.push({ to, payload: Buffer.from(payload) });
-    void this.#hub.inject(this.publicKey, publicKey, payload);
-    return true;
+    const report = (outcome: FrameOutcome) => void nextTick().then(() => onOutcome?.(outcome));
+    if (!this.publicKey || !this.connected.has(to)) return report({ sent: false, code: "no-channel" });
+    const bytes = Buffer.from(payload);
+    const fate = this.fate?.(to, bytes) ?? "deliver";
+    if (fate === "drop") return report({ sent: false, code: "dropped-by-test" });
+    this.sent.push({ to, payload: bytes });
+    if (fate === "deliver") void this.#hub.inject(this.publicKey, publicKey, bytes);
+    report({ sent: true });
   }
 
   async listPeers(): Promise<NetworkPeer[]> {
-    return [...this.connected].map((k) => ({ publicKey: Buffer.from(k, "hex"), state: "connected" as const, address: "", stats: {} }));
+    return [...this.connected].map((k) => ({ publicKey: Buffer.from(k, "hex"), state: "connected" as const, address: "", health: undefined }));
   }
 
   async close(): Promise<void> {
     await this.unconfigure();
   }
 
-  deliver(fromKey: Buffer, payload: Buffer): void {
+  async deliver(fromKey: Buffer, payload: Buffer): Promise<void> {
     if (!this.connected.has(fromKey.toString("hex"))) return;
-    this.#events?.frame(fromKey, payload);
+    await this.#events?.frame(fromKey, payload);
   }
 
   dropPeer(key: string): void {
