@@ -1,6 +1,12 @@
 import type { Db } from "./database.js";
 import type { EventLog } from "../events/event-log.js";
-import type { DomainEvent } from "../model.js";
+import type { DomainEvent, StoredEvent } from "../model.js";
+
+/** What one (save)point produced: it survives only if that savepoint is released. */
+interface Pending {
+  events: StoredEvent[];
+  after: (() => void)[];
+}
 
 interface QueuedWrite {
   fn: () => unknown;
@@ -12,14 +18,15 @@ interface QueuedWrite {
  * The one unit of work of an unlocked store: transactions (nested calls become savepoints),
  * group commit for client writes, and what happens around a commit — staged events reach live
  * subscribers only after it, and work registered with afterCommit (handing payloads to the
- * network) runs only if the savepoint that registered it survived.
+ * network) runs only if the savepoint that registered it survived. Both are kept per
+ * savepoint: a write that fails inside a group commit takes its events and hand-offs with it.
  */
 export class UnitOfWork {
   #db: Db;
   #events: EventLog;
   #depth = 0;
-  /** One list per open (save)point: callbacks move to the parent when a savepoint succeeds. */
-  #afterCommit: (() => void)[][] = [];
+  /** One entry per open (save)point: moves to the parent when a savepoint succeeds. */
+  #pending: Pending[] = [];
   #beforeCommit = new Map<string, () => void>();
   #writes: QueuedWrite[] = [];
 
@@ -35,7 +42,7 @@ export class UnitOfWork {
   tx<T>(fn: () => T): T {
     if (this.#depth > 0) return this.#savepoint(fn);
     this.#depth = 1;
-    this.#afterCommit = [[]];
+    this.#pending = [{ events: [], after: [] }];
     let result: T;
     try {
       result = this.#db.transaction(() => {
@@ -44,30 +51,29 @@ export class UnitOfWork {
         for (const summary of this.#beforeCommit.values()) summary();
         return value;
       })();
-    } catch (error) {
-      this.#events.discardStaged();
-      throw error;
     } finally {
       this.#depth = 0;
       this.#beforeCommit.clear();
     }
-    const after = this.#afterCommit[0] ?? [];
-    this.#afterCommit = [];
-    this.#events.publish();
-    for (const callback of after) callback();
+    const committed = this.#pending[0] as Pending;
+    this.#pending = [];
+    this.#events.publish(committed.events);
+    for (const callback of committed.after) callback();
     return result;
   }
 
   #savepoint<T>(fn: () => T): T {
     this.#depth++;
-    this.#afterCommit.push([]);
+    this.#pending.push({ events: [], after: [] });
     try {
       const value = this.#db.transaction(fn)();
-      const mine = this.#afterCommit.pop() ?? [];
-      this.#afterCommit.at(-1)?.push(...mine);
+      const mine = this.#pending.pop() as Pending;
+      const parent = this.#pending.at(-1) as Pending;
+      parent.events.push(...mine.events);
+      parent.after.push(...mine.after);
       return value;
     } catch (error) {
-      this.#afterCommit.pop();
+      this.#pending.pop();
       throw error;
     } finally {
       this.#depth--;
@@ -76,15 +82,16 @@ export class UnitOfWork {
 
   /** Appends an event inside the current transaction. */
   emit(event: DomainEvent): void {
-    if (this.#depth === 0) throw new Error("emit outside a transaction");
-    this.#events.append(event);
+    const current = this.#pending.at(-1);
+    if (!current) throw new Error("emit outside a transaction");
+    current.events.push(this.#events.append(event));
   }
 
   /** Runs callback after the outermost commit; dropped if this savepoint rolls back. */
   afterCommit(callback: () => void): void {
-    const current = this.#afterCommit.at(-1);
+    const current = this.#pending.at(-1);
     if (!current) throw new Error("afterCommit outside a transaction");
-    current.push(callback);
+    current.after.push(callback);
   }
 
   /** Runs `summary` once at the end of the current outermost transaction, whatever asks for it. */

@@ -4,9 +4,10 @@ import type { FrameOutcome, NetworkPeer, PeerNetwork, PeerNetworkEvents } from "
 
 /**
  * What happens to one frame: delivered (reported written, arrives), dropped (reported not
- * sent, never arrives) or lost (reported written, never arrives — a channel that dies later).
+ * sent, never arrives), lost (reported written, never arrives — a channel that dies later) or
+ * unreported (arrives, but no report comes, as from a network that predates the reports).
  */
-export type FrameFate = "deliver" | "drop" | "lose";
+export type FrameFate = "deliver" | "drop" | "lose" | "unreported";
 
 /**
  * Test double for the network service: nodes registered on one hub see each other as
@@ -88,8 +89,8 @@ export class InMemoryNetwork implements PeerNetwork {
     const fate = this.fate?.(to, bytes) ?? "deliver";
     if (fate === "drop") return report({ sent: false, code: "dropped-by-test" });
     this.sent.push({ to, payload: bytes });
-    if (fate === "deliver") void this.#hub.inject(this.publicKey, publicKey, bytes);
-    report({ sent: true });
+    if (fate === "deliver" || fate === "unreported") void this.#hub.inject(this.publicKey, publicKey, bytes);
+    if (fate !== "unreported") report({ sent: true });
   }
 
   async listPeers(): Promise<NetworkPeer[]> {
