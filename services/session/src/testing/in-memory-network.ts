@@ -1,6 +1,6 @@
 import { setImmediate as nextTick } from "node:timers/promises";
 import { publicKeyOf } from "../identity/account-files.js";
-import type { FrameOutcome, NetworkPeer, PeerNetwork, PeerNetworkEvents } from "../peer-network.js";
+import type { FrameOutcome, NetworkPeer, PeerHealth, PeerNetwork, PeerNetworkEvents } from "../peer-network.js";
 
 /**
  * What happens to one frame: delivered (reported written, arrives), dropped (reported not
@@ -46,6 +46,7 @@ export class InMemoryNetwork implements PeerNetwork {
   fate: ((to: string, payload: Buffer) => FrameFate) | undefined;
   #hub: InMemoryHub;
   #events: PeerNetworkEvents | undefined;
+  #connectedAt = new Map<string, number>();
 
   constructor(hub: InMemoryHub) {
     this.#hub = hub;
@@ -94,7 +95,26 @@ export class InMemoryNetwork implements PeerNetwork {
   }
 
   async listPeers(): Promise<NetworkPeer[]> {
-    return [...this.connected].map((k) => ({ publicKey: Buffer.from(k, "hex"), state: "connected" as const, address: "", health: undefined }));
+    return [...this.connected].map((k) => ({ publicKey: Buffer.from(k, "hex"), state: "connected" as const, address: "127.0.0.1:1", health: this.#health(k) }));
+  }
+
+  #health(key: string): PeerHealth {
+    const sent = this.sent.filter((f) => f.to === key);
+    return {
+      connectAttempts: 1,
+      connectSuccesses: 1,
+      connectFailures: 0,
+      bytesSent: sent.reduce((n, f) => n + f.payload.length, 0),
+      bytesReceived: 0,
+      messagesSent: sent.length,
+      messagesReceived: 0,
+      connectedSince: this.#connectedAt.get(key) ?? 0,
+      connectedDurationMs: 0,
+      rttMs: 1,
+      lastErrorCode: "",
+      lastError: "",
+      lastErrorAt: 0,
+    };
   }
 
   async close(): Promise<void> {
@@ -118,6 +138,7 @@ export class InMemoryNetwork implements PeerNetwork {
     const up = this.allowed.has(key) && other.allowed.has(self) && this.#hub.endpoints.has(key);
     if (up && !this.connected.has(key)) {
       this.connected.add(key);
+      this.#connectedAt.set(key, Date.now());
       this.#events?.peerConnected(Buffer.from(key, "hex"));
     } else if (!up && this.connected.has(key)) {
       this.connected.delete(key);
