@@ -18,13 +18,31 @@ export function createSessionRoutes(app: SessionApp, logger: Logger, onShutdown:
   return (router: ConnectRouter) =>
     router.service(SessionService, {
       getStatus: () => app.status(),
-      createIdentity: async (req) => (await app.createIdentity(req.name, req.password), identity()),
-      unlock: async (req) => (await app.unlock(req.password), identity()),
-      lock: async () => (await app.lock(), {}),
-      changePassword: async (req) => (await app.changePassword(req.oldPassword, req.newPassword), {}),
-      deleteIdentity: async (req) => (await app.deleteIdentity(req.password), {}),
+      async createIdentity(req) {
+        await app.createIdentity(req.name, req.password);
+        return identity();
+      },
+      async unlock(req) {
+        await app.unlock(req.password);
+        return identity();
+      },
+      async lock() {
+        await app.lock();
+        return {};
+      },
+      async changePassword(req) {
+        await app.changePassword(req.oldPassword, req.newPassword);
+        return {};
+      },
+      async deleteIdentity(req) {
+        await app.deleteIdentity(req.password);
+        return {};
+      },
       exportAccount: async (req) => ({ archive: await app.exportAccount(req.password) }),
-      importAccount: async (req) => (await app.importAccount(req.archive, req.password), identity()),
+      async importAccount(req) {
+        await app.importAccount(req.archive, req.password);
+        return identity();
+      },
       getIdentity: () => identity(),
       addContact: (req) => ({ contact: contactToProto(app.addContact(contactSource(req), req.alias)) }),
       listContacts: () => ({ contacts: app.listContacts().map(contactToProto) }),
@@ -32,7 +50,10 @@ export function createSessionRoutes(app: SessionApp, logger: Logger, onShutdown:
       updateContact: (req) => ({
         contact: contactToProto(app.updateContact(req.contact, { alias: req.alias, verified: req.verified, sendReceipts: req.sendReceipts })),
       }),
-      removeContact: (req) => (app.removeContact(req.contact), {}),
+      removeContact(req) {
+        app.removeContact(req.contact);
+        return {};
+      },
       getSafetyNumber: (req) => {
         const { digits, formatted } = app.safetyNumber(req.contact);
         return { safetyNumber: digits, formatted };
@@ -51,10 +72,19 @@ export function createSessionRoutes(app: SessionApp, logger: Logger, onShutdown:
       listGroups: () => ({ groups: app.listGroups().map(groupToProto) }),
       getGroup: (req) => ({ group: groupToProto(app.getGroup(req.group)) }),
       addGroupMembers: (req) => ({ group: groupToProto(app.addGroupMembers(req.group, req.members)) }),
-      leaveGroup: (req) => (app.leaveGroup(req.group), {}),
-      deleteGroup: (req) => (app.deleteGroup(req.group), {}),
+      leaveGroup(req) {
+        app.leaveGroup(req.group);
+        return {};
+      },
+      deleteGroup(req) {
+        app.deleteGroup(req.group);
+        return {};
+      },
       listPeers: async () => ({ peers: (await app.listPeers()).map(peerToProto) }),
-      connectPeer: async (req) => (await app.connectPeer(req.contact, req.address), {}),
+      async connectPeer(req) {
+        await app.connectPeer(req.contact, req.address);
+        return {};
+      },
       subscribe: (req, ctx) => subscribe(app, req.afterCursor, req.liveOnly, ctx),
       shutdown: () => {
         logger.info({}, "shutdown requested over RPC");

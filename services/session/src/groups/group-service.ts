@@ -20,6 +20,7 @@ import type { Outgoing } from "../messages/outgoing.js";
 import type { Acks } from "../messages/acks.js";
 import { MAX_TEXT_BYTES, validateText, type Conversations } from "../messages/conversations.js";
 import { groupMessageEnvelope, groupUpdateAckId, groupUpdateEnvelope } from "../messages/envelopes.js";
+import { MAX_GROUP_MEMBERS, checkName } from "./group-rules.js";
 
 export interface GroupServiceDeps {
   clock: Clock;
@@ -37,8 +38,6 @@ export interface GroupServiceDeps {
   view: (group: Group) => GroupView;
 }
 
-const MAX_GROUP_MEMBERS = 64;
-const MAX_GROUP_NAME = 64;
 
 /**
  * Groups are pairwise fan-out: a group message is one outbox entry per other member, over
@@ -242,12 +241,4 @@ export class GroupService {
     const ackId = groupUpdateAckId(group.id, group.revision);
     outgoing.enqueue(recipients, { ackId, messageId: "", payload: groupUpdateEnvelope(group, cards), needsAck: true });
   }
-}
-
-function checkName(name: string): string {
-  const clean = name.trim();
-  if (clean.length === 0 || clean.length > MAX_GROUP_NAME) throw new InvalidArgumentError(`group name must be 1 to ${MAX_GROUP_NAME} characters`);
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(clean)) throw new InvalidArgumentError("group name must not contain control characters");
-  return clean;
 }
