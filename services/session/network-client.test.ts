@@ -103,6 +103,24 @@ describe("GrpcPeerNetwork against a NetworkService on the in-memory router trans
     expect(network.inFlightBytes(key(1))).toBe(0);
   });
 
+  it("settles a disconnected peer's unanswered frames as dropped, and ignores the late report", async () => {
+    const fake = new FakeNetworkService();
+    const network = start(fake);
+    const { log, handler } = events();
+    network.setEventHandler(handler);
+    network.start();
+    await waitFor(() => expect(log).toEqual(["up"]));
+    const outcomes: FrameOutcome[] = [];
+    await network.send(key(1), Buffer.from("unanswered"), (o) => outcomes.push(o));
+    await waitFor(() => expect(fake.frames).toHaveLength(1));
+    fake.reply({ case: "peerDisconnected", value: { publicKey: key(1), errorCode: "closed" } });
+    fake.reply({ case: "frameDropped", value: { publicKey: key(1), frameId: fake.frames[0]?.frameId ?? 0n, errorCode: "closed" } });
+    await waitFor(() => expect(log).toEqual(["up", "disconnected"]));
+    await tick();
+    expect(outcomes).toEqual([{ sent: false, code: "peer-disconnected" }]);
+    expect(network.inFlightBytes(key(1))).toBe(0);
+  });
+
   it("makes send wait while one peer's window is full, without holding back other peers", async () => {
     const fake = new FakeNetworkService();
     const network = start(fake, { windowBytes: 100 });

@@ -6,6 +6,7 @@ import type { SessionApp } from "../app/session-app.js";
 import type { MessageState } from "../model.js";
 import { decodeEnvelope } from "./envelopes.js";
 import { OUTBOX_LIMITS } from "./outgoing.js";
+import { MAX_QUEUED_BYTES_PER_PEER } from "./peer-channel.js";
 
 let nodes = new TestNodes();
 afterEach(async () => {
@@ -129,5 +130,25 @@ describe("outbox delivery", () => {
     await waitFor(() => expect(sent.map((m) => state(alice.app, m.id))).toEqual(sent.map(() => "delivered")));
     expect(reads).not.toHaveBeenCalled();
     expect(texts(bob.app, "alice")).toEqual(sent.map((_, i) => `fast ${i}`));
+  });
+
+  it("holds at most the per-peer byte bound in memory while the network is slow, and catches up from the outbox in order", async () => {
+    const [alice, bob] = await pair();
+    let open = () => {};
+    alice.network.gate = new Promise<void>((resolve) => (open = resolve));
+    const reads = vi.spyOn(alice.app.requireUnlocked().store.outbox, "pending");
+    const big = "x".repeat(60 * 1024);
+    const count = 40; // ~2.4 MB: more than twice the bound
+    const sent = await Promise.all(Array.from({ length: count }, (_, i) => alice.app.sendMessage("bob", `${i} ${big}`)));
+    const channel = alice.app.requireUnlocked().delivery.channel(uidOf(bob.app));
+    expect(channel?.queuedBytes).toBeGreaterThan(0);
+    expect(channel?.queuedBytes).toBeLessThanOrEqual(MAX_QUEUED_BYTES_PER_PEER);
+    expect(reads).not.toHaveBeenCalled();
+
+    alice.network.gate = undefined;
+    open();
+    await waitFor(() => expect(sent.map((m) => state(alice.app, m.id))).toEqual(sent.map(() => "delivered")));
+    expect(reads).toHaveBeenCalled(); // what did not fit in memory came from the outbox
+    expect(texts(bob.app, "alice").map((t) => Number(t.split(" ")[0]))).toEqual(Array.from({ length: count }, (_, i) => i));
   });
 });

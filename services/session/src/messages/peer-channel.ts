@@ -68,6 +68,11 @@ export class PeerChannel {
     this.#armRetry();
   }
 
+  /** Bytes of entries held in memory for this peer, not yet handed to the network. */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
   get retryAttempt(): number {
     return this.#backoff.attempt;
   }

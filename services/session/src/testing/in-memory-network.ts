@@ -44,6 +44,8 @@ export class InMemoryNetwork implements PeerNetwork {
   sent: { to: string; payload: Buffer }[] = [];
   /** Decides each outgoing frame's fate; every frame is delivered when unset. */
   fate: ((to: string, payload: Buffer) => FrameFate) | undefined;
+  /** While set, send() waits for it, as it would on a full window. */
+  gate: Promise<void> | undefined;
   #hub: InMemoryHub;
   #events: PeerNetworkEvents | undefined;
   #connectedAt = new Map<string, number>();
@@ -83,6 +85,7 @@ export class InMemoryNetwork implements PeerNetwork {
   async disconnect(): Promise<void> {}
 
   async send(publicKey: Buffer, payload: Uint8Array, onOutcome?: (outcome: FrameOutcome) => void): Promise<void> {
+    if (this.gate) await this.gate;
     const to = publicKey.toString("hex");
     const report = (outcome: FrameOutcome) => void nextTick().then(() => onOutcome?.(outcome));
     if (!this.publicKey || !this.connected.has(to)) return report({ sent: false, code: "no-channel" });
