@@ -231,7 +231,11 @@ function toIdentity(name: string, privateKey: Buffer, publicKey: Buffer): Identi
 
 /** Whether the keyfile's KDF parameters are cheaper than the default (test profiles). */
 export function hasWeakKdf(paths: ProfilePaths): boolean {
-  if (!existsSync(paths.keyfile)) return false;
-  const { params } = readKeyfile(paths);
-  return params.memoryKiB < DEFAULT_KDF.memoryKiB || params.iterations < DEFAULT_KDF.iterations;
+  try {
+    const { params } = readKeyfile(paths);
+    return params.memoryKiB < DEFAULT_KDF.memoryKiB || params.iterations < DEFAULT_KDF.iterations;
+  } catch {
+    // No or a damaged keyfile: status must still answer; unlock reports the damage.
+    return false;
+  }
 }

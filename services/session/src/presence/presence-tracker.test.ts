@@ -30,20 +30,16 @@ function setup(contacts: number) {
     settleMs: SETTLE_MS,
   });
   cleanups.unshift(() => presence.close());
-  const stored = () => {
+  /** Every event stored so far: a replay that stops at the latest cursor. */
+  const stored = async () => {
     const events: StoredEvent[] = [];
-    const abort = new AbortController();
-    const iterator = store.events.subscribe(0, abort.signal);
-    // The replay of an idle log is synchronous enough to drain with a bounded loop.
-    return (async () => {
-      const latest = store.events.latestCursor();
-      if (latest === 0) return events;
-      for await (const e of iterator) {
-        events.push(e);
-        if (e.cursor >= latest) break;
-      }
-      return events;
-    })();
+    const latest = store.events.latestCursor();
+    if (latest === 0) return events;
+    for await (const e of store.events.subscribe(0, new AbortController().signal)) {
+      events.push(e);
+      if (e.cursor >= latest) break;
+    }
+    return events;
   };
   return { clock, presence, stored, setReachable: (value: boolean) => (reachable = value) };
 }

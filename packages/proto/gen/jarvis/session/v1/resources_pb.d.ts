@@ -453,7 +453,7 @@ export enum MessageState {
   UNSPECIFIED = 0,
 
   /**
-   * Outgoing, stored in the outbox, not yet handed to a channel.
+   * Outgoing, stored in the outbox, not yet written to the peer's channel.
    *
    * @generated from enum value: MESSAGE_STATE_QUEUED = 1;
    */
