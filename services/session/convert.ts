@@ -5,15 +5,22 @@ import {
   GroupSchema,
   IdentitySchema,
   MessageSchema,
+  PeerHealthSchema,
+  PeerStatusSchema,
+  UnreadCountSchema,
   MessageState as MessageStateProto,
   Presence as PresenceProto,
   type Contact as ContactProto,
   type Group as GroupProto,
   type Message as MessageProto,
+  type PeerStatus as PeerStatusProto,
+  type UnreadCount as UnreadCountProto,
 } from "@jarvis/proto/jarvis/session/v1/resources";
+import type { PeerView } from "./src/app/session-app.js";
+import type { PeerHealth } from "./src/peer-network.js";
 import { SubscribeResponseSchema, type SubscribeResponse } from "@jarvis/proto/jarvis/session/v1/session_service";
 import { cardToProto, encodeLinkCode } from "./src/contacts/card-codec.js";
-import type { Card, Contact, ContactView, DomainEvent, Group, GroupView, Identity, Message, MessageState, Presence, StoredEvent } from "./src/model.js";
+import type { Card, ContactView, DomainEvent, GroupView, Identity, Message, MessageState, Presence, StoredEvent, UnreadCount } from "./src/model.js";
 
 /** Domain ↔ proto translation for the session API. */
 
@@ -33,7 +40,38 @@ const PRESENCE: Record<Presence, PresenceProto> = {
   grey: PresenceProto.GREY,
 };
 
-export const presenceToProto = (p: Presence) => PRESENCE[p];
+export const unreadCountToProto = (c: UnreadCount): UnreadCountProto => create(UnreadCountSchema, c);
+
+const optionalTime = (ms: number) => (ms > 0 ? timestampFromMs(ms) : undefined);
+
+function healthToProto(h: PeerHealth) {
+  const n = (v: number) => BigInt(Math.max(0, Math.trunc(v)));
+  return create(PeerHealthSchema, {
+    connectAttempts: n(h.connectAttempts),
+    connectSuccesses: n(h.connectSuccesses),
+    connectFailures: n(h.connectFailures),
+    bytesSent: n(h.bytesSent),
+    bytesReceived: n(h.bytesReceived),
+    messagesSent: n(h.messagesSent),
+    messagesReceived: n(h.messagesReceived),
+    connectedSinceTime: optionalTime(h.connectedSince),
+    connectedDurationMs: n(h.connectedDurationMs),
+    rttMs: h.rttMs,
+    lastErrorCode: h.lastErrorCode,
+    lastError: h.lastError,
+    lastErrorTime: optionalTime(h.lastErrorAt),
+  });
+}
+
+export function peerToProto(p: PeerView): PeerStatusProto {
+  return create(PeerStatusSchema, {
+    uid: p.uid,
+    name: p.name,
+    presence: PRESENCE[p.presence],
+    address: p.address,
+    stats: p.health ? healthToProto(p.health) : undefined,
+  });
+}
 
 export function identityToProto(identity: Identity, card: Card) {
   return create(IdentitySchema, {
@@ -46,8 +84,8 @@ export function identityToProto(identity: Identity, card: Card) {
   });
 }
 
-export function contactToProto(contact: Contact | ContactView, presence: Presence): ContactProto {
-  const publicKey = "publicKey" in contact ? contact.publicKey : Buffer.from(contact.publicKeyHex, "hex");
+export function contactToProto(contact: ContactView): ContactProto {
+  const publicKey = Buffer.from(contact.publicKeyHex, "hex");
   return create(ContactSchema, {
     uid: contact.uid,
     name: contact.name,
@@ -56,7 +94,7 @@ export function contactToProto(contact: Contact | ContactView, presence: Presenc
     publicKey,
     verified: contact.verified,
     addresses: contact.addresses,
-    presence: PRESENCE[presence],
+    presence: PRESENCE[contact.presence],
     addedTime: timestampFromMs(contact.addedAt),
     sendReceipts: contact.sendReceipts,
   });
@@ -77,13 +115,13 @@ export function messageToProto(m: Message): MessageProto {
   });
 }
 
-export function groupToProto(g: Group | GroupView, presence: Presence): GroupProto {
+export function groupToProto(g: GroupView): GroupProto {
   return create(GroupSchema, {
     id: g.id,
     name: g.name,
     memberUids: g.memberUids,
     creatorUid: g.creatorUid,
-    presence: PRESENCE[presence],
+    presence: PRESENCE[g.presence],
     createdTime: timestampFromMs(g.createdAt),
   });
 }
@@ -108,15 +146,15 @@ function eventBody(e: DomainEvent): SubscribeResponse["event"] {
         value: { $typeName: "jarvis.session.v1.MessageStateChanged", messageId: e.messageId, conversationId: e.conversationId, state: MESSAGE_STATE[e.state] },
       };
     case "contact_added":
-      return { case: "contactAdded", value: { $typeName: "jarvis.session.v1.ContactAdded", contact: contactToProto(e.contact, e.contact.presence) } };
+      return { case: "contactAdded", value: { $typeName: "jarvis.session.v1.ContactAdded", contact: contactToProto(e.contact) } };
     case "contact_changed":
-      return { case: "contactChanged", value: { $typeName: "jarvis.session.v1.ContactChanged", contact: contactToProto(e.contact, e.contact.presence) } };
+      return { case: "contactChanged", value: { $typeName: "jarvis.session.v1.ContactChanged", contact: contactToProto(e.contact) } };
     case "contact_removed":
       return { case: "contactRemoved", value: { $typeName: "jarvis.session.v1.ContactRemoved", uid: e.uid } };
     case "presence_changed":
       return { case: "presenceChanged", value: { $typeName: "jarvis.session.v1.PresenceChanged", uid: e.uid, presence: PRESENCE[e.presence] } };
     case "group_changed":
-      return { case: "groupChanged", value: { $typeName: "jarvis.session.v1.GroupChanged", group: groupToProto(e.group, e.group.presence) } };
+      return { case: "groupChanged", value: { $typeName: "jarvis.session.v1.GroupChanged", group: groupToProto(e.group) } };
     case "group_removed":
       return { case: "groupRemoved", value: { $typeName: "jarvis.session.v1.GroupRemoved", groupId: e.groupId } };
     case "unread_counts_changed":

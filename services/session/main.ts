@@ -4,7 +4,7 @@ import { SessionService } from "@jarvis/proto/jarvis/session/v1/session_service"
 import { loadConfig } from "./config.js";
 import { createSessionRoutes } from "./routes.js";
 import { GrpcPeerNetwork } from "./network-client.js";
-import { SessionNode } from "./src/session-node.js";
+import { SessionApp } from "./src/app/session-app.js";
 
 // Composition root of the session service: config, logger, network link, domain, server, signals.
 process.umask(0o077);
@@ -13,10 +13,10 @@ const home = config.paths.home;
 const logger = createServiceLogger(home, "session", config.logLevel);
 const token = readIpcToken(home, config.ipc) ?? readIpcToken(home, config.networkIpc);
 const network = new GrpcPeerNetwork(createIpcTransport(config.networkIpc, { token }), systemClock, logger.child({ component: "network-link" }));
-const node = new SessionNode({ paths: config.paths, clock: systemClock, logger, network, listen: config.listen, advertise: config.advertise });
+const app = new SessionApp({ paths: config.paths, clock: systemClock, logger, network, listen: config.listen, advertise: config.advertise });
 network.start();
 const stop = async () => {
-  await node.close();
+  await app.close();
   await network.close();
   await server.close();
 };
@@ -24,7 +24,7 @@ const server = await startServer({
   listen: config.ipc,
   // Shutdown stops the whole node: under the supervisor that means asking it, not just us
   // (it would restart a session that merely exited).
-  routes: createSessionRoutes(node, logger, () => process.kill(process.env.JARVIS_SUPERVISED === "1" ? process.ppid : process.pid, "SIGTERM")),
+  routes: createSessionRoutes(app, logger, () => process.kill(process.env.JARVIS_SUPERVISED === "1" ? process.ppid : process.pid, "SIGTERM")),
   serviceNames: [SessionService.typeName],
   token,
   logger,

@@ -1,12 +1,13 @@
-import { create, toJson } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { createClient, type Client, type Transport } from "@connectrpc/connect";
-import { AsyncQueue, backoffCeiling, type Clock, type Logger, type TimerHandle } from "@jarvis/core";
+import { AsyncQueue, Backoff, sleep, type BackoffPolicy, type Clock, type Logger } from "@jarvis/core";
 import { NetworkService, LinkRequestSchema, type LinkRequest, type LinkResponse } from "@jarvis/proto/jarvis/network/v1/network_service";
-import { PeerState, PeerStatsSchema } from "@jarvis/proto/jarvis/network/v1/peer";
-import type { NetworkPeer, PeerNetwork, PeerNetworkEvents } from "./src/peer-network.js";
+import { PeerState, type PeerStats } from "@jarvis/proto/jarvis/network/v1/peer";
+import type { FrameOutcome, NetworkPeer, PeerHealth, PeerNetwork, PeerNetworkEvents } from "./src/peer-network.js";
+import { SendWindows } from "./send-windows.js";
 
-const MAX_LINK_BACKLOG = 20_000;
-const RECONNECT = { baseMs: 100, factor: 2, capMs: 2_000 };
+export const RECONNECT_BACKOFF: BackoffPolicy = { baseMs: 100, factor: 2, capMs: 2_000 };
 
 const STATE: Record<number, NetworkPeer["state"]> = {
   [PeerState.CONNECTED]: "connected",
@@ -14,10 +15,18 @@ const STATE: Record<number, NetworkPeer["state"]> = {
   [PeerState.DISCONNECTED]: "disconnected",
 };
 
+export interface GrpcPeerNetworkOptions {
+  /** Unanswered bytes allowed in flight per peer (default SendWindows' 1 MiB). */
+  windowBytes?: number;
+  reconnect?: BackoffPolicy;
+}
+
 /**
  * The session's side of the network service: unary control calls plus one long-lived Link.
- * When the network process goes away (crash, restart) the Link ends; we keep retrying and,
- * once it answers again, report linkUp so the session re-configures it from scratch.
+ * Each frame carries an id the network answers with FramesSent or FrameDropped; a per-peer
+ * window of unanswered bytes makes send() wait, so a slow peer holds back only its own sender.
+ * Inbound, the Link is read no faster than the session handles frames. When the network
+ * process goes away the Link ends; we retry with backoff and report linkUp once it answers.
  */
 export class GrpcPeerNetwork implements PeerNetwork {
   #client: Client<typeof NetworkService>;
@@ -25,21 +34,27 @@ export class GrpcPeerNetwork implements PeerNetwork {
   #log: Logger;
   #events: PeerNetworkEvents | undefined;
   #outbound: AsyncQueue<LinkRequest> | undefined;
-  #available = false;
+  #windows: SendWindows;
+  #reconnect: BackoffPolicy;
   #stopped = false;
-  #attempt = 0;
-  #retryTimer: TimerHandle | undefined;
   #abort = new AbortController();
   #running: Promise<void> | undefined;
 
-  constructor(transport: Transport, clock: Clock, logger: Logger) {
+  constructor(transport: Transport, clock: Clock, logger: Logger, options: GrpcPeerNetworkOptions = {}) {
     this.#client = createClient(NetworkService, transport);
     this.#clock = clock;
     this.#log = logger;
+    this.#windows = new SendWindows(options.windowBytes);
+    this.#reconnect = options.reconnect ?? RECONNECT_BACKOFF;
   }
 
   get available(): boolean {
-    return this.#available;
+    return this.#outbound !== undefined;
+  }
+
+  /** Unanswered bytes to one peer (for tests and diagnostics). */
+  inFlightBytes(publicKey: Buffer): number {
+    return this.#windows.inFlight(publicKey.toString("hex"));
   }
 
   start(): void {
@@ -56,7 +71,7 @@ export class GrpcPeerNetwork implements PeerNetwork {
   }
 
   async unconfigure(): Promise<void> {
-    if (this.#available) await this.#client.unconfigure({});
+    if (this.available) await this.#client.unconfigure({});
   }
 
   async setAllowed(keys: Buffer[]): Promise<void> {
@@ -71,11 +86,18 @@ export class GrpcPeerNetwork implements PeerNetwork {
     await this.#client.disconnect({ publicKey });
   }
 
-  send(publicKey: Buffer, payload: Uint8Array): boolean {
+  async send(publicKey: Buffer, payload: Uint8Array, onOutcome?: (outcome: FrameOutcome) => void): Promise<void> {
+    const peer = publicKey.toString("hex");
+    if (!this.#outbound) return void onOutcome?.({ sent: false, code: "link-down" });
+    await this.#windows.reserve(peer, payload.length);
+    // The link may have gone down while we waited for room.
     const outbound = this.#outbound;
-    if (!outbound || !this.#available || outbound.size >= MAX_LINK_BACKLOG) return false;
-    outbound.push(create(LinkRequestSchema, { body: { case: "frame", value: { publicKey, payload } } }));
-    return true;
+    if (!outbound) {
+      this.#windows.release(peer, payload.length);
+      return void onOutcome?.({ sent: false, code: "link-down" });
+    }
+    const frameId = this.#windows.track(peer, payload.length, onOutcome);
+    outbound.push(create(LinkRequestSchema, { body: { case: "frame", value: { publicKey, payload, frameId } } }));
   }
 
   async listPeers(): Promise<NetworkPeer[]> {
@@ -84,65 +106,88 @@ export class GrpcPeerNetwork implements PeerNetwork {
       publicKey: Buffer.from(p.publicKey),
       state: STATE[p.state] ?? "disconnected",
       address: p.address,
-      stats: p.stats ? (toJson(PeerStatsSchema, p.stats) as Record<string, unknown>) : {},
+      health: p.stats ? toHealth(p.stats) : undefined,
     }));
   }
 
   async close(): Promise<void> {
     this.#stopped = true;
-    this.#retryTimer?.cancel();
     this.#abort.abort();
     this.#outbound?.end();
     await this.#running;
   }
 
   async #runLink(): Promise<void> {
+    const backoff = new Backoff(this.#reconnect);
     while (!this.#stopped) {
       const outbound = new AsyncQueue<LinkRequest>();
       try {
         await this.#client.getStatus({}, { signal: this.#abort.signal });
         const responses = this.#client.link(outbound, { signal: this.#abort.signal });
         this.#outbound = outbound;
-        this.#available = true;
-        this.#attempt = 0;
+        backoff.reset();
         this.#log.info({}, "linked to network service");
         this.#events?.linkUp();
-        for await (const response of responses) this.#dispatch(response.body);
+        for await (const response of responses) {
+          // Awaiting a busy session here is the back-pressure: HTTP/2 flow control does the rest.
+          const behind = this.#dispatch(response.body);
+          if (behind) await behind;
+        }
       } catch (error) {
         if (!this.#stopped) this.#log.debug({ err: error }, "network link failed");
       } finally {
         outbound.end();
+        const wasUp = this.#outbound !== undefined;
         this.#outbound = undefined;
-        if (this.#available) {
-          this.#available = false;
-          this.#events?.linkDown();
-        }
+        this.#windows.dropAll("link-down");
+        if (wasUp) this.#events?.linkDown();
       }
       if (this.#stopped) break;
-      await new Promise<void>((resolve) => {
-        this.#retryTimer = this.#clock.setTimeout(resolve, backoffCeiling(RECONNECT, this.#attempt++));
-      });
+      await sleep(this.#clock, backoff.next(), this.#abort.signal).catch(() => undefined);
     }
   }
 
-  #dispatch(body: LinkResponse["body"]): void {
-    const events = this.#events;
-    if (!events) return;
+  #dispatch(body: LinkResponse["body"]): void | Promise<void> {
     switch (body.case) {
-      case "frame":
-        events.frame(Buffer.from(body.value.publicKey), Buffer.from(body.value.payload));
-        break;
-      case "peerConnected":
-        events.peerConnected(Buffer.from(body.value.publicKey));
-        break;
-      case "peerDisconnected":
-        events.peerDisconnected(Buffer.from(body.value.publicKey), body.value.errorCode);
-        break;
+      case "framesSent": {
+        const peer = Buffer.from(body.value.publicKey).toString("hex");
+        for (const id of body.value.frameIds) this.#windows.settle(peer, id, { sent: true });
+        return;
+      }
       case "frameDropped":
-        events.frameDropped(Buffer.from(body.value.publicKey), body.value.errorCode);
-        break;
+        // frame_id 0: a frame sent without a report (or an older network); nothing to settle.
+        this.#windows.settle(Buffer.from(body.value.publicKey).toString("hex"), body.value.frameId, { sent: false, code: body.value.errorCode || "dropped" });
+        return;
+      case "peerDisconnected":
+        // Whatever was not reported written by now will not be; the outbox resends it.
+        this.#windows.dropPeer(Buffer.from(body.value.publicKey).toString("hex"), "peer-disconnected");
+        this.#events?.peerDisconnected(Buffer.from(body.value.publicKey), body.value.errorCode);
+        return;
+      case "peerConnected":
+        this.#events?.peerConnected(Buffer.from(body.value.publicKey));
+        return;
+      case "frame":
+        return this.#events?.frame(Buffer.from(body.value.publicKey), Buffer.from(body.value.payload));
       default:
-        break;
+        return;
     }
   }
+}
+
+function toHealth(s: PeerStats): PeerHealth {
+  return {
+    connectAttempts: Number(s.connectAttempts),
+    connectSuccesses: Number(s.connectSuccesses),
+    connectFailures: Number(s.connectFailures),
+    bytesSent: Number(s.bytesSent),
+    bytesReceived: Number(s.bytesReceived),
+    messagesSent: Number(s.messagesSent),
+    messagesReceived: Number(s.messagesReceived),
+    connectedSince: s.connectedSinceTime ? timestampMs(s.connectedSinceTime) : 0,
+    connectedDurationMs: Number(s.connectedDurationMs),
+    rttMs: s.rttMs,
+    lastErrorCode: s.lastErrorCode,
+    lastError: s.lastError,
+    lastErrorAt: s.lastErrorTime ? timestampMs(s.lastErrorTime) : 0,
+  };
 }

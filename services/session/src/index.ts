@@ -1,4 +1,3 @@
-export * from "./session-node.js";
-export * from "./peer-network.js";
-export * from "./model.js";
-export * from "./contacts/card-codec.js";
+// The package's main entry exposes nothing to import: the service is started through
+// "@jarvis/session/main" (by the supervisor), and tests use "@jarvis/session/testing".
+export {};

@@ -88,3 +88,10 @@ export interface StoredEvent {
   createdAt: number;
   event: DomainEvent;
 }
+
+/** Counters of inbound traffic that was refused; exposed for tests and status. */
+export interface DropCounters {
+  unknownSender: number;
+  malformed: number;
+  forgedGroupMessages: number;
+}

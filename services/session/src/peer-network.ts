@@ -2,12 +2,35 @@
  * What the session needs from the network service, as a domain interface. The gRPC adapter
  * (../network-client.ts) implements it; tests may implement it in memory.
  */
+
+/** Health counters of one peer, as the network keeps them (plain numbers, no wire types). */
+export interface PeerHealth {
+  connectAttempts: number;
+  connectSuccesses: number;
+  connectFailures: number;
+  bytesSent: number;
+  bytesReceived: number;
+  messagesSent: number;
+  messagesReceived: number;
+  /** Epoch ms; 0 while not connected. */
+  connectedSince: number;
+  connectedDurationMs: number;
+  rttMs: number;
+  lastErrorCode: string;
+  lastError: string;
+  /** Epoch ms; 0 when there was no error. */
+  lastErrorAt: number;
+}
+
 export interface NetworkPeer {
   publicKey: Buffer;
   state: "connected" | "connecting" | "disconnected";
   address: string;
-  stats: Record<string, unknown>;
+  health: PeerHealth | undefined;
 }
+
+/** What became of one frame: written to the peer's channel, or not sent (code says why). */
+export type FrameOutcome = { sent: true } | { sent: false; code: string };
 
 export interface PeerNetworkEvents {
   /** The network service is reachable again (or for the first time): configure it. */
@@ -15,8 +38,11 @@ export interface PeerNetworkEvents {
   linkDown(): void;
   peerConnected(publicKey: Buffer): void;
   peerDisconnected(publicKey: Buffer, code: string): void;
-  frame(publicKey: Buffer, payload: Buffer): void;
-  frameDropped(publicKey: Buffer, code: string): void;
+  /**
+   * One authenticated frame. A returned promise means "I am behind": the caller stops reading
+   * until it settles, so back-pressure reaches the peer sockets instead of our memory.
+   */
+  frame(publicKey: Buffer, payload: Buffer): void | Promise<void>;
 }
 
 export interface PeerNetwork {
@@ -27,8 +53,13 @@ export interface PeerNetwork {
   setAllowed(keys: Buffer[]): Promise<void>;
   dial(publicKey: Buffer, addresses: string[]): Promise<void>;
   disconnect(publicKey: Buffer): Promise<void>;
-  /** Queues one payload on the Link; false when the link is down (the outbox keeps it). */
-  send(publicKey: Buffer, payload: Uint8Array): boolean;
+  /**
+   * Hands one payload to the peer's channel. Resolves once the frame is on its way — after
+   * waiting while this peer's window of unanswered bytes is full, so one slow peer only slows
+   * its own senders. Frames to one peer go out in call order. `onOutcome` is called exactly
+   * once, later: sent (written to the channel) or dropped (link down, no channel, too large).
+   */
+  send(publicKey: Buffer, payload: Uint8Array, onOutcome?: (outcome: FrameOutcome) => void): Promise<void>;
   listPeers(): Promise<NetworkPeer[]>;
   close(): Promise<void>;
 }

@@ -27,7 +27,6 @@ const toContact = (row: ContactRow): Contact => ({
 
 /** Contacts table access. Sequence numbers for direct messages live here too. */
 export class ContactRepo {
-  #db: Db;
   #byUid;
   #all;
   #insert;
@@ -36,7 +35,6 @@ export class ContactRepo {
   #takeSequence;
 
   constructor(db: Db) {
-    this.#db = db;
     this.#byUid = db.prepare<[string], ContactRow>("SELECT * FROM contacts WHERE uid = ?");
     this.#all = db.prepare<[], ContactRow>("SELECT * FROM contacts ORDER BY added_at, uid");
     this.#insert = db.prepare(
@@ -87,9 +85,5 @@ export class ContactRepo {
   /** The next per-conversation sequence number of our messages to this contact. */
   takeSequence(uid: string): number {
     return this.#takeSequence.get(uid)?.next_sequence ?? 1;
-  }
-
-  get db(): Db {
-    return this.#db;
   }
 }

@@ -5,47 +5,71 @@ import {
   formatSafetyNumber,
   isUid,
   safetyNumber,
+  uidFromPublicKey,
 } from "@jarvis/core";
-import type { Account } from "../account.js";
-import type { Card, Contact } from "../model.js";
+import type { Clock } from "@jarvis/core";
+import type { UnitOfWork } from "../store/unit-of-work.js";
+import type { ContactRepo } from "./contact-repo.js";
+import type { Outgoing } from "../messages/outgoing.js";
+import type { Card, Contact, ContactView } from "../model.js";
+
+export interface ContactServiceDeps {
+  clock: Clock;
+  uow: UnitOfWork;
+  contacts: ContactRepo;
+  outgoing: Outgoing;
+  ownUid: string;
+  ownPublicKey: Buffer;
+  view: (contact: Contact) => ContactView;
+  /** Keeps the network's allowed keys and dials in step with the contacts. */
+  contactsChanged: () => void;
+}
 
 const MAX_ALIAS_LENGTH = 64;
 const MIN_PREFIX = 4;
 
 /** Contacts: add from a card, find by what a person types, local edits, safety numbers. */
 export class ContactService {
-  #account: Account;
+  #deps: ContactServiceDeps;
 
-  constructor(account: Account) {
-    this.#account = account;
+  constructor(deps: ContactServiceDeps) {
+    this.#deps = deps;
   }
 
   add(card: Card, alias = ""): Contact {
-    const account = this.#account;
-    if (card.uid === account.identity.uid) throw new InvalidArgumentError("that is your own link code", "own-card");
+    const { uow, contacts, clock, ownUid, view } = this.#deps;
+    if (card.uid === ownUid) throw new InvalidArgumentError("that is your own link code", "own-card");
     checkAlias(alias);
-    const existing = account.contacts.get(card.uid);
+    const existing = contacts.get(card.uid);
     if (existing) throw new AlreadyExistsError(`${existing.alias || existing.name} (${card.uid.slice(0, 8)}) is already a contact`);
-    const contact = account.tx(() => {
-      account.contacts.insert({ ...card, alias, addedAt: account.now });
-      const stored = account.contacts.get(card.uid) as Contact;
-      account.emit({ type: "contact_added", contact: account.contactView(stored) });
+    const contact = uow.tx(() => {
+      contacts.insert({ ...card, alias, addedAt: clock.now() });
+      const stored = contacts.get(card.uid) as Contact;
+      uow.emit({ type: "contact_added", contact: view(stored) });
       return stored;
     });
-    account.contactsChanged();
+    this.#deps.contactsChanged();
     return contact;
   }
 
   /** Adds or refreshes a contact introduced by a group update (name and addresses only). */
   learn(card: Card): Contact {
-    const account = this.#account;
-    const existing = account.contacts.get(card.uid);
+    const existing = this.#deps.contacts.get(card.uid);
     if (!existing) return this.add(card);
     return existing;
   }
 
+  /** By uid, without the lookup rules of resolve(). */
+  find(uid: string): Contact | undefined {
+    return this.#deps.contacts.get(uid);
+  }
+
+  byKey(publicKey: Buffer): Contact | undefined {
+    return this.#deps.contacts.get(uidFromPublicKey(publicKey));
+  }
+
   list(): Contact[] {
-    return this.#account.contacts.list();
+    return this.#deps.contacts.list();
   }
 
   /**
@@ -55,7 +79,7 @@ export class ContactService {
   resolve(query: string): Contact {
     const q = query.trim();
     if (q.length === 0) throw new InvalidArgumentError("contact must not be empty");
-    const contacts = this.#account.contacts;
+    const contacts = this.#deps.contacts;
     if (isUid(q)) {
       const byUid = contacts.get(q);
       if (byUid) return byUid;
@@ -77,7 +101,7 @@ export class ContactService {
   }
 
   update(query: string, changes: { alias?: string; verified?: boolean; sendReceipts?: boolean }): Contact {
-    const account = this.#account;
+    const { uow, contacts, view } = this.#deps;
     const contact = this.resolve(query);
     if (changes.alias !== undefined) {
       checkAlias(changes.alias);
@@ -85,51 +109,43 @@ export class ContactService {
     }
     if (changes.verified !== undefined) contact.verified = changes.verified;
     if (changes.sendReceipts !== undefined) contact.sendReceipts = changes.sendReceipts;
-    return account.tx(() => {
-      account.contacts.update(contact);
-      account.emit({ type: "contact_changed", contact: account.contactView(contact) });
+    return uow.tx(() => {
+      contacts.update(contact);
+      uow.emit({ type: "contact_changed", contact: view(contact) });
       return contact;
     });
   }
 
   /** Updates what a peer says about itself in Hello: its name and where it listens. */
   refreshFromHello(contact: Contact, name: string, advertisedAddress: string): void {
-    const account = this.#account;
+    const { uow, contacts, view } = this.#deps;
     const cleanName = name.trim().slice(0, 64);
     const addresses = advertisedAddress ? [advertisedAddress, ...contact.addresses.filter((a) => a !== advertisedAddress)].slice(0, 8) : contact.addresses;
     const changed = (cleanName && cleanName !== contact.name) || addresses.join() !== contact.addresses.join();
     if (!changed) return;
     if (cleanName) contact.name = cleanName;
     contact.addresses = addresses;
-    account.tx(() => {
-      account.contacts.update(contact);
-      account.emit({ type: "contact_changed", contact: account.contactView(contact) });
+    uow.tx(() => {
+      contacts.update(contact);
+      uow.emit({ type: "contact_changed", contact: view(contact) });
     });
   }
 
   remove(query: string): Contact {
-    const account = this.#account;
+    const { uow, contacts, outgoing } = this.#deps;
     const contact = this.resolve(query);
-    account.tx(() => {
-      for (const messageId of account.outbox.removeRecipient(contact.uid)) {
-        if (messageId && account.outbox.remaining(messageId) === 0) {
-          const message = account.messages.get(messageId);
-          if (message && (message.state === "queued" || message.state === "sent")) {
-            account.messages.setState(messageId, "failed");
-            account.emit({ type: "message_state_changed", messageId, conversationId: message.conversationId, state: "failed" });
-          }
-        }
-      }
-      account.contacts.delete(contact.uid);
-      account.emit({ type: "contact_removed", uid: contact.uid });
+    uow.tx(() => {
+      outgoing.dropRecipient(contact.uid);
+      contacts.delete(contact.uid);
+      uow.emit({ type: "contact_removed", uid: contact.uid });
     });
-    account.contactsChanged();
+    this.#deps.contactsChanged();
     return contact;
   }
 
   safetyNumber(query: string): { digits: string; formatted: string } {
     const contact = this.resolve(query);
-    const digits = safetyNumber(this.#account.identity.publicKey, contact.publicKey);
+    const digits = safetyNumber(this.#deps.ownPublicKey, contact.publicKey);
     return { digits, formatted: formatSafetyNumber(digits) };
   }
 }

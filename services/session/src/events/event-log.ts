@@ -3,7 +3,7 @@ import type { Db } from "../store/database.js";
 import type { DomainEvent, StoredEvent } from "../model.js";
 
 const REPLAY_PAGE = 500;
-const MAX_SUBSCRIBER_BACKLOG = 10_000;
+export const MAX_SUBSCRIBER_BACKLOG = 10_000;
 
 /**
  * The durable, append-only event log and its live subscribers. A subscriber first reads the
@@ -16,7 +16,6 @@ export class EventLog {
   #after;
   #latest;
   #subscribers = new Set<AsyncQueue<StoredEvent>>();
-  #staged: StoredEvent[] = [];
   #now: () => number;
 
   constructor(db: Db, now: () => number) {
@@ -29,26 +28,18 @@ export class EventLog {
   }
 
   /**
-   * Appends inside the caller's transaction. Live subscribers hear of it only in publish(),
-   * after the commit, so nobody sees an event that a rollback undid.
+   * Appends inside the caller's transaction. The caller (the unit of work) publishes it to
+   * live subscribers only after the commit, so nobody sees an event that a rollback undid.
    */
   append(event: DomainEvent): StoredEvent {
     const createdAt = this.#now();
     const row = this.#append.get(JSON.stringify(event), createdAt);
-    const stored: StoredEvent = { cursor: row?.cursor ?? 0, createdAt, event };
-    this.#staged.push(stored);
-    return stored;
+    return { cursor: row?.cursor ?? 0, createdAt, event };
   }
 
-  /** Sends events appended since the last publish to live subscribers. */
-  publish(): void {
-    const staged = this.#staged;
-    this.#staged = [];
-    for (const stored of staged) this.#deliver(stored);
-  }
-
-  discardStaged(): void {
-    this.#staged = [];
+  /** Sends committed events to live subscribers. */
+  publish(events: StoredEvent[]): void {
+    for (const stored of events) this.#deliver(stored);
   }
 
   #deliver(stored: StoredEvent): void {
@@ -61,6 +52,11 @@ export class EventLog {
       }
       queue.push(stored);
     }
+  }
+
+  /** Live subscribers attached right now (a dropped slow one no longer counts). */
+  get subscriberCount(): number {
+    return this.#subscribers.size;
   }
 
   latestCursor(): number {

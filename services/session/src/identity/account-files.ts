@@ -13,7 +13,8 @@ import {
   writeFileAtomic,
   type ProfilePaths,
 } from "@jarvis/core";
-import { openDatabase, rekeyDatabase, checkpoint, type Db } from "../store/database.js";
+import { openDatabase, type Db } from "../store/database.js";
+import type { Store } from "../store/store.js";
 import { DEFAULT_KDF, deriveKey, newKeyfile, parseKeyfile, unlockKeyfile, type KdfParams, type KeyfileContent } from "../store/key-derivation.js";
 import type { Identity } from "../model.js";
 
@@ -103,14 +104,14 @@ export async function verifyPassword(paths: ProfilePaths, password: string): Pro
  * Re-encrypts the open store under a key from the new password. The new keyfile is written
  * beside the old one first and renamed into place last, so a crash leaves a usable pair.
  */
-export async function changePassword(paths: ProfilePaths, db: Db, oldPassword: string, newPassword: string): Promise<void> {
+export async function changePassword(paths: ProfilePaths, store: Store, oldPassword: string, newPassword: string): Promise<void> {
   await verifyPassword(paths, oldPassword);
   checkNewPassword(newPassword);
   const { keyfile, key } = await newKeyfile(newPassword, readKeyfile(paths).params);
   const pending = `${paths.keyfile}.new`;
   try {
     writeFileAtomic(pending, JSON.stringify(keyfile));
-    rekeyDatabase(db, key);
+    store.rekey(key);
     renameSync(pending, paths.keyfile);
   } finally {
     key.fill(0);
@@ -125,10 +126,13 @@ export function deleteAccountFiles(paths: ProfilePaths): void {
 const ARCHIVE_MAGIC = Buffer.from("JARVISA1");
 const ARCHIVE_MEMBERS = new Set(["store.db", "keyfile"]);
 const MAX_ARCHIVE_BYTES = 512 * 1024 * 1024;
+// The archive header records no KDF parameters, so both ends use the default: an archive that
+// leaves the machine is never protected by a profile's (possibly cheap, test-only) parameters.
+const ARCHIVE_KDF = DEFAULT_KDF;
 
-export async function exportArchive(paths: ProfilePaths, db: Db, password: string): Promise<Buffer> {
+export async function exportArchive(paths: ProfilePaths, store: Store, password: string): Promise<Buffer> {
   await verifyPassword(paths, password);
-  checkpoint(db);
+  store.checkpoint();
   const manifest = JSON.stringify({
     version: 1,
     files: [
@@ -138,7 +142,7 @@ export async function exportArchive(paths: ProfilePaths, db: Db, password: strin
   });
   const salt = randomBytes(16);
   const nonce = randomBytes(12);
-  const key = await deriveKey(password, salt, readKeyfile(paths).params);
+  const key = await deriveKey(password, salt, ARCHIVE_KDF);
   const cipher = createCipheriv("chacha20-poly1305", key, nonce, { authTagLength: 16 });
   cipher.setAAD(ARCHIVE_MAGIC, { plaintextLength: Buffer.byteLength(manifest) });
   const body = Buffer.concat([cipher.update(manifest, "utf8"), cipher.final()]);
@@ -151,7 +155,7 @@ export async function exportArchive(paths: ProfilePaths, db: Db, password: strin
  * fixed list: anything with a path, "..", or an unexpected name is refused, and a symlink
  * where a member would go is refused rather than followed.
  */
-export async function importArchive(paths: ProfilePaths, archive: Uint8Array, password: string, kdf: KdfParams): Promise<void> {
+export async function importArchive(paths: ProfilePaths, archive: Uint8Array, password: string): Promise<void> {
   if (identityExists(paths) || existsSync(paths.store)) throw new AlreadyExistsError("this profile already has an identity; delete it first", "identity-exists");
   const bytes = Buffer.from(archive);
   if (bytes.length < 52 || bytes.length > MAX_ARCHIVE_BYTES || !bytes.subarray(0, 8).equals(ARCHIVE_MAGIC)) {
@@ -160,7 +164,7 @@ export async function importArchive(paths: ProfilePaths, archive: Uint8Array, pa
   const salt = bytes.subarray(8, 24);
   const nonce = bytes.subarray(24, 36);
   const tag = bytes.subarray(36, 52);
-  const key = await deriveKey(password, salt, kdf);
+  const key = await deriveKey(password, salt, ARCHIVE_KDF);
   let manifest: { version: number; files: { name: string; data: string }[] };
   try {
     const decipher = createDecipheriv("chacha20-poly1305", key, nonce, { authTagLength: 16 });
@@ -223,4 +227,15 @@ export function publicKeyOf(privateKey: Buffer): Buffer {
 
 function toIdentity(name: string, privateKey: Buffer, publicKey: Buffer): Identity {
   return { uid: uidFromPublicKey(publicKey), name, publicKey, privateKey, fingerprint: fingerprintOf(publicKey) };
+}
+
+/** Whether the keyfile's KDF parameters are cheaper than the default (test profiles). */
+export function hasWeakKdf(paths: ProfilePaths): boolean {
+  try {
+    const { params } = readKeyfile(paths);
+    return params.memoryKiB < DEFAULT_KDF.memoryKiB || params.iterations < DEFAULT_KDF.iterations;
+  } catch {
+    // No or a damaged keyfile: status must still answer; unlock reports the damage.
+    return false;
+  }
 }

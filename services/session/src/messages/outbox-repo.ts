@@ -2,7 +2,8 @@ import type { Db } from "../store/database.js";
 
 /**
  * The durable outbox: what we owe each peer, in FIFO order per recipient. Entries that need
- * an ack (messages, group updates) stay until the peer acks them; receipts leave once sent.
+ * an ack (messages, group updates) stay until the peer acks them; receipts leave once the
+ * network reports them written to the peer's channel.
  */
 export interface OutboxEntry {
   seq: number;
@@ -39,6 +40,7 @@ const toEntry = (row: OutboxRow): OutboxEntry => ({
 
 export class OutboxRepo {
   #insert;
+  #oldest;
   #forRecipient;
   #count;
   #deleteBySeq;
@@ -52,11 +54,13 @@ export class OutboxRepo {
     this.#insert = db.prepare(
       `INSERT INTO outbox (recipient_uid, ack_id, message_id, payload, needs_ack, created_at)
        VALUES (@recipientUid, @ackId, @messageId, @payload, @needsAck, @createdAt)
-       ON CONFLICT (recipient_uid, ack_id) DO UPDATE SET payload = excluded.payload`,
+       ON CONFLICT (recipient_uid, ack_id) DO UPDATE SET payload = excluded.payload
+       RETURNING seq`,
     );
     this.#forRecipient = db.prepare<[string, number, number], OutboxRow>(
       "SELECT * FROM outbox WHERE recipient_uid = ? AND seq > ? ORDER BY seq LIMIT ?",
     );
+    this.#oldest = db.prepare<[string], { seq: number }>("SELECT seq FROM outbox WHERE recipient_uid = ? ORDER BY seq LIMIT 1");
     this.#count = db.prepare<[string], { n: number }>("SELECT count(*) AS n FROM outbox WHERE recipient_uid = ? AND needs_ack = 1");
     this.#deleteBySeq = db.prepare("DELETE FROM outbox WHERE seq = ?");
     this.#deleteAck = db.prepare<[string, string], { message_id: string }>(
@@ -68,13 +72,20 @@ export class OutboxRepo {
     this.#deleteRecipient = db.prepare("DELETE FROM outbox WHERE recipient_uid = ? RETURNING message_id");
   }
 
-  add(entry: Omit<OutboxEntry, "seq" | "attempts">): void {
-    this.#insert.run({ ...entry, needsAck: entry.needsAck ? 1 : 0 });
+  /** Adds (or replaces the payload of) an entry; returns its seq, the FIFO position. */
+  add(entry: Omit<OutboxEntry, "seq" | "attempts">): number {
+    const row = this.#insert.get({ ...entry, needsAck: entry.needsAck ? 1 : 0 }) as { seq: number };
+    return row.seq;
   }
 
   /** Entries for a recipient after `afterSeq`, oldest first. */
   pending(recipientUid: string, afterSeq: number, limit: number): OutboxEntry[] {
     return this.#forRecipient.all(recipientUid, afterSeq, limit).map(toEntry);
+  }
+
+  /** The seq of the oldest entry we still owe this recipient, or undefined when none. */
+  oldestSeq(recipientUid: string): number | undefined {
+    return this.#oldest.get(recipientUid)?.seq;
   }
 
   pendingCount(recipientUid: string): number {

@@ -1,6 +1,13 @@
 import { setImmediate as nextTick } from "node:timers/promises";
 import { publicKeyOf } from "../identity/account-files.js";
-import type { NetworkPeer, PeerNetwork, PeerNetworkEvents } from "../peer-network.js";
+import type { FrameOutcome, NetworkPeer, PeerHealth, PeerNetwork, PeerNetworkEvents } from "../peer-network.js";
+
+/**
+ * What happens to one frame: delivered (reported written, arrives), dropped (reported not
+ * sent, never arrives), lost (reported written, never arrives — a channel that dies later) or
+ * unreported (arrives, but no report comes, as from a network that predates the reports).
+ */
+export type FrameFate = "deliver" | "drop" | "lose" | "unreported";
 
 /**
  * Test double for the network service: nodes registered on one hub see each other as
@@ -35,8 +42,13 @@ export class InMemoryNetwork implements PeerNetwork {
   allowed = new Set<string>();
   connected = new Set<string>();
   sent: { to: string; payload: Buffer }[] = [];
+  /** Decides each outgoing frame's fate; every frame is delivered when unset. */
+  fate: ((to: string, payload: Buffer) => FrameFate) | undefined;
+  /** While set, send() waits for it, as it would on a full window. */
+  gate: Promise<void> | undefined;
   #hub: InMemoryHub;
   #events: PeerNetworkEvents | undefined;
+  #connectedAt = new Map<string, number>();
 
   constructor(hub: InMemoryHub) {
     this.#hub = hub;
@@ -72,25 +84,49 @@ export class InMemoryNetwork implements PeerNetwork {
 
   async disconnect(): Promise<void> {}
 
-  send(publicKey: Buffer, payload: Uint8Array): boolean {
+  async send(publicKey: Buffer, payload: Uint8Array, onOutcome?: (outcome: FrameOutcome) => void): Promise<void> {
+    if (this.gate) await this.gate;
     const to = publicKey.toString("hex");
-    if (!this.publicKey || !this.connected.has(to)) return false;
-    this.sent.push({ to, payload: Buffer.from(payload) });
-    void this.#hub.inject(this.publicKey, publicKey, payload);
-    return true;
+    const report = (outcome: FrameOutcome) => void nextTick().then(() => onOutcome?.(outcome));
+    if (!this.publicKey || !this.connected.has(to)) return report({ sent: false, code: "no-channel" });
+    const bytes = Buffer.from(payload);
+    const fate = this.fate?.(to, bytes) ?? "deliver";
+    if (fate === "drop") return report({ sent: false, code: "dropped-by-test" });
+    this.sent.push({ to, payload: bytes });
+    if (fate === "deliver" || fate === "unreported") void this.#hub.inject(this.publicKey, publicKey, bytes);
+    if (fate !== "unreported") report({ sent: true });
   }
 
   async listPeers(): Promise<NetworkPeer[]> {
-    return [...this.connected].map((k) => ({ publicKey: Buffer.from(k, "hex"), state: "connected" as const, address: "", stats: {} }));
+    return [...this.connected].map((k) => ({ publicKey: Buffer.from(k, "hex"), state: "connected" as const, address: "127.0.0.1:1", health: this.#health(k) }));
+  }
+
+  #health(key: string): PeerHealth {
+    const sent = this.sent.filter((f) => f.to === key);
+    return {
+      connectAttempts: 1,
+      connectSuccesses: 1,
+      connectFailures: 0,
+      bytesSent: sent.reduce((n, f) => n + f.payload.length, 0),
+      bytesReceived: 0,
+      messagesSent: sent.length,
+      messagesReceived: 0,
+      connectedSince: this.#connectedAt.get(key) ?? 0,
+      connectedDurationMs: 0,
+      rttMs: 1,
+      lastErrorCode: "",
+      lastError: "",
+      lastErrorAt: 0,
+    };
   }
 
   async close(): Promise<void> {
     await this.unconfigure();
   }
 
-  deliver(fromKey: Buffer, payload: Buffer): void {
+  async deliver(fromKey: Buffer, payload: Buffer): Promise<void> {
     if (!this.connected.has(fromKey.toString("hex"))) return;
-    this.#events?.frame(fromKey, payload);
+    await this.#events?.frame(fromKey, payload);
   }
 
   dropPeer(key: string): void {
@@ -105,6 +141,7 @@ export class InMemoryNetwork implements PeerNetwork {
     const up = this.allowed.has(key) && other.allowed.has(self) && this.#hub.endpoints.has(key);
     if (up && !this.connected.has(key)) {
       this.connected.add(key);
+      this.#connectedAt.set(key, Date.now());
       this.#events?.peerConnected(Buffer.from(key, "hex"));
     } else if (!up && this.connected.has(key)) {
       this.connected.delete(key);

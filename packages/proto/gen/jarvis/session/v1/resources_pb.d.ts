@@ -6,7 +6,6 @@ import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2"
 import type { Message as Message$1 } from "@bufbuild/protobuf";
 import type { ContactCard } from "../../peer/v1/card_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import type { PeerStats } from "../../network/v1/peer_pb.js";
 
 /**
  * Describes the file jarvis/session/v1/resources.proto.
@@ -276,9 +275,9 @@ export declare type PeerStatus = Message$1<"jarvis.session.v1.PeerStatus"> & {
   address: string;
 
   /**
-   * @generated from field: jarvis.network.v1.PeerStats stats = 5;
+   * @generated from field: jarvis.session.v1.PeerHealth stats = 5;
    */
-  stats?: PeerStats | undefined;
+  stats?: PeerHealth | undefined;
 };
 
 /**
@@ -286,6 +285,93 @@ export declare type PeerStatus = Message$1<"jarvis.session.v1.PeerStatus"> & {
  * Use `create(PeerStatusSchema)` to create a new message.
  */
 export declare const PeerStatusSchema: GenMessage<PeerStatus>;
+
+/**
+ * PeerHealth are the health counters the network keeps per peer since it started. The field
+ * names and numbers match jarvis.network.v1.PeerStats, so the JSON clients see is the same.
+ *
+ * @generated from message jarvis.session.v1.PeerHealth
+ */
+export declare type PeerHealth = Message$1<"jarvis.session.v1.PeerHealth"> & {
+  /**
+   * @generated from field: uint64 connect_attempts = 1;
+   */
+  connectAttempts: bigint;
+
+  /**
+   * @generated from field: uint64 connect_successes = 2;
+   */
+  connectSuccesses: bigint;
+
+  /**
+   * @generated from field: uint64 connect_failures = 3;
+   */
+  connectFailures: bigint;
+
+  /**
+   * @generated from field: uint64 bytes_sent = 4;
+   */
+  bytesSent: bigint;
+
+  /**
+   * @generated from field: uint64 bytes_received = 5;
+   */
+  bytesReceived: bigint;
+
+  /**
+   * @generated from field: uint64 messages_sent = 6;
+   */
+  messagesSent: bigint;
+
+  /**
+   * @generated from field: uint64 messages_received = 7;
+   */
+  messagesReceived: bigint;
+
+  /**
+   * Set while connected.
+   *
+   * @generated from field: google.protobuf.Timestamp connected_since_time = 8;
+   */
+  connectedSinceTime?: Timestamp | undefined;
+
+  /**
+   * Sum of all finished and the current connection's durations.
+   *
+   * @generated from field: uint64 connected_duration_ms = 9;
+   */
+  connectedDurationMs: bigint;
+
+  /**
+   * Last measured ping round trip; 0 when unknown.
+   *
+   * @generated from field: uint32 rtt_ms = 10;
+   */
+  rttMs: number;
+
+  /**
+   * Stable code and message of the last error, if any.
+   *
+   * @generated from field: string last_error_code = 11;
+   */
+  lastErrorCode: string;
+
+  /**
+   * @generated from field: string last_error = 12;
+   */
+  lastError: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp last_error_time = 13;
+   */
+  lastErrorTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message jarvis.session.v1.PeerHealth.
+ * Use `create(PeerHealthSchema)` to create a new message.
+ */
+export declare const PeerHealthSchema: GenMessage<PeerHealth>;
 
 /**
  * UnreadCount is the number of unread incoming messages of one conversation.
@@ -367,7 +453,7 @@ export enum MessageState {
   UNSPECIFIED = 0,
 
   /**
-   * Outgoing, stored in the outbox, not yet handed to a channel.
+   * Outgoing, stored in the outbox, not yet written to the peer's channel.
    *
    * @generated from enum value: MESSAGE_STATE_QUEUED = 1;
    */

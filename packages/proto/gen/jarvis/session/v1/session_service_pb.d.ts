@@ -68,6 +68,13 @@ export declare type GetStatusResponse = Message<"jarvis.session.v1.GetStatusResp
    * @generated from field: bool network_available = 7;
    */
   networkAvailable: boolean;
+
+  /**
+   * The profile's key derivation is cheaper than the default (a test profile).
+   *
+   * @generated from field: bool weak_kdf = 8;
+   */
+  weakKdf: boolean;
 };
 
 /**

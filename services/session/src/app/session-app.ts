@@ -1,0 +1,160 @@
+import { InvalidArgumentError, isGroupId, parseHostPort, uidFromPublicKey } from "@jarvis/core";
+import type { Card, ContactView, GroupView, Identity, Message, Presence, StoredEvent, UnreadCount } from "../model.js";
+import type { PeerHealth } from "../peer-network.js";
+import { decodeLinkCode, validateCard } from "../contacts/card-codec.js";
+import type { ContactCard } from "@jarvis/proto/jarvis/peer/v1/card";
+import { IdentityLifecycle, type SessionOptions } from "./identity-lifecycle.js";
+import type { UnlockedSession } from "./unlocked-session.js";
+
+const MAX_PAGE = 1000;
+const DEFAULT_PAGE = 50;
+
+export type ContactSource = { linkCode: string } | { card: ContactCard };
+
+export interface PeerView {
+  uid: string;
+  name: string;
+  presence: Presence;
+  address: string;
+  health: PeerHealth | undefined;
+}
+
+export interface PageQuery {
+  before: number;
+  after: number;
+  limit: number;
+}
+
+/**
+ * The session's use cases, as the RPC routes (and tests) call them: argument rules, lookups
+ * by what a person types, and the call into the right service. Plain domain types in and out.
+ */
+export class SessionApp extends IdentityLifecycle {
+  #network: SessionOptions["network"];
+
+  constructor(options: SessionOptions) {
+    super(options);
+    this.#network = options.network;
+  }
+
+  identity(): { identity: Identity; card: Card } {
+    const u = this.requireUnlocked();
+    return { identity: u.identity, card: u.ownCard() };
+  }
+
+  addContact(source: ContactSource | undefined, alias: string): ContactView {
+    const u = this.requireUnlocked();
+    if (!source) throw new InvalidArgumentError("a link code or a card is required");
+    const card = "linkCode" in source ? decodeLinkCode(source.linkCode) : validateCard(source.card);
+    return u.presence.contactView(u.contacts.add(card, alias.trim()));
+  }
+
+  listContacts(): ContactView[] {
+    const u = this.requireUnlocked();
+    return u.contacts.list().map((c) => u.presence.contactView(c));
+  }
+
+  getContact(query: string): ContactView {
+    const u = this.requireUnlocked();
+    return u.presence.contactView(u.contacts.resolve(required(query, "contact")));
+  }
+
+  updateContact(query: string, changes: { alias?: string; verified?: boolean; sendReceipts?: boolean }): ContactView {
+    const u = this.requireUnlocked();
+    return u.presence.contactView(u.contacts.update(required(query, "contact"), changes));
+  }
+
+  removeContact(query: string): void {
+    this.requireUnlocked().contacts.remove(required(query, "contact"));
+  }
+
+  safetyNumber(query: string): { digits: string; formatted: string } {
+    return this.requireUnlocked().contacts.safetyNumber(required(query, "contact"));
+  }
+
+  sendMessage(conversation: string, text: string): Promise<Message> {
+    const u = this.requireUnlocked();
+    const target = required(conversation, "conversation").trim();
+    return isGroupId(target) ? u.groups.send(target, text) : u.conversations.sendDirect(u.contacts.resolve(target), text);
+  }
+
+  listMessages(conversation: string, query: PageQuery): { messages: Message[]; hasMore: boolean } {
+    const u = this.requireUnlocked();
+    if (query.limit > MAX_PAGE) throw new InvalidArgumentError(`limit must be at most ${MAX_PAGE}`);
+    if (query.before > 0 && query.after > 0 && query.before <= query.after) throw new InvalidArgumentError("before must be greater than after");
+    return u.store.messages.page(this.#conversationId(u, conversation), { ...query, limit: query.limit || DEFAULT_PAGE });
+  }
+
+  markRead(conversation: string): number {
+    const u = this.requireUnlocked();
+    return u.conversations.markRead(this.#conversationId(u, conversation));
+  }
+
+  unreadCounts(): { counts: UnreadCount[]; total: number } {
+    return this.requireUnlocked().store.messages.unreadCounts();
+  }
+
+  createGroup(name: string, members: string[]): GroupView {
+    const u = this.requireUnlocked();
+    return u.presence.groupView(u.groups.create(required(name, "name"), members));
+  }
+
+  listGroups(): GroupView[] {
+    const u = this.requireUnlocked();
+    return u.groups.list().map((g) => u.presence.groupView(g));
+  }
+
+  getGroup(query: string): GroupView {
+    const u = this.requireUnlocked();
+    return u.presence.groupView(u.groups.resolve(required(query, "group")));
+  }
+
+  addGroupMembers(query: string, members: string[]): GroupView {
+    const u = this.requireUnlocked();
+    if (members.length === 0) throw new InvalidArgumentError("members are required");
+    return u.presence.groupView(u.groups.addMembers(required(query, "group"), members));
+  }
+
+  leaveGroup(query: string): void {
+    this.requireUnlocked().groups.leave(required(query, "group"));
+  }
+
+  deleteGroup(query: string): void {
+    this.requireUnlocked().groups.delete(required(query, "group"));
+  }
+
+  async listPeers(): Promise<PeerView[]> {
+    const u = this.requireUnlocked();
+    const peers = this.#network.available ? await this.#network.listPeers().catch(() => []) : [];
+    const byUid = new Map(peers.map((p) => [uidFromPublicKey(p.publicKey), p]));
+    return u.contacts.list().map((c) => {
+      const peer = byUid.get(c.uid);
+      return { uid: c.uid, name: c.alias || c.name, presence: u.presence.presenceOf(c.uid), address: peer?.address ?? "", health: peer?.health };
+    });
+  }
+
+  async connectPeer(query: string, address: string): Promise<void> {
+    const contact = this.requireUnlocked().contacts.resolve(required(query, "contact"));
+    const extra = address.trim();
+    if (extra) parseHostPort(extra);
+    const addresses = extra ? [extra, ...contact.addresses] : contact.addresses;
+    if (addresses.length === 0) throw new InvalidArgumentError("no address known for this contact; pass one", "no-address");
+    await this.#network.dial(contact.publicKey, addresses);
+  }
+
+  /** Replays every event after the cursor (or none, live only), then streams new ones. */
+  subscribe(afterCursor: number, liveOnly: boolean, signal: AbortSignal): AsyncGenerator<StoredEvent> {
+    const { events } = this.requireUnlocked().store;
+    return events.subscribe(liveOnly ? events.latestCursor() : afterCursor, signal);
+  }
+
+  #conversationId(u: UnlockedSession, conversation: string): string {
+    const q = required(conversation, "conversation").trim();
+    return isGroupId(q) ? u.groups.resolve(q).id : u.contacts.resolve(q).uid;
+  }
+}
+
+function required(value: string, field: string): string {
+  if (value.trim().length === 0) throw new InvalidArgumentError(`${field} is required`);
+  return value;
+}

@@ -1,0 +1,187 @@
+import { LockedError, uidFromPublicKey, type Clock, type Logger } from "@jarvis/core";
+import type { PeerNetwork } from "../peer-network.js";
+import type { Store } from "../store/store.js";
+import type { Card, DropCounters, Identity } from "../model.js";
+import { PresenceTracker } from "../presence/presence-tracker.js";
+import { ContactService } from "../contacts/contact-service.js";
+import { GroupService } from "../groups/group-service.js";
+import { Outgoing } from "../messages/outgoing.js";
+import { OutboxDelivery } from "../messages/outbox-delivery.js";
+import { Acks } from "../messages/acks.js";
+import { Conversations } from "../messages/conversations.js";
+import { helloEnvelope } from "../messages/envelopes.js";
+import { NetworkSync } from "../network/network-sync.js";
+import { InboundBatcher, type InboundFrame } from "../network/inbound-batcher.js";
+import { dispatchPeerFrame, type PeerFrameHandlers } from "../network/frame-dispatch.js";
+
+export interface UnlockedSessionOptions {
+  clock: Clock;
+  logger: Logger;
+  network: PeerNetwork;
+  /** host:port to listen on for peers. */
+  listen: string;
+  /** host:port put on our card; empty = the bound listen address. */
+  advertise: string;
+  presenceSettleMs?: number;
+}
+
+/**
+ * Everything that exists only while an identity is unlocked, wired together: the store, the
+ * services, presence, delivery, and the network's events routed to them.
+ */
+export class UnlockedSession {
+  readonly identity: Identity;
+  readonly store: Store;
+  readonly drops: DropCounters = { unknownSender: 0, malformed: 0, forgedGroupMessages: 0 };
+  readonly presence: PresenceTracker;
+  readonly outgoing: Outgoing;
+  readonly delivery: OutboxDelivery;
+  readonly acks: Acks;
+  readonly conversations: Conversations;
+  readonly contacts: ContactService;
+  readonly groups: GroupService;
+  readonly sync: NetworkSync;
+  #options: UnlockedSessionOptions;
+  #log: Logger;
+  #inbound: InboundBatcher;
+  #listenAddress = "";
+
+  constructor(store: Store, identity: Identity, options: UnlockedSessionOptions) {
+    this.store = store;
+    this.identity = identity;
+    this.#options = options;
+    const { clock, network } = options;
+    const log = (this.#log = options.logger);
+    const { uow, contacts: contactRepo, groups: groupRepo, messages, outbox, settings } = store;
+    const ownUid = identity.uid;
+    this.presence = new PresenceTracker({
+      clock,
+      uow,
+      contacts: contactRepo,
+      groups: groupRepo,
+      ownUid,
+      reachable: () => this.#listenAddress !== "" && network.available,
+      settleMs: options.presenceSettleMs,
+    });
+    const handOff = (item: Parameters<OutboxDelivery["offer"]>[0]) => this.delivery.offer(item);
+    this.outgoing = new Outgoing({ clock, uow, messages, outbox, ownUid, handOff });
+    this.delivery = new OutboxDelivery({ clock, log, network, uow, outbox, outgoing: this.outgoing });
+    this.acks = new Acks({ network, uow, outbox, outgoing: this.outgoing, delivery: this.delivery });
+    this.conversations = new Conversations({ clock, uow, messages, contacts: contactRepo, outgoing: this.outgoing, acks: this.acks, drops: this.drops });
+    this.contacts = new ContactService({
+      clock,
+      uow,
+      contacts: contactRepo,
+      outgoing: this.outgoing,
+      ownUid,
+      ownPublicKey: identity.publicKey,
+      view: (c) => this.presence.contactView(c),
+      contactsChanged: () => void this.sync.contactsChanged().then(() => this.presence.changed()),
+    });
+    this.groups = new GroupService({
+      clock,
+      log,
+      uow,
+      groups: groupRepo,
+      messages,
+      contacts: this.contacts,
+      outgoing: this.outgoing,
+      conversations: this.conversations,
+      acks: this.acks,
+      drops: this.drops,
+      ownUid,
+      ownCard: () => this.ownCard(),
+      view: (g) => this.presence.groupView(g),
+    });
+    this.sync = new NetworkSync({
+      log,
+      network,
+      uow,
+      contacts: contactRepo,
+      settings,
+      privateKey: identity.privateKey,
+      listen: options.listen,
+      listening: (address) => {
+        this.#listenAddress = address;
+        this.presence.changed();
+      },
+    });
+    this.#inbound = new InboundBatcher((frames) => this.#handleFrames(frames));
+  }
+
+  get listenAddress(): string {
+    return this.#listenAddress;
+  }
+
+  start(): void {
+    const { network } = this.#options;
+    this.store.uow.tx(() => this.store.uow.emit({ type: "identity_unlocked", uid: this.identity.uid }));
+    this.delivery.start();
+    network.setEventHandler({
+      linkUp: () => void this.sync.configure(),
+      linkDown: () => {
+        this.#listenAddress = "";
+        for (const uid of this.presence.allDown()) this.delivery.peerDisconnected(uid);
+      },
+      peerConnected: (key) => this.#peerConnected(key),
+      peerDisconnected: (key) => {
+        const uid = uidFromPublicKey(key);
+        this.presence.peerDown(uid);
+        this.delivery.peerDisconnected(uid);
+      },
+      frame: (key, payload) => this.#inbound.push(key, payload),
+    });
+    if (network.available) void this.sync.configure();
+  }
+
+  /** Stops everything, wipes the key, closes the store. The network is unconfigured by the caller. */
+  close(): void {
+    this.#options.network.setEventHandler(undefined);
+    this.sync.stop();
+    this.#inbound.close();
+    this.delivery.stop();
+    this.acks.stop();
+    this.presence.close();
+    try {
+      this.store.uow.tx(() => this.store.uow.emit({ type: "identity_locked", uid: this.identity.uid }));
+    } finally {
+      this.store.events.closeSubscribers(new LockedError("identity locked"));
+      this.store.close();
+      this.identity.privateKey.fill(0);
+    }
+  }
+
+  ownCard(): Card {
+    const address = this.#options.advertise || advertisable(this.#listenAddress);
+    const { uid, name, publicKey, fingerprint } = this.identity;
+    return { uid, name, publicKey, addresses: address ? [address] : [], fingerprint };
+  }
+
+  #peerConnected(key: Buffer): void {
+    const contact = this.contacts.byKey(key);
+    if (!contact) return;
+    this.presence.peerUp(contact.uid);
+    this.delivery.peerConnected(key, helloEnvelope(this.identity.name, this.ownCard().addresses[0] ?? ""));
+  }
+
+  #handleFrames(frames: InboundFrame[]): void {
+    const handlers: PeerFrameHandlers = {
+      contactByKey: (key) => this.contacts.byKey(key),
+      hello: (contact, name, address) => this.contacts.refreshFromHello(contact, name, address),
+      chat: (contact, body) => this.conversations.receiveChat(contact, body),
+      groupMessage: (contact, body) => this.groups.receiveMessage(contact, body),
+      groupUpdate: (contact, body) => this.groups.receiveUpdate(contact, body),
+      ack: (contact, body) => this.acks.receive(contact, body),
+      receipt: (contact, body) => this.conversations.receiveReceipt(contact, body, (groupId, uid) => this.groups.isMember(groupId, uid)),
+    };
+    this.store.uow.tx(() => {
+      for (const frame of frames) dispatchPeerFrame(handlers, this.drops, frame.key, frame.payload, this.#log);
+    });
+  }
+}
+
+/** A wildcard listen address is not something a peer can dial; advertise loopback instead. */
+function advertisable(listen: string): string {
+  if (!listen) return "";
+  return listen.replace(/^0\.0\.0\.0:/, "127.0.0.1:").replace(/^\[::\]:/, "[::1]:");
+}

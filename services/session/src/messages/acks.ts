@@ -1,0 +1,71 @@
+import type { Ack } from "@jarvis/proto/jarvis/peer/v1/envelope";
+import type { PeerNetwork } from "../peer-network.js";
+import type { UnitOfWork } from "../store/unit-of-work.js";
+import type { Contact } from "../model.js";
+import type { OutboxRepo } from "./outbox-repo.js";
+import type { Outgoing } from "./outgoing.js";
+import type { OutboxDelivery } from "./outbox-delivery.js";
+import { ackEnvelope } from "./envelopes.js";
+
+const MAX_IDS_PER_ACK = 1000;
+
+export interface AcksDeps {
+  network: PeerNetwork;
+  uow: UnitOfWork;
+  outbox: OutboxRepo;
+  outgoing: Outgoing;
+  delivery: OutboxDelivery;
+}
+
+/**
+ * Acks in both directions. Ours are best-effort: coalesced per peer, sent after the batch that
+ * stored the messages has committed (store first, then ack), never queued durably — an ack
+ * that is lost is recovered by the sender's retry, which our dedup answers with a new ack.
+ */
+export class Acks {
+  #deps: AcksDeps;
+  #pending = new Map<string, { publicKey: Buffer; ids: string[] }>();
+  #scheduled = false;
+
+  constructor(deps: AcksDeps) {
+    this.#deps = deps;
+  }
+
+  queue(contact: Contact, id: string): void {
+    const pending = this.#pending.get(contact.uid);
+    if (pending) pending.ids.push(id);
+    else this.#pending.set(contact.uid, { publicKey: contact.publicKey, ids: [id] });
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => this.#flush());
+  }
+
+  stop(): void {
+    this.#pending.clear();
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const { publicKey, ids } of pending) {
+      for (let i = 0; i < ids.length; i += MAX_IDS_PER_ACK) void this.#deps.network.send(publicKey, ackEnvelope(ids.slice(i, i + MAX_IDS_PER_ACK)));
+    }
+  }
+
+  /** The peer stored what we sent: those entries leave the outbox; a message is delivered when nobody owes it anymore. */
+  receive(contact: Contact, body: Ack): void {
+    const { uow, outbox, outgoing, delivery } = this.#deps;
+    let progressed = false;
+    uow.tx(() => {
+      for (const ackId of body.messageIds.slice(0, MAX_IDS_PER_ACK)) {
+        const messageId = outbox.acknowledge(contact.uid, ackId);
+        if (messageId === undefined) continue;
+        progressed = true;
+        // Straight from queued when the ack beats (or replaces) the network's written report.
+        if (messageId && outbox.remaining(messageId) === 0) outgoing.advance(messageId, "delivered");
+      }
+    });
+    if (progressed) delivery.ackProgress(contact.uid);
+  }
+}

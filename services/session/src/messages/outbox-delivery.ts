@@ -1,0 +1,109 @@
+import { uidFromPublicKey, type Clock, type Logger, type TimerHandle } from "@jarvis/core";
+import type { FrameOutcome, PeerNetwork } from "../peer-network.js";
+import type { UnitOfWork } from "../store/unit-of-work.js";
+import type { OutboxRepo } from "./outbox-repo.js";
+import { OUTBOX_LIMITS, type Outgoing, type OutboxItem } from "./outgoing.js";
+import { PeerChannel } from "./peer-channel.js";
+
+export interface OutboxDeliveryDeps {
+  clock: Clock;
+  log: Logger;
+  network: PeerNetwork;
+  uow: UnitOfWork;
+  outbox: OutboxRepo;
+  outgoing: Outgoing;
+}
+
+/**
+ * Moves the outbox to the peers that are connected: one PeerChannel per channel, and the
+ * network's reports applied in batches — a message becomes "sent" only once its frame was
+ * written to the peer's channel; a receipt leaves the outbox only then. Dropped frames stay
+ * in the outbox (state unchanged) for the next connect or retry. Also expires old entries.
+ */
+export class OutboxDelivery {
+  #deps: OutboxDeliveryDeps;
+  #channels = new Map<string, PeerChannel>();
+  #written: OutboxItem[] = [];
+  #sweepTimer: TimerHandle | undefined;
+  #stopped = false;
+
+  constructor(deps: OutboxDeliveryDeps) {
+    this.#deps = deps;
+  }
+
+  start(): void {
+    this.#sweep();
+  }
+
+  peerConnected(publicKey: Buffer, hello: Buffer): void {
+    const uid = uidFromPublicKey(publicKey);
+    this.#channels.get(uid)?.close();
+    const channel = new PeerChannel({
+      uid,
+      publicKey,
+      network: this.#deps.network,
+      outbox: this.#deps.outbox,
+      clock: this.#deps.clock,
+      onOutcome: (item, outcome) => this.#onOutcome(item, outcome),
+    });
+    this.#channels.set(uid, channel);
+    channel.start(hello);
+  }
+
+  peerDisconnected(uid: string): void {
+    this.#channels.get(uid)?.close();
+    this.#channels.delete(uid);
+  }
+
+  /** A new entry, just committed: straight to the peer's channel if it is connected. */
+  offer(item: OutboxItem): void {
+    this.#channels.get(item.recipientUid)?.offer(item);
+  }
+
+  ackProgress(uid: string): void {
+    this.#channels.get(uid)?.progressed();
+  }
+
+  channel(uid: string): PeerChannel | undefined {
+    return this.#channels.get(uid);
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#sweepTimer?.cancel();
+    for (const channel of this.#channels.values()) channel.close();
+    this.#channels.clear();
+    this.#written = [];
+  }
+
+  #onOutcome(item: OutboxItem, outcome: FrameOutcome): void {
+    if (this.#stopped) return;
+    if (!outcome.sent) {
+      this.#deps.log.debug({ peer: item.recipientUid.slice(0, 8), code: outcome.code }, "frame not sent; kept in the outbox");
+      this.#channels.get(item.recipientUid)?.dropped();
+      return;
+    }
+    // Reports come in bursts (one FramesSent covers many frames): one commit per burst.
+    this.#written.push(item);
+    if (this.#written.length === 1) setImmediate(() => this.#applyWritten());
+  }
+
+  #applyWritten(): void {
+    const written = this.#written;
+    this.#written = [];
+    if (this.#stopped || written.length === 0) return;
+    const { uow, outbox, outgoing } = this.#deps;
+    uow.tx(() => {
+      for (const item of written) {
+        if (!item.needsAck) outbox.remove(item.seq);
+        else if (item.messageId) outgoing.advance(item.messageId, "sent");
+      }
+    });
+  }
+
+  #sweep(): void {
+    if (this.#stopped) return;
+    this.#deps.outgoing.expire();
+    this.#sweepTimer = this.#deps.clock.setTimeout(() => this.#sweep(), OUTBOX_LIMITS.expirySweepMs);
+  }
+}

@@ -1,0 +1,131 @@
+import { ResourceExhaustedError, type Clock } from "@jarvis/core";
+import type { UnitOfWork } from "../store/unit-of-work.js";
+import type { MessageRepo } from "./message-repo.js";
+import type { OutboxRepo } from "./outbox-repo.js";
+import type { Message, MessageState } from "../model.js";
+
+/** Delivery limits (design §5, anchor §4.14). */
+export const OUTBOX_LIMITS = {
+  perRecipient: 1000,
+  expiryMs: 7 * 24 * 60 * 60 * 1000,
+  retry: { baseMs: 10_000, factor: 2, capMs: 5 * 60_000 },
+  expirySweepMs: 60 * 60 * 1000,
+};
+
+/** One outbox entry as it is handed to a peer's channel. */
+export interface OutboxItem {
+  seq: number;
+  recipientUid: string;
+  ackId: string;
+  /** The message this entry carries ("" for group updates and receipts). */
+  messageId: string;
+  payload: Buffer;
+  /** Messages and group updates stay until acked; receipts leave once written. */
+  needsAck: boolean;
+}
+
+export interface OutgoingDeps {
+  clock: Clock;
+  uow: UnitOfWork;
+  messages: MessageRepo;
+  outbox: OutboxRepo;
+  ownUid: string;
+  /** Receives each new entry right after its transaction commits, in outbox order. */
+  handOff: (item: OutboxItem) => void;
+}
+
+const ORDER: MessageState[] = ["queued", "sent", "delivered", "read"];
+
+/**
+ * The one write path for what we send: our own messages (direct and group), group updates
+ * and receipts all become outbox entries here, inside the caller's transaction, and go to the
+ * network straight from memory after the commit — the outbox is read back only to resend.
+ * Message states move forward here too.
+ */
+export class Outgoing {
+  #deps: OutgoingDeps;
+
+  constructor(deps: OutgoingDeps) {
+    this.#deps = deps;
+  }
+
+  checkCapacity(recipientUids: string[]): void {
+    for (const uid of recipientUids) {
+      if (this.#deps.outbox.pendingCount(uid) >= OUTBOX_LIMITS.perRecipient) {
+        throw new ResourceExhaustedError(
+          `outbox for this contact is full (${OUTBOX_LIMITS.perRecipient} undelivered messages); wait until they come online`,
+          "outbox-full",
+        );
+      }
+    }
+  }
+
+  /** Stores one of our own messages and announces it (inside the caller's transaction). */
+  storeMessage(id: string, conversationId: string, sequence: number, text: string, state: MessageState): Message {
+    const { clock, messages, uow, ownUid } = this.#deps;
+    const now = clock.now();
+    const message = messages.insert({
+      id,
+      conversationId,
+      senderUid: ownUid,
+      outgoing: true,
+      text,
+      state,
+      sequence,
+      sentAt: now,
+      receivedAt: now,
+      read: true,
+    }) as Message;
+    uow.emit({ type: "message_created", message });
+    return message;
+  }
+
+  /** Adds one outbox entry per recipient (inside the caller's transaction); sent after commit. */
+  enqueue(recipientUids: string[], entry: Omit<OutboxItem, "seq" | "recipientUid">): void {
+    const { clock, outbox, uow, handOff } = this.#deps;
+    for (const recipientUid of recipientUids) {
+      const seq = outbox.add({ ...entry, recipientUid, createdAt: clock.now() });
+      const item: OutboxItem = { ...entry, seq, recipientUid };
+      uow.afterCommit(() => handOff(item));
+    }
+  }
+
+  /** Moves an outgoing message forward (queued → sent → delivered → read), never back. */
+  advance(messageId: string, state: MessageState): void {
+    const { messages, uow } = this.#deps;
+    const message = messages.get(messageId);
+    if (!message || !message.outgoing) return;
+    if (message.state === "failed" || ORDER.indexOf(message.state) >= ORDER.indexOf(state)) return;
+    messages.setState(messageId, state);
+    uow.emit({ type: "message_state_changed", messageId, conversationId: message.conversationId, state });
+  }
+
+  /** A message nobody will ever ack (expired, recipient removed) becomes failed. */
+  failIfAbandoned(messageId: string): void {
+    const { messages, outbox, uow } = this.#deps;
+    if (!messageId || outbox.remaining(messageId) > 0) return;
+    const message = messages.get(messageId);
+    if (message && message.outgoing && (message.state === "queued" || message.state === "sent")) {
+      messages.setState(messageId, "failed");
+      uow.emit({ type: "message_state_changed", messageId, conversationId: message.conversationId, state: "failed" });
+    }
+  }
+
+  /** Removes every entry owed to a recipient (contact removed), failing what is left undelivered. */
+  dropRecipient(recipientUid: string): void {
+    for (const messageId of this.#deps.outbox.removeRecipient(recipientUid)) this.failIfAbandoned(messageId);
+  }
+
+  /** Removes entries older than the expiry, failing their messages. */
+  expire(): void {
+    const { clock, outbox, uow } = this.#deps;
+    const expired = outbox.expired(clock.now() - OUTBOX_LIMITS.expiryMs);
+    if (expired.length === 0) return;
+    uow.tx(() => {
+      for (const entry of expired) {
+        outbox.remove(entry.seq);
+        this.failIfAbandoned(entry.messageId);
+      }
+    });
+  }
+}

@@ -1,0 +1,58 @@
+/** Bytes of received frames we hold before telling the Link reader to wait. */
+export const MAX_INBOUND_PENDING_BYTES = 4 * 1024 * 1024;
+
+export interface InboundFrame {
+  key: Buffer;
+  payload: Buffer;
+}
+
+/**
+ * Frames that arrive together are handled together: one transaction per batch instead of
+ * one per message, which is most of the cost of receiving. When more than a bound of bytes is
+ * waiting, push() returns a promise that settles once the batch has been handled; the Link
+ * reader awaits it, so the network pauses the peer sockets instead of us buffering.
+ */
+export class InboundBatcher {
+  #handle: (frames: InboundFrame[]) => void;
+  #maxPendingBytes: number;
+  #frames: InboundFrame[] = [];
+  #bytes = 0;
+  #drained: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(handle: (frames: InboundFrame[]) => void, maxPendingBytes = MAX_INBOUND_PENDING_BYTES) {
+    this.#handle = handle;
+    this.#maxPendingBytes = maxPendingBytes;
+  }
+
+  get pendingBytes(): number {
+    return this.#bytes;
+  }
+
+  push(key: Buffer, payload: Buffer): Promise<void> | undefined {
+    if (this.#closed) return undefined;
+    this.#frames.push({ key, payload });
+    this.#bytes += payload.length;
+    if (!this.#drained) {
+      this.#drained = new Promise<void>((resolve) => setImmediate(() => {
+        this.#drain();
+        resolve();
+      }));
+    }
+    return this.#bytes > this.#maxPendingBytes ? this.#drained : undefined;
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#frames = [];
+    this.#bytes = 0;
+  }
+
+  #drain(): void {
+    const frames = this.#frames;
+    this.#frames = [];
+    this.#bytes = 0;
+    this.#drained = undefined;
+    if (!this.#closed && frames.length > 0) this.#handle(frames);
+  }
+}

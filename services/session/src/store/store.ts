@@ -1,0 +1,48 @@
+import { ContactRepo } from "../contacts/contact-repo.js";
+import { MessageRepo } from "../messages/message-repo.js";
+import { OutboxRepo } from "../messages/outbox-repo.js";
+import { GroupRepo } from "../groups/group-repo.js";
+import { EventLog } from "../events/event-log.js";
+import { SettingsRepo } from "./settings-repo.js";
+import { UnitOfWork } from "./unit-of-work.js";
+import { checkpoint, rekeyDatabase, type Db } from "./database.js";
+
+/**
+ * An open encrypted store: its repositories and its unit of work. The SQLite handle stays in
+ * here; the rest of the session sees repositories only.
+ */
+export class Store {
+  readonly contacts: ContactRepo;
+  readonly messages: MessageRepo;
+  readonly outbox: OutboxRepo;
+  readonly groups: GroupRepo;
+  readonly settings: SettingsRepo;
+  readonly events: EventLog;
+  readonly uow: UnitOfWork;
+  #db: Db;
+
+  constructor(db: Db, now: () => number) {
+    this.#db = db;
+    this.contacts = new ContactRepo(db);
+    this.messages = new MessageRepo(db);
+    this.outbox = new OutboxRepo(db);
+    this.groups = new GroupRepo(db);
+    this.settings = new SettingsRepo(db);
+    this.events = new EventLog(db, now);
+    this.uow = new UnitOfWork(db, this.events);
+  }
+
+  /** Re-encrypts every page under a new key (ChangePassword). */
+  rekey(key: Buffer): void {
+    rekeyDatabase(this.#db, key);
+  }
+
+  /** Folds the WAL into the main file so the file alone is a complete snapshot (export). */
+  checkpoint(): void {
+    checkpoint(this.#db);
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}

@@ -1,0 +1,136 @@
+import type { Db } from "./database.js";
+import type { EventLog } from "../events/event-log.js";
+import type { DomainEvent, StoredEvent } from "../model.js";
+
+/** What one (save)point produced: it survives only if that savepoint is released. */
+interface Pending {
+  events: StoredEvent[];
+  after: (() => void)[];
+}
+
+interface QueuedWrite {
+  fn: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * The one unit of work of an unlocked store: transactions (nested calls become savepoints),
+ * group commit for client writes, and what happens around a commit — staged events reach live
+ * subscribers only after it, and work registered with afterCommit (handing payloads to the
+ * network) runs only if the savepoint that registered it survived. Both are kept per
+ * savepoint: a write that fails inside a group commit takes its events and hand-offs with it.
+ */
+export class UnitOfWork {
+  #db: Db;
+  #events: EventLog;
+  #depth = 0;
+  /** One entry per open (save)point: moves to the parent when a savepoint succeeds. */
+  #pending: Pending[] = [];
+  #beforeCommit = new Map<string, () => void>();
+  #writes: QueuedWrite[] = [];
+
+  constructor(db: Db, events: EventLog) {
+    this.#db = db;
+    this.#events = events;
+  }
+
+  get inTransaction(): boolean {
+    return this.#depth > 0;
+  }
+
+  tx<T>(fn: () => T): T {
+    if (this.#depth > 0) return this.#savepoint(fn);
+    this.#depth = 1;
+    this.#pending = [{ events: [], after: [] }];
+    let result: T;
+    try {
+      result = this.#db.transaction(() => {
+        const value = fn();
+        // Summaries (e.g. unread counts) are computed once per commit, not once per change.
+        for (const summary of this.#beforeCommit.values()) summary();
+        return value;
+      })();
+    } finally {
+      this.#depth = 0;
+      this.#beforeCommit.clear();
+    }
+    const committed = this.#pending[0] as Pending;
+    this.#pending = [];
+    this.#events.publish(committed.events);
+    for (const callback of committed.after) callback();
+    return result;
+  }
+
+  #savepoint<T>(fn: () => T): T {
+    this.#depth++;
+    this.#pending.push({ events: [], after: [] });
+    try {
+      const value = this.#db.transaction(fn)();
+      const mine = this.#pending.pop() as Pending;
+      const parent = this.#pending.at(-1) as Pending;
+      parent.events.push(...mine.events);
+      parent.after.push(...mine.after);
+      return value;
+    } catch (error) {
+      this.#pending.pop();
+      throw error;
+    } finally {
+      this.#depth--;
+    }
+  }
+
+  /** Appends an event inside the current transaction. */
+  emit(event: DomainEvent): void {
+    const current = this.#pending.at(-1);
+    if (!current) throw new Error("emit outside a transaction");
+    current.events.push(this.#events.append(event));
+  }
+
+  /** Runs callback after the outermost commit; dropped if this savepoint rolls back. */
+  afterCommit(callback: () => void): void {
+    const current = this.#pending.at(-1);
+    if (!current) throw new Error("afterCommit outside a transaction");
+    current.after.push(callback);
+  }
+
+  /** Runs `summary` once at the end of the current outermost transaction, whatever asks for it. */
+  onceBeforeCommit(key: string, summary: () => void): void {
+    if (this.#depth === 0) throw new Error("onceBeforeCommit outside a transaction");
+    this.#beforeCommit.set(key, summary);
+  }
+
+  /**
+   * Group commit for client writes: every write requested in the same turn of the event loop
+   * runs in one transaction (each in its own savepoint, so one failure does not undo the
+   * others), and each caller's promise settles only after that transaction has committed.
+   */
+  write<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#writes.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      if (this.#writes.length === 1) setImmediate(() => this.#commitWrites());
+    });
+  }
+
+  #commitWrites(): void {
+    const writes = this.#writes;
+    this.#writes = [];
+    const outcomes: (() => void)[] = [];
+    try {
+      this.tx(() => {
+        for (const write of writes) {
+          try {
+            const value = this.tx(write.fn);
+            outcomes.push(() => write.resolve(value));
+          } catch (error) {
+            outcomes.push(() => write.reject(error));
+          }
+        }
+      });
+    } catch (error) {
+      for (const write of writes) write.reject(error);
+      return;
+    }
+    for (const settle of outcomes) settle();
+  }
+}
