@@ -1,0 +1,103 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createRouterTransport } from "@connectrpc/connect";
+import { profilePaths, silentLogger, systemClock } from "@jarvis/core";
+import { NetworkNode, createNetworkRoutes } from "@jarvis/network";
+import { GrpcPeerNetwork } from "./network-client.js";
+import { SessionApp, createTestProfile, encodeLinkCode, TEST_PASSWORD } from "./src/testing/index.js";
+
+/**
+ * The session's network client against a real, in-process network node: connect's in-memory
+ * router transport stands in for the IPC socket only. Between the two nodes are real TCP
+ * sockets on loopback and real Noise channels; each session has its real encrypted store.
+ */
+interface Node {
+  app: SessionApp;
+  network: NetworkNode;
+  client: GrpcPeerNetwork;
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function startNode(name: string): Promise<Node> {
+  const home = mkdtempSync(join(tmpdir(), "jv-link-"));
+  await createTestProfile(home, { name, password: TEST_PASSWORD });
+  const network = new NetworkNode({ clock: systemClock, logger: silentLogger, defaultListen: "127.0.0.1:0" });
+  const transport = createRouterTransport(createNetworkRoutes(network, silentLogger));
+  const client = new GrpcPeerNetwork(transport, systemClock, silentLogger, { reconnect: { baseMs: 20, factor: 2, capMs: 200 } });
+  const app = new SessionApp({ paths: profilePaths(home), clock: systemClock, logger: silentLogger, network: client, listen: "127.0.0.1:0", advertise: "" });
+  client.start();
+  cleanups.push(async () => {
+    await app.close();
+    await client.close();
+    await network.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+  await app.unlock(TEST_PASSWORD);
+  await vi.waitFor(() => expect(app.status().listenAddress).not.toBe(""), { timeout: 10_000 });
+  return { app, network, client };
+}
+
+function linkNodes(a: Node, b: Node): void {
+  a.app.addContact({ linkCode: encodeLinkCode(b.app.identity().card) }, "");
+  b.app.addContact({ linkCode: encodeLinkCode(a.app.identity().card) }, "");
+}
+
+function stateOf(node: Node, conversation: string, id: string): string | undefined {
+  return node.app.listMessages(conversation, { limit: 100 }).messages.find((m) => m.id === id)?.state;
+}
+
+/** The state changes the node's event log recorded for one message, in order. */
+async function statesOf(node: Node, messageId: string): Promise<string[]> {
+  const states: string[] = [];
+  const latest = node.app.requireUnlocked().store.events.latestCursor();
+  for await (const stored of node.app.subscribe(0, false, new AbortController().signal)) {
+    if (stored.event.type === "message_state_changed" && stored.event.messageId === messageId) states.push(stored.event.state);
+    if (stored.cursor >= latest) break;
+  }
+  return states;
+}
+
+describe("session network client over a real in-process network node", () => {
+  it("delivers a message end to end and moves it through sent to delivered", async () => {
+    const alice = await startNode("alice");
+    const bob = await startNode("bob");
+    linkNodes(alice, bob);
+    const bobUid = bob.app.identity().identity.uid;
+    const aliceUid = alice.app.identity().identity.uid;
+    await vi.waitFor(() => expect(alice.network.listPeers().some((p) => p.state === "connected")).toBe(true), { timeout: 10_000 });
+
+    const message = await alice.app.sendMessage(bobUid, "over real sockets");
+    await vi.waitFor(() => expect(stateOf(alice, bobUid, message.id)).toBe("delivered"), { timeout: 10_000 });
+    const received = bob.app.listMessages(aliceUid, { limit: 10 }).messages;
+    expect(received.map((m) => m.text)).toEqual(["over real sockets"]);
+    expect(received[0]?.id).toBe(message.id);
+    expect(await statesOf(alice, message.id)).toEqual(["sent", "delivered"]);
+  });
+
+  it("keeps a message queued while the peer is unreachable and delivers it, once, when it returns", async () => {
+    const alice = await startNode("alice");
+    const bob = await startNode("bob");
+    linkNodes(alice, bob);
+    const bobUid = bob.app.identity().identity.uid;
+    const aliceUid = alice.app.identity().identity.uid;
+    await vi.waitFor(() => expect(alice.network.listPeers().some((p) => p.state === "connected")).toBe(true), { timeout: 10_000 });
+
+    // Bob locks: his network drops every channel and his listener.
+    await bob.app.lock();
+    await vi.waitFor(() => expect(alice.network.listPeers().every((p) => p.state !== "connected")).toBe(true), { timeout: 10_000 });
+    const message = await alice.app.sendMessage(bobUid, "while you were away");
+    expect(stateOf(alice, bobUid, message.id)).toBe("queued");
+
+    await bob.app.unlock(TEST_PASSWORD);
+    // Bob's new listener port is the one his card carries (kept across unlocks); alice redials it.
+    await vi.waitFor(() => expect(stateOf(alice, bobUid, message.id)).toBe("delivered"), { timeout: 20_000 });
+    const received = bob.app.listMessages(aliceUid, { limit: 10 }).messages;
+    expect(received.map((m) => m.id)).toEqual([message.id]);
+  });
+});
