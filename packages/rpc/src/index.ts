@@ -4,4 +4,5 @@ export * from "./interceptors.js";
 export * from "./health.js";
 export * from "./server.js";
 export * from "./client.js";
+export * from "./service-logger.js";
 export * from "./service-runtime.js";

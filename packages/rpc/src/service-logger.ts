@@ -1,0 +1,37 @@
+import { join } from "node:path";
+import { pino } from "pino";
+import { ensurePrivateDir, profilePaths, type Logger } from "@jarvis/core";
+
+/** Each service logger's file destination, so shutdown can flush it before the process exits. */
+const destinations = new WeakMap<Logger, { flushSync(): void }>();
+
+/**
+ * A service's file logger: JSON lines in <home>/logs/<service>.log, never stdout (which
+ * belongs to whoever started us). Writes are asynchronous for speed; flushLogger() makes them
+ * durable before an exit.
+ */
+export function createServiceLogger(home: string, service: string, level: string): Logger {
+  const logsDir = profilePaths(home).logsDir;
+  ensurePrivateDir(logsDir);
+  const destination = pino.destination({ dest: join(logsDir, `${service}.log`), mkdir: true, sync: false });
+  const logger = pino(
+    {
+      level,
+      base: { service, pid: process.pid },
+      // Defence in depth: these never belong in logs even if a caller passes them.
+      redact: { paths: ["text", "password", "privateKey", "*.text", "*.password", "*.privateKey"], remove: true },
+    },
+    destination,
+  ) as unknown as Logger;
+  destinations.set(logger, destination);
+  return logger;
+}
+
+/** Writes out everything the logger still buffers; safe to call on any logger. */
+export function flushLogger(logger: Logger): void {
+  try {
+    destinations.get(logger)?.flushSync();
+  } catch {
+    // The file is not open yet (nothing was written) or is gone: nothing to save.
+  }
+}
