@@ -1,6 +1,6 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { ensurePrivateDir, profilePaths, type Clock } from "@jarvis/core";
+import { ensurePrivateDir, foregroundClock, profilePaths } from "@jarvis/core";
 import { createServiceLogger, formatIpcAddress, onShutdownSignal } from "@jarvis/rpc";
 import { SupervisedChild } from "./supervised-child.js";
 import { ensureToken, ipcFromFlag, runningDaemonPid, writeIpcInfo } from "./daemon-files.js";
@@ -12,18 +12,6 @@ export interface DaemonOptions {
   ipc: string | undefined;
   logLevel: string;
 }
-
-/**
- * The system clock, but its timers keep the process alive: between a crash and the restart
- * nothing else may be running, and the supervisor must still be there to restart it.
- */
-const supervisorClock: Clock = {
-  now: () => Date.now(),
-  setTimeout(callback, delayMs) {
-    const timer = setTimeout(callback, delayMs);
-    return { cancel: () => clearTimeout(timer) };
-  },
-};
 
 /** Both children get their own 5 s stop grace (then SIGKILL), one after the other. */
 const SHUTDOWN_GRACE_MS = 12_000;
@@ -64,7 +52,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     JARVIS_LOG_LEVEL: options.logLevel,
     JARVIS_SUPERVISED: "1",
   };
-  const child = (name: string, specifier: string) => new SupervisedChild({ name, entry: serviceEntry(specifier), env, logsDir: paths.logsDir, log, clock: supervisorClock });
+  const child = (name: string, specifier: string) => new SupervisedChild({ name, entry: serviceEntry(specifier), env, logsDir: paths.logsDir, log, clock: foregroundClock });
   const network = child("network", "@jarvis/network/main");
   const session = child("session", "@jarvis/session/main");
   network.start();
