@@ -7,9 +7,9 @@ import { GLOBAL_OPTIONS, OPTIONS, VALUE_OPTIONS, type OptionName, type OptionSpe
  * arguments. Anything else is a UsageError (exit 2), so typos never pass silently.
  */
 export class UsageError extends Error {
-  /** The help to point at, e.g. "jarvis send --help". */
-  readonly hint: string;
-  constructor(message: string, hint = "jarvis --help") {
+  /** The help to point at, e.g. "jarvis send --help"; by default the running command's. */
+  readonly hint: string | undefined;
+  constructor(message: string, hint?: string) {
     super(message);
     this.hint = hint;
   }

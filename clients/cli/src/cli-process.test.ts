@@ -29,6 +29,15 @@ describe("jarvis as a process", () => {
     }
   });
 
+  it("refuses a bad address or log level at once, remembering and starting nothing", async () => {
+    for (const args of [["up", "--ipc", "junk"], ["up", "--listen", "nohost"], ["init", "--name", "x", "--advertise", "1.2.3.4:0"], ["up", "--log-level", "loud"]]) {
+      const result = await runCli(home, args);
+      expect(result.code, args.join(" ")).toBe(2);
+      expect(result.stderr).toMatch(new RegExp(`^jarvis: bad .*\\(see \`jarvis ${args[0]} --help\`\\)\n$`));
+    }
+    expect(readdirSync(home)).toEqual([]);
+  });
+
   it("lists a group's subcommands when given the group alone", async () => {
     const result = await runCli(home, ["account"]);
     expect(result.code).toBe(0);

@@ -11,6 +11,7 @@ import { endQuietlyOnClosedPipe } from "./pipe.js";
 import type { ParsedArgs } from "./args.js";
 
 export async function main(argv: string[]): Promise<number> {
+  let running: CommandSpec | undefined;
   // `jarvis watch | head -1`: once the reader is gone there is nobody to tell; exit 0.
   endQuietlyOnClosedPipe(process.stdout);
   const out = (line: string) => process.stdout.write(line + "\n");
@@ -33,11 +34,13 @@ export async function main(argv: string[]): Promise<number> {
       case "program":
         return await openTui(contextFor(invocation.args, [], out, err, new AbortController().signal));
       case "command":
+        running = invocation.command;
         return await runCommand(invocation.command, invocation.args, out, err);
     }
   } catch (error) {
     if (error instanceof UsageError) {
-      err(`jarvis: ${error.message} (see \`${error.hint}\`)`);
+      const hint = error.hint ?? (running ? `jarvis ${running.name} --help` : "jarvis --help");
+      err(`jarvis: ${error.message} (see \`${hint}\`)`);
       return 2;
     }
     err(`jarvis: ${describeError(error)}`);

@@ -1,5 +1,5 @@
 import { writeFileSync, readFileSync } from "node:fs";
-import { readNodeSettings, writeNodeSettings } from "../node-settings.js";
+import { checkStartOptions, readNodeSettings, writeNodeSettings } from "../node-settings.js";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { DEFAULT_LISTEN_ADDRESS, formatFingerprint } from "@jarvis/core";
 import { flagValue } from "../args.js";
@@ -24,6 +24,7 @@ export function startOptions(ctx: CommandContext) {
     ipc: flagValue(ctx.args, "ipc") ?? saved.ipc,
     logLevel: flagValue(ctx.args, "log-level") ?? process.env.JARVIS_LOG_LEVEL ?? "info",
   };
+  checkStartOptions(options);
   if (ctx.args.flags.has("listen") || ctx.args.flags.has("advertise") || ctx.args.flags.has("ipc")) {
     writeNodeSettings(ctx.paths, { listen: options.listen, advertise: options.advertise, ipc: options.ipc });
   }
