@@ -3,6 +3,7 @@ import { flagValue } from "./args.js";
 import type { Command } from "./context.js";
 import type { OptionName } from "./options.js";
 import { runDaemon } from "./daemon.js";
+import { checkStartOptions } from "./node-settings.js";
 import * as lifecycle from "./commands/lifecycle.js";
 import * as contacts from "./commands/contacts.js";
 import * as messages from "./commands/messages.js";
@@ -71,14 +72,17 @@ export const COMMANDS: CommandSpec[] = [
     max: 0,
     hidden: true,
     ownsSignals: true,
-    run: (ctx) =>
-      runDaemon({
+    run: (ctx) => {
+      const options = {
         home: ctx.paths.home,
         listen: flagValue(ctx.args, "listen") ?? DEFAULT_LISTEN_ADDRESS,
         advertise: flagValue(ctx.args, "advertise") ?? "",
         ipc: flagValue(ctx.args, "ipc"),
         logLevel: flagValue(ctx.args, "log-level") ?? "info",
-      }),
+      };
+      checkStartOptions(options);
+      return runDaemon(options);
+    },
   },
 ];
 

@@ -1,6 +1,6 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { ensurePrivateDir, foregroundClock, profilePaths } from "@jarvis/core";
+import { ensurePrivateDir, foregroundClock, profilePaths, type Logger } from "@jarvis/core";
 import { createServiceLogger, formatIpcAddress, onShutdownSignal } from "@jarvis/rpc";
 import { SupervisedChild } from "./supervised-child.js";
 import { ensureToken, ipcFromFlag, runningDaemonPid, writeIpcInfo } from "./daemon-files.js";
@@ -38,10 +38,18 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     process.stderr.write("jarvis: another daemon is starting for this profile\n");
     return 1;
   }
-  const log = createServiceLogger(paths.home, "daemon", options.logLevel);
-  const ipc = await ipcFromFlag(paths, options.ipc);
-  if (ipc.session.kind === "tcp") ensureToken(paths);
-  writeIpcInfo(paths, { ...ipc, listen: options.listen });
+  let ipc: Awaited<ReturnType<typeof ipcFromFlag>>;
+  let log: Logger;
+  try {
+    log = createServiceLogger(paths.home, "daemon", options.logLevel);
+    ipc = await ipcFromFlag(paths, options.ipc);
+    if (ipc.session.kind === "tcp") ensureToken(paths);
+    writeIpcInfo(paths, { ...ipc, listen: options.listen });
+  } catch (error) {
+    // Nothing runs yet: leave no pid file that claims otherwise.
+    rmSync(paths.pidFile, { force: true });
+    throw error;
+  }
   const env = {
     ...process.env,
     JARVIS_HOME: paths.home,
