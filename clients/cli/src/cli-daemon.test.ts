@@ -31,7 +31,7 @@ describe("jarvis with a running node", () => {
     await node.ok(["down"]);
     for (const service of ["daemon", "session", "network"]) {
       const lines = readFileSync(join(node.home, "logs", `${service}.log`), "utf8").trim().split("\n");
-      expect((JSON.parse(lines.at(-1) as string) as { msg: string }).msg, service).toBe("stopped");
+      expect((JSON.parse(lines.at(-1) as string) as { msg: string }).msg, `${service}: ${lines.slice(-3).join("\n")}`).toBe("stopped");
     }
   });
 });
