@@ -1,17 +1,17 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createClient, type Client } from "@connectrpc/connect";
-import { systemClock, type ProfilePaths } from "@jarvis/core";
+import type { ProfilePaths } from "@jarvis/core";
 import { createIpcTransport } from "@jarvis/rpc";
 import { SessionService } from "@jarvis/proto/jarvis/session/v1/session_service";
 import { CliError } from "./cli-error.js";
+import { pollUntil } from "./poll.js";
 import { probeSocket, readIpcInfo, readToken, runningDaemonPid } from "./daemon-files.js";
 
 export type SessionClient = Client<typeof SessionService>;
 
 const START_TIMEOUT_MS = 30_000;
 const READY_TIMEOUT_MS = 15_000;
-const POLL_MS = 50;
 
 /** A client for a running daemon; "daemon not running" is a clear user error. */
 export async function connectSession(paths: ProfilePaths): Promise<SessionClient> {
@@ -41,31 +41,29 @@ export async function ensureDaemon(paths: ProfilePaths, options: StartOptions): 
     child.unref();
     started = true;
   }
-  const deadline = systemClock.now() + START_TIMEOUT_MS;
-  for (;;) {
-    try {
-      const client = await connectSession(paths);
-      const status = await client.getStatus({}, { timeoutMs: 2_000 });
-      if (status.networkAvailable) return { client, started };
-    } catch {
-      // not up yet
-    }
-    if (systemClock.now() > deadline) throw new CliError(`the daemon did not start; see ${paths.logsDir}`);
-    await delay(POLL_MS);
-  }
+  const client = await pollUntil(
+    async () => {
+      const candidate = await connectSession(paths);
+      const status = await candidate.getStatus({}, { timeoutMs: 2_000 });
+      return status.networkAvailable ? candidate : undefined;
+    },
+    { timeoutMs: START_TIMEOUT_MS, failure: () => new CliError(`the daemon did not start; see ${paths.logsDir}`) },
+  );
+  return { client, started };
 }
 
 /** Waits until the unlocked node listens for peers, so link codes carry an address. */
 export async function waitUntilListening(client: SessionClient): Promise<void> {
-  const deadline = systemClock.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    const status = await client.getStatus({});
-    if (!status.locked && status.listenAddress) return;
-    if (systemClock.now() > deadline) throw new CliError("the node did not start listening for peers; is the --listen address free?");
-    await delay(POLL_MS);
-  }
-}
-
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  await pollUntil(
+    async () => {
+      const status = await client.getStatus({});
+      return !status.locked && status.listenAddress ? true : undefined;
+    },
+    {
+      timeoutMs: READY_TIMEOUT_MS,
+      failure: () => new CliError("the node did not start listening for peers; is the --listen address free?"),
+      // A failing call is an answer (e.g. the node stopped), not "not yet".
+      retryErrors: false,
+    },
+  );
 }

@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { ensurePrivateDir, profilePaths, type Logger } from "@jarvis/core";
-import { createServiceLogger, formatIpcAddress } from "@jarvis/rpc";
+import { ensurePrivateDir, foregroundClock, profilePaths, type Logger } from "@jarvis/core";
+import { createServiceLogger, formatIpcAddress, onShutdownSignal } from "@jarvis/rpc";
+import { SupervisedChild } from "./supervised-child.js";
 import { ensureToken, ipcFromFlag, runningDaemonPid, writeIpcInfo } from "./daemon-files.js";
 
 export interface DaemonOptions {
@@ -14,8 +13,8 @@ export interface DaemonOptions {
   logLevel: string;
 }
 
-const RESTART = { baseMs: 500, capMs: 30_000, healthyAfterMs: 60_000 };
-const STOP_GRACE_MS = 5_000;
+/** Both children get their own 5 s stop grace (then SIGKILL), one after the other. */
+const SHUTDOWN_GRACE_MS = 12_000;
 
 /**
  * The supervisor (`jarvis daemon`): runs the network and session services as child
@@ -39,10 +38,18 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     process.stderr.write("jarvis: another daemon is starting for this profile\n");
     return 1;
   }
-  const log = createServiceLogger(paths.home, "daemon", options.logLevel);
-  const ipc = await ipcFromFlag(paths, options.ipc);
-  if (ipc.session.kind === "tcp") ensureToken(paths);
-  writeIpcInfo(paths, { ...ipc, listen: options.listen });
+  let ipc: Awaited<ReturnType<typeof ipcFromFlag>>;
+  let log: Logger;
+  try {
+    log = createServiceLogger(paths.home, "daemon", options.logLevel);
+    ipc = await ipcFromFlag(paths, options.ipc);
+    if (ipc.session.kind === "tcp") ensureToken(paths);
+    writeIpcInfo(paths, { ...ipc, listen: options.listen });
+  } catch (error) {
+    // Nothing runs yet: leave no pid file that claims otherwise.
+    rmSync(paths.pidFile, { force: true });
+    throw error;
+  }
   const env = {
     ...process.env,
     JARVIS_HOME: paths.home,
@@ -53,84 +60,33 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     JARVIS_LOG_LEVEL: options.logLevel,
     JARVIS_SUPERVISED: "1",
   };
-  const network = new Child("network", serviceEntry("@jarvis/network/main"), env, paths.logsDir, log);
-  const session = new Child("session", serviceEntry("@jarvis/session/main"), env, paths.logsDir, log);
+  const child = (name: string, specifier: string) => new SupervisedChild({ name, entry: serviceEntry(specifier), env, logsDir: paths.logsDir, log, clock: foregroundClock });
+  const network = child("network", "@jarvis/network/main");
+  const session = child("session", "@jarvis/session/main");
   network.start();
   session.start();
   log.info({ pid: process.pid }, "daemon started");
-
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = () => {
-      if (stopping) return;
-      stopping = true;
-      log.info({}, "daemon stopping");
-      void (async () => {
+  return new Promise<number>((resolve) => {
+    // Session first, so it can lock and say goodbye through the network; then the network.
+    onShutdownSignal(
+      async () => {
         await session.stop();
         await network.stop();
-        resolve();
-      })();
-    };
-    process.on("SIGTERM", stop);
-    process.on("SIGINT", stop);
-    process.on("SIGHUP", stop);
+        rmSync(paths.pidFile, { force: true });
+        rmSync(paths.ipcFile, { force: true });
+        resolve(0);
+      },
+      log,
+      SHUTDOWN_GRACE_MS,
+    );
   });
-  rmSync(paths.pidFile, { force: true });
-  rmSync(paths.ipcFile, { force: true });
-  log.info({}, "daemon stopped");
-  return 0;
 }
 
+/**
+ * A service's published entry point (its package's "./main" export), resolved like any
+ * import: through the workspace link to the real file, never by a path into its internals.
+ */
 function serviceEntry(specifier: string): string {
   return fileURLToPath(import.meta.resolve(specifier));
 }
 
-/** One supervised service process. */
-class Child {
-  #name: string;
-  #entry: string;
-  #env: NodeJS.ProcessEnv;
-  #logsDir: string;
-  #log: Logger;
-  #process: ChildProcess | undefined;
-  #stopping = false;
-  #restarts = 0;
-  #startedAt = 0;
-  #restartTimer: NodeJS.Timeout | undefined;
-
-  constructor(name: string, entry: string, env: NodeJS.ProcessEnv, logsDir: string, log: Logger) {
-    this.#name = name;
-    this.#entry = entry;
-    this.#env = env;
-    this.#logsDir = logsDir;
-    this.#log = log.child({ child: name });
-  }
-
-  start(): void {
-    const out = openSync(join(this.#logsDir, `${this.#name}.stderr.log`), "a", 0o600);
-    const child = spawn(process.execPath, [this.#entry], { env: this.#env, stdio: ["ignore", out, out] });
-    closeSync(out);
-    this.#process = child;
-    this.#startedAt = Date.now();
-    child.on("exit", (code, signal) => {
-      this.#process = undefined;
-      if (this.#stopping) return;
-      if (Date.now() - this.#startedAt > RESTART.healthyAfterMs) this.#restarts = 0;
-      const delay = Math.min(RESTART.capMs, RESTART.baseMs * 2 ** this.#restarts++);
-      this.#log.warn({ code, signal, delay }, "service exited; restarting");
-      this.#restartTimer = setTimeout(() => this.start(), delay);
-    });
-  }
-
-  async stop(): Promise<void> {
-    this.#stopping = true;
-    clearTimeout(this.#restartTimer);
-    const child = this.#process;
-    if (!child) return;
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
-    await exited;
-    clearTimeout(timer);
-  }
-}

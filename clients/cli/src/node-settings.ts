@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ensurePrivateDir, writeFileAtomic, type ProfilePaths } from "@jarvis/core";
+import { ensurePrivateDir, InvalidArgumentError, parseHostPort, writeFileAtomic, type ProfilePaths } from "@jarvis/core";
+import { parseIpcAddress } from "@jarvis/rpc";
+import { UsageError } from "./args.js";
 
 /** How this profile's node is started (listen/advertise/IPC), remembered in <home>/node.json. */
 export interface NodeSettings {
@@ -24,4 +26,23 @@ export function readNodeSettings(paths: ProfilePaths): NodeSettings {
 export function writeNodeSettings(paths: ProfilePaths, settings: NodeSettings): void {
   ensurePrivateDir(paths.home);
   writeFileAtomic(file(paths), JSON.stringify(settings));
+}
+
+const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
+
+/**
+ * Checks start options before anything is remembered or started: a bad address would
+ * otherwise be saved in node.json and make the daemon fail on every start, with the CLI
+ * only noticing when its start timeout runs out.
+ */
+export function checkStartOptions(options: { listen: string; advertise: string; ipc: string | undefined; logLevel: string }): void {
+  try {
+    parseHostPort(options.listen, { allowZeroPort: true });
+    if (options.advertise) parseHostPort(options.advertise);
+    if (options.ipc) parseIpcAddress(options.ipc);
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) throw new UsageError(error.message);
+    throw error;
+  }
+  if (!LOG_LEVELS.includes(options.logLevel)) throw new UsageError(`bad log level "${options.logLevel}": expected one of ${LOG_LEVELS.join(", ")}`);
 }

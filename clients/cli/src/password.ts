@@ -1,12 +1,15 @@
 import { readFileSync } from "node:fs";
-import { createInterface } from "node:readline";
+import { read } from "read";
 import { CliError } from "./cli-error.js";
+
+/** Exit code of a prompt cancelled with Ctrl-C (128 + SIGINT), as shells report it. */
+export const CANCELLED_EXIT_CODE = 130;
 
 /**
  * The password comes from --password-file, JARVIS_PASSWORD, or an interactive prompt (input
  * not echoed). Scripts without a TTY must use one of the first two.
  */
-export async function readPassword(passwordFile: string | undefined, prompt = "Password: "): Promise<string> {
+export async function readPassword(passwordFile: string | undefined, prompt = "Password:"): Promise<string> {
   if (passwordFile) {
     try {
       return readFileSync(passwordFile, "utf8").replace(/\r?\n$/, "");
@@ -20,26 +23,19 @@ export async function readPassword(passwordFile: string | undefined, prompt = "P
   return promptHidden(prompt);
 }
 
-function promptHidden(prompt: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-    const output = rl as unknown as { _writeToOutput: (s: string) => void };
-    let prompted = false;
-    output._writeToOutput = (s: string) => {
-      // Show the prompt once; swallow the echo of typed characters.
-      if (!prompted) {
-        prompted = true;
-        process.stderr.write(s);
-      }
-    };
-    rl.question(prompt, (answer) => {
-      rl.close();
+async function promptHidden(prompt: string): Promise<string> {
+  try {
+    // The prompt goes to stderr so `jarvis … --json > file` keeps stdout clean.
+    return await read({ prompt, silent: true, replace: "", input: process.stdin, output: process.stderr });
+  } catch (error) {
+    // read rejects with "canceled" on Ctrl-C (the terminal is in raw mode, so no SIGINT).
+    if (error instanceof Error && error.message === "canceled") {
       process.stderr.write("\n");
-      resolve(answer);
-    });
-    rl.on("SIGINT", () => {
-      rl.close();
-      reject(new CliError("cancelled"));
-    });
-  });
+      throw new CliError("cancelled", CANCELLED_EXIT_CODE);
+    }
+    throw error;
+  } finally {
+    // read leaves stdin flowing; a paused stdin lets the command exit when it is done.
+    process.stdin.pause();
+  }
 }

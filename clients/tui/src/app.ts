@@ -1,5 +1,6 @@
 import blessed from "blessed";
 import { ConnectError } from "@connectrpc/connect";
+import { Backoff, foregroundClock, sleep, type BackoffPolicy } from "@jarvis/core";
 import type { SessionClient } from "./client.js";
 import { Store } from "./store.js";
 import { ask, flash } from "./views/prompt.js";
@@ -131,18 +132,27 @@ export async function runApp(options: AppOptions): Promise<number> {
   return finished;
 }
 
+/** Quick to come back after a daemon restart, and at most every 5 s while it stays away. */
+const RESUBSCRIBE_BACKOFF: BackoffPolicy = { baseMs: 250, factor: 2, capMs: 5_000 };
+
 async function followEvents(client: SessionClient, store: Store, signal: AbortSignal, render: () => void): Promise<void> {
+  const backoff = new Backoff(RESUBSCRIBE_BACKOFF);
   while (!signal.aborted) {
     try {
       for await (const event of client.subscribe({ liveOnly: true }, { signal })) {
+        backoff.reset();
         if (event.event.case === "identityLocked") continue;
         await store.refreshAll();
         render();
       }
     } catch {
-      // locked or daemon restarting: try again shortly
+      // locked or daemon restarting: try again after a backoff delay
     }
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    try {
+      await sleep(foregroundClock, backoff.next(), signal);
+    } catch {
+      return; // the TUI is closing
+    }
   }
 }
 

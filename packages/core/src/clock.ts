@@ -21,6 +21,19 @@ export const systemClock: Clock = {
   },
 };
 
+/**
+ * The system clock for a process's foreground waits (a CLI waiting for its daemon, a
+ * supervisor waiting to restart a child): unlike systemClock, its timers keep the process
+ * alive, because while such a wait runs nothing else may be holding the event loop open.
+ */
+export const foregroundClock: Clock = {
+  now: () => Date.now(),
+  setTimeout(callback, delayMs) {
+    const timer = setTimeout(callback, delayMs);
+    return { cancel: () => clearTimeout(timer) };
+  },
+};
+
 interface PendingTimer {
   at: number;
   seq: number;

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, parseHostPort } from "@jarvis/core";
+import { formatHostPort, InvalidArgumentError, parseHostPort } from "@jarvis/core";
 
 /** Where a local gRPC server listens: a Unix socket (default) or loopback TCP with a token. */
 export type IpcAddress = { kind: "unix"; path: string } | { kind: "tcp"; host: string; port: number };
@@ -18,5 +18,5 @@ export function parseIpcAddress(value: string): IpcAddress {
 }
 
 export function formatIpcAddress(address: IpcAddress): string {
-  return address.kind === "unix" ? `unix:${address.path}` : `tcp://${address.host}:${address.port}`;
+  return address.kind === "unix" ? `unix:${address.path}` : `tcp://${formatHostPort(address)}`;
 }

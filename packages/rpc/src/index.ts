@@ -1,7 +1,9 @@
-export * from "./address.js";
-export * from "./errors.js";
-export * from "./interceptors.js";
-export * from "./health.js";
-export * from "./server.js";
-export * from "./client.js";
-export * from "./service-runtime.js";
+// The public surface of @jarvis/rpc: what the services' composition roots and the clients
+// use. Interceptors, health and the error table are wired inside startServer.
+export { parseIpcAddress, formatIpcAddress, type IpcAddress } from "./address.js";
+export { errorCodeOf } from "./errors.js";
+export { errorMappingInterceptor, type RpcLogger } from "./interceptors.js";
+export { startServer, type ServerOptions, type RunningServer } from "./server.js";
+export { createIpcTransport } from "./client.js";
+export { createServiceLogger } from "./service-logger.js";
+export { onShutdownSignal, readIpcToken } from "./service-runtime.js";

@@ -1,26 +1,8 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { pino } from "pino";
-import { ensurePrivateDir, profilePaths, type Logger } from "@jarvis/core";
+import closeWithGrace from "close-with-grace";
+import { profilePaths, type Logger } from "@jarvis/core";
 import type { IpcAddress } from "./address.js";
-
-/**
- * What every service process needs besides its routes: a file logger (never stdout, which
- * belongs to whoever started us), the IPC token in TCP mode, and signal-driven shutdown.
- */
-export function createServiceLogger(home: string, service: string, level: string): Logger {
-  const logsDir = profilePaths(home).logsDir;
-  ensurePrivateDir(logsDir);
-  return pino(
-    {
-      level,
-      base: { service, pid: process.pid },
-      // Defence in depth: these never belong in logs even if a caller passes them.
-      redact: { paths: ["text", "password", "privateKey", "*.text", "*.password", "*.privateKey"], remove: true },
-    },
-    pino.destination({ dest: join(logsDir, `${service}.log`), mkdir: true, sync: false }),
-  ) as unknown as Logger;
-}
+import { flushLogger } from "./service-logger.js";
 
 /** TCP IPC requires the profile's token; Unix sockets rely on the 0700 run directory. */
 export function readIpcToken(home: string, ipc: IpcAddress): string | undefined {
@@ -29,28 +11,40 @@ export function readIpcToken(home: string, ipc: IpcAddress): string | undefined 
 }
 
 /**
- * Runs `stop` on the first SIGTERM/SIGINT, then exits. A second signal, or `stop` taking longer
- * than `graceMs`, exits at once.
+ * Runs `stop` once, on the first SIGTERM/SIGINT/SIGHUP (or an uncaught error), logs "stopped"
+ * and exits. A second signal, or `stop` taking longer than `graceMs`, exits at once with 1.
+ * Every path flushes the log first, so the last lines (the reason we stopped) are on disk.
  */
 export function onShutdownSignal(stop: () => Promise<void>, logger: Logger, graceMs = 5_000): void {
-  let stopping = false;
-  const handler = (signal: string) => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    logger.info({ signal }, "shutting down");
-    const timer = setTimeout(() => {
-      logger.error({}, "shutdown took too long; exiting");
-      process.exit(1);
-    }, graceMs);
-    timer.unref();
-    stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, "shutdown failed");
-        process.exit(1);
+  closeWithGrace(
+    {
+      delay: graceMs,
+      logger: false,
+      onSecondSignal: (signal: string) => {
+        logger.error({ signal }, "second signal; exiting now");
+        flushLogger(logger);
       },
-    );
-  };
-  process.on("SIGTERM", () => handler("SIGTERM"));
-  process.on("SIGINT", () => handler("SIGINT"));
+      onSecondError: (error: unknown) => {
+        logger.error({ err: error }, "second error while shutting down; exiting now");
+        flushLogger(logger);
+      },
+      onTimeout: (delay: number) => {
+        logger.error({ graceMs: delay }, "shutdown took too long; exiting");
+        flushLogger(logger);
+      },
+    },
+    async ({ signal, err }) => {
+      if (err) logger.error({ err }, "uncaught error; shutting down");
+      else logger.info({ signal: signal ?? "exit" }, "shutting down");
+      try {
+        await stop();
+        logger.info({}, "stopped");
+      } catch (error) {
+        logger.error({ err: error }, "shutdown failed");
+        throw error;
+      } finally {
+        flushLogger(logger);
+      }
+    },
+  );
 }

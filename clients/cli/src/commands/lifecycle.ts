@@ -1,15 +1,15 @@
 import { writeFileSync, readFileSync } from "node:fs";
-import { readNodeSettings, writeNodeSettings } from "../node-settings.js";
+import { checkStartOptions, readNodeSettings, writeNodeSettings } from "../node-settings.js";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { DEFAULT_LISTEN_ADDRESS, formatFingerprint } from "@jarvis/core";
 import { flagValue } from "../args.js";
 import { CliError } from "../cli-error.js";
-import { connectSession, delay, ensureDaemon, waitUntilListening, type SessionClient } from "../connection.js";
+import { connectSession, ensureDaemon, waitUntilListening, type SessionClient } from "../connection.js";
 import { isProcessAlive, readIpcInfo, runningDaemonPid } from "../daemon-files.js";
 import { readPassword } from "../password.js";
+import { pollUntil } from "../poll.js";
 import { presenceName, safeJson, printable } from "../format.js";
 import type { CommandContext } from "../context.js";
-
 
 /**
  * Where to listen: the flags if given (remembered in the profile for next time), else what was
@@ -24,6 +24,7 @@ export function startOptions(ctx: CommandContext) {
     ipc: flagValue(ctx.args, "ipc") ?? saved.ipc,
     logLevel: flagValue(ctx.args, "log-level") ?? process.env.JARVIS_LOG_LEVEL ?? "info",
   };
+  checkStartOptions(options);
   if (ctx.args.flags.has("listen") || ctx.args.flags.has("advertise") || ctx.args.flags.has("ipc")) {
     writeNodeSettings(ctx.paths, { listen: options.listen, advertise: options.advertise, ipc: options.ipc });
   }
@@ -104,11 +105,10 @@ async function stopDaemon(ctx: CommandContext): Promise<void> {
   const pid = runningDaemonPid(ctx.paths);
   if (pid === undefined) return;
   process.kill(pid, "SIGTERM");
-  const deadline = Date.now() + 15_000;
-  while (isProcessAlive(pid)) {
-    if (Date.now() > deadline) throw new CliError(`the daemon (pid ${pid}) did not stop in time`);
-    await delay(25);
-  }
+  await pollUntil(async () => (isProcessAlive(pid) ? undefined : true), {
+    timeoutMs: 15_000,
+    failure: () => new CliError(`the daemon (pid ${pid}) did not stop in time`),
+  });
 }
 
 export async function status(ctx: CommandContext): Promise<number> {

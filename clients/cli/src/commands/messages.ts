@@ -1,9 +1,14 @@
 import { ConnectError, Code } from "@connectrpc/connect";
+import { Backoff, foregroundClock, sleep, type BackoffPolicy } from "@jarvis/core";
 import { flagValue } from "../args.js";
 import { CliError } from "../cli-error.js";
-import { connectSession, delay } from "../connection.js";
+import { connectSession } from "../connection.js";
 import { eventJson, formatTime, messageJson, printable, safeJson, stateName } from "../format.js";
 import type { CommandContext } from "../context.js";
+
+/** While the daemon restarts: retry soon, then every 2 s; give up after ~7 minutes of failures. */
+const RESUBSCRIBE_BACKOFF: BackoffPolicy = { baseMs: 50, factor: 2, capMs: 2_000, jitter: "none" };
+const MAX_RESUBSCRIBE_FAILURES = 200;
 
 export async function send(ctx: CommandContext): Promise<number> {
   const [conversation, ...words] = ctx.params;
@@ -50,23 +55,29 @@ export async function read(ctx: CommandContext): Promise<number> {
 export async function watch(ctx: CommandContext): Promise<number> {
   const afterFlag = flagValue(ctx.args, "after");
   let cursor = afterFlag === undefined ? undefined : BigInt(parseCursor(afterFlag));
-  let failures = 0;
+  const backoff = new Backoff(RESUBSCRIBE_BACKOFF);
   while (!ctx.signal.aborted) {
     try {
       const client = await connectSession(ctx.paths);
       const stream = client.subscribe({ afterCursor: cursor ?? 0n, liveOnly: cursor === undefined }, { signal: ctx.signal });
       for await (const event of stream) {
-        failures = 0;
+        backoff.reset();
         cursor = event.cursor;
         if (ctx.json) ctx.out(safeJson(eventJson(event)));
         else ctx.out(describe(eventJson(event)));
       }
     } catch (error) {
       if (ctx.signal.aborted) break;
-      if (error instanceof ConnectError && error.code === Code.FailedPrecondition && failures === 0 && cursor === undefined) throw error;
-      if (++failures > 200) throw error;
+      // Locked before anything was printed: say so instead of waiting for an unlock.
+      if (error instanceof ConnectError && error.code === Code.FailedPrecondition && backoff.attempt === 0 && cursor === undefined) throw error;
+      if (backoff.attempt >= MAX_RESUBSCRIBE_FAILURES) throw error;
     }
-    if (!ctx.signal.aborted) await delay(Math.min(2_000, 50 * failures));
+    if (ctx.signal.aborted) break;
+    try {
+      await sleep(foregroundClock, backoff.next(), ctx.signal);
+    } catch {
+      break; // Ctrl-C while waiting to resubscribe
+    }
   }
   return 0;
 }
