@@ -15,3 +15,4 @@ export * from "./raw-peer.js";
 export * from "./wait.js";
 export * from "./duplex-pair.js";
 export * from "./channel-pair.js";
+export * from "./socket-tracker.js";
