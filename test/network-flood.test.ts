@@ -123,13 +123,9 @@ describe("inbound flood", () => {
     clearInterval(sampler);
     peak = Math.max(peak, rssBytes(pid));
     const growth = peak - baseline;
-    console.log(JSON.stringify({ floodMs: FLOOD_MS, payloadsWritten: flooded, payloadsTaken: floodFrames, otherSent, baselineMiB: +(baseline / 2 ** 20).toFixed(1), peakMiB: +(peak / 2 ** 20).toFixed(1), growthMiB: +(growth / 2 ** 20).toFixed(1) }));
 
-    expect(otherTexts).toEqual(Array.from({ length: otherSent }, (_, i) => `other ${i}`));
-    expect(growth).toBeLessThan(MAX_RSS_GROWTH);
-    // The flooder was pushed back, not dropped: its channel is still up and it got through.
-    expect(flooder.socket.destroyed).toBe(false);
-    expect(floodFrames).toBeGreaterThan(0);
+    // The flooder was pushed back, not dropped: its channel is still up.
+    const flooderStillUp = !flooder.socket.destroyed;
 
     flooder.destroy();
     other.destroy();
@@ -137,5 +133,16 @@ describe("inbound flood", () => {
     abort.abort();
     requests.end();
     await consumer;
+    // Reported, not asserted: what the process still holds once the flood is over and the
+    // session has let go. A fixed pause here is a measurement window, not a synchronisation.
+    await delay(1_000);
+    const after = rssBytes(pid);
+    const mib = (bytes: number) => +(bytes / 2 ** 20).toFixed(1);
+    console.log(JSON.stringify({ floodMs: FLOOD_MS, payloadsWritten: flooded, payloadsTaken: floodFrames, otherSent, otherReceived: otherTexts.length, beforeMiB: mib(baseline), peakMiB: mib(peak), afterMiB: mib(after), growthMiB: mib(growth) }));
+
+    expect(otherTexts).toEqual(Array.from({ length: otherSent }, (_, i) => `other ${i}`));
+    expect(growth).toBeLessThan(MAX_RSS_GROWTH);
+    expect(flooderStillUp).toBe(true);
+    expect(floodFrames).toBeGreaterThan(0);
   });
 });

@@ -1,20 +1,17 @@
-import { createServer, type Socket } from "node:net";
+import { createServer } from "node:net";
 import { beforeAll, describe, expect, it } from "vitest";
 import { FakeClock } from "@jarvis/core";
 import { generateKeyPair } from "../noise/index.js";
-import { MAX_CHUNK_DATA, type ControlMessage } from "../framing/index.js";
-import type { PeerInfo } from "./peer-manager.js";
-import type { NetworkNode } from "../network-node.js";
+import { MAX_CHUNK_DATA } from "../framing/index.js";
 import {
   Cleanup,
   RawNoisePeer,
   cleanupAfterEach,
   closeServer,
-  closedOf,
-  connectRaw,
-  hex,
+  isConnected,
   listenOn,
   liveHandles,
+  peerOf,
   startNode,
   turn,
   until,
@@ -32,16 +29,6 @@ beforeAll(() => {
   baseline = tcpSockets();
 });
 cleanupAfterEach(cleanup);
-
-function peerOf(node: NetworkNode, key: Uint8Array): PeerInfo {
-  const peer = node.listPeers().find((p) => p.publicKey.equals(Buffer.from(key)));
-  if (!peer) throw new Error(`no peer ${hex(key).slice(0, 8)}`);
-  return peer;
-}
-
-function isConnected(node: NetworkNode, key: Uint8Array): boolean {
-  return node.listPeers().some((p) => p.publicKey.equals(Buffer.from(key)) && p.state === "connected");
-}
 
 async function connectedPair(clock: FakeClock, extra: Parameters<typeof startNode>[0] = { clock }) {
   const aliceKeys = generateKeyPair();
@@ -191,102 +178,6 @@ describe("simultaneous dial", () => {
   });
 });
 
-function pingNonce(message: ControlMessage | undefined): bigint {
-  if (message?.kind !== "ping") throw new Error(`expected a ping, got ${String(message?.kind)}`);
-  return message.nonce;
-}
-
-/** Resolves once the raw peer has received `count` control chunks in total. */
-async function controlsOf(raw: RawNoisePeer, count: number): Promise<ControlMessage[]> {
-  await until(() => raw.controls.length >= count, `${count} control chunks`);
-  return raw.controls.slice(0, count);
-}
-
-describe("keepalive", () => {
-  async function silentPeer(clock: FakeClock) {
-    const rawKeys = generateKeyPair();
-    const bob = await startNode({ clock, allowed: [rawKeys.publicKey], cleanup });
-    const raw = await RawNoisePeer.dial(bob.address, rawKeys);
-    cleanup.add(() => raw.destroy());
-    await bob.link.waitFor((e) => e.kind === "connected", "bob to accept the raw peer");
-    return { bob, raw, rawKeys };
-  }
-
-  it("pings every 30 s and drops a silent peer at 90 s, not before", async () => {
-    const clock = new FakeClock();
-    const { bob, raw, rawKeys } = await silentPeer(clock);
-    const sent = () => peerOf(bob.node, rawKeys.publicKey).stats.bytesSent;
-
-    for (const n of [1, 2]) {
-      const before = sent();
-      clock.advance(29_999);
-      expect(sent()).toBe(before);
-      clock.advance(1);
-      expect(sent()).toBeGreaterThan(before);
-      const controls = await controlsOf(raw, n);
-      expect(controls[n - 1]?.kind).toBe("ping");
-      // Keepalive is below the payload layer: nothing reaches the peer's application.
-      expect(raw.payloads).toEqual([]);
-    }
-    // 60 s so far; at 89.999 s the channel is still up.
-    clock.advance(29_999);
-    await turn();
-    expect(isConnected(bob.node, rawKeys.publicKey)).toBe(true);
-    expect(bob.link.count("disconnected")).toBe(0);
-    clock.advance(1);
-    expect(isConnected(bob.node, rawKeys.publicKey)).toBe(false);
-    const event = await bob.link.waitFor((e) => e.kind === "disconnected", "bob to drop the silent peer");
-    expect(event).toMatchObject({ code: "keepalive-timeout" });
-    await within(raw.closed, 5_000, "the raw socket to be closed");
-    expect(peerOf(bob.node, rawKeys.publicKey).stats.lastErrorCode).toBe("keepalive-timeout");
-    expect(bob.link.count("frame")).toBe(0);
-  });
-
-  it("a Pong sets rttMs from the fake clock and counts as traffic; a Ping is answered", async () => {
-    const clock = new FakeClock();
-    const { bob, raw, rawKeys } = await silentPeer(clock);
-    clock.advance(30_000);
-    const [ping] = await controlsOf(raw, 1);
-    const nonce = pingNonce(ping);
-    // The pong arrives 7 ms (fake) after the ping was sent.
-    clock.advance(7);
-    raw.sendControl({ kind: "pong", nonce });
-    await until(() => peerOf(bob.node, rawKeys.publicKey).stats.rttMs === 7, "rttMs to be set by the pong");
-    // A pong with a nonce we never sent changes nothing.
-    clock.advance(5);
-    raw.sendControl({ kind: "pong", nonce: 12345n });
-    raw.sendControl({ kind: "ping", nonce: 99n });
-    const controls = await controlsOf(raw, 2);
-    expect(controls[1]).toEqual({ kind: "pong", nonce: 99n });
-    expect(peerOf(bob.node, rawKeys.publicKey).stats.rttMs).toBe(7);
-    // Keepalives never reach the session.
-    expect(bob.link.count("frame")).toBe(0);
-
-    // Last traffic at 30.012 s: the idle deadline moved to 120.012 s (pings at 60 s and 90 s go unanswered).
-    clock.advance(120_011 - 30_012);
-    await turn();
-    expect(isConnected(bob.node, rawKeys.publicKey)).toBe(true);
-    clock.advance(1);
-    expect(isConnected(bob.node, rawKeys.publicKey)).toBe(false);
-    await bob.link.waitFor((e) => e.kind === "disconnected", "bob to drop the peer");
-  });
-
-  it("a peer that answers every ping is never dropped", async () => {
-    const clock = new FakeClock();
-    const { bob, raw, rawKeys } = await silentPeer(clock);
-    for (let i = 1; i <= 10; i++) {
-      clock.advance(30_000);
-      const controls = await controlsOf(raw, i);
-      const nonce = pingNonce(controls[i - 1]);
-      const received = peerOf(bob.node, rawKeys.publicKey).stats.bytesReceived;
-      raw.sendControl({ kind: "pong", nonce });
-      await until(() => peerOf(bob.node, rawKeys.publicKey).stats.bytesReceived > received, "the pong to arrive");
-      expect(isConnected(bob.node, rawKeys.publicKey)).toBe(true);
-    }
-    expect(bob.link.count("disconnected")).toBe(0);
-  });
-});
-
 describe("stats", () => {
   it("count an exchange exactly, and both ends agree on the bytes", async () => {
     const clock = new FakeClock();
@@ -326,65 +217,6 @@ describe("stats", () => {
       stats: { connectAttempts: 1, connectSuccesses: 0, connectFailures: 1, lastErrorCode: "connection-refused", lastErrorTime: clock.now() },
     });
     expect(alice.node.status()).toMatchObject({ rejectedPeers: 0, protocolErrors: 0, handshakeTimeouts: 0 });
-  });
-});
-
-describe("handshake timeout", () => {
-  it("drops a client that connects and sends nothing at 15 s, and counts it", async () => {
-    const clock = new FakeClock();
-    const bob = await startNode({ clock, cleanup });
-    const socket = await connectRaw(bob.address);
-    cleanup.add(() => socket.destroy());
-    await until(() => clock.pendingTimers === 1, "the handshake timer to be armed");
-    clock.advance(14_999);
-    await turn();
-    expect(socket.destroyed).toBe(false);
-    expect(bob.node.status().handshakeTimeouts).toBe(0);
-    clock.advance(1);
-    await within(closedOf(socket), 5_000, "the server to close the socket");
-    await until(() => bob.node.status().handshakeTimeouts === 1, "the timeout to be counted");
-    expect(bob.node.status()).toMatchObject({ rejectedPeers: 0, protocolErrors: 0 });
-    expect(bob.link.events).toEqual([]);
-  });
-
-  it("gives up on a dialled listener that never answers at 15 s, counts it, and redials later", async () => {
-    const clock = new FakeClock();
-    const alice = await startNode({ clock, random: () => 1, cleanup });
-    let received = 0;
-    const accepted = new Set<Socket>();
-    const blackHole = createServer((socket) => {
-      accepted.add(socket);
-      socket.on("error", () => {});
-      socket.on("data", (chunk: Buffer) => (received += chunk.length));
-    });
-    const address = await listenOn(blackHole);
-    cleanup.add(() => closeServer(blackHole, accepted));
-    const carol = generateKeyPair().publicKey;
-    alice.node.dial(carol, [address]);
-    await until(() => received === 2 + 32, "alice's first handshake message");
-    clock.advance(14_999);
-    await turn();
-    expect(peerOf(alice.node, carol).stats.connectFailures).toBe(0);
-    clock.advance(1);
-    await until(() => peerOf(alice.node, carol).stats.connectFailures === 1, "the handshake to time out");
-    expect(peerOf(alice.node, carol).stats).toMatchObject({ connectAttempts: 1, lastErrorCode: "handshake-timeout" });
-    expect(alice.node.status().handshakeTimeouts).toBe(1);
-    await until(() => [...accepted].every((socket) => socket.destroyed || socket.readableEnded), "alice to hang up");
-    // The redial follows the backoff schedule (1 s with random() = 1).
-    clock.advance(1_000);
-    expect(peerOf(alice.node, carol).stats.connectAttempts).toBe(2);
-  });
-
-  it("drops a slow-loris client that stops in the middle of a frame", async () => {
-    const clock = new FakeClock();
-    const bob = await startNode({ clock, cleanup });
-    const socket = await connectRaw(bob.address);
-    cleanup.add(() => socket.destroy());
-    socket.write(Buffer.from([0x00, 0x20, 0x01, 0x02])); // announces 32 bytes, sends 2
-    await until(() => clock.pendingTimers === 1, "the handshake timer to be armed");
-    clock.advance(15_000);
-    await within(closedOf(socket), 5_000, "the server to close the socket");
-    await until(() => bob.node.status().handshakeTimeouts === 1, "the timeout to be counted");
   });
 });
 

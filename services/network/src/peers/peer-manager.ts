@@ -1,19 +1,16 @@
 import type { Socket } from "node:net";
 import type { BackoffPolicy, Clock, Logger } from "@jarvis/core";
 import type { KeyPair } from "../noise/index.js";
-import type { ControlMessage } from "../framing/control.js";
-import type { SecureChannel } from "../channel/secure-channel.js";
 import { DEFAULT_FLOW_LIMITS, DEFAULT_HANDSHAKE_LIMITS, type ChannelTimeouts, type FlowLimits, type HandshakeLimits } from "../constants.js";
 import { ChannelClosedError, NotConnectedError, PeerRejectedError, errorCode, errorMessage } from "../errors.js";
 import { Acceptor } from "./acceptor.js";
 import { Dialer } from "./dialer.js";
-import { Keepalive } from "./keepalive.js";
+import { ChannelBinder } from "./channel-binder.js";
 import { sayGoodbye } from "./goodbye.js";
 import { OutboundFlow } from "./outbound-flow.js";
 import { newPeerEntry, peerInfo, type PeerEntry, type PeerInfo } from "./peer-entry.js";
-import { addChannelTotals, countFailure, recordError, type ManagerCounters } from "./peer-stats.js";
+import { countFailure, recordError, type ManagerCounters } from "./peer-stats.js";
 import { ReconnectScheduler } from "./reconnect.js";
-import { newChannelWins } from "./tie-break.js";
 
 export type { PeerInfo, PeerState } from "./peer-entry.js";
 export type { ManagerCounters } from "./peer-stats.js";
@@ -37,9 +34,10 @@ export interface PeerManagerOptions {
 }
 
 /**
- * Owns every peer channel: takes authenticated channels from the Acceptor and the Dialer,
- * keeps one per peer (tie-break), keeps it alive, reconnects wanted peers with backoff, and
- * bounds the bytes waiting to be written, per peer and in total.
+ * Owns every peer: takes authenticated channels from the Acceptor and the Dialer and hands
+ * them to the ChannelBinder (one active channel per peer, kept alive), reconnects wanted
+ * peers with backoff when it loses one, and bounds the bytes waiting to be written, per peer
+ * and in total.
  */
 export class PeerManager {
   readonly counters: ManagerCounters = { rejectedPeers: 0, protocolErrors: 0, handshakeTimeouts: 0 };
@@ -51,6 +49,7 @@ export class PeerManager {
   #dialer = new Dialer();
   #reconnect: ReconnectScheduler;
   #outbound: OutboundFlow;
+  #binder: ChannelBinder;
   #closed = false;
 
   constructor(options: PeerManagerOptions) {
@@ -58,13 +57,25 @@ export class PeerManager {
     this.#outbound = new OutboundFlow(options.flowLimits ?? DEFAULT_FLOW_LIMITS);
     this.#log = options.logger;
     this.#reconnect = new ReconnectScheduler(options.clock, options.backoff, options.random, options.logger);
+    this.#binder = new ChannelBinder({
+      ownKey: options.staticKeyPair.publicKey,
+      clock: options.clock,
+      timeouts: options.timeouts,
+      logger: options.logger,
+      onPayload: (entry, payload) => options.events.payload(entry.key, payload),
+      onBound: (entry, channel) => {
+        this.#reconnect.cancel(entry.reconnect);
+        options.events.connected(entry.key, channel.address, channel.outbound);
+      },
+      onLost: (entry, error, heard) => this.#onLost(entry, error, heard),
+    });
     this.#acceptor = new Acceptor({
       staticKeyPair: options.staticKeyPair,
       clock: options.clock,
       timeouts: options.timeouts,
       limits: options.handshakeLimits ?? DEFAULT_HANDSHAKE_LIMITS,
       isAllowed: (key) => this.isAllowed(key),
-      onChannel: (channel) => this.#registerSafely(this.#entry(channel.remoteKey), channel),
+      onChannel: (channel) => this.#binder.bindSafely(this.#entry(channel.remoteKey), channel),
       onFailure: (error) => countFailure(this.counters, error),
       logger: options.logger,
     });
@@ -130,7 +141,7 @@ export class PeerManager {
     const entry = this.#peers.get(publicKey.toString("hex"));
     if (!entry) return;
     entry.inboundPaused = paused;
-    this.#applyReading(entry);
+    this.#binder.applyReading(entry);
   }
 
   listPeers(): PeerInfo[] {
@@ -169,13 +180,6 @@ export class PeerManager {
     return entry;
   }
 
-  #applyReading(entry: PeerEntry): void {
-    const channel = entry.channel;
-    if (!channel) return;
-    if (entry.inboundPaused) channel.pauseReading();
-    else channel.resumeReading();
-  }
-
   #dialNow(entry: PeerEntry): void {
     if (this.#closed || entry.addresses.length === 0) return;
     const address = entry.addresses[entry.nextAddress % entry.addresses.length] as string;
@@ -188,7 +192,7 @@ export class PeerManager {
       (channel) => {
         entry.dialing = false;
         if (this.#closed) return channel.close(new ChannelClosedError("shutting down"));
-        this.#registerSafely(entry, channel);
+        this.#binder.bindSafely(entry, channel);
       },
       (error: unknown) => {
         entry.dialing = false;
@@ -200,81 +204,8 @@ export class PeerManager {
     );
   }
 
-  /** A bug while setting up one channel closes that channel; it must never take the process down. */
-  #registerSafely(entry: PeerEntry, channel: SecureChannel): void {
-    try {
-      this.#register(entry, channel);
-    } catch (error) {
-      this.#log.error({ code: errorCode(error), err: error }, "channel setup failed unexpectedly");
-      channel.close(error instanceof Error ? error : new Error(String(error)));
-    }
-  }
-
-  #register(entry: PeerEntry, channel: SecureChannel): void {
-    const existing = entry.channel;
-    if (existing && !existing.closed) {
-      if (!newChannelWins(this.publicKey, existing, channel)) {
-        this.#log.debug({ peer: entry.uid }, "duplicate channel dropped (tie-break)");
-        channel.close(new ChannelClosedError("duplicate channel", "duplicate-channel"));
-        return;
-      }
-      this.#retire(entry, existing);
-      existing.close(new ChannelClosedError("replaced by a newer channel", "duplicate-channel"));
-    }
-    const { clock, timeouts } = this.#options;
-    entry.channel = channel;
-    entry.heard = false;
-    this.#reconnect.cancel(entry.reconnect);
-    entry.lastAddress = channel.address;
-    entry.stats.connectSuccesses++;
-    if (!channel.outbound) entry.stats.connectAttempts++;
-    entry.stats.connectedSince = clock.now();
-    const keepalive = new Keepalive(channel, clock, timeouts, (rtt) => (entry.stats.rttMs = rtt));
-    entry.keepalive = keepalive;
-    channel.start({
-      onPayload: (payload) => {
-        this.#heard(entry, keepalive);
-        this.#options.events.payload(entry.key, payload);
-      },
-      onControl: (message) => this.#onControl(entry, channel, keepalive, message),
-      onClose: (error) => this.#onChannelClosed(entry, channel, error),
-    });
-    this.#applyReading(entry);
-    keepalive.start();
-    this.#log.info({ peer: entry.uid, outbound: channel.outbound }, "channel established");
-    this.#options.events.connected(entry.key, channel.address, channel.outbound);
-  }
-
-  /** The first frame from the peer proves the channel is a real session: only now is the backoff reset. */
-  #heard(entry: PeerEntry, keepalive: Keepalive): void {
-    keepalive.noteTraffic();
-    if (entry.heard) return;
-    entry.heard = true;
-    entry.reconnect.attempt = 0;
-  }
-
-  #onControl(entry: PeerEntry, channel: SecureChannel, keepalive: Keepalive, message: ControlMessage): void {
-    this.#heard(entry, keepalive);
-    if (message.kind === "ping") keepalive.onPing(message.nonce);
-    else if (message.kind === "pong") keepalive.onPong(message.nonce);
-    // The peer closes on purpose: not an error. Its reason is not read, logged or passed on.
-    else if (message.kind === "goodbye") channel.close(new ChannelClosedError("peer said goodbye", "goodbye"));
-  }
-
-  /** Moves a channel's counters into the peer's totals when it stops being the active one. */
-  #retire(entry: PeerEntry, channel: SecureChannel): void {
-    if (entry.channel !== channel) return;
-    addChannelTotals(entry.stats, channel, this.#options.clock.now());
-    entry.stats.connectedSince = undefined;
-    entry.keepalive?.stop();
-    entry.keepalive = undefined;
-    entry.channel = undefined;
-  }
-
-  #onChannelClosed(entry: PeerEntry, channel: SecureChannel, error: Error): void {
-    if (entry.channel !== channel) return; // a replaced duplicate
-    const heard = entry.heard;
-    this.#retire(entry, channel);
+  /** The active channel is gone: count it, tell the Link, and decide how soon to redial. */
+  #onLost(entry: PeerEntry, error: Error, heard: boolean): void {
     const code = errorCode(error);
     if (code === "decrypt-failed" || code === "frame-error") this.counters.protocolErrors++;
     this.#log.info({ peer: entry.uid, code }, "channel closed");

@@ -13,3 +13,6 @@ export * from "./nodes.js";
 export * from "./proxy.js";
 export * from "./raw-peer.js";
 export * from "./wait.js";
+export * from "./duplex-pair.js";
+export * from "./channel-pair.js";
+export * from "./socket-tracker.js";

@@ -1,6 +1,7 @@
 import { connect, type AddressInfo, type Server, type Socket } from "node:net";
 import { silentLogger, type BackoffPolicy, type Clock } from "@jarvis/core";
 import { NetworkNode } from "../network-node.js";
+import type { PeerInfo } from "../peers/peer-manager.js";
 import type { Link, LinkEvent } from "../link/index.js";
 import type { ChannelTimeouts, FlowLimits, HandshakeLimits } from "../constants.js";
 import { generateKeyPair, type KeyPair } from "../noise/index.js";
@@ -146,3 +147,14 @@ export function closedOf(socket: Socket): Promise<void> {
   return new Promise((resolve) => socket.once("close", () => resolve()));
 }
 
+
+/** The node's view of one peer; throws if it has none. */
+export function peerOf(node: NetworkNode, key: Uint8Array): PeerInfo {
+  const peer = node.listPeers().find((p) => p.publicKey.equals(Buffer.from(key)));
+  if (!peer) throw new Error(`no peer ${Buffer.from(key).toString("hex").slice(0, 8)}`);
+  return peer;
+}
+
+export function isConnected(node: NetworkNode, key: Uint8Array): boolean {
+  return node.listPeers().some((p) => p.publicKey.equals(Buffer.from(key)) && p.state === "connected");
+}
