@@ -22,7 +22,7 @@ describe("two nodes talk end to end", () => {
   let bobWatch: WatchHandle;
 
   beforeAll(async () => {
-    await Promise.all([alice.init(), bob.init()]);
+    await Promise.all([alice.initWithCli(), bob.init()]);
     aliceUid = (await alice.json<{ uid: string }>(["status"])).uid;
     bobUid = (await bob.json<{ uid: string }>(["status"])).uid;
     bobWatch = bob.watch();
@@ -30,6 +30,12 @@ describe("two nodes talk end to end", () => {
 
   afterAll(async () => {
     await Promise.all([alice.destroy(), bob.destroy()]);
+  });
+
+  it("tells a profile made by jarvis init from a test profile with cheap password hashing", async () => {
+    expect((await alice.json<{ weakKdf: boolean }>(["status"])).weakKdf).toBe(false);
+    expect((await bob.json<{ weakKdf: boolean }>(["status"])).weakKdf).toBe(true);
+    expect(await bob.ok(["status"])).toContain("weaker than the default");
   });
 
   it("links both ways with link codes", async () => {

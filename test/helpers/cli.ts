@@ -3,11 +3,19 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createTestProfile } from "@jarvis/session/testing";
 
 /** Drives the real `jarvis` command against real daemons in temporary profiles. */
 
 export const JARVIS_BIN = fileURLToPath(new URL("../../clients/cli/bin/jarvis.js", import.meta.url));
 export const TEST_PASSWORD = "correct horse battery";
+
+/**
+ * Reconnect backoff for nodes under test: what these tests check is delivery, not the backoff
+ * curve (that is tested on a fake clock), so a restarted peer is redialled within a second.
+ * The daemon passes its environment on to the network service, which reads these.
+ */
+const FAST_RECONNECT = { JARVIS_BACKOFF_BASE_MS: "100", JARVIS_BACKOFF_CAP_MS: "1000" };
 
 export interface CliResult {
   code: number;
@@ -20,7 +28,7 @@ export function runCli(home: string, args: string[], env: NodeJS.ProcessEnv = {}
     execFile(
       process.execPath,
       [JARVIS_BIN, "--home", home, ...args],
-      { env: { ...process.env, JARVIS_PASSWORD: TEST_PASSWORD, ...env }, timeout: 60_000 },
+      { env: { ...process.env, JARVIS_PASSWORD: TEST_PASSWORD, ...FAST_RECONNECT, ...env }, timeout: 60_000 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
         resolve({ code, stdout, stderr });
@@ -53,7 +61,18 @@ export class TestNode {
     this.home = home ?? mkdtempSync(join(tmpdir(), `jv-${name.slice(0, 5)}-`));
   }
 
-  init(extra: string[] = []): Promise<string> {
+  /**
+   * A test profile: the identity is created with cheap Argon2id parameters, which its keyfile
+   * records (so unlocking it is cheap too, and `status` reports the weak KDF), then the node
+   * is started with `jarvis up`. Tests of `jarvis init` itself use initWithCli().
+   */
+  async init(extra: string[] = []): Promise<string> {
+    await createTestProfile(this.home, { name: this.name, password: TEST_PASSWORD });
+    return this.up(extra);
+  }
+
+  /** `jarvis init` as a person runs it: default KDF, identity created by the session service. */
+  initWithCli(extra: string[] = []): Promise<string> {
     return cliOk(this.home, ["init", "--name", this.name, "--listen", "127.0.0.1:0", ...extra]);
   }
 

@@ -130,6 +130,7 @@ export async function status(ctx: CommandContext): Promise<number> {
         fingerprint: s.fingerprint,
         listen: s.listenAddress,
         network: s.networkAvailable,
+        weakKdf: s.weakKdf,
         ipc: readIpcInfo(ctx.paths).session,
         peers: peers.map((p) => ({
           uid: p.uid,
@@ -144,6 +145,8 @@ export async function status(ctx: CommandContext): Promise<number> {
   }
   ctx.out(`daemon: running${s.locked ? " (locked)" : ""}`);
   if (!s.identityExists) ctx.out("identity: none (run jarvis init)");
+  // A profile made by test tooling records cheap Argon2id parameters; a person must see that.
+  if (s.weakKdf) ctx.out("warning: this profile's password hashing is weaker than the default (a test profile?)");
   if (!s.locked) {
     ctx.out(`identity: ${printable(s.name)} ${s.uid}`);
     ctx.out(`fingerprint: ${formatFingerprint(s.fingerprint)}`);
