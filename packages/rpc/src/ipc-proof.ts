@@ -52,7 +52,7 @@ export async function requireIpcProof(
     answer = await ask(clientNonce);
   } catch (error) {
     if (error instanceof ConnectError && (error.code === Code.Unavailable || error.code === Code.Canceled)) throw error;
-    throw new UnprovenServerError(`the network service did not answer the IPC proof (${String(error)}); nothing secret was sent to it`);
+    throw new UnprovenServerError(`the server on the IPC address did not answer the proof (${String(error)}); nothing secret was sent to it`);
   }
   if (!isValidIpcProof(token, clientNonce, answer.serverNonce, answer.proof)) {
     throw new UnprovenServerError("the process on the network IPC address could not prove it knows this node's token; nothing secret was sent to it");
