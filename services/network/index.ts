@@ -9,7 +9,7 @@
  */
 export { NetworkNode } from "./src/network-node.js";
 export type { NetworkNodeOptions, NetworkStatus } from "./src/network-node.js";
-export { createNetworkRoutes } from "./routes.js";
+export { NETWORK_OPEN_METHODS, createNetworkRoutes, type NetworkRouteOptions } from "./routes.js";
 export type { LinkEvent } from "./src/link/index.js";
 export type { PeerInfo, PeerState } from "./src/peers/peer-manager.js";
 export { DEFAULT_FLOW_LIMITS, DEFAULT_TIMEOUTS } from "./src/constants.js";

@@ -2,7 +2,7 @@ import { systemClock } from "@jarvis/core";
 import { createServiceLogger, onShutdownSignal, readIpcToken, startServer } from "@jarvis/rpc";
 import { NetworkService } from "@jarvis/proto/jarvis/network/v1/network_service";
 import { loadConfig } from "./config.js";
-import { createNetworkRoutes } from "./routes.js";
+import { NETWORK_OPEN_METHODS, createNetworkRoutes } from "./routes.js";
 import { NetworkNode } from "./src/network-node.js";
 
 // Composition root of the network service: config, logger, domain, server, signals.
@@ -16,11 +16,14 @@ const node = new NetworkNode({
   timeouts: config.timeouts,
   backoff: config.backoff,
 });
+const ipcToken = readIpcToken(config.home, config.ipc);
 const server = await startServer({
   listen: config.ipc,
-  routes: createNetworkRoutes(node, logger),
+  routes: createNetworkRoutes(node, logger, { ipcToken }),
   serviceNames: [NetworkService.typeName],
-  token: readIpcToken(config.home, config.ipc),
+  token: ipcToken,
+  // The session asks us to prove we know the token before it sends the token itself.
+  openMethods: NETWORK_OPEN_METHODS,
   logger,
 });
 onShutdownSignal(async () => {

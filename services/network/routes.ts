@@ -3,7 +3,8 @@ import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { NetworkService } from "@jarvis/proto/jarvis/network/v1/network_service";
 import { PeerSchema, PeerState, PeerStatsSchema } from "@jarvis/proto/jarvis/network/v1/peer";
-import type { Logger } from "@jarvis/core";
+import { FailedPreconditionError, type Logger } from "@jarvis/core";
+import { ipcProof, newIpcNonce } from "@jarvis/rpc";
 import type { NetworkNode } from "./src/network-node.js";
 import type { PeerInfo } from "./src/peers/peer-manager.js";
 import { runLink } from "./link-route.js";
@@ -14,10 +15,24 @@ const STATE: Record<PeerInfo["state"], PeerState> = {
   disconnected: PeerState.DISCONNECTED,
 };
 
+/** The one NetworkService call answered without the bearer token (see Authenticate in the proto). */
+export const NETWORK_OPEN_METHODS = [`${NetworkService.typeName}/Authenticate`] as const;
+
+export interface NetworkRouteOptions {
+  /** TCP IPC: the profile's token, which Authenticate proves we know. Unix sockets have none. */
+  ipcToken?: string;
+}
+
 /** Translates NetworkService RPCs to the NetworkNode domain object; errors map in @jarvis/rpc. */
-export function createNetworkRoutes(node: NetworkNode, logger: Logger) {
+export function createNetworkRoutes(node: NetworkNode, logger: Logger, options: NetworkRouteOptions = {}) {
   return (router: ConnectRouter) =>
     router.service(NetworkService, {
+      authenticate(req) {
+        // Over a Unix socket the 0700 run directory is the proof; there is no token to prove.
+        if (!options.ipcToken) throw new FailedPreconditionError("this network service has no IPC token (Unix socket mode)", "no-ipc-token");
+        const serverNonce = newIpcNonce();
+        return { serverNonce, proof: ipcProof(options.ipcToken, req.clientNonce, serverNonce) };
+      },
       getStatus() {
         const status = node.status();
         return {

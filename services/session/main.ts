@@ -12,7 +12,10 @@ const config = loadConfig(process.env);
 const home = config.paths.home;
 const logger = createServiceLogger(home, "session", config.logLevel);
 const token = readIpcToken(home, config.ipc) ?? readIpcToken(home, config.networkIpc);
-const network = new GrpcPeerNetwork(createIpcTransport(config.networkIpc, { token }), systemClock, logger.child({ component: "network-link" }));
+// The token goes to the network service only after it proves it knows it (network-client.ts).
+const network = new GrpcPeerNetwork(createIpcTransport(config.networkIpc), systemClock, logger.child({ component: "network-link" }), {
+  ipcToken: readIpcToken(home, config.networkIpc),
+});
 const app = new SessionApp({ paths: config.paths, clock: systemClock, logger, network, listen: config.listen, advertise: config.advertise });
 network.start();
 const stop = async () => {

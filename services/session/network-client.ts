@@ -1,7 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
-import { createClient, type Client, type Transport } from "@connectrpc/connect";
+import { createClient, type CallOptions, type Client, type Transport } from "@connectrpc/connect";
 import { AsyncQueue, Backoff, sleep, type BackoffPolicy, type Clock, type Logger } from "@jarvis/core";
+import { UnprovenServerError, requireIpcProof } from "@jarvis/rpc";
 import { NetworkService, LinkRequestSchema, type LinkRequest, type LinkResponse } from "@jarvis/proto/jarvis/network/v1/network_service";
 import { PeerState, type PeerStats } from "@jarvis/proto/jarvis/network/v1/peer";
 import type { FrameOutcome, NetworkPeer, PeerHealth, PeerNetwork, PeerNetworkEvents } from "./src/peer-network.js";
@@ -19,6 +20,13 @@ export interface GrpcPeerNetworkOptions {
   /** Unanswered bytes allowed in flight per peer (default SendWindows' 1 MiB). */
   windowBytes?: number;
   reconnect?: BackoffPolicy;
+  /**
+   * TCP IPC: the profile's bearer token. The transport must not carry it: it is attached per
+   * call, and only once the server has proved it knows the token (Authenticate), so a process
+   * that took the network's port first learns neither the token nor the static key, nor whom we
+   * dial. Absent over a Unix socket, where the 0700 run directory is the proof.
+   */
+  ipcToken?: string;
 }
 
 /**
@@ -39,6 +47,10 @@ export class GrpcPeerNetwork implements PeerNetwork {
   #stopped = false;
   #abort = new AbortController();
   #running: Promise<void> | undefined;
+  #token: string | undefined;
+  /** Set while the current server has proved itself; cleared whenever the link goes down. */
+  #proven = false;
+  #linkError: Error | undefined;
 
   constructor(transport: Transport, clock: Clock, logger: Logger, options: GrpcPeerNetworkOptions = {}) {
     this.#client = createClient(NetworkService, transport);
@@ -46,6 +58,12 @@ export class GrpcPeerNetwork implements PeerNetwork {
     this.#log = logger;
     this.#windows = new SendWindows(options.windowBytes);
     this.#reconnect = options.reconnect ?? RECONNECT_BACKOFF;
+    this.#token = options.ipcToken;
+  }
+
+  /** Why the link is down (e.g. an UnprovenServerError), for status and diagnostics. */
+  get linkError(): Error | undefined {
+    return this.#linkError;
   }
 
   get available(): boolean {
@@ -66,24 +84,25 @@ export class GrpcPeerNetwork implements PeerNetwork {
   }
 
   async configure(privateKey: Buffer, listen: string, allowed: Buffer[]): Promise<string> {
-    const response = await this.#client.configure({ staticPrivateKey: Buffer.from(privateKey), listenAddress: listen, allowedPeerKeys: allowed });
+    const options = this.#callOptions();
+    const response = await this.#client.configure({ staticPrivateKey: Buffer.from(privateKey), listenAddress: listen, allowedPeerKeys: allowed }, options);
     return response.listenAddress;
   }
 
   async unconfigure(): Promise<void> {
-    if (this.available) await this.#client.unconfigure({});
+    if (this.available) await this.#client.unconfigure({}, this.#callOptions());
   }
 
   async setAllowed(keys: Buffer[]): Promise<void> {
-    await this.#client.setAllowedPeers({ publicKeys: keys });
+    await this.#client.setAllowedPeers({ publicKeys: keys }, this.#callOptions());
   }
 
   async dial(publicKey: Buffer, addresses: string[]): Promise<void> {
-    await this.#client.dial({ publicKey, addresses });
+    await this.#client.dial({ publicKey, addresses }, this.#callOptions());
   }
 
   async disconnect(publicKey: Buffer): Promise<void> {
-    await this.#client.disconnect({ publicKey });
+    await this.#client.disconnect({ publicKey }, this.#callOptions());
   }
 
   async send(publicKey: Buffer, payload: Uint8Array, onOutcome?: (outcome: FrameOutcome) => void): Promise<void> {
@@ -101,7 +120,7 @@ export class GrpcPeerNetwork implements PeerNetwork {
   }
 
   async listPeers(): Promise<NetworkPeer[]> {
-    const { peers } = await this.#client.listPeers({});
+    const { peers } = await this.#client.listPeers({}, this.#callOptions());
     return peers.map((p) => ({
       publicKey: Buffer.from(p.publicKey),
       state: STATE[p.state] ?? "disconnected",
@@ -122,9 +141,11 @@ export class GrpcPeerNetwork implements PeerNetwork {
     while (!this.#stopped) {
       const outbound = new AsyncQueue<LinkRequest>();
       try {
-        await this.#client.getStatus({}, { signal: this.#abort.signal });
-        const responses = this.#client.link(outbound, { signal: this.#abort.signal });
+        await this.#proveServer();
+        await this.#client.getStatus({}, this.#callOptions(this.#abort.signal));
+        const responses = this.#client.link(outbound, this.#callOptions(this.#abort.signal));
         this.#outbound = outbound;
+        this.#linkError = undefined;
         backoff.reset();
         this.#log.info({}, "linked to network service");
         this.#events?.linkUp();
@@ -134,8 +155,9 @@ export class GrpcPeerNetwork implements PeerNetwork {
           if (behind) await behind;
         }
       } catch (error) {
-        if (!this.#stopped) this.#log.debug({ err: error }, "network link failed");
+        if (!this.#stopped) this.#noteLinkFailure(error);
       } finally {
+        this.#proven = false;
         outbound.end();
         const wasUp = this.#outbound !== undefined;
         this.#outbound = undefined;
@@ -145,6 +167,32 @@ export class GrpcPeerNetwork implements PeerNetwork {
       if (this.#stopped) break;
       await sleep(this.#clock, backoff.next(), this.#abort.signal).catch(() => undefined);
     }
+  }
+
+  /**
+   * TCP mode: asks the server to prove it knows the token (HMAC over our fresh nonce and its
+   * own) before anything secret is sent. A server that cannot is not ours, or not ready; we
+   * keep retrying with backoff, because the real network service may come up later.
+   */
+  async #proveServer(): Promise<void> {
+    if (this.#token === undefined) return;
+    await requireIpcProof(this.#token, (clientNonce) => this.#client.authenticate({ clientNonce }, { signal: this.#abort.signal }));
+    this.#proven = true;
+  }
+
+  /** Every call but Authenticate carries the token, and only to a server that proved itself. */
+  #callOptions(signal?: AbortSignal): CallOptions {
+    if (this.#token === undefined) return { signal };
+    if (!this.#proven) throw new UnprovenServerError("the network service has not proved itself yet; nothing was sent to it");
+    return { signal, headers: { authorization: `Bearer ${this.#token}` } };
+  }
+
+  #noteLinkFailure(error: unknown): void {
+    const first = !(this.#linkError instanceof UnprovenServerError);
+    this.#linkError = error instanceof Error ? error : new Error(String(error));
+    // A squatter on our port is worth one warning per episode, not one per retry.
+    if (error instanceof UnprovenServerError && first) this.#log.warn({ code: error.code }, error.message);
+    else this.#log.debug({ err: error }, "network link failed");
   }
 
   #dispatch(body: LinkResponse["body"]): void | Promise<void> {

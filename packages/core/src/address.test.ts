@@ -36,6 +36,23 @@ describe("parseHostPort", () => {
   });
 });
 
+describe("parseHostPort and hostile input", () => {
+  it("refuses control characters, escapes and bidi marks, and quotes them inert in the error", () => {
+    for (const evil of ["a\u001bc:5000", "\u001b]0;pwned\u0007x:1", "host\u0000:1", "ho\u202est:1", "ho\u009bst:1", "h\u200eost:1", "evil\u001b[2J.example:80", "x\u2028y:1"]) {
+      const error = rejects(evil);
+      expect(error.code).toBe("bad-address");
+      // eslint-disable-next-line no-control-regex
+      expect(error.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u200e\u202e\u2028]/);
+      expect(error.message).toMatch(/^bad address ".*\\u[0-9a-f]{4}.*": expected host:port$/);
+    }
+  });
+
+  it("still takes what DNS and IP literals allow", () => {
+    expect(parseHostPort("xn--bcher-kva.example:443")).toEqual({ host: "xn--bcher-kva.example", port: 443 });
+    expect(parseHostPort("my_node-1.local:5000")).toEqual({ host: "my_node-1.local", port: 5000 });
+  });
+});
+
 describe("formatHostPort", () => {
   it("brackets IPv6 so the result parses back to the same address", () => {
     for (const address of [{ host: "::1", port: 5000 }, { host: "10.1.2.3", port: 1 }, { host: "bob.lan", port: 65535 }]) {

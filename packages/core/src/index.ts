@@ -30,7 +30,7 @@ export {
   isGroupId,
   isMessageId,
 } from "./ids.js";
-export { sanitizeForTerminal } from "./sanitize.js";
+export { quoteUntrusted, sanitizeForTerminal } from "./sanitize.js";
 export { profilePaths, resolveHome, type ProfilePaths } from "./profile.js";
 export { ensurePrivateDir, writeFileAtomic } from "./files.js";
 export { parseHostPort, formatHostPort, DEFAULT_LISTEN_ADDRESS, type HostPort } from "./address.js";

@@ -16,6 +16,23 @@ describe("IPC addresses", () => {
     }
   });
 
+  it("refuses TCP on anything but loopback, with a clear error", () => {
+    for (const ok of ["tcp://127.0.0.1:1", "tcp://127.1.2.3:1", "tcp://localhost:1", "tcp://[::1]:1"]) expect(parseIpcAddress(ok).kind).toBe("tcp");
+    for (const remote of ["tcp://0.0.0.0:7001", "tcp://192.168.1.5:7001", "tcp://[::]:7001", "tcp://[::ffff:10.0.0.1]:7001", "tcp://example.com:7001", "tcp://128.0.0.1:1"]) {
+      const error = (() => {
+        try {
+          parseIpcAddress(remote);
+        } catch (e) {
+          return e;
+        }
+        return undefined;
+      })();
+      expect(error, remote).toBeInstanceOf(InvalidArgumentError);
+      expect((error as InvalidArgumentError).message, remote).toMatch(/must stay on this machine/);
+      expect((error as InvalidArgumentError).code).toBe("ipc-not-loopback");
+    }
+  });
+
   it("formats what it parses, IPv6 in brackets", () => {
     for (const text of ["unix:/tmp/a.sock", "tcp://127.0.0.1:7001", "tcp://[::1]:7001"]) expect(formatIpcAddress(parseIpcAddress(text))).toBe(text);
   });

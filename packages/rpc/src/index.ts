@@ -7,3 +7,4 @@ export { startServer, type ServerOptions, type RunningServer } from "./server.js
 export { createIpcTransport } from "./client.js";
 export { createServiceLogger } from "./service-logger.js";
 export { onShutdownSignal, readIpcToken } from "./service-runtime.js";
+export { IPC_NONCE_BYTES, IPC_PROOF_LABEL, UnprovenServerError, ipcProof, isValidIpcProof, newIpcNonce, requireIpcProof } from "./ipc-proof.js";

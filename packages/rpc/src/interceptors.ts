@@ -39,11 +39,14 @@ async function* mapStream(res: StreamResponse, map: (e: unknown) => Error): Asyn
 /**
  * Requires `authorization: Bearer <token>` on every call (TCP mode, design §6). Compared in
  * constant time; a missing or wrong token gets UNAUTHENTICATED before any handler runs, so an
- * unauthenticated caller never sees an event.
+ * unauthenticated caller never sees an event. `openMethods` ("pkg.Service/Method") are exempt:
+ * only the server's proof of knowing the token (Authenticate) belongs there.
  */
-export function bearerTokenInterceptor(token: string): Interceptor {
+export function bearerTokenInterceptor(token: string, openMethods: readonly string[] = []): Interceptor {
   const expected = Buffer.from(`Bearer ${token}`);
+  const open = new Set(openMethods);
   return (next) => async (req) => {
+    if (open.has(`${req.method.parent.typeName}/${req.method.name}`)) return next(req);
     const given = Buffer.from(req.header.get("authorization") ?? "");
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       throw toConnectError(new UnauthenticatedError());

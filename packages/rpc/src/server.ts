@@ -16,6 +16,8 @@ export interface ServerOptions {
   serviceNames: string[];
   /** Required for TCP: every call must carry it. */
   token?: string;
+  /** Calls answered without the token ("pkg.Service/Method"): a server's proof of identity. */
+  openMethods?: readonly string[];
   logger?: RpcLogger;
   /** How long open streams get to finish on close before they are cut. */
   closeGraceMs?: number;
@@ -36,7 +38,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   const shutdown = new AbortController();
   const interceptors: Interceptor[] = [];
-  if (options.token) interceptors.push(bearerTokenInterceptor(options.token));
+  if (options.token) interceptors.push(bearerTokenInterceptor(options.token, options.openMethods));
   interceptors.push(errorMappingInterceptor(options.logger));
 
   const handler = connectNodeAdapter({

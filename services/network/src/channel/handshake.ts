@@ -30,6 +30,9 @@ export interface HandshakeParams {
  *   -> s, se        (initiator proves its static key)
  * The initiator refuses to send its static key to a responder that is not the expected peer.
  * Handshake payloads are empty in protocol version 1; Hello travels as the first envelope.
+ * A non-empty one is refused (docs/protocol.md §3): nothing reads it, so accepting it would only
+ * give strangers an unauthenticated channel for bytes we buffer and decrypt for nothing, and a
+ * later version that wants payloads names itself in the prologue anyway.
  */
 export async function runHandshake(framed: FramedSocket, params: HandshakeParams): Promise<HandshakeResult> {
   const handshake = new XXHandshake({ initiator: params.initiator, staticKeyPair: params.staticKeyPair, prologue: PROLOGUE });
@@ -41,16 +44,16 @@ export async function runHandshake(framed: FramedSocket, params: HandshakeParams
   try {
     if (params.initiator) {
       framed.writeFrame(handshake.writeMessage(Buffer.alloc(0)));
-      handshake.readMessage(await framed.nextFrame());
+      requireEmpty(handshake.readMessage(await framed.nextFrame()), 2);
       const remoteKey = handshake.remoteStaticPublicKey as Buffer;
       if (params.expectedRemoteKey && !remoteKey.equals(Buffer.from(params.expectedRemoteKey))) {
         throw new PeerRejectedError("peer proved a different key than expected", "unexpected-key");
       }
       framed.writeFrame(handshake.writeMessage(Buffer.alloc(0)));
     } else {
-      handshake.readMessage(await framed.nextFrame());
+      requireEmpty(handshake.readMessage(await framed.nextFrame()), 1);
       framed.writeFrame(handshake.writeMessage(Buffer.alloc(0)));
-      handshake.readMessage(await framed.nextFrame());
+      requireEmpty(handshake.readMessage(await framed.nextFrame()), 3);
       const remoteKey = handshake.remoteStaticPublicKey as Buffer;
       if (params.isAllowed && !params.isAllowed(remoteKey)) {
         throw new PeerRejectedError("peer key is not an allowed contact", "unknown-peer");
@@ -71,5 +74,11 @@ export async function runHandshake(framed: FramedSocket, params: HandshakeParams
   } finally {
     timer.cancel();
     handshake.destroy();
+  }
+}
+
+function requireEmpty(payload: Uint8Array, message: 1 | 2 | 3): void {
+  if (payload.length > 0) {
+    throw new HandshakeError(`handshake message ${message} carries a ${payload.length}-byte payload; protocol version 1 requires none`, "handshake-payload");
   }
 }

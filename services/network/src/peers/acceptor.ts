@@ -6,7 +6,8 @@ import { FramedSocket } from "../channel/framed-socket.js";
 import { runHandshake } from "../channel/handshake.js";
 import { SecureChannel } from "../channel/secure-channel.js";
 import { MAX_HANDSHAKE_FRAME } from "../channel/protocol.js";
-import { ChannelClosedError, errorCode } from "../errors.js";
+import { ChannelClosedError, HandshakeError, errorCode } from "../errors.js";
+import { PendingBySource, handshakeSource } from "./handshake-sources.js";
 
 export interface AcceptorOptions {
   staticKeyPair: KeyPair;
@@ -21,13 +22,16 @@ export interface AcceptorOptions {
 
 /**
  * The responder side: runs Noise XX on accepted sockets, with the number of unauthenticated
- * handshakes capped in total and per source address, so one stranger's flood cannot use up
- * the slots a contact needs (design §4). Over a cap the socket is closed at once.
+ * handshakes capped in total and per source (an IPv4 address, an IPv6 /64), so one stranger's
+ * flood cannot use up the slots a contact needs (design §4). Over the per-source cap the new
+ * socket is closed at once. When the total is full, a newcomer from a source holding fewer
+ * slots takes the oldest slot of the source holding the most: to lock a contact out an
+ * attacker needs as many sources as there are slots, not one.
  */
 export class Acceptor {
   #options: AcceptorOptions;
   #pending = new Set<FramedSocket>();
-  #pendingByAddress = new Map<string, number>();
+  #bySource = new PendingBySource<FramedSocket>();
   #closed = false;
 
   constructor(options: AcceptorOptions) {
@@ -39,10 +43,10 @@ export class Acceptor {
   }
 
   accept(socket: Socket): void {
-    const source = socket.remoteAddress ?? "?";
+    const source = handshakeSource(socket.remoteAddress);
     const { limits } = this.#options;
-    const fromSource = this.#pendingByAddress.get(source) ?? 0;
-    if (this.#closed || this.#pending.size >= limits.pendingTotal || fromSource >= limits.pendingPerAddress) {
+    const fromSource = this.#bySource.count(source);
+    if (this.#closed || fromSource >= limits.pendingPerAddress || !this.#makeRoom(fromSource)) {
       socket.destroy();
       return;
     }
@@ -80,15 +84,26 @@ export class Acceptor {
       return closed;
     });
     this.#pending.clear();
-    this.#pendingByAddress.clear();
+    this.#bySource.clear();
     await Promise.all(closing);
   }
 
+  /** True if a handshake from a source holding `fromSource` slots may start now. */
+  #makeRoom(fromSource: number): boolean {
+    if (this.#pending.size < this.#options.limits.pendingTotal) return true;
+    const victim = this.#bySource.oldestOfLargest(fromSource + 1);
+    if (!victim) return false;
+    this.#track(victim.item, victim.source, -1);
+    victim.item.destroy(new HandshakeError("evicted: its source holds too many pending handshakes", "handshake-evicted"));
+    return true;
+  }
+
   #track(framed: FramedSocket, source: string, delta: 1 | -1): void {
-    if (delta > 0) this.#pending.add(framed);
-    else if (!this.#pending.delete(framed)) return;
-    const count = (this.#pendingByAddress.get(source) ?? 0) + delta;
-    if (count > 0) this.#pendingByAddress.set(source, count);
-    else this.#pendingByAddress.delete(source);
+    if (delta > 0) {
+      this.#pending.add(framed);
+      this.#bySource.add(source, framed);
+    } else if (this.#pending.delete(framed)) {
+      this.#bySource.delete(source, framed);
+    }
   }
 }

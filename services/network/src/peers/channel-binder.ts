@@ -7,6 +7,7 @@ import { Keepalive } from "./keepalive.js";
 import type { PeerEntry } from "./peer-entry.js";
 import { addChannelTotals } from "./peer-stats.js";
 import { newChannelWins } from "./tie-break.js";
+import { logPeerEvent } from "./peer-log.js";
 
 export interface ChannelBinderOptions {
   /** Our static public key (the tie-break compares initiators). */
@@ -85,7 +86,7 @@ export class ChannelBinder {
     });
     this.applyReading(entry);
     keepalive.start();
-    this.#options.logger.info({ peer: entry.uid, outbound: channel.outbound }, "channel established");
+    logPeerEvent(this.#options.logger, "channel established", entry.uid, { outbound: channel.outbound });
     this.#options.onBound(entry, channel);
   }
 

@@ -11,6 +11,7 @@ import { OutboundFlow } from "./outbound-flow.js";
 import { newPeerEntry, peerInfo, type PeerEntry, type PeerInfo } from "./peer-entry.js";
 import { countFailure, recordError, type ManagerCounters } from "./peer-stats.js";
 import { ReconnectScheduler } from "./reconnect.js";
+import { logPeerEvent } from "./peer-log.js";
 
 export type { PeerInfo, PeerState } from "./peer-entry.js";
 export type { ManagerCounters } from "./peer-stats.js";
@@ -199,7 +200,7 @@ export class PeerManager {
         if (this.#closed) return;
         this.#attemptFailed(entry, error);
         countFailure(this.counters, error);
-        this.#log.info({ peer: entry.uid, code: errorCode(error) }, "dial failed");
+        logPeerEvent(this.#log, "dial failed", entry.uid, { code: errorCode(error) });
       },
     );
   }
@@ -208,7 +209,7 @@ export class PeerManager {
   #onLost(entry: PeerEntry, error: Error, heard: boolean): void {
     const code = errorCode(error);
     if (code === "decrypt-failed" || code === "frame-error") this.counters.protocolErrors++;
-    this.#log.info({ peer: entry.uid, code }, "channel closed");
+    logPeerEvent(this.#log, "channel closed", entry.uid, { code });
     this.#options.events.disconnected(entry.key, code, errorMessage(error));
     // Closed before the peer said anything (e.g. it has not added us and drops us after the
     // handshake): a failed attempt, so the redial backs off instead of storming.

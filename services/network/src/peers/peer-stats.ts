@@ -70,5 +70,5 @@ export function countFailure(counters: ManagerCounters, error: unknown): void {
   const code = errorCode(error);
   if (code === "unknown-peer") counters.rejectedPeers++;
   else if (code === "handshake-timeout") counters.handshakeTimeouts++;
-  else if (code === "handshake-failed" || code === "frame-error") counters.protocolErrors++;
+  else if (code === "handshake-failed" || code === "handshake-payload" || code === "frame-error") counters.protocolErrors++;
 }

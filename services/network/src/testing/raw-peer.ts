@@ -47,14 +47,18 @@ export class RawNoisePeer {
    * fast initiator's first messages may well arrive: in one TCP segment with it.
    * `piggybackCut` keeps that many bytes of the piggybacked frames back, for a second write().
    */
-  static async dial(address: string, keys: KeyPair, options: { piggyback?: Uint8Array[]; piggybackCut?: number } = {}): Promise<RawNoisePeer> {
+  static async dial(
+    address: string,
+    keys: KeyPair,
+    options: { piggyback?: Uint8Array[]; piggybackCut?: number; payload1?: Uint8Array; payload3?: Uint8Array } = {},
+  ): Promise<RawNoisePeer> {
     const peer = new RawNoisePeer(await connectRaw(address));
     const handshake = new XXHandshake({ initiator: true, staticKeyPair: keys, prologue: PROLOGUE });
     try {
-      peer.writeFrame(handshake.writeMessage(EMPTY));
+      peer.writeFrame(handshake.writeMessage(options.payload1 ?? EMPTY));
       handshake.readMessage(await peer.nextFrame());
       peer.remoteKey = handshake.remoteStaticPublicKey as Buffer;
-      const message3 = encodeFrame(handshake.writeMessage(EMPTY));
+      const message3 = encodeFrame(handshake.writeMessage(options.payload3 ?? EMPTY));
       peer.#startTransport(handshake);
       const extra = Buffer.concat((options.piggyback ?? []).map((payload) => peer.encryptPayload(payload)));
       const cut = Math.min(options.piggybackCut ?? 0, extra.length);
@@ -70,12 +74,12 @@ export class RawNoisePeer {
   }
 
   /** Runs the responder side of XX on an accepted socket. */
-  static async accept(socket: Socket, keys: KeyPair): Promise<RawNoisePeer> {
+  static async accept(socket: Socket, keys: KeyPair, options: { payload2?: Uint8Array } = {}): Promise<RawNoisePeer> {
     const peer = new RawNoisePeer(socket);
     const handshake = new XXHandshake({ initiator: false, staticKeyPair: keys, prologue: PROLOGUE });
     try {
       handshake.readMessage(await peer.nextFrame());
-      peer.writeFrame(handshake.writeMessage(EMPTY));
+      peer.writeFrame(handshake.writeMessage(options.payload2 ?? EMPTY));
       handshake.readMessage(await peer.nextFrame());
       peer.remoteKey = handshake.remoteStaticPublicKey as Buffer;
       peer.#startTransport(handshake);

@@ -12,6 +12,49 @@ import type { Peer } from "./peer_pb.js";
 export declare const file_jarvis_network_v1_network_service: GenFile;
 
 /**
+ * @generated from message jarvis.network.v1.AuthenticateRequest
+ */
+export declare type AuthenticateRequest = Message<"jarvis.network.v1.AuthenticateRequest"> & {
+  /**
+   * 32 random bytes chosen by the caller for this attempt.
+   *
+   * @generated from field: bytes client_nonce = 1;
+   */
+  clientNonce: Uint8Array;
+};
+
+/**
+ * Describes the message jarvis.network.v1.AuthenticateRequest.
+ * Use `create(AuthenticateRequestSchema)` to create a new message.
+ */
+export declare const AuthenticateRequestSchema: GenMessage<AuthenticateRequest>;
+
+/**
+ * @generated from message jarvis.network.v1.AuthenticateResponse
+ */
+export declare type AuthenticateResponse = Message<"jarvis.network.v1.AuthenticateResponse"> & {
+  /**
+   * 32 random bytes chosen by the server for this answer.
+   *
+   * @generated from field: bytes server_nonce = 1;
+   */
+  serverNonce: Uint8Array;
+
+  /**
+   * HMAC-SHA256(key = token, "jarvis-network-ipc-v1" || client_nonce || server_nonce).
+   *
+   * @generated from field: bytes proof = 2;
+   */
+  proof: Uint8Array;
+};
+
+/**
+ * Describes the message jarvis.network.v1.AuthenticateResponse.
+ * Use `create(AuthenticateResponseSchema)` to create a new message.
+ */
+export declare const AuthenticateResponseSchema: GenMessage<AuthenticateResponse>;
+
+/**
  * @generated from message jarvis.network.v1.GetStatusRequest
  */
 export declare type GetStatusRequest = Message<"jarvis.network.v1.GetStatusRequest"> & {
@@ -508,6 +551,19 @@ export declare const FramesSentSchema: GenMessage<FramesSent>;
  * @generated from service jarvis.network.v1.NetworkService
  */
 export declare const NetworkService: GenService<{
+  /**
+   * Authenticate lets the caller check that this server knows the node's IPC token before the
+   * caller reveals the token or sends any key (TCP IPC mode, design §6). It is the only call
+   * answered without the bearer token. The proof is
+   * HMAC-SHA256(key = token, "jarvis-network-ipc-v1" || client_nonce || server_nonce).
+   *
+   * @generated from rpc jarvis.network.v1.NetworkService.Authenticate
+   */
+  authenticate: {
+    methodKind: "unary";
+    input: typeof AuthenticateRequestSchema;
+    output: typeof AuthenticateResponseSchema;
+  },
   /**
    * GetStatus reports whether an identity is loaded and where the listener is.
    *

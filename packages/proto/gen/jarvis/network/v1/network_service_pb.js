@@ -9,161 +9,175 @@ import { file_jarvis_network_v1_peer } from "./peer_pb.js";
  * Describes the file jarvis/network/v1/network_service.proto.
  */
 export const file_jarvis_network_v1_network_service = /*@__PURE__*/
-  fileDesc("CidqYXJ2aXMvbmV0d29yay92MS9uZXR3b3JrX3NlcnZpY2UucHJvdG8SEWphcnZpcy5uZXR3b3JrLnYxIhIKEEdldFN0YXR1c1JlcXVlc3QipwEKEUdldFN0YXR1c1Jlc3BvbnNlEhIKCmNvbmZpZ3VyZWQYASABKAgSFgoObGlzdGVuX2FkZHJlc3MYAiABKAkSGQoRc3RhdGljX3B1YmxpY19rZXkYAyABKAwSFgoOcmVqZWN0ZWRfcGVlcnMYBCABKAQSFwoPcHJvdG9jb2xfZXJyb3JzGAUgASgEEhoKEmhhbmRzaGFrZV90aW1lb3V0cxgGIAEoBCJhChBDb25maWd1cmVSZXF1ZXN0EhoKEnN0YXRpY19wcml2YXRlX2tleRgBIAEoDBIWCg5saXN0ZW5fYWRkcmVzcxgCIAEoCRIZChFhbGxvd2VkX3BlZXJfa2V5cxgDIAMoDCJGChFDb25maWd1cmVSZXNwb25zZRIWCg5saXN0ZW5fYWRkcmVzcxgBIAEoCRIZChFzdGF0aWNfcHVibGljX2tleRgCIAEoDCItChZTZXRBbGxvd2VkUGVlcnNSZXF1ZXN0EhMKC3B1YmxpY19rZXlzGAEgAygMIhkKF1NldEFsbG93ZWRQZWVyc1Jlc3BvbnNlIhQKElVuY29uZmlndXJlUmVxdWVzdCIVChNVbmNvbmZpZ3VyZVJlc3BvbnNlIjQKC0RpYWxSZXF1ZXN0EhIKCnB1YmxpY19rZXkYASABKAwSEQoJYWRkcmVzc2VzGAIgAygJIg4KDERpYWxSZXNwb25zZSInChFEaXNjb25uZWN0UmVxdWVzdBISCgpwdWJsaWNfa2V5GAEgASgMIhQKEkRpc2Nvbm5lY3RSZXNwb25zZSISChBMaXN0UGVlcnNSZXF1ZXN0IjsKEUxpc3RQZWVyc1Jlc3BvbnNlEiYKBXBlZXJzGAEgAygLMhcuamFydmlzLm5ldHdvcmsudjEuUGVlciJICgtMaW5rUmVxdWVzdBIxCgVmcmFtZRgBIAEoCzIgLmphcnZpcy5uZXR3b3JrLnYxLk91dGJvdW5kRnJhbWVIAEIGCgRib2R5IkYKDU91dGJvdW5kRnJhbWUSEgoKcHVibGljX2tleRgBIAEoDBIPCgdwYXlsb2FkGAIgASgMEhAKCGZyYW1lX2lkGAMgASgEIrYCCgxMaW5rUmVzcG9uc2USMAoFZnJhbWUYASABKAsyHy5qYXJ2aXMubmV0d29yay52MS5JbmJvdW5kRnJhbWVIABI6Cg5wZWVyX2Nvbm5lY3RlZBgCIAEoCzIgLmphcnZpcy5uZXR3b3JrLnYxLlBlZXJDb25uZWN0ZWRIABJAChFwZWVyX2Rpc2Nvbm5lY3RlZBgDIAEoCzIjLmphcnZpcy5uZXR3b3JrLnYxLlBlZXJEaXNjb25uZWN0ZWRIABI4Cg1mcmFtZV9kcm9wcGVkGAQgASgLMh8uamFydmlzLm5ldHdvcmsudjEuRnJhbWVEcm9wcGVkSAASNAoLZnJhbWVzX3NlbnQYBSABKAsyHS5qYXJ2aXMubmV0d29yay52MS5GcmFtZXNTZW50SABCBgoEYm9keSIzCgxJbmJvdW5kRnJhbWUSEgoKcHVibGljX2tleRgBIAEoDBIPCgdwYXlsb2FkGAIgASgMIkYKDVBlZXJDb25uZWN0ZWQSEgoKcHVibGljX2tleRgBIAEoDBIPCgdhZGRyZXNzGAIgASgJEhAKCG91dGJvdW5kGAMgASgIIkkKEFBlZXJEaXNjb25uZWN0ZWQSEgoKcHVibGljX2tleRgBIAEoDBISCgplcnJvcl9jb2RlGAIgASgJEg0KBWVycm9yGAMgASgJIlcKDEZyYW1lRHJvcHBlZBISCgpwdWJsaWNfa2V5GAEgASgMEhIKCmVycm9yX2NvZGUYAiABKAkSDQoFZXJyb3IYAyABKAkSEAoIZnJhbWVfaWQYBCABKAQiMwoKRnJhbWVzU2VudBISCgpwdWJsaWNfa2V5GAEgASgMEhEKCWZyYW1lX2lkcxgCIAMoBDLRBQoOTmV0d29ya1NlcnZpY2USVgoJR2V0U3RhdHVzEiMuamFydmlzLm5ldHdvcmsudjEuR2V0U3RhdHVzUmVxdWVzdBokLmphcnZpcy5uZXR3b3JrLnYxLkdldFN0YXR1c1Jlc3BvbnNlElYKCUNvbmZpZ3VyZRIjLmphcnZpcy5uZXR3b3JrLnYxLkNvbmZpZ3VyZVJlcXVlc3QaJC5qYXJ2aXMubmV0d29yay52MS5Db25maWd1cmVSZXNwb25zZRJoCg9TZXRBbGxvd2VkUGVlcnMSKS5qYXJ2aXMubmV0d29yay52MS5TZXRBbGxvd2VkUGVlcnNSZXF1ZXN0GiouamFydmlzLm5ldHdvcmsudjEuU2V0QWxsb3dlZFBlZXJzUmVzcG9uc2USXAoLVW5jb25maWd1cmUSJS5qYXJ2aXMubmV0d29yay52MS5VbmNvbmZpZ3VyZVJlcXVlc3QaJi5qYXJ2aXMubmV0d29yay52MS5VbmNvbmZpZ3VyZVJlc3BvbnNlEkcKBERpYWwSHi5qYXJ2aXMubmV0d29yay52MS5EaWFsUmVxdWVzdBofLmphcnZpcy5uZXR3b3JrLnYxLkRpYWxSZXNwb25zZRJZCgpEaXNjb25uZWN0EiQuamFydmlzLm5ldHdvcmsudjEuRGlzY29ubmVjdFJlcXVlc3QaJS5qYXJ2aXMubmV0d29yay52MS5EaXNjb25uZWN0UmVzcG9uc2USVgoJTGlzdFBlZXJzEiMuamFydmlzLm5ldHdvcmsudjEuTGlzdFBlZXJzUmVxdWVzdBokLmphcnZpcy5uZXR3b3JrLnYxLkxpc3RQZWVyc1Jlc3BvbnNlEksKBExpbmsSHi5qYXJ2aXMubmV0d29yay52MS5MaW5rUmVxdWVzdBofLmphcnZpcy5uZXR3b3JrLnYxLkxpbmtSZXNwb25zZSgBMAFiBnByb3RvMw", [file_jarvis_network_v1_peer]);
+  fileDesc("CidqYXJ2aXMvbmV0d29yay92MS9uZXR3b3JrX3NlcnZpY2UucHJvdG8SEWphcnZpcy5uZXR3b3JrLnYxIisKE0F1dGhlbnRpY2F0ZVJlcXVlc3QSFAoMY2xpZW50X25vbmNlGAEgASgMIjsKFEF1dGhlbnRpY2F0ZVJlc3BvbnNlEhQKDHNlcnZlcl9ub25jZRgBIAEoDBINCgVwcm9vZhgCIAEoDCISChBHZXRTdGF0dXNSZXF1ZXN0IqcBChFHZXRTdGF0dXNSZXNwb25zZRISCgpjb25maWd1cmVkGAEgASgIEhYKDmxpc3Rlbl9hZGRyZXNzGAIgASgJEhkKEXN0YXRpY19wdWJsaWNfa2V5GAMgASgMEhYKDnJlamVjdGVkX3BlZXJzGAQgASgEEhcKD3Byb3RvY29sX2Vycm9ycxgFIAEoBBIaChJoYW5kc2hha2VfdGltZW91dHMYBiABKAQiYQoQQ29uZmlndXJlUmVxdWVzdBIaChJzdGF0aWNfcHJpdmF0ZV9rZXkYASABKAwSFgoObGlzdGVuX2FkZHJlc3MYAiABKAkSGQoRYWxsb3dlZF9wZWVyX2tleXMYAyADKAwiRgoRQ29uZmlndXJlUmVzcG9uc2USFgoObGlzdGVuX2FkZHJlc3MYASABKAkSGQoRc3RhdGljX3B1YmxpY19rZXkYAiABKAwiLQoWU2V0QWxsb3dlZFBlZXJzUmVxdWVzdBITCgtwdWJsaWNfa2V5cxgBIAMoDCIZChdTZXRBbGxvd2VkUGVlcnNSZXNwb25zZSIUChJVbmNvbmZpZ3VyZVJlcXVlc3QiFQoTVW5jb25maWd1cmVSZXNwb25zZSI0CgtEaWFsUmVxdWVzdBISCgpwdWJsaWNfa2V5GAEgASgMEhEKCWFkZHJlc3NlcxgCIAMoCSIOCgxEaWFsUmVzcG9uc2UiJwoRRGlzY29ubmVjdFJlcXVlc3QSEgoKcHVibGljX2tleRgBIAEoDCIUChJEaXNjb25uZWN0UmVzcG9uc2UiEgoQTGlzdFBlZXJzUmVxdWVzdCI7ChFMaXN0UGVlcnNSZXNwb25zZRImCgVwZWVycxgBIAMoCzIXLmphcnZpcy5uZXR3b3JrLnYxLlBlZXIiSAoLTGlua1JlcXVlc3QSMQoFZnJhbWUYASABKAsyIC5qYXJ2aXMubmV0d29yay52MS5PdXRib3VuZEZyYW1lSABCBgoEYm9keSJGCg1PdXRib3VuZEZyYW1lEhIKCnB1YmxpY19rZXkYASABKAwSDwoHcGF5bG9hZBgCIAEoDBIQCghmcmFtZV9pZBgDIAEoBCK2AgoMTGlua1Jlc3BvbnNlEjAKBWZyYW1lGAEgASgLMh8uamFydmlzLm5ldHdvcmsudjEuSW5ib3VuZEZyYW1lSAASOgoOcGVlcl9jb25uZWN0ZWQYAiABKAsyIC5qYXJ2aXMubmV0d29yay52MS5QZWVyQ29ubmVjdGVkSAASQAoRcGVlcl9kaXNjb25uZWN0ZWQYAyABKAsyIy5qYXJ2aXMubmV0d29yay52MS5QZWVyRGlzY29ubmVjdGVkSAASOAoNZnJhbWVfZHJvcHBlZBgEIAEoCzIfLmphcnZpcy5uZXR3b3JrLnYxLkZyYW1lRHJvcHBlZEgAEjQKC2ZyYW1lc19zZW50GAUgASgLMh0uamFydmlzLm5ldHdvcmsudjEuRnJhbWVzU2VudEgAQgYKBGJvZHkiMwoMSW5ib3VuZEZyYW1lEhIKCnB1YmxpY19rZXkYASABKAwSDwoHcGF5bG9hZBgCIAEoDCJGCg1QZWVyQ29ubmVjdGVkEhIKCnB1YmxpY19rZXkYASABKAwSDwoHYWRkcmVzcxgCIAEoCRIQCghvdXRib3VuZBgDIAEoCCJJChBQZWVyRGlzY29ubmVjdGVkEhIKCnB1YmxpY19rZXkYASABKAwSEgoKZXJyb3JfY29kZRgCIAEoCRINCgVlcnJvchgDIAEoCSJXCgxGcmFtZURyb3BwZWQSEgoKcHVibGljX2tleRgBIAEoDBISCgplcnJvcl9jb2RlGAIgASgJEg0KBWVycm9yGAMgASgJEhAKCGZyYW1lX2lkGAQgASgEIjMKCkZyYW1lc1NlbnQSEgoKcHVibGljX2tleRgBIAEoDBIRCglmcmFtZV9pZHMYAiADKAQysgYKDk5ldHdvcmtTZXJ2aWNlEl8KDEF1dGhlbnRpY2F0ZRImLmphcnZpcy5uZXR3b3JrLnYxLkF1dGhlbnRpY2F0ZVJlcXVlc3QaJy5qYXJ2aXMubmV0d29yay52MS5BdXRoZW50aWNhdGVSZXNwb25zZRJWCglHZXRTdGF0dXMSIy5qYXJ2aXMubmV0d29yay52MS5HZXRTdGF0dXNSZXF1ZXN0GiQuamFydmlzLm5ldHdvcmsudjEuR2V0U3RhdHVzUmVzcG9uc2USVgoJQ29uZmlndXJlEiMuamFydmlzLm5ldHdvcmsudjEuQ29uZmlndXJlUmVxdWVzdBokLmphcnZpcy5uZXR3b3JrLnYxLkNvbmZpZ3VyZVJlc3BvbnNlEmgKD1NldEFsbG93ZWRQZWVycxIpLmphcnZpcy5uZXR3b3JrLnYxLlNldEFsbG93ZWRQZWVyc1JlcXVlc3QaKi5qYXJ2aXMubmV0d29yay52MS5TZXRBbGxvd2VkUGVlcnNSZXNwb25zZRJcCgtVbmNvbmZpZ3VyZRIlLmphcnZpcy5uZXR3b3JrLnYxLlVuY29uZmlndXJlUmVxdWVzdBomLmphcnZpcy5uZXR3b3JrLnYxLlVuY29uZmlndXJlUmVzcG9uc2USRwoERGlhbBIeLmphcnZpcy5uZXR3b3JrLnYxLkRpYWxSZXF1ZXN0Gh8uamFydmlzLm5ldHdvcmsudjEuRGlhbFJlc3BvbnNlElkKCkRpc2Nvbm5lY3QSJC5qYXJ2aXMubmV0d29yay52MS5EaXNjb25uZWN0UmVxdWVzdBolLmphcnZpcy5uZXR3b3JrLnYxLkRpc2Nvbm5lY3RSZXNwb25zZRJWCglMaXN0UGVlcnMSIy5qYXJ2aXMubmV0d29yay52MS5MaXN0UGVlcnNSZXF1ZXN0GiQuamFydmlzLm5ldHdvcmsudjEuTGlzdFBlZXJzUmVzcG9uc2USSwoETGluaxIeLmphcnZpcy5uZXR3b3JrLnYxLkxpbmtSZXF1ZXN0Gh8uamFydmlzLm5ldHdvcmsudjEuTGlua1Jlc3BvbnNlKAEwAWIGcHJvdG8z", [file_jarvis_network_v1_peer]);
+
+/**
+ * Describes the message jarvis.network.v1.AuthenticateRequest.
+ * Use `create(AuthenticateRequestSchema)` to create a new message.
+ */
+export const AuthenticateRequestSchema = /*@__PURE__*/
+  messageDesc(file_jarvis_network_v1_network_service, 0);
+
+/**
+ * Describes the message jarvis.network.v1.AuthenticateResponse.
+ * Use `create(AuthenticateResponseSchema)` to create a new message.
+ */
+export const AuthenticateResponseSchema = /*@__PURE__*/
+  messageDesc(file_jarvis_network_v1_network_service, 1);
 
 /**
  * Describes the message jarvis.network.v1.GetStatusRequest.
  * Use `create(GetStatusRequestSchema)` to create a new message.
  */
 export const GetStatusRequestSchema = /*@__PURE__*/
-  messageDesc(file_jarvis_network_v1_network_service, 0);
+  messageDesc(file_jarvis_network_v1_network_service, 2);
 
 /**
  * Describes the message jarvis.network.v1.GetStatusResponse.
  * Use `create(GetStatusResponseSchema)` to create a new message.
  */
 export const GetStatusResponseSchema = /*@__PURE__*/
-  messageDesc(file_jarvis_network_v1_network_service, 1);
+  messageDesc(file_jarvis_network_v1_network_service, 3);
 
 /**
  * Describes the message jarvis.network.v1.ConfigureRequest.
  * Use `create(ConfigureRequestSchema)` to create a new message.
  */
 export const ConfigureRequestSchema = /*@__PURE__*/
-  messageDesc(file_jarvis_network_v1_network_service, 2);
+  messageDesc(file_jarvis_network_v1_network_service, 4);
 
 /**
  * Describes the message jarvis.network.v1.ConfigureResponse.
  * Use `create(ConfigureResponseSchema)` to create a new message.
  */
 export const ConfigureResponseSchema = /*@__PURE__*/
-  messageDesc(file_jarvis_network_v1_network_service, 3);
+  messageDesc(file_jarvis_network_v1_network_service, 5);
 
 /**
  * Describes the message jarvis.network.v1.SetAllowedPeersRequest.
  * Use `create(SetAllowedPeersRequestSchema)` to create a new message.
  */
 export const SetAllowedPeersRequestSchema = /*@__PURE__*/
-  messageDesc(file_jarvis_network_v1_network_service, 4);
+  messageDesc(file_jarvis_network_v1_network_service, 6);
 
 /**
  * Describes the message jarvis.network.v1.SetAllowedPeersResponse.
  * Use `create(SetAllowedPeersResponseSchema)` to create a new message.
  */
 export const SetAllowedPeersResponseSchema = /*@__PURE__*/
-  messageDesc(file_jarvis_network_v1_network_service, 5);
+  messageDesc(file_jarvis_network_v1_network_service, 7);
 
 /**
  * Describes the message jarvis.network.v1.UnconfigureRequest.
  * Use `create(UnconfigureRequestSchema)` to create a new message.
  */
 export const UnconfigureRequestSchema = /*@__PURE__*/
-  messageDesc(file_jarvis_network_v1_network_service, 6);
+  messageDesc(file_jarvis_network_v1_network_service, 8);
 
 /**
  * Describes the message jarvis.network.v1.UnconfigureResponse.
  * Use `create(UnconfigureResponseSchema)` to create a new message.
  */
 export const UnconfigureResponseSchema = /*@__PURE__*/
-  messageDesc(file_jarvis_network_v1_network_service, 7);
+  messageDesc(file_jarvis_network_v1_network_service, 9);
 
 /**
  * Describes the message jarvis.network.v1.DialRequest.
  * Use `create(DialRequestSchema)` to create a new message.
  */
 export const DialRequestSchema = /*@__PURE__*/
-  messageDesc(file_jarvis_network_v1_network_service, 8);
+  messageDesc(file_jarvis_network_v1_network_service, 10);
 
 /**
  * Describes the message jarvis.network.v1.DialResponse.
  * Use `create(DialResponseSchema)` to create a new message.
  */
 export const DialResponseSchema = /*@__PURE__*/
-  messageDesc(file_jarvis_network_v1_network_service, 9);
+  messageDesc(file_jarvis_network_v1_network_service, 11);
 
 /**
  * Describes the message jarvis.network.v1.DisconnectRequest.
  * Use `create(DisconnectRequestSchema)` to create a new message.
  */
 export const DisconnectRequestSchema = /*@__PURE__*/
-  messageDesc(file_jarvis_network_v1_network_service, 10);
+  messageDesc(file_jarvis_network_v1_network_service, 12);
 
 /**
  * Describes the message jarvis.network.v1.DisconnectResponse.
  * Use `create(DisconnectResponseSchema)` to create a new message.
  */
 export const DisconnectResponseSchema = /*@__PURE__*/
-  messageDesc(file_jarvis_network_v1_network_service, 11);
+  messageDesc(file_jarvis_network_v1_network_service, 13);
 
 /**
  * Describes the message jarvis.network.v1.ListPeersRequest.
  * Use `create(ListPeersRequestSchema)` to create a new message.
  */
 export const ListPeersRequestSchema = /*@__PURE__*/
-  messageDesc(file_jarvis_network_v1_network_service, 12);
+  messageDesc(file_jarvis_network_v1_network_service, 14);
 
 /**
  * Describes the message jarvis.network.v1.ListPeersResponse.
  * Use `create(ListPeersResponseSchema)` to create a new message.
  */
 export const ListPeersResponseSchema = /*@__PURE__*/
-  messageDesc(file_jarvis_network_v1_network_service, 13);
+  messageDesc(file_jarvis_network_v1_network_service, 15);
 
 /**
  * Describes the message jarvis.network.v1.LinkRequest.
  * Use `create(LinkRequestSchema)` to create a new message.
  */
 export const LinkRequestSchema = /*@__PURE__*/
-  messageDesc(file_jarvis_network_v1_network_service, 14);
+  messageDesc(file_jarvis_network_v1_network_service, 16);
 
 /**
  * Describes the message jarvis.network.v1.OutboundFrame.
  * Use `create(OutboundFrameSchema)` to create a new message.
  */
 export const OutboundFrameSchema = /*@__PURE__*/
-  messageDesc(file_jarvis_network_v1_network_service, 15);
+  messageDesc(file_jarvis_network_v1_network_service, 17);
 
 /**
  * Describes the message jarvis.network.v1.LinkResponse.
  * Use `create(LinkResponseSchema)` to create a new message.
  */
 export const LinkResponseSchema = /*@__PURE__*/
-  messageDesc(file_jarvis_network_v1_network_service, 16);
+  messageDesc(file_jarvis_network_v1_network_service, 18);
 
 /**
  * Describes the message jarvis.network.v1.InboundFrame.
  * Use `create(InboundFrameSchema)` to create a new message.
  */
 export const InboundFrameSchema = /*@__PURE__*/
-  messageDesc(file_jarvis_network_v1_network_service, 17);
+  messageDesc(file_jarvis_network_v1_network_service, 19);
 
 /**
  * Describes the message jarvis.network.v1.PeerConnected.
  * Use `create(PeerConnectedSchema)` to create a new message.
  */
 export const PeerConnectedSchema = /*@__PURE__*/
-  messageDesc(file_jarvis_network_v1_network_service, 18);
+  messageDesc(file_jarvis_network_v1_network_service, 20);
 
 /**
  * Describes the message jarvis.network.v1.PeerDisconnected.
  * Use `create(PeerDisconnectedSchema)` to create a new message.
  */
 export const PeerDisconnectedSchema = /*@__PURE__*/
-  messageDesc(file_jarvis_network_v1_network_service, 19);
+  messageDesc(file_jarvis_network_v1_network_service, 21);
 
 /**
  * Describes the message jarvis.network.v1.FrameDropped.
  * Use `create(FrameDroppedSchema)` to create a new message.
  */
 export const FrameDroppedSchema = /*@__PURE__*/
-  messageDesc(file_jarvis_network_v1_network_service, 20);
+  messageDesc(file_jarvis_network_v1_network_service, 22);
 
 /**
  * Describes the message jarvis.network.v1.FramesSent.
  * Use `create(FramesSentSchema)` to create a new message.
  */
 export const FramesSentSchema = /*@__PURE__*/
-  messageDesc(file_jarvis_network_v1_network_service, 21);
+  messageDesc(file_jarvis_network_v1_network_service, 23);
 
 /**
  * NetworkService owns every peer socket of a node. Only the node's session service calls it.
