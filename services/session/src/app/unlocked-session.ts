@@ -1,7 +1,7 @@
 import { LockedError, uidFromPublicKey, type Clock, type Logger } from "@jarvis/core";
 import type { PeerNetwork } from "../peer-network.js";
 import type { Store } from "../store/store.js";
-import type { Card, DropCounters, Identity } from "../model.js";
+import { newDropCounters, type Card, type DropCounters, type Identity } from "../model.js";
 import { PresenceTracker } from "../presence/presence-tracker.js";
 import { ContactService } from "../contacts/contact-service.js";
 import { GroupService } from "../groups/group-service.js";
@@ -32,7 +32,7 @@ export interface UnlockedSessionOptions {
 export class UnlockedSession {
   readonly identity: Identity;
   readonly store: Store;
-  readonly drops: DropCounters = { unknownSender: 0, malformed: 0, forgedGroupMessages: 0 };
+  readonly drops: DropCounters = newDropCounters();
   readonly presence: PresenceTracker;
   readonly outgoing: Outgoing;
   readonly delivery: OutboxDelivery;
@@ -76,7 +76,7 @@ export class UnlockedSession {
       ownUid,
       ownPublicKey: identity.publicKey,
       view: (c) => this.presence.contactView(c),
-      contactsChanged: () => void this.sync.contactsChanged().then(() => this.presence.changed()),
+      contactsChanged: (added) => void this.sync.contactsChanged(added).then(() => this.presence.changed()),
     });
     this.groups = new GroupService({
       clock,
@@ -94,6 +94,7 @@ export class UnlockedSession {
       view: (g) => this.presence.groupView(g),
     });
     this.sync = new NetworkSync({
+      clock,
       log,
       network,
       uow,

@@ -21,6 +21,7 @@ import type { Acks } from "../messages/acks.js";
 import { MAX_TEXT_BYTES, validateText, type Conversations } from "../messages/conversations.js";
 import { groupMessageEnvelope, groupUpdateAckId, groupUpdateEnvelope } from "../messages/envelopes.js";
 import { MAX_GROUP_MEMBERS, checkName } from "./group-rules.js";
+import { refusalOf } from "./group-authority.js";
 
 export interface GroupServiceDeps {
   clock: Clock;
@@ -62,6 +63,7 @@ export class GroupService {
       revision: 1,
       createdAt: clock.now(),
       memberUids: [ownUid, ...members.map((c) => c.uid)].sort(),
+      adminUids: [ownUid],
     };
     this.#publish(group, this.#others(group));
     return group;
@@ -88,11 +90,23 @@ export class GroupService {
   }
 
   addMembers(query: string, memberQueries: string[]): Group {
-    const group = this.#requireMembership(this.resolve(query));
+    const group = this.#requireAdmin(this.resolve(query));
     const added = this.#resolveMembers(memberQueries).filter((c) => !group.memberUids.includes(c.uid));
     if (added.length === 0) return group;
     if (group.memberUids.length + added.length > MAX_GROUP_MEMBERS) throw new InvalidArgumentError(`a group has at most ${MAX_GROUP_MEMBERS} members`);
     group.memberUids = [...group.memberUids, ...added.map((c) => c.uid)].sort();
+    group.revision++;
+    this.#publish(group, this.#others(group));
+    return group;
+  }
+
+  /** An admin makes another member an admin too. */
+  grantAdmin(query: string, memberQuery: string): Group {
+    const group = this.#requireAdmin(this.resolve(query));
+    const member = this.#deps.contacts.resolve(memberQuery);
+    if (!group.memberUids.includes(member.uid)) throw new FailedPreconditionError("only a member can be made an admin", "not-a-member");
+    if (group.adminUids.includes(member.uid)) return group;
+    group.adminUids = [...group.adminUids, member.uid].sort();
     group.revision++;
     this.#publish(group, this.#others(group));
     return group;
@@ -103,6 +117,7 @@ export class GroupService {
     const group = this.#requireMembership(this.resolve(query));
     const others = this.#others(group);
     group.memberUids = group.memberUids.filter((uid) => uid !== this.#deps.ownUid);
+    group.adminUids = group.adminUids.filter((uid) => uid !== this.#deps.ownUid);
     group.revision++;
     this.#publish(group, others);
     return group;
@@ -151,14 +166,20 @@ export class GroupService {
     // The sender is the peer that proved its key on this channel; it must be a member, and so must we.
     if (!group || !group.memberUids.includes(sender.uid) || !group.memberUids.includes(ownUid)) {
       drops.forgedGroupMessages++;
-      log.warn({ peer: sender.uid.slice(0, 8) }, "group message from a non-member dropped");
+      log.debug({ peer: sender.uid.slice(0, 8) }, "group message from a non-member dropped");
+      // Acked all the same: it would be refused again, so the sender need not retry it.
+      this.#deps.acks.queue(sender, body.messageId);
       return;
     }
     this.#deps.conversations.storeIncoming(sender, group.id, body.messageId, body.sequence, body.sentAtMs, body.text);
   }
 
+  /**
+   * A peer's view of a group. Applied only when the authority rules allow it (group-authority.ts);
+   * refused updates are counted and acked, since they would be refused again.
+   */
   receiveUpdate(sender: Contact, body: GroupUpdate): void {
-    const { uow, groups, drops, ownUid, clock, view } = this.#deps;
+    const { uow, groups, drops, ownUid, clock, view, log } = this.#deps;
     let cards: Card[];
     try {
       if (!isGroupId(body.groupId) || body.members.length > MAX_GROUP_MEMBERS) throw new Error("bad group update");
@@ -168,28 +189,26 @@ export class GroupService {
       drops.malformed++;
       return;
     }
-    const revision = Number(body.revision);
-    const existing = groups.get(body.groupId);
     const ack = () => this.#deps.acks.queue(sender, groupUpdateAckId(body.groupId, body.revision));
-    if (existing && existing.revision >= revision) return void ack();
-    // Only a member may change a group: a current member, or the creator naming itself when we first hear of it.
-    const senderAllowed = existing ? existing.memberUids.includes(sender.uid) : cards.some((c) => c.uid === sender.uid) || false;
-    if (!senderAllowed) {
-      drops.forgedGroupMessages++;
-      return;
-    }
+    const existing = groups.get(body.groupId);
     const memberUids = [...new Set(cards.map((c) => c.uid))].sort();
+    // Older peers send no admin list: their creator is the only admin.
+    const adminUids = [...new Set(body.adminUids.length > 0 ? body.adminUids : [body.creatorUid])].sort();
+    const revision = body.revision > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(body.revision);
+    const proposed = { id: body.groupId, name: body.name.trim(), creatorUid: body.creatorUid, revision, memberUids, adminUids };
+    const refusal = refusalOf(existing, proposed, sender.uid);
+    if (refusal) {
+      // A stale revision is an ordinary resend; everything else is someone overstepping.
+      if (refusal !== "stale-revision") {
+        drops.refusedGroupUpdates++;
+        log.debug({ peer: sender.uid.slice(0, 8), reason: refusal }, "group update refused");
+      }
+      return void ack();
+    }
     if (!existing && !memberUids.includes(ownUid)) return void ack();
-    for (const card of cards) if (card.uid !== ownUid) this.#deps.contacts.learn(card);
-    const group: Group = {
-      id: body.groupId,
-      name: body.name.trim(),
-      creatorUid: existing?.creatorUid ?? body.creatorUid,
-      revision,
-      createdAt: existing?.createdAt ?? clock.now(),
-      memberUids,
-    };
+    const group: Group = { ...proposed, createdAt: existing?.createdAt ?? clock.now() };
     uow.tx(() => {
+      this.#deps.contacts.learn(cards);
       groups.save(group);
       uow.emit({ type: "group_changed", group: view(group) });
     });
@@ -198,6 +217,12 @@ export class GroupService {
 
   #others(group: Group): string[] {
     return group.memberUids.filter((uid) => uid !== this.#deps.ownUid);
+  }
+
+  #requireAdmin(group: Group): Group {
+    this.#requireMembership(group);
+    if (!group.adminUids.includes(this.#deps.ownUid)) throw new FailedPreconditionError("only a group admin can do that", "not-an-admin");
+    return group;
   }
 
   #requireMembership(group: Group): Group {
