@@ -30,10 +30,10 @@ interface Outgoing {
   text: string;
 }
 
-export const helloEnvelope = (displayName: string, advertisedAddress: string) =>
+export const helloEnvelope = (displayName: string, advertisedAddress: string, replyRequested = false) =>
   encode({
     case: "hello",
-    value: create(HelloSchema, { protocolVersion: PROTOCOL_VERSION, capabilities: CAPABILITIES, displayName, advertisedAddress }),
+    value: create(HelloSchema, { protocolVersion: PROTOCOL_VERSION, capabilities: CAPABILITIES, displayName, advertisedAddress, replyRequested }),
   });
 
 export const chatEnvelope = (m: Outgoing) =>

@@ -99,6 +99,14 @@ export declare type Hello = Message<"jarvis.peer.v1.Hello"> & {
    * @generated from field: string advertised_address = 4;
    */
   advertisedAddress: string;
+
+  /**
+   * Set by a receiver that got traffic on this channel before any Hello (it refused that
+   * traffic, unacked): the other side answers with its own Hello and resends what it owes.
+   *
+   * @generated from field: bool reply_requested = 5;
+   */
+  replyRequested: boolean;
 };
 
 /**
