@@ -143,10 +143,11 @@ export class GroupService {
     const recipients = this.#others(group);
     const id = newMessageId();
     return uow.write(() => {
-      outgoing.checkCapacity(recipients);
+      const reachable = outgoing.withCapacity(recipients);
+      if (reachable.length === 0) outgoing.checkCapacity(recipients);
       const state = recipients.length === 0 ? "delivered" : "queued";
       const message = outgoing.storeMessage(id, group.id, groups.takeSequence(group.id), text, state);
-      outgoing.enqueue(recipients, { ackId: id, messageId: id, payload: groupMessageEnvelope(group.id, message), needsAck: true });
+      outgoing.enqueue(reachable, { ackId: id, messageId: id, payload: groupMessageEnvelope(group.id, message), needsAck: true });
       return message;
     });
   }

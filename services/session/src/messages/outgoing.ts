@@ -60,6 +60,15 @@ export class Outgoing {
     }
   }
 
+  /**
+   * The recipients whose outbox has room. A group message goes to these: one member that never
+   * acks fills only its own outbox and misses the copies that do not fit, rather than
+   * blocking the group for everyone else.
+   */
+  withCapacity(recipientUids: string[]): string[] {
+    return recipientUids.filter((uid) => this.#deps.outbox.pendingCount(uid) < OUTBOX_LIMITS.perRecipient);
+  }
+
   /** Stores one of our own messages and announces it (inside the caller's transaction). */
   storeMessage(id: string, conversationId: string, sequence: number, text: string, state: MessageState): Message {
     const { clock, messages, uow, ownUid } = this.#deps;

@@ -1,0 +1,188 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { ChatMessageSchema, EnvelopeSchema, type Envelope } from "@jarvis/proto/jarvis/peer/v1/envelope";
+import { newMessageId } from "@jarvis/core";
+import { TestNodes, link } from "./testing/test-nodes.js";
+import { chatEnvelope, decodeEnvelope, groupMessageEnvelope, groupUpdateEnvelope, helloEnvelope } from "./messages/envelopes.js";
+import type { SessionApp } from "./app/session-app.js";
+import type { Card } from "./model.js";
+
+// Issue 15, "trust above the channel", at the session layer: real encrypted stores and real
+// services; the attacker is a node on the in-memory hub that sends raw envelopes with its own key.
+let nodes = new TestNodes();
+afterEach(async () => {
+  await nodes.cleanup();
+  nodes = new TestNodes();
+});
+
+const waitFor = <T>(fn: () => T) => vi.waitFor(fn, { timeout: 5_000, interval: 5 });
+const PAGE = { before: 0, after: 0, limit: 50 };
+const keyOf = (app: SessionApp) => app.identity().identity.publicKey;
+const cardOf = (app: SessionApp): Card => app.identity().card;
+const drops = (app: SessionApp) => app.requireUnlocked().drops;
+const connected = (a: SessionApp, b: SessionApp) => waitFor(() => expect(a.requireUnlocked().presence.isConnected(b.identity().identity.uid)).toBe(true));
+const raw = (body: Envelope["body"]) => Buffer.from(toBinary(EnvelopeSchema, create(EnvelopeSchema, { body })));
+
+/** alice creates a group with bob and mallory; bob also has carol as a contact of his own. */
+async function groupWithMallory() {
+  const [alice, bob, mallory, carol, eve] = (await nodes.people(["alice", "bob", "mallory", "carol", "eve"])).map((n) => n.app) as SessionApp[] as [SessionApp, SessionApp, SessionApp, SessionApp, SessionApp];
+  link(alice, bob);
+  link(alice, mallory);
+  link(bob, carol);
+  const group = alice.createGroup("team", ["bob", "mallory"]);
+  await waitFor(() => expect(bob.listGroups()).toHaveLength(1));
+  await waitFor(() => expect(mallory.listGroups()).toHaveLength(1));
+  await connected(bob, mallory);
+  return { alice, bob, mallory, carol, eve, group };
+}
+
+describe("group authority", () => {
+  it("refuses a plain member's update that removes the creator and adds its own key under a contact's name; the group keeps working", async () => {
+    const { alice, bob, mallory, carol, eve, group } = await groupWithMallory();
+    const fakeCarol = { ...cardOf(eve), name: carol.identity().identity.name };
+    const attack = groupUpdateEnvelope(
+      { id: group.id, name: "team", creatorUid: group.creatorUid, revision: group.revision + 1, adminUids: [mallory.identity().identity.uid] },
+      [cardOf(bob), cardOf(mallory), fakeCarol],
+    );
+    await nodes.hub.inject(keyOf(mallory), keyOf(bob), attack);
+    await waitFor(() => expect(drops(bob).refusedGroupUpdates).toBe(1));
+
+    const held = bob.getGroup(group.id);
+    expect(held.memberUids).toEqual(alice.getGroup(group.id).memberUids);
+    expect(held.memberUids).not.toContain(eve.identity().identity.uid);
+    expect(bob.listContacts().map((c) => c.name).sort()).toEqual(["alice", "carol"]);
+    expect(bob.requireUnlocked().contacts.find(eve.identity().identity.uid)).toBeUndefined();
+
+    await alice.sendMessage(group.id, "still here");
+    await waitFor(() => expect(bob.listMessages(group.id, PAGE).messages.map((m) => m.text)).toEqual(["still here"]));
+  });
+
+  it("refuses revision jumps and first updates from anyone but the creator, and counts them", async () => {
+    const { alice, bob, mallory, group } = await groupWithMallory();
+    const members = [cardOf(alice), cardOf(bob), cardOf(mallory)];
+    const creator = { id: group.id, name: "renamed", creatorUid: group.creatorUid, adminUids: [group.creatorUid] };
+    // Even the creator may not spend the revision counter in one step.
+    await nodes.hub.inject(keyOf(alice), keyOf(bob), groupUpdateEnvelope({ ...creator, revision: group.revision + 1001 }, members));
+    await waitFor(() => expect(drops(bob).refusedGroupUpdates).toBe(1));
+    expect(bob.getGroup(group.id).name).toBe("team");
+
+    // A group bob has never heard of, announced by a member that did not create it.
+    const other = "g" + "2".repeat(31);
+    const notCreator = { id: other, name: "fake", creatorUid: alice.identity().identity.uid, revision: 1, adminUids: [alice.identity().identity.uid] };
+    await nodes.hub.inject(keyOf(mallory), keyOf(bob), groupUpdateEnvelope(notCreator, members));
+    await waitFor(() => expect(drops(bob).refusedGroupUpdates).toBe(2));
+    expect(bob.listGroups().map((g) => g.id)).toEqual([group.id]);
+
+    // A step within bounds from the creator is taken.
+    await nodes.hub.inject(keyOf(alice), keyOf(bob), groupUpdateEnvelope({ ...creator, revision: group.revision + 5 }, members));
+    await waitFor(() => expect(bob.getGroup(group.id).name).toBe("renamed"));
+  });
+
+  it("lets any member leave, lets only admins add members, and lets the creator grant admin", async () => {
+    const { alice, bob, mallory, carol, group } = await groupWithMallory();
+    expect(() => bob.addGroupMembers(group.id, ["carol"])).toThrow(/only a group admin/);
+    mallory.leaveGroup(group.id);
+    await waitFor(() => expect(bob.getGroup(group.id).memberUids).not.toContain(mallory.identity().identity.uid));
+    expect(drops(bob).refusedGroupUpdates).toBe(0);
+
+    alice.requireUnlocked().groups.grantAdmin(group.id, "bob");
+    await waitFor(() => expect(bob.getGroup(group.id).adminUids).toContain(bob.identity().identity.uid));
+    const grown = bob.addGroupMembers(group.id, ["carol"]);
+    await waitFor(() => expect(alice.getGroup(group.id).memberUids).toEqual(grown.memberUids));
+    expect(alice.listContacts().map((c) => c.name)).not.toContain("carol");
+    expect(carol.listGroups()).toEqual([]); // first news of a group is taken from its creator only
+  });
+});
+
+describe("group contacts", () => {
+  it("keeps members learned through a group out of the contact list and refuses their direct messages", async () => {
+    const { bob, mallory } = await groupWithMallory();
+    expect(bob.listContacts().map((c) => c.name).sort()).toEqual(["alice", "carol"]);
+    expect(() => bob.getContact("mallory")).toThrow(/unknown contact/);
+    const before = drops(bob).notAContact;
+    await nodes.hub.inject(keyOf(mallory), keyOf(bob), chatEnvelope({ id: newMessageId(), sequence: 1, sentAt: Date.now(), text: "hi" }));
+    await waitFor(() => expect(drops(bob).notAContact).toBe(before + 1));
+    expect(bob.requireUnlocked().store.messages.page(mallory.identity().identity.uid, PAGE).messages).toEqual([]);
+  });
+});
+
+describe("message identity is (sender, id)", () => {
+  it("keeps a forged copy of another member's id apart from the real message, and acks each to its own sender only", async () => {
+    const { alice, bob, mallory, group } = await groupWithMallory();
+    // alice's frames to bob are held back, so mallory's forgery arrives first.
+    const held: Buffer[] = [];
+    const aliceNet = nodes.hub.endpoints.get(keyOf(alice).toString("hex"));
+    if (!aliceNet) throw new Error("no endpoint");
+    aliceNet.fate = (to, payload) => {
+      if (to !== keyOf(bob).toString("hex") || decodeEnvelope(payload).body.case !== "groupMessage") return "deliver";
+      held.push(payload);
+      return "lose";
+    };
+    const real = await alice.sendMessage(group.id, "the real text");
+    await waitFor(() => expect(held).toHaveLength(1));
+
+    const forged = groupMessageEnvelope(group.id, { id: real.id, sequence: 1, sentAt: Date.now(), text: "forged text" });
+    await nodes.hub.inject(keyOf(mallory), keyOf(bob), forged);
+    await waitFor(() => expect(bob.listMessages(group.id, PAGE).messages).toHaveLength(1));
+    expect(alice.requireUnlocked().outgoing.ownMessage(real.id)?.state).not.toBe("delivered");
+
+    aliceNet.fate = undefined;
+    await nodes.hub.inject(keyOf(alice), keyOf(bob), held[0] as Buffer);
+    await waitFor(() => expect(bob.listMessages(group.id, PAGE).messages).toHaveLength(2));
+    const stored = bob.listMessages(group.id, PAGE).messages.map((m) => [m.senderUid, m.text]);
+    expect(stored).toEqual([
+      [mallory.identity().identity.uid, "forged text"],
+      [alice.identity().identity.uid, "the real text"],
+    ]);
+  });
+});
+
+describe("names are local", () => {
+  it("keeps a contact's name and records a later announced name as its claim", async () => {
+    const { bob, carol } = await groupWithMallory();
+    await connected(bob, carol);
+    await nodes.hub.inject(keyOf(carol), keyOf(bob), helloEnvelope("alice", ""));
+    await waitFor(() => expect(bob.getContact("carol").claimedName).toBe("alice"));
+    expect(bob.getContact("carol").name).toBe("carol");
+    expect(bob.getContact("alice").uid).not.toBe(carol.identity().identity.uid);
+  });
+});
+
+describe("receiver rules", () => {
+  it("refuses a chat that comes before the channel's Hello, unacked, and takes it once Hello came", async () => {
+    const [alice, bob] = (await nodes.people(["alice", "bob"])).map((n) => n.app) as [SessionApp, SessionApp];
+    const aliceNet = nodes.hub.endpoints.get(keyOf(alice).toString("hex"));
+    if (!aliceNet) throw new Error("no endpoint");
+    aliceNet.fate = (_to, payload) => (decodeEnvelope(payload).body.case === "hello" ? "drop" : "deliver");
+    link(alice, bob);
+    await connected(alice, bob);
+    const message = await alice.sendMessage("bob", "too early");
+    await waitFor(() => expect(drops(bob).beforeHello).toBeGreaterThan(0));
+    expect(bob.listMessages("alice", PAGE).messages).toEqual([]);
+    expect(alice.requireUnlocked().outgoing.ownMessage(message.id)?.state).not.toBe("delivered");
+
+    // Hellos flow again: bob's reply_requested Hello is answered, alice resends at once.
+    aliceNet.fate = undefined;
+    await nodes.hub.inject(keyOf(bob), keyOf(alice), helloEnvelope("bob", "", true));
+    await waitFor(() => expect(bob.listMessages("alice", PAGE).messages.map((m) => m.text)).toEqual(["too early"]));
+    await waitFor(() => expect(alice.requireUnlocked().outgoing.ownMessage(message.id)?.state).toBe("delivered"));
+  });
+
+  it("stores a message whose sent_at_ms is 2^63-1 with the receive time, acks sequence 0 without storing it", async () => {
+    const [alice, bob] = (await nodes.people(["alice", "bob"])).map((n) => n.app) as [SessionApp, SessionApp];
+    link(alice, bob);
+    await connected(bob, alice);
+    await waitFor(() => expect(bob.getContact("alice")).toBeDefined());
+    const far = raw({ case: "chatMessage", value: create(ChatMessageSchema, { messageId: newMessageId(), sequence: 1n, sentAtMs: 2n ** 63n - 1n, text: "from the future" }) });
+    const zero = raw({ case: "chatMessage", value: create(ChatMessageSchema, { messageId: newMessageId(), sequence: 0n, sentAtMs: BigInt(Date.now()), text: "no sequence" }) });
+    const before = Date.now();
+    await nodes.hub.inject(keyOf(alice), keyOf(bob), far);
+    await nodes.hub.inject(keyOf(alice), keyOf(bob), zero);
+    await waitFor(() => expect(drops(bob).malformed).toBe(1));
+    const [stored] = bob.listMessages("alice", PAGE).messages;
+    expect(stored?.text).toBe("from the future");
+    expect(stored?.sentAt).toBeGreaterThanOrEqual(before);
+    expect(stored?.sentAt).toBeLessThanOrEqual(Date.now());
+    expect(drops(bob).clampedTimestamps).toBe(1);
+  });
+});
