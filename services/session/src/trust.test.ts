@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { ChatMessageSchema, EnvelopeSchema, type Envelope } from "@jarvis/proto/jarvis/peer/v1/envelope";
-import { newMessageId } from "@jarvis/core";
+import { newMessageId, type Logger } from "@jarvis/core";
+import { OUTBOX_LIMITS } from "./messages/outgoing.js";
 import { TestNodes, link } from "./testing/test-nodes.js";
 import { chatEnvelope, decodeEnvelope, groupMessageEnvelope, groupUpdateEnvelope, helloEnvelope } from "./messages/envelopes.js";
 import type { SessionApp } from "./app/session-app.js";
@@ -184,5 +185,50 @@ describe("receiver rules", () => {
     expect(stored?.sentAt).toBeGreaterThanOrEqual(before);
     expect(stored?.sentAt).toBeLessThanOrEqual(Date.now());
     expect(drops(bob).clampedTimestamps).toBe(1);
+  });
+});
+
+describe("a member that never acks", () => {
+  const limit = OUTBOX_LIMITS.perRecipient;
+  afterEach(() => {
+    OUTBOX_LIMITS.perRecipient = limit;
+  });
+
+  it("fills only its own outbox: the group keeps sending to the others", async () => {
+    const { alice, bob, mallory, group } = await groupWithMallory();
+    OUTBOX_LIMITS.perRecipient = 3; // the real bound is 1000; the rule is the same
+    const malloryNet = nodes.hub.endpoints.get(keyOf(mallory).toString("hex"));
+    if (!malloryNet) throw new Error("no endpoint");
+    malloryNet.fate = (_to, payload) => (decodeEnvelope(payload).body.case === "ack" ? "drop" : "deliver");
+    const texts = ["one", "two", "three", "four", "five", "six"];
+    const pendingTo = (app: SessionApp) => alice.requireUnlocked().store.outbox.pendingCount(app.identity().identity.uid);
+    for (const text of texts) {
+      await alice.sendMessage(group.id, text);
+      await waitFor(() => expect(pendingTo(bob)).toBe(0)); // bob acks each one
+    }
+    await waitFor(() => expect(bob.listMessages(group.id, PAGE).messages.map((m) => m.text)).toEqual(texts));
+    expect(pendingTo(mallory)).toBe(3);
+  });
+});
+
+describe("logs", () => {
+  it("name no peer at the info level and above while contacts, messages and group updates flow", async () => {
+    const lines: string[] = [];
+    const record = (level: string) => (obj: object, msg?: string) => void lines.push(`${level} ${msg ?? ""} ${JSON.stringify(obj)}`);
+    const logger: Logger = { debug: () => {}, info: record("info"), warn: record("warn"), error: record("error"), child: () => logger };
+    const alice = (await nodes.person("alice", { logger })).app;
+    const [bob, mallory] = (await nodes.people(["bob", "mallory"])).map((n) => n.app) as [SessionApp, SessionApp];
+    link(alice, bob);
+    link(alice, mallory);
+    const group = alice.createGroup("team", ["bob", "mallory"]);
+    await alice.sendMessage("bob", "hello");
+    await waitFor(() => expect(bob.listMessages(group.id, PAGE).messages).toHaveLength(0));
+    await nodes.hub.inject(keyOf(mallory), keyOf(alice), groupUpdateEnvelope({ id: group.id, name: "x", creatorUid: group.creatorUid, revision: 2, adminUids: [] }, [cardOf(mallory)]));
+    await waitFor(() => expect(drops(alice).refusedGroupUpdates).toBe(1));
+    expect(lines.length).toBeGreaterThan(0); // the logger is wired: unlock logs at info
+    for (const peer of [bob, mallory]) {
+      const uid = peer.identity().identity.uid;
+      expect(lines.filter((l) => l.includes(uid.slice(0, 8)))).toEqual([]);
+    }
   });
 });
