@@ -3,7 +3,6 @@ import {
   InvalidArgumentError,
   NotFoundError,
   isGroupId,
-  isMessageId,
   newGroupId,
   newMessageId,
   type Clock,
@@ -15,13 +14,12 @@ import type { GroupRepo } from "./group-repo.js";
 import type { MessageRepo } from "../messages/message-repo.js";
 import type { Card, Contact, DropCounters, Group, GroupView, Message } from "../model.js";
 import type { ContactService } from "../contacts/contact-service.js";
-import { validateCard } from "../contacts/card-codec.js";
 import type { Outgoing } from "../messages/outgoing.js";
 import type { Acks } from "../messages/acks.js";
-import { MAX_TEXT_BYTES, validateText, type Conversations } from "../messages/conversations.js";
+import { validateText, type Conversations } from "../messages/conversations.js";
 import { groupMessageEnvelope, groupUpdateAckId, groupUpdateEnvelope } from "../messages/envelopes.js";
 import { MAX_GROUP_MEMBERS, checkName } from "./group-rules.js";
-import { refusalOf } from "./group-authority.js";
+import { receiveGroupMessage, receiveGroupUpdate } from "./group-inbound.js";
 
 export interface GroupServiceDeps {
   clock: Clock;
@@ -156,64 +154,14 @@ export class GroupService {
     return this.#deps.groups.get(groupId)?.memberUids.includes(uid) ?? false;
   }
 
+  /** A member's message to the group (group-inbound.ts has the rules). */
   receiveMessage(sender: Contact, body: GroupMessage): void {
-    const { groups, drops, ownUid, log } = this.#deps;
-    const group = groups.get(body.groupId);
-    const valid = isMessageId(body.messageId) && body.text.length > 0 && Buffer.byteLength(body.text, "utf8") <= MAX_TEXT_BYTES;
-    if (!valid) {
-      drops.malformed++;
-      return;
-    }
-    // The sender is the peer that proved its key on this channel; it must be a member, and so must we.
-    if (!group || !group.memberUids.includes(sender.uid) || !group.memberUids.includes(ownUid)) {
-      drops.forgedGroupMessages++;
-      log.debug({ peer: sender.uid.slice(0, 8) }, "group message from a non-member dropped");
-      // Acked all the same: it would be refused again, so the sender need not retry it.
-      this.#deps.acks.queue(sender, body.messageId);
-      return;
-    }
-    this.#deps.conversations.storeIncoming(sender, group.id, body.messageId, body.sequence, body.sentAtMs, body.text);
+    receiveGroupMessage(this.#deps, sender, body);
   }
 
-  /**
-   * A peer's view of a group. Applied only when the authority rules allow it (group-authority.ts);
-   * refused updates are counted and acked, since they would be refused again.
-   */
+  /** A peer's view of the group, applied only when the authority rules allow it. */
   receiveUpdate(sender: Contact, body: GroupUpdate): void {
-    const { uow, groups, drops, ownUid, clock, view, log } = this.#deps;
-    let cards: Card[];
-    try {
-      if (!isGroupId(body.groupId) || body.members.length > MAX_GROUP_MEMBERS) throw new Error("bad group update");
-      cards = body.members.map((m) => validateCard(m));
-      checkName(body.name);
-    } catch {
-      drops.malformed++;
-      return;
-    }
-    const ack = () => this.#deps.acks.queue(sender, groupUpdateAckId(body.groupId, body.revision));
-    const existing = groups.get(body.groupId);
-    const memberUids = [...new Set(cards.map((c) => c.uid))].sort();
-    // Older peers send no admin list: their creator is the only admin.
-    const adminUids = [...new Set(body.adminUids.length > 0 ? body.adminUids : [body.creatorUid])].sort();
-    const revision = body.revision > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(body.revision);
-    const proposed = { id: body.groupId, name: body.name.trim(), creatorUid: body.creatorUid, revision, memberUids, adminUids };
-    const refusal = refusalOf(existing, proposed, sender.uid);
-    if (refusal) {
-      // A stale revision is an ordinary resend; everything else is someone overstepping.
-      if (refusal !== "stale-revision") {
-        drops.refusedGroupUpdates++;
-        log.debug({ peer: sender.uid.slice(0, 8), reason: refusal }, "group update refused");
-      }
-      return void ack();
-    }
-    if (!existing && !memberUids.includes(ownUid)) return void ack();
-    const group: Group = { ...proposed, createdAt: existing?.createdAt ?? clock.now() };
-    uow.tx(() => {
-      this.#deps.contacts.learn(cards);
-      groups.save(group);
-      uow.emit({ type: "group_changed", group: view(group) });
-    });
-    ack();
+    receiveGroupUpdate(this.#deps, sender, body);
   }
 
   #others(group: Group): string[] {
