@@ -112,4 +112,23 @@ describe("hostile group members and contacts against a real node", () => {
     expect(contacts.find((c) => c.name === "mallory")?.claimedName).toBe("carol");
     expect(contacts.filter((c) => c.name === "carol")).toHaveLength(1);
   }, 60_000);
+
+  it("tells apart, in group history, two contacts with the same name and a contact called \"me\"", async () => {
+    const carol2 = person("carol");
+    const me = person("me");
+    for (const p of [carol2, me]) await bob.ok(["contact", "add", linkCodeOf(p)]);
+    const bobDecoded = decodeLinkCode(await bob.linkCode());
+    const bobPerson = { ...bobDecoded, keys: { publicKey: bobDecoded.publicKey } } as unknown as Person;
+    const toAlice = peers[0] as RawNoisePeer;
+    toAlice.send(update(3n, [alice, bobPerson, mallory, carol, carol2, me], [alice.uid]));
+    await ackFor(toAlice, `${groupId}:3`);
+    for (const p of [carol, carol2, me]) (await dial(p)).send(groupMessage(`hi from ${p.uid.slice(0, 8)}`));
+    await bob.ok(["group", "send", groupId, "and me"]);
+    const history = await eventually(async () => {
+      const out = await bob.ok(["history", groupId]);
+      return out.includes(`hi from ${me.uid.slice(0, 8)}`) && out.includes(`hi from ${carol2.uid.slice(0, 8)}`) && out.includes(`hi from ${carol.uid.slice(0, 8)}`) ? out : undefined;
+    }, 20_000, "the three messages");
+    for (const p of [carol, carol2, me]) expect(history).toContain(`${p.name} (${p.uid.slice(0, 8)}): hi from ${p.uid.slice(0, 8)}`);
+    expect(history).toMatch(/ me: and me/);
+  }, 60_000);
 });
