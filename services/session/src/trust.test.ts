@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { ChatMessageSchema, EnvelopeSchema, type Envelope } from "@jarvis/proto/jarvis/peer/v1/envelope";
-import { newMessageId, type Logger } from "@jarvis/core";
+import { randomBytes } from "node:crypto";
+import { FakeClock, fingerprintOf, newMessageId, uidFromPublicKey, type Logger } from "@jarvis/core";
+import { publicKeyOf } from "./identity/account-files.js";
 import { OUTBOX_LIMITS } from "./messages/outgoing.js";
 import { TestNodes, link } from "./testing/test-nodes.js";
 import { chatEnvelope, decodeEnvelope, groupMessageEnvelope, groupUpdateEnvelope, helloEnvelope } from "./messages/envelopes.js";
@@ -230,5 +232,46 @@ describe("logs", () => {
       const uid = peer.identity().identity.uid;
       expect(lines.filter((l) => l.includes(uid.slice(0, 8)))).toEqual([]);
     }
+  });
+});
+
+describe("learning members", () => {
+  const stranger = (address: string): Card => {
+    const publicKey = publicKeyOf(randomBytes(32));
+    return { uid: uidFromPublicKey(publicKey), name: "member", publicKey, addresses: [address], fingerprint: fingerprintOf(publicKey) };
+  };
+
+  it("costs one allow-list update per group update and one dial per new member, and redials no address within a minute", async () => {
+    const clock = new FakeClock(Date.now());
+    const bobNode = await nodes.person("bob", { clock });
+    const [alice] = (await nodes.people(["alice"])).map((n) => n.app) as [SessionApp];
+    const bob = bobNode.app;
+    link(alice, bob);
+    await connected(bob, alice);
+    const setAllowed = vi.spyOn(bobNode.network, "setAllowed");
+    const dial = vi.spyOn(bobNode.network, "dial");
+    const members = Array.from({ length: 61 }, (_, i) => stranger(`127.0.0.1:${20000 + i}`));
+    const aliceUid = alice.identity().identity.uid;
+    const groupId = "g" + "3".repeat(31);
+    const announce = (revision: number, cards: Card[]) =>
+      nodes.hub.inject(keyOf(alice), keyOf(bob), groupUpdateEnvelope({ id: groupId, name: "big", creatorUid: aliceUid, revision, adminUids: [aliceUid] }, [cardOf(alice), cardOf(bob), ...cards]));
+
+    await announce(1, members);
+    await waitFor(() => expect(dial).toHaveBeenCalledTimes(61));
+    expect(setAllowed).toHaveBeenCalledTimes(1);
+    expect(setAllowed.mock.calls[0]?.[0]).toHaveLength(1 + 61);
+
+    // (61 + alice + bob: a group holds at most 64.) A newcomer at an address already dialled: allowed at once, not dialled again within the minute.
+    const late = stranger("127.0.0.1:20000");
+    await announce(2, [...members, late]);
+    await waitFor(() => expect(bob.getGroup(groupId).memberUids).toContain(late.uid));
+    await waitFor(() => expect(setAllowed).toHaveBeenCalledTimes(2));
+    expect(dial).toHaveBeenCalledTimes(61);
+    // A minute later that address may be dialled again (the member that replaced `late`).
+    clock.advance(60_000);
+    const later = stranger("127.0.0.1:20000");
+    await announce(3, [...members, later]);
+    await waitFor(() => expect(dial).toHaveBeenCalledTimes(62));
+    expect(bob.listContacts()).toHaveLength(1); // all 62 are group contacts, not bob's
   });
 });
