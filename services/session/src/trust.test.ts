@@ -171,6 +171,24 @@ describe("receiver rules", () => {
     await waitFor(() => expect(alice.requireUnlocked().outgoing.ownMessage(message.id)?.state).toBe("delivered"));
   });
 
+  it("resends what is owed at once when the peer's channel is replaced by a duplicate, without waiting for the retry", async () => {
+    const clock = new FakeClock(Date.now()); // never advanced: no retry timer can fire
+    const alice = (await nodes.person("alice", { clock })).app;
+    const [bob] = (await nodes.people(["bob"])).map((n) => n.app) as [SessionApp];
+    link(alice, bob);
+    await connected(alice, bob);
+    const aliceNet = nodes.hub.endpoints.get(keyOf(alice).toString("hex"));
+    if (!aliceNet) throw new Error("no endpoint");
+    // Written to the channel that loses the tie-break: reported sent, never arrives.
+    aliceNet.fate = (_to, payload) => (decodeEnvelope(payload).body.case === "chatMessage" ? "lose" : "deliver");
+    const message = await alice.sendMessage("bob", "sent on the losing channel");
+    await waitFor(() => expect(alice.requireUnlocked().outgoing.ownMessage(message.id)?.state).toBe("sent"));
+    aliceNet.fate = undefined;
+    aliceNet.reconnected(keyOf(bob).toString("hex"));
+    await waitFor(() => expect(bob.listMessages("alice", PAGE).messages.map((m) => m.text)).toEqual(["sent on the losing channel"]));
+    await waitFor(() => expect(alice.requireUnlocked().outgoing.ownMessage(message.id)?.state).toBe("delivered"));
+  });
+
   it("stores a message whose sent_at_ms is 2^63-1 with the receive time, acks sequence 0 without storing it", async () => {
     const [alice, bob] = (await nodes.people(["alice", "bob"])).map((n) => n.app) as [SessionApp, SessionApp];
     link(alice, bob);
