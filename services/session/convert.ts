@@ -3,6 +3,7 @@ import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
   ContactSchema,
   GroupSchema,
+  GroupMemberSchema,
   IdentitySchema,
   MessageSchema,
   PeerHealthSchema,
@@ -97,6 +98,7 @@ export function contactToProto(contact: ContactView): ContactProto {
     presence: PRESENCE[contact.presence],
     addedTime: timestampFromMs(contact.addedAt),
     sendReceipts: contact.sendReceipts,
+    claimedName: contact.claimedName ?? "",
   });
 }
 
@@ -123,6 +125,9 @@ export function groupToProto(g: GroupView): GroupProto {
     creatorUid: g.creatorUid,
     presence: PRESENCE[g.presence],
     createdTime: timestampFromMs(g.createdAt),
+    // Events stored before admins existed carry neither list.
+    adminUids: g.adminUids ?? [],
+    members: (g.members ?? []).map((m) => create(GroupMemberSchema, m)),
   });
 }
 

@@ -1,7 +1,7 @@
 import { toJson } from "@bufbuild/protobuf";
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { sanitizeForTerminal } from "@jarvis/core";
-import { MessageState, Presence, type Contact, type Group, type Message } from "@jarvis/proto/jarvis/session/v1/resources";
+import { MessageState, Presence, type Contact, type Group, type GroupMember, type Message } from "@jarvis/proto/jarvis/session/v1/resources";
 import { SubscribeResponseSchema, type SubscribeResponse } from "@jarvis/proto/jarvis/session/v1/session_service";
 
 /** The stable JSON shapes of design §7, and safe text for terminals. */
@@ -50,11 +50,12 @@ export function contactJson(c: Contact) {
     state: presenceName(c.presence),
     addresses: c.addresses,
     receipts: c.sendReceipts,
+    claimedName: c.claimedName,
   };
 }
 
 export function groupJson(g: Group) {
-  return { id: g.id, name: g.name, members: g.memberUids, creator: g.creatorUid, state: presenceName(g.presence) };
+  return { id: g.id, name: g.name, members: g.memberUids, admins: g.adminUids, creator: g.creatorUid, state: presenceName(g.presence) };
 }
 
 /** One `watch --json` line: cursor, type (snake_case), and the event's fields. */
@@ -101,4 +102,26 @@ export function formatTime(t: Timestamp | undefined): string {
   if (!t) return "";
   const d = timestampDate(t);
   return `${d.toISOString().slice(0, 10)} ${d.toTimeString().slice(0, 5)}`;
+}
+
+/**
+ * What to call each sender, told apart (names are local, design §5): a contact by its alias or
+ * the name it was added under; a member known only through a group by the name on its card,
+ * marked "~" as a claim. Whenever two would read the same, or one reads like "me" or our own
+ * name, each gets its short uid, so no peer can pass for another in history.
+ */
+export function senderLabels(contacts: Contact[], members: GroupMember[], ownName: string): Map<string, string> {
+  const entries = new Map<string, string>();
+  for (const c of contacts) entries.set(c.uid, c.alias || c.name);
+  for (const m of members) if (!entries.has(m.uid) && m.name) entries.set(m.uid, `~${m.name}`);
+  const key = (name: string) => name.replace(/^~/, "").trim().toLowerCase();
+  const counts = new Map<string, number>();
+  for (const name of entries.values()) counts.set(key(name), (counts.get(key(name)) ?? 0) + 1);
+  const reserved = new Set(["me", key(ownName)]);
+  const labels = new Map<string, string>();
+  for (const [uid, name] of entries) {
+    const clash = (counts.get(key(name)) ?? 0) > 1 || reserved.has(key(name)) || name.startsWith("~");
+    labels.set(uid, printable(clash ? `${name} (${uid.slice(0, 8)})` : name));
+  }
+  return labels;
 }

@@ -29,6 +29,10 @@ export interface Contact {
   addresses: string[];
   addedAt: number;
   fingerprint: string;
+  /** What the peer last announced as its name, when that differs from `name` (a claim). */
+  claimedName: string;
+  /** Learned through a group: reachable for that group's traffic only, not the user's contact. */
+  groupOnly: boolean;
 }
 
 export interface Message {
@@ -52,6 +56,8 @@ export interface Group {
   revision: number;
   createdAt: number;
   memberUids: string[];
+  /** Members that may add or remove others and grant admin; the creator is the first. */
+  adminUids: string[];
 }
 
 export interface UnreadCount {
@@ -65,8 +71,18 @@ export interface ContactView extends Omit<Contact, "publicKey"> {
   presence: Presence;
 }
 
+export interface GroupMemberView {
+  uid: string;
+  /** Alias or name of one of the person's contacts; for a group contact, the name on its card. */
+  name: string;
+  /** Whether the member is one of the person's own contacts (not a group contact). */
+  contact: boolean;
+  admin: boolean;
+}
+
 export interface GroupView extends Group {
   presence: Presence;
+  members: GroupMemberView[];
 }
 
 export type DomainEvent =
@@ -94,4 +110,22 @@ export interface DropCounters {
   unknownSender: number;
   malformed: number;
   forgedGroupMessages: number;
+  /** Group updates refused by the authority or revision rules. */
+  refusedGroupUpdates: number;
+  /** Traffic on a channel before its Hello. */
+  beforeHello: number;
+  /** Direct messages from a group contact (not one the user added). */
+  notAContact: number;
+  /** Messages stored with our receive time because their sent_at_ms was out of range. */
+  clampedTimestamps: number;
 }
+
+export const newDropCounters = (): DropCounters => ({
+  unknownSender: 0,
+  malformed: 0,
+  forgedGroupMessages: 0,
+  refusedGroupUpdates: 0,
+  beforeHello: 0,
+  notAContact: 0,
+  clampedTimestamps: 0,
+});

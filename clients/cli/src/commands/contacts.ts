@@ -63,7 +63,8 @@ export async function contacts(ctx: CommandContext): Promise<number> {
   if (list.length === 0) ctx.out("no contacts yet: share `jarvis link` and add theirs with `jarvis contact add CODE`");
   for (const c of list) {
     const alias = c.alias ? ` (${printable(c.alias)})` : "";
-    ctx.out(`${presenceName(c.presence).padEnd(5)} ${printable(c.name)}${alias} ${c.uid}${c.verified ? " verified" : ""}`);
+    const claim = c.claimedName ? ` calls itself "${printable(c.claimedName)}"` : "";
+    ctx.out(`${presenceName(c.presence).padEnd(5)} ${printable(c.name)}${alias} ${c.uid}${c.verified ? " verified" : ""}${claim}`);
   }
   return 0;
 }

@@ -3,7 +3,7 @@ import { Backoff, foregroundClock, sleep, type BackoffPolicy } from "@jarvis/cor
 import { flagValue } from "../args.js";
 import { CliError } from "../cli-error.js";
 import { connectSession } from "../connection.js";
-import { eventJson, formatTime, messageJson, printable, safeJson, stateName } from "../format.js";
+import { eventJson, formatTime, messageJson, printable, safeJson, senderLabels, stateName } from "../format.js";
 import type { CommandContext } from "../context.js";
 
 /** While the daemon restarts: retry soon, then every 2 s; give up after ~7 minutes of failures. */
@@ -31,9 +31,13 @@ export async function history(ctx: CommandContext): Promise<number> {
     ctx.out(safeJson(messages.map(messageJson)));
     return 0;
   }
-  const contacts = new Map((await client.listContacts({})).contacts.map((c) => [c.uid, c.alias || c.name]));
+  const { contacts } = await client.listContacts({});
+  const groupId = messages.find((m) => m.conversationId.startsWith("g"))?.conversationId;
+  const members = groupId ? ((await client.getGroup({ group: groupId })).group?.members ?? []) : [];
+  const ownName = (await client.getIdentity({})).identity?.name ?? "";
+  const labels = senderLabels(contacts, members, ownName);
   for (const m of messages) {
-    const who = m.outgoing ? "me" : printable(contacts.get(m.senderUid) ?? m.senderUid.slice(0, 8));
+    const who = m.outgoing ? "me" : (labels.get(m.senderUid) ?? m.senderUid.slice(0, 8));
     const state = m.outgoing ? ` [${stateName(m.state)}]` : "";
     ctx.out(`${formatTime(m.sentTime)} ${who}: ${printable(m.text)}${state}`);
   }

@@ -7,13 +7,12 @@ import {
   changePassword,
   createAccount,
   deleteAccountFiles,
-  exportArchive,
   hasWeakKdf,
   identityExists,
-  importArchive,
   openAccount,
   verifyPassword,
 } from "../identity/account-files.js";
+import { exportArchive, importArchive } from "../identity/account-archive.js";
 import { UnlockedSession } from "./unlocked-session.js";
 
 export interface SessionOptions {

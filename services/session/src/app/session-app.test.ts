@@ -21,7 +21,7 @@ const texts = (page: { messages: { text: string }[] }) => page.messages.map((m) 
 const PAGE = { before: 0, after: 0, limit: 10 };
 /** Unlocked apps named in order (up to three). */
 const apps = async (names: string[]) => (await nodes.people(names)).map((n) => n.app) as [SessionApp, SessionApp, SessionApp];
-const state = (app: SessionApp, id: string) => app.requireUnlocked().store.messages.get(id)?.state;
+const state = (app: SessionApp, id: string) => app.requireUnlocked().outgoing.ownMessage(id)?.state;
 
 describe("SessionApp with the real encrypted store", () => {
   it("drops a group message from a non-member and counts it", async () => {
@@ -158,7 +158,7 @@ describe("outbox limits, paging and presence", () => {
     const first = await alice.sendMessage("bob", "will expire");
     expect(first.state).toBe("queued");
     clock.advance(7 * 24 * 60 * 60 * 1000 + 60 * 60 * 1000);
-    expect(alice.requireUnlocked().store.messages.get(first.id)?.state).toBe("failed");
+    expect(alice.requireUnlocked().outgoing.ownMessage(first.id)?.state).toBe("failed");
 
     for (let i = 0; i < 1000; i++) await alice.sendMessage("bob", `m${i}`);
     await expect(alice.sendMessage("bob", "one too many")).rejects.toBeInstanceOf(ResourceExhaustedError);

@@ -1,7 +1,7 @@
 import { LockedError, uidFromPublicKey, type Clock, type Logger } from "@jarvis/core";
 import type { PeerNetwork } from "../peer-network.js";
 import type { Store } from "../store/store.js";
-import type { Card, DropCounters, Identity } from "../model.js";
+import { newDropCounters, type Card, type Contact, type DropCounters, type Identity } from "../model.js";
 import { PresenceTracker } from "../presence/presence-tracker.js";
 import { ContactService } from "../contacts/contact-service.js";
 import { GroupService } from "../groups/group-service.js";
@@ -32,7 +32,7 @@ export interface UnlockedSessionOptions {
 export class UnlockedSession {
   readonly identity: Identity;
   readonly store: Store;
-  readonly drops: DropCounters = { unknownSender: 0, malformed: 0, forgedGroupMessages: 0 };
+  readonly drops: DropCounters = newDropCounters();
   readonly presence: PresenceTracker;
   readonly outgoing: Outgoing;
   readonly delivery: OutboxDelivery;
@@ -45,6 +45,10 @@ export class UnlockedSession {
   #log: Logger;
   #inbound: InboundBatcher;
   #listenAddress = "";
+  /** Peers that sent Hello on their current channel; traffic from others is refused. */
+  #greeted = new Set<string>();
+  /** Peers we asked for a Hello (reply_requested) and have not heard one from since. */
+  #askedForHello = new Set<string>();
 
   constructor(store: Store, identity: Identity, options: UnlockedSessionOptions) {
     this.store = store;
@@ -76,7 +80,7 @@ export class UnlockedSession {
       ownUid,
       ownPublicKey: identity.publicKey,
       view: (c) => this.presence.contactView(c),
-      contactsChanged: () => void this.sync.contactsChanged().then(() => this.presence.changed()),
+      contactsChanged: (added) => void this.sync.contactsChanged(added).then(() => this.presence.changed()),
     });
     this.groups = new GroupService({
       clock,
@@ -94,6 +98,7 @@ export class UnlockedSession {
       view: (g) => this.presence.groupView(g),
     });
     this.sync = new NetworkSync({
+      clock,
       log,
       network,
       uow,
@@ -121,11 +126,15 @@ export class UnlockedSession {
       linkUp: () => void this.sync.configure(),
       linkDown: () => {
         this.#listenAddress = "";
+        this.#greeted.clear();
+        this.#askedForHello.clear();
         for (const uid of this.presence.allDown()) this.delivery.peerDisconnected(uid);
       },
       peerConnected: (key) => this.#peerConnected(key),
       peerDisconnected: (key) => {
         const uid = uidFromPublicKey(key);
+        this.#greeted.delete(uid);
+        this.#askedForHello.delete(uid);
         this.presence.peerDown(uid);
         this.delivery.peerDisconnected(uid);
       },
@@ -161,13 +170,37 @@ export class UnlockedSession {
     const contact = this.contacts.byKey(key);
     if (!contact) return;
     this.presence.peerUp(contact.uid);
-    this.delivery.peerConnected(key, helloEnvelope(this.identity.name, this.ownCard().addresses[0] ?? ""));
+    // On a duplicate channel (the same peer again) this also rewinds: everything still owed is
+    // resent at once on the surviving channel, not after the retry delay.
+    this.delivery.peerConnected(key, this.#hello(false));
+  }
+
+  #hello(replyRequested: boolean): Buffer {
+    return helloEnvelope(this.identity.name, this.ownCard().addresses[0] ?? "", replyRequested);
+  }
+
+  #heardHello(contact: Contact, name: string, address: string, replyRequested: boolean): void {
+    const weAsked = this.#askedForHello.delete(contact.uid);
+    this.#greeted.add(contact.uid);
+    this.contacts.refreshFromHello(contact, name, address);
+    // One side lost the channel's Hello (a session restarted under a live channel) and refused
+    // traffic: greet again and resend what we owe at once, so that it is stored and acked now
+    // rather than after the retry delay.
+    if ((replyRequested || weAsked) && this.presence.isConnected(contact.uid)) this.delivery.peerConnected(contact.publicKey, this.#hello(false));
+  }
+
+  #refusedBeforeHello(contact: Contact): void {
+    if (this.#askedForHello.has(contact.uid)) return;
+    this.#askedForHello.add(contact.uid);
+    void this.#options.network.send(contact.publicKey, this.#hello(true));
   }
 
   #handleFrames(frames: InboundFrame[]): void {
     const handlers: PeerFrameHandlers = {
       contactByKey: (key) => this.contacts.byKey(key),
-      hello: (contact, name, address) => this.contacts.refreshFromHello(contact, name, address),
+      greeted: (contact) => this.#greeted.has(contact.uid),
+      beforeHello: (contact) => this.#refusedBeforeHello(contact),
+      hello: (contact, name, address, replyRequested) => this.#heardHello(contact, name, address, replyRequested),
       chat: (contact, body) => this.conversations.receiveChat(contact, body),
       groupMessage: (contact, body) => this.groups.receiveMessage(contact, body),
       groupUpdate: (contact, body) => this.groups.receiveUpdate(contact, body),

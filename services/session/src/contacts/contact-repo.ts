@@ -11,6 +11,8 @@ interface ContactRow {
   send_receipts: number;
   addresses: string;
   added_at: number;
+  claimed_name: string;
+  group_only: number;
 }
 
 const toContact = (row: ContactRow): Contact => ({
@@ -23,6 +25,8 @@ const toContact = (row: ContactRow): Contact => ({
   addresses: JSON.parse(row.addresses) as string[],
   addedAt: row.added_at,
   fingerprint: fingerprintOf(row.public_key),
+  claimedName: row.claimed_name,
+  groupOnly: row.group_only === 1,
 });
 
 /** Contacts table access. Sequence numbers for direct messages live here too. */
@@ -38,9 +42,13 @@ export class ContactRepo {
     this.#byUid = db.prepare<[string], ContactRow>("SELECT * FROM contacts WHERE uid = ?");
     this.#all = db.prepare<[], ContactRow>("SELECT * FROM contacts ORDER BY added_at, uid");
     this.#insert = db.prepare(
-      "INSERT INTO contacts (uid, public_key, name, alias, verified, addresses, added_at) VALUES (@uid, @publicKey, @name, @alias, 0, @addresses, @addedAt)",
+      `INSERT INTO contacts (uid, public_key, name, alias, verified, addresses, added_at, group_only)
+       VALUES (@uid, @publicKey, @name, @alias, 0, @addresses, @addedAt, @groupOnly)`,
     );
-    this.#update = db.prepare("UPDATE contacts SET name = @name, alias = @alias, verified = @verified, send_receipts = @sendReceipts, addresses = @addresses WHERE uid = @uid");
+    this.#update = db.prepare(
+      `UPDATE contacts SET name = @name, alias = @alias, verified = @verified, send_receipts = @sendReceipts, addresses = @addresses,
+       claimed_name = @claimedName, group_only = @groupOnly WHERE uid = @uid`,
+    );
     this.#delete = db.prepare("DELETE FROM contacts WHERE uid = ?");
     this.#takeSequence = db.prepare<[string], { next_sequence: number }>(
       "UPDATE contacts SET next_sequence = next_sequence + 1 WHERE uid = ? RETURNING next_sequence - 1 AS next_sequence",
@@ -52,11 +60,12 @@ export class ContactRepo {
     return row && toContact(row);
   }
 
+  /** Every contact, group contacts included (the network must reach them for their groups). */
   list(): Contact[] {
     return this.#all.all().map(toContact);
   }
 
-  insert(contact: Omit<Contact, "verified" | "fingerprint" | "sendReceipts">): void {
+  insert(contact: Omit<Contact, "verified" | "fingerprint" | "sendReceipts" | "claimedName">): void {
     this.#insert.run({
       uid: contact.uid,
       publicKey: contact.publicKey,
@@ -64,6 +73,7 @@ export class ContactRepo {
       alias: contact.alias,
       addresses: JSON.stringify(contact.addresses),
       addedAt: contact.addedAt,
+      groupOnly: contact.groupOnly ? 1 : 0,
     });
   }
 
@@ -75,6 +85,8 @@ export class ContactRepo {
       verified: contact.verified ? 1 : 0,
       sendReceipts: contact.sendReceipts ? 1 : 0,
       addresses: JSON.stringify(contact.addresses),
+      claimedName: contact.claimedName,
+      groupOnly: contact.groupOnly ? 1 : 0,
     });
   }
 

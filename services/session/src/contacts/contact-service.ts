@@ -21,8 +21,8 @@ export interface ContactServiceDeps {
   ownUid: string;
   ownPublicKey: Buffer;
   view: (contact: Contact) => ContactView;
-  /** Keeps the network's allowed keys and dials in step with the contacts. */
-  contactsChanged: () => void;
+  /** Keeps the network's allowed keys in step with the contacts, and dials the new ones. */
+  contactsChanged: (added: Contact[]) => void;
 }
 
 const MAX_ALIAS_LENGTH = 64;
@@ -41,35 +41,49 @@ export class ContactService {
     if (card.uid === ownUid) throw new InvalidArgumentError("that is your own link code", "own-card");
     checkAlias(alias);
     const existing = contacts.get(card.uid);
-    if (existing) throw new AlreadyExistsError(`${existing.alias || existing.name} (${card.uid.slice(0, 8)}) is already a contact`);
+    if (existing && !existing.groupOnly) throw new AlreadyExistsError(`${existing.alias || existing.name} (${card.uid.slice(0, 8)}) is already a contact`);
     const contact = uow.tx(() => {
-      contacts.insert({ ...card, alias, addedAt: clock.now() });
+      // A group contact the person now adds becomes theirs, under the name on the card they chose.
+      if (existing) contacts.update({ ...existing, name: card.name, alias, addresses: card.addresses, claimedName: "", groupOnly: false });
+      else contacts.insert({ ...card, alias, addedAt: clock.now(), groupOnly: false });
       const stored = contacts.get(card.uid) as Contact;
       uow.emit({ type: "contact_added", contact: view(stored) });
       return stored;
     });
-    this.#deps.contactsChanged();
+    this.#deps.contactsChanged(existing ? [] : [contact]);
     return contact;
   }
 
-  /** Adds or refreshes a contact introduced by a group update (name and addresses only). */
-  learn(card: Card): Contact {
-    const existing = this.#deps.contacts.get(card.uid);
-    if (!existing) return this.add(card);
-    return existing;
+  /**
+   * Members introduced by a group update become group contacts: reachable for group traffic,
+   * invisible in the person's contact list. A uid we already know is left exactly as it is —
+   * a group never renames, re-addresses or stands in for anyone (design §5). Returns the new ones.
+   */
+  learn(cards: Card[]): Contact[] {
+    const { contacts, clock, ownUid } = this.#deps;
+    const added: Contact[] = [];
+    for (const card of cards) {
+      if (card.uid === ownUid || contacts.get(card.uid)) continue;
+      contacts.insert({ ...card, alias: "", addedAt: clock.now(), groupOnly: true });
+      added.push(contacts.get(card.uid) as Contact);
+    }
+    if (added.length > 0) this.#deps.uow.afterCommit(() => this.#deps.contactsChanged(added));
+    return added;
   }
 
-  /** By uid, without the lookup rules of resolve(). */
+  /** By uid, group contacts included, without the lookup rules of resolve(). */
   find(uid: string): Contact | undefined {
     return this.#deps.contacts.get(uid);
   }
 
+  /** The contact or group contact behind an authenticated key. */
   byKey(publicKey: Buffer): Contact | undefined {
     return this.#deps.contacts.get(uidFromPublicKey(publicKey));
   }
 
+  /** The person's own contacts (never group contacts). */
   list(): Contact[] {
-    return this.#deps.contacts.list();
+    return this.#deps.contacts.list().filter((c) => !c.groupOnly);
   }
 
   /**
@@ -82,9 +96,9 @@ export class ContactService {
     const contacts = this.#deps.contacts;
     if (isUid(q)) {
       const byUid = contacts.get(q);
-      if (byUid) return byUid;
+      if (byUid && !byUid.groupOnly) return byUid;
     }
-    const all = contacts.list();
+    const all = this.list();
     const lower = q.toLowerCase();
     for (const match of [
       all.filter((c) => c.alias !== "" && c.alias.toLowerCase() === lower),
@@ -116,14 +130,19 @@ export class ContactService {
     });
   }
 
-  /** Updates what a peer says about itself in Hello: its name and where it listens. */
+  /**
+   * Records what a peer says about itself in Hello: where it listens, and the name it claims.
+   * The claim never replaces the local name (petnames, design §5); it is kept beside it.
+   */
   refreshFromHello(contact: Contact, name: string, advertisedAddress: string): void {
     const { uow, contacts, view } = this.#deps;
-    const cleanName = name.trim().slice(0, 64);
+    // eslint-disable-next-line no-control-regex
+    const cleanName = name.replace(/[\u0000-\u001f\u007f]/g, "").trim().slice(0, 64);
+    const claimedName = cleanName === contact.name ? "" : cleanName;
     const addresses = advertisedAddress ? [advertisedAddress, ...contact.addresses.filter((a) => a !== advertisedAddress)].slice(0, 8) : contact.addresses;
-    const changed = (cleanName && cleanName !== contact.name) || addresses.join() !== contact.addresses.join();
+    const changed = claimedName !== contact.claimedName || addresses.join() !== contact.addresses.join();
     if (!changed) return;
-    if (cleanName) contact.name = cleanName;
+    contact.claimedName = claimedName;
     contact.addresses = addresses;
     uow.tx(() => {
       contacts.update(contact);
@@ -139,7 +158,7 @@ export class ContactService {
       contacts.delete(contact.uid);
       uow.emit({ type: "contact_removed", uid: contact.uid });
     });
-    this.#deps.contactsChanged();
+    this.#deps.contactsChanged([]);
     return contact;
   }
 

@@ -24,13 +24,13 @@ export class GroupRepo {
     this.#db = db;
     this.#byId = db.prepare<[string], GroupRow>("SELECT * FROM groups WHERE id = ?");
     this.#all = db.prepare<[], GroupRow>("SELECT * FROM groups ORDER BY created_at, id");
-    this.#members = db.prepare<[string], { uid: string }>("SELECT uid FROM group_members WHERE group_id = ? ORDER BY uid");
+    this.#members = db.prepare<[string], { uid: string; admin: number }>("SELECT uid, admin FROM group_members WHERE group_id = ? ORDER BY uid");
     this.#upsert = db.prepare(
       `INSERT INTO groups (id, name, creator_uid, revision, created_at) VALUES (@id, @name, @creatorUid, @revision, @createdAt)
        ON CONFLICT (id) DO UPDATE SET name = excluded.name, revision = excluded.revision`,
     );
     this.#clearMembers = db.prepare("DELETE FROM group_members WHERE group_id = ?");
-    this.#addMember = db.prepare("INSERT OR IGNORE INTO group_members (group_id, uid) VALUES (?, ?)");
+    this.#addMember = db.prepare("INSERT OR IGNORE INTO group_members (group_id, uid, admin) VALUES (?, ?, ?)");
     this.#delete = db.prepare("DELETE FROM groups WHERE id = ?");
     this.#takeSequence = db.prepare<[string], { next_sequence: number }>(
       "UPDATE groups SET next_sequence = next_sequence + 1 WHERE id = ? RETURNING next_sequence - 1 AS next_sequence",
@@ -51,7 +51,7 @@ export class GroupRepo {
     this.#db.transaction(() => {
       this.#upsert.run(group);
       this.#clearMembers.run(group.id);
-      for (const uid of group.memberUids) this.#addMember.run(group.id, uid);
+      for (const uid of group.memberUids) this.#addMember.run(group.id, uid, group.adminUids.includes(uid) ? 1 : 0);
     })();
   }
 
@@ -64,13 +64,15 @@ export class GroupRepo {
   }
 
   #toGroup(row: GroupRow): Group {
+    const members = this.#members.all(row.id);
     return {
       id: row.id,
       name: row.name,
       creatorUid: row.creator_uid,
       revision: row.revision,
       createdAt: row.created_at,
-      memberUids: this.#members.all(row.id).map((m) => m.uid),
+      memberUids: members.map((m) => m.uid),
+      adminUids: members.filter((m) => m.admin === 1).map((m) => m.uid),
     };
   }
 }

@@ -3,7 +3,6 @@ import {
   InvalidArgumentError,
   NotFoundError,
   isGroupId,
-  isMessageId,
   newGroupId,
   newMessageId,
   type Clock,
@@ -15,12 +14,12 @@ import type { GroupRepo } from "./group-repo.js";
 import type { MessageRepo } from "../messages/message-repo.js";
 import type { Card, Contact, DropCounters, Group, GroupView, Message } from "../model.js";
 import type { ContactService } from "../contacts/contact-service.js";
-import { validateCard } from "../contacts/card-codec.js";
 import type { Outgoing } from "../messages/outgoing.js";
 import type { Acks } from "../messages/acks.js";
-import { MAX_TEXT_BYTES, validateText, type Conversations } from "../messages/conversations.js";
+import { validateText, type Conversations } from "../messages/conversations.js";
 import { groupMessageEnvelope, groupUpdateAckId, groupUpdateEnvelope } from "../messages/envelopes.js";
 import { MAX_GROUP_MEMBERS, checkName } from "./group-rules.js";
+import { receiveGroupMessage, receiveGroupUpdate } from "./group-inbound.js";
 
 export interface GroupServiceDeps {
   clock: Clock;
@@ -62,6 +61,7 @@ export class GroupService {
       revision: 1,
       createdAt: clock.now(),
       memberUids: [ownUid, ...members.map((c) => c.uid)].sort(),
+      adminUids: [ownUid],
     };
     this.#publish(group, this.#others(group));
     return group;
@@ -88,11 +88,23 @@ export class GroupService {
   }
 
   addMembers(query: string, memberQueries: string[]): Group {
-    const group = this.#requireMembership(this.resolve(query));
+    const group = this.#requireAdmin(this.resolve(query));
     const added = this.#resolveMembers(memberQueries).filter((c) => !group.memberUids.includes(c.uid));
     if (added.length === 0) return group;
     if (group.memberUids.length + added.length > MAX_GROUP_MEMBERS) throw new InvalidArgumentError(`a group has at most ${MAX_GROUP_MEMBERS} members`);
     group.memberUids = [...group.memberUids, ...added.map((c) => c.uid)].sort();
+    group.revision++;
+    this.#publish(group, this.#others(group));
+    return group;
+  }
+
+  /** An admin makes another member an admin too. */
+  grantAdmin(query: string, memberQuery: string): Group {
+    const group = this.#requireAdmin(this.resolve(query));
+    const member = this.#deps.contacts.resolve(memberQuery);
+    if (!group.memberUids.includes(member.uid)) throw new FailedPreconditionError("only a member can be made an admin", "not-a-member");
+    if (group.adminUids.includes(member.uid)) return group;
+    group.adminUids = [...group.adminUids, member.uid].sort();
     group.revision++;
     this.#publish(group, this.#others(group));
     return group;
@@ -103,6 +115,7 @@ export class GroupService {
     const group = this.#requireMembership(this.resolve(query));
     const others = this.#others(group);
     group.memberUids = group.memberUids.filter((uid) => uid !== this.#deps.ownUid);
+    group.adminUids = group.adminUids.filter((uid) => uid !== this.#deps.ownUid);
     group.revision++;
     this.#publish(group, others);
     return group;
@@ -128,10 +141,11 @@ export class GroupService {
     const recipients = this.#others(group);
     const id = newMessageId();
     return uow.write(() => {
-      outgoing.checkCapacity(recipients);
+      const reachable = outgoing.withCapacity(recipients);
+      if (reachable.length === 0) outgoing.checkCapacity(recipients);
       const state = recipients.length === 0 ? "delivered" : "queued";
       const message = outgoing.storeMessage(id, group.id, groups.takeSequence(group.id), text, state);
-      outgoing.enqueue(recipients, { ackId: id, messageId: id, payload: groupMessageEnvelope(group.id, message), needsAck: true });
+      outgoing.enqueue(reachable, { ackId: id, messageId: id, payload: groupMessageEnvelope(group.id, message), needsAck: true });
       return message;
     });
   }
@@ -140,64 +154,24 @@ export class GroupService {
     return this.#deps.groups.get(groupId)?.memberUids.includes(uid) ?? false;
   }
 
+  /** A member's message to the group (group-inbound.ts has the rules). */
   receiveMessage(sender: Contact, body: GroupMessage): void {
-    const { groups, drops, ownUid, log } = this.#deps;
-    const group = groups.get(body.groupId);
-    const valid = isMessageId(body.messageId) && body.text.length > 0 && Buffer.byteLength(body.text, "utf8") <= MAX_TEXT_BYTES;
-    if (!valid) {
-      drops.malformed++;
-      return;
-    }
-    // The sender is the peer that proved its key on this channel; it must be a member, and so must we.
-    if (!group || !group.memberUids.includes(sender.uid) || !group.memberUids.includes(ownUid)) {
-      drops.forgedGroupMessages++;
-      log.warn({ peer: sender.uid.slice(0, 8) }, "group message from a non-member dropped");
-      return;
-    }
-    this.#deps.conversations.storeIncoming(sender, group.id, body.messageId, body.sequence, body.sentAtMs, body.text);
+    receiveGroupMessage(this.#deps, sender, body);
   }
 
+  /** A peer's view of the group, applied only when the authority rules allow it. */
   receiveUpdate(sender: Contact, body: GroupUpdate): void {
-    const { uow, groups, drops, ownUid, clock, view } = this.#deps;
-    let cards: Card[];
-    try {
-      if (!isGroupId(body.groupId) || body.members.length > MAX_GROUP_MEMBERS) throw new Error("bad group update");
-      cards = body.members.map((m) => validateCard(m));
-      checkName(body.name);
-    } catch {
-      drops.malformed++;
-      return;
-    }
-    const revision = Number(body.revision);
-    const existing = groups.get(body.groupId);
-    const ack = () => this.#deps.acks.queue(sender, groupUpdateAckId(body.groupId, body.revision));
-    if (existing && existing.revision >= revision) return void ack();
-    // Only a member may change a group: a current member, or the creator naming itself when we first hear of it.
-    const senderAllowed = existing ? existing.memberUids.includes(sender.uid) : cards.some((c) => c.uid === sender.uid) || false;
-    if (!senderAllowed) {
-      drops.forgedGroupMessages++;
-      return;
-    }
-    const memberUids = [...new Set(cards.map((c) => c.uid))].sort();
-    if (!existing && !memberUids.includes(ownUid)) return void ack();
-    for (const card of cards) if (card.uid !== ownUid) this.#deps.contacts.learn(card);
-    const group: Group = {
-      id: body.groupId,
-      name: body.name.trim(),
-      creatorUid: existing?.creatorUid ?? body.creatorUid,
-      revision,
-      createdAt: existing?.createdAt ?? clock.now(),
-      memberUids,
-    };
-    uow.tx(() => {
-      groups.save(group);
-      uow.emit({ type: "group_changed", group: view(group) });
-    });
-    ack();
+    receiveGroupUpdate(this.#deps, sender, body);
   }
 
   #others(group: Group): string[] {
     return group.memberUids.filter((uid) => uid !== this.#deps.ownUid);
+  }
+
+  #requireAdmin(group: Group): Group {
+    this.#requireMembership(group);
+    if (!group.adminUids.includes(this.#deps.ownUid)) throw new FailedPreconditionError("only a group admin can do that", "not-an-admin");
+    return group;
   }
 
   #requireMembership(group: Group): Group {

@@ -1,6 +1,5 @@
-import { generateKeyPairSync, createPublicKey, createPrivateKey, randomBytes, createCipheriv, createDecipheriv } from "node:crypto";
-import { existsSync, lstatSync, readFileSync, rmSync, renameSync } from "node:fs";
-import { basename } from "node:path";
+import { generateKeyPairSync, createPublicKey, createPrivateKey } from "node:crypto";
+import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, readFileSync, rmSync, renameSync } from "node:fs";
 import {
   AlreadyExistsError,
   CorruptStoreError,
@@ -15,7 +14,7 @@ import {
 } from "@jarvis/core";
 import { openDatabase, type Db } from "../store/database.js";
 import type { Store } from "../store/store.js";
-import { DEFAULT_KDF, deriveKey, newKeyfile, parseKeyfile, unlockKeyfile, type KdfParams, type KeyfileContent } from "../store/key-derivation.js";
+import { DEFAULT_KDF, newKeyfile, parseKeyfile, unlockKeyfile, type KdfParams, type KeyfileContent } from "../store/key-derivation.js";
 import type { Identity } from "../model.js";
 
 /**
@@ -56,7 +55,8 @@ export async function createAccount(paths: ProfilePaths, name: string, password:
 }
 
 export async function openAccount(paths: ProfilePaths, password: string): Promise<{ db: Db; identity: Identity }> {
-  // A password change interrupted between rekey and rename leaves keyfile.new as the valid one.
+  recoverInterruptedRekey(paths);
+  // A password change interrupted after the rekey, before the rename, leaves keyfile.new as the valid one.
   const pending = `${paths.keyfile}.new`;
   const candidates: { path: string; content: KeyfileContent }[] = [{ path: paths.keyfile, content: readKeyfile(paths) }];
   if (existsSync(pending)) {
@@ -101,107 +101,76 @@ export async function verifyPassword(paths: ProfilePaths, password: string): Pro
 }
 
 /**
- * Re-encrypts the open store under a key from the new password. The new keyfile is written
- * beside the old one first and renamed into place last, so a crash leaves a usable pair.
+ * Re-encrypts the open store under a key from the new password, crash-safely. An in-place
+ * rekey is not atomic (a kill halfway leaves pages under both keys), so:
+ *   1. the store, checkpointed, is copied to store.db.old (under the old key);
+ *   2. keyfile.new (new salt) is written beside the keyfile;
+ *   3. the store is rekeyed in place;
+ *   4. keyfile.new is renamed over the keyfile — the commit point;
+ *   5. store.db.old is removed.
+ * recoverInterruptedRekey() undoes a change killed before 4 and finishes one killed after it,
+ * so after any kill the old or the new password opens the store with everything in it.
  */
 export async function changePassword(paths: ProfilePaths, store: Store, oldPassword: string, newPassword: string): Promise<void> {
   await verifyPassword(paths, oldPassword);
   checkNewPassword(newPassword);
   const { keyfile, key } = await newKeyfile(newPassword, readKeyfile(paths).params);
   const pending = `${paths.keyfile}.new`;
+  const backup = `${paths.store}.old`;
   try {
+    // From here on everything is synchronous: no write can slip in between copy and rekey.
+    store.checkpoint();
+    copyDurably(paths.store, backup);
     writeFileAtomic(pending, JSON.stringify(keyfile));
     store.rekey(key);
     renameSync(pending, paths.keyfile);
+    rmSync(backup, { force: true });
   } finally {
     key.fill(0);
   }
-}
-
-export function deleteAccountFiles(paths: ProfilePaths): void {
-  for (const file of [paths.store, `${paths.store}-wal`, `${paths.store}-shm`, paths.keyfile, `${paths.keyfile}.new`]) rmSync(file, { force: true });
-}
-
-/* Account archive: "JARVISA1" | salt(16) | nonce(12) | tag(16) | ChaCha20-Poly1305(JSON manifest). */
-const ARCHIVE_MAGIC = Buffer.from("JARVISA1");
-const ARCHIVE_MEMBERS = new Set(["store.db", "keyfile"]);
-const MAX_ARCHIVE_BYTES = 512 * 1024 * 1024;
-// The archive header records no KDF parameters, so both ends use the default: an archive that
-// leaves the machine is never protected by a profile's (possibly cheap, test-only) parameters.
-const ARCHIVE_KDF = DEFAULT_KDF;
-
-export async function exportArchive(paths: ProfilePaths, store: Store, password: string): Promise<Buffer> {
-  await verifyPassword(paths, password);
-  store.checkpoint();
-  const manifest = JSON.stringify({
-    version: 1,
-    files: [
-      { name: "keyfile", data: readFileSync(paths.keyfile).toString("base64") },
-      { name: "store.db", data: readFileSync(paths.store).toString("base64") },
-    ],
-  });
-  const salt = randomBytes(16);
-  const nonce = randomBytes(12);
-  const key = await deriveKey(password, salt, ARCHIVE_KDF);
-  const cipher = createCipheriv("chacha20-poly1305", key, nonce, { authTagLength: 16 });
-  cipher.setAAD(ARCHIVE_MAGIC, { plaintextLength: Buffer.byteLength(manifest) });
-  const body = Buffer.concat([cipher.update(manifest, "utf8"), cipher.final()]);
-  key.fill(0);
-  return Buffer.concat([ARCHIVE_MAGIC, salt, nonce, cipher.getAuthTag(), body]);
 }
 
 /**
- * Restores an archive into a profile without an identity. Members are plain names from a
- * fixed list: anything with a path, "..", or an unexpected name is refused, and a symlink
- * where a member would go is refused rather than followed.
+ * Puts the files of a password change that was killed back into a state one password opens.
+ * store.db.old with keyfile.new beside it: the change had not committed — the copy (old key)
+ * goes back in place of the possibly half-rekeyed store. store.db.old alone: the change had
+ * committed (or not begun to touch the store) — the copy is stale. Each step is idempotent,
+ * so a kill during recovery is recovered by the next open.
  */
-export async function importArchive(paths: ProfilePaths, archive: Uint8Array, password: string): Promise<void> {
-  if (identityExists(paths) || existsSync(paths.store)) throw new AlreadyExistsError("this profile already has an identity; delete it first", "identity-exists");
-  const bytes = Buffer.from(archive);
-  if (bytes.length < 52 || bytes.length > MAX_ARCHIVE_BYTES || !bytes.subarray(0, 8).equals(ARCHIVE_MAGIC)) {
-    throw new InvalidArgumentError("not a Jarvis account archive", "bad-archive");
+export function recoverInterruptedRekey(paths: ProfilePaths): void {
+  const backup = `${paths.store}.old`;
+  const pending = `${paths.keyfile}.new`;
+  rmSync(`${backup}.tmp`, { force: true });
+  if (!existsSync(backup)) return;
+  if (existsSync(pending)) {
+    for (const suffix of ["-journal", "-wal", "-shm"]) rmSync(paths.store + suffix, { force: true });
+    renameSync(backup, paths.store);
+    rmSync(pending, { force: true });
+  } else {
+    rmSync(backup, { force: true });
   }
-  const salt = bytes.subarray(8, 24);
-  const nonce = bytes.subarray(24, 36);
-  const tag = bytes.subarray(36, 52);
-  const key = await deriveKey(password, salt, ARCHIVE_KDF);
-  let manifest: { version: number; files: { name: string; data: string }[] };
+}
+
+/** Copies a file so that the copy is complete and on disk before it appears under its name. */
+function copyDurably(from: string, to: string): void {
+  const temp = `${to}.tmp`;
+  copyFileSync(from, temp);
+  const fd = openSync(temp, "r+");
   try {
-    const decipher = createDecipheriv("chacha20-poly1305", key, nonce, { authTagLength: 16 });
-    decipher.setAAD(ARCHIVE_MAGIC, { plaintextLength: bytes.length - 52 });
-    decipher.setAuthTag(tag);
-    manifest = JSON.parse(Buffer.concat([decipher.update(bytes.subarray(52)), decipher.final()]).toString("utf8")) as typeof manifest;
-  } catch {
-    throw new WrongPasswordError("wrong password or damaged archive");
+    fsyncSync(fd);
   } finally {
-    key.fill(0);
+    closeSync(fd);
   }
-  if (manifest.version !== 1 || !Array.isArray(manifest.files)) throw new InvalidArgumentError("unsupported archive version", "bad-archive");
-  const names = manifest.files.map((f) => f.name);
-  for (const name of names) {
-    if (typeof name !== "string" || name !== basename(name) || name.includes("..") || name.startsWith("/") || !ARCHIVE_MEMBERS.has(name)) {
-      throw new InvalidArgumentError(`archive member "${String(name).slice(0, 64)}" is not allowed`, "bad-archive");
-    }
-  }
-  if (new Set(names).size !== ARCHIVE_MEMBERS.size || names.length !== ARCHIVE_MEMBERS.size) throw new InvalidArgumentError("archive is incomplete", "bad-archive");
-  ensurePrivateDir(paths.home);
-  const targets = { keyfile: paths.keyfile, "store.db": paths.store } as Record<string, string>;
-  for (const name of names) {
-    const target = targets[name] as string;
-    if (existsSync(target) || isSymlink(target)) throw new InvalidArgumentError(`refusing to overwrite ${basename(target)}`, "bad-archive");
-  }
-  for (const file of manifest.files) writeFileAtomic(targets[file.name] as string, Buffer.from(file.data, "base64"));
+  renameSync(temp, to);
 }
 
-function isSymlink(path: string): boolean {
-  try {
-    return lstatSync(path).isSymbolicLink();
-  } catch {
-    return false;
+export function deleteAccountFiles(paths: ProfilePaths): void {
+  for (const file of [paths.store, `${paths.store}-wal`, `${paths.store}-shm`, `${paths.store}-journal`, `${paths.store}.old`, paths.keyfile, `${paths.keyfile}.new`]) {
+    rmSync(file, { force: true });
   }
 }
 
-function readKeyfile(paths: ProfilePaths): KeyfileContent {
+export function readKeyfile(paths: ProfilePaths): KeyfileContent {
   if (!existsSync(paths.keyfile)) throw new NotFoundError("no identity in this profile: run jarvis init", "no-identity");
   try {
     return parseKeyfile(readFileSync(paths.keyfile, "utf8"));

@@ -17,6 +17,25 @@ export function validateText(text: string): void {
   if (bytes > MAX_TEXT_BYTES) throw new InvalidArgumentError(`message text is too long (${bytes} bytes, at most ${MAX_TEXT_BYTES})`, "text-too-long");
 }
 
+/** Peer clocks may be off, but not by more than this into the future. */
+export const MAX_CLOCK_SKEW_MS = 24 * 60 * 60 * 1000;
+/** Sequence numbers beyond this cannot be stored exactly and are refused. */
+const MAX_SEQUENCE = BigInt(Number.MAX_SAFE_INTEGER);
+
+function isWellFormed(id: string, sequence: bigint, text: string): boolean {
+  return isMessageId(id) && sequence >= 1n && sequence <= MAX_SEQUENCE && text.length > 0 && Buffer.byteLength(text, "utf8") <= MAX_TEXT_BYTES;
+}
+
+/**
+ * A peer's send time is its claim: kept when it lies in [1, receivedAt + MAX_CLOCK_SKEW_MS],
+ * otherwise replaced by the time we received it, so no peer can break history with a time
+ * that no Date can hold (2^63−1) or push its message to the end of every list.
+ */
+export function saneSentAt(sentAtMs: bigint, receivedAt: number): number {
+  if (sentAtMs < 1n || sentAtMs > BigInt(receivedAt + MAX_CLOCK_SKEW_MS)) return receivedAt;
+  return Number(sentAtMs);
+}
+
 export interface ConversationsDeps {
   clock: Clock;
   uow: UnitOfWork;
@@ -51,16 +70,36 @@ export class Conversations {
   }
 
   receiveChat(contact: Contact, body: ChatMessage): void {
-    if (!isMessageId(body.messageId) || Buffer.byteLength(body.text, "utf8") > MAX_TEXT_BYTES || body.text.length === 0) {
-      this.#deps.drops.malformed++;
+    // A direct message needs a contact the person added; a group contact speaks only in its groups.
+    if (contact.groupOnly) {
+      this.refuse(contact, body.messageId, "notAContact");
       return;
     }
     this.storeIncoming(contact, contact.uid, body.messageId, body.sequence, body.sentAtMs, body.text);
   }
 
-  /** Stores first, then acks; a duplicate id is acked again but not stored or shown twice. */
+  /**
+   * A message we will never store: counted, and acked all the same when it has an id, so the
+   * sender does not retry something that would be refused again (docs/protocol.md, receiver rules).
+   */
+  refuse(contact: Contact, id: string, reason: keyof DropCounters): void {
+    this.#deps.drops[reason]++;
+    if (isMessageId(id)) this.#deps.acks.queue(contact, id);
+  }
+
+  /**
+   * Stores first, then acks; a duplicate (same sender, same id) is acked again but not stored
+   * or shown twice. Another sender's message with the same id is a different message.
+   */
   storeIncoming(contact: Contact, conversationId: string, id: string, sequence: bigint, sentAtMs: bigint, text: string): void {
     const { uow, messages, clock } = this.#deps;
+    if (!isWellFormed(id, sequence, text)) {
+      this.refuse(contact, id, "malformed");
+      return;
+    }
+    const receivedAt = clock.now();
+    const sentAt = saneSentAt(sentAtMs, receivedAt);
+    if (sentAt !== Number(sentAtMs)) this.#deps.drops.clampedTimestamps++;
     uow.tx(() => {
       const message = messages.insert({
         id,
@@ -70,8 +109,8 @@ export class Conversations {
         text,
         state: "received",
         sequence: Number(sequence),
-        sentAt: Number(sentAtMs),
-        receivedAt: clock.now(),
+        sentAt,
+        receivedAt,
         read: false,
       });
       if (!message) return;
@@ -104,11 +143,12 @@ export class Conversations {
   }
 
   receiveReceipt(contact: Contact, body: Receipt, isMember: (groupId: string, uid: string) => boolean): void {
-    const { uow, messages, outgoing } = this.#deps;
+    const { uow, outgoing } = this.#deps;
     uow.tx(() => {
       for (const id of body.messageIds.slice(0, MAX_IDS_PER_RECEIPT)) {
-        const message = messages.get(id);
-        if (!message || !message.outgoing) continue;
+        // Only our own messages: a receipt names ids we sent, never another sender's.
+        const message = outgoing.ownMessage(id);
+        if (!message) continue;
         const allowed = message.conversationId === contact.uid || isMember(message.conversationId, contact.uid);
         if (allowed) outgoing.advance(id, "read");
       }

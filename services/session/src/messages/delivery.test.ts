@@ -18,7 +18,7 @@ const waitFor = <T>(fn: () => T) => vi.waitFor(fn, { timeout: 5_000, interval: 5
 const ticks = async (n = 20) => {
   for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
 };
-const state = (app: SessionApp, id: string) => app.requireUnlocked().store.messages.get(id)?.state;
+const state = (app: SessionApp, id: string) => app.requireUnlocked().outgoing.ownMessage(id)?.state;
 const bodyOf = (payload: Buffer) => decodeEnvelope(payload).body.case;
 const texts = (app: SessionApp, conversation: string) => app.listMessages(conversation, { before: 0, after: 0, limit: 50 }).messages.map((m) => m.text);
 const uidOf = (app: SessionApp) => app.identity().identity.uid;

@@ -30,10 +30,10 @@ interface Outgoing {
   text: string;
 }
 
-export const helloEnvelope = (displayName: string, advertisedAddress: string) =>
+export const helloEnvelope = (displayName: string, advertisedAddress: string, replyRequested = false) =>
   encode({
     case: "hello",
-    value: create(HelloSchema, { protocolVersion: PROTOCOL_VERSION, capabilities: CAPABILITIES, displayName, advertisedAddress }),
+    value: create(HelloSchema, { protocolVersion: PROTOCOL_VERSION, capabilities: CAPABILITIES, displayName, advertisedAddress, replyRequested }),
   });
 
 export const chatEnvelope = (m: Outgoing) =>
@@ -48,7 +48,7 @@ export const groupMessageEnvelope = (groupId: string, m: Outgoing) =>
     value: create(GroupMessageSchema, { groupId, messageId: m.id, sequence: BigInt(m.sequence), sentAtMs: BigInt(m.sentAt), text: m.text }),
   });
 
-export const groupUpdateEnvelope = (g: { id: string; name: string; creatorUid: string; revision: number }, members: Card[]) =>
+export const groupUpdateEnvelope = (g: { id: string; name: string; creatorUid: string; revision: number; adminUids: string[] }, members: Card[]) =>
   encode({
     case: "groupUpdate",
     value: create(GroupUpdateSchema, {
@@ -57,6 +57,7 @@ export const groupUpdateEnvelope = (g: { id: string; name: string; creatorUid: s
       creatorUid: g.creatorUid,
       revision: BigInt(g.revision),
       members: members.map(cardToProto),
+      adminUids: g.adminUids,
     }),
   });
 

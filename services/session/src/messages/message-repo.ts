@@ -49,10 +49,10 @@ export class MessageRepo {
     this.#insert = db.prepare(
       `INSERT INTO messages (id, conversation_id, sender_uid, outgoing, text, state, sequence, sent_at, received_at, read)
        VALUES (@id, @conversationId, @senderUid, @outgoing, @text, @state, @sequence, @sentAt, @receivedAt, @read)
-       ON CONFLICT (id) DO NOTHING`,
+       ON CONFLICT (sender_uid, id) DO NOTHING`,
     );
-    this.#byId = db.prepare<[string], MessageRow>("SELECT * FROM messages WHERE id = ?");
-    this.#setState = db.prepare("UPDATE messages SET state = ? WHERE id = ?");
+    this.#byId = db.prepare<[string, string], MessageRow>("SELECT * FROM messages WHERE sender_uid = ? AND id = ?");
+    this.#setState = db.prepare("UPDATE messages SET state = ? WHERE sender_uid = ? AND id = ?");
     this.#newest = db.prepare<[string, number], MessageRow>(
       "SELECT * FROM messages WHERE conversation_id = ? ORDER BY position DESC LIMIT ?",
     );
@@ -72,7 +72,11 @@ export class MessageRepo {
     this.#deleteConversation = db.prepare("DELETE FROM messages WHERE conversation_id = ?");
   }
 
-  /** Inserts unless a message with this id exists; returns the stored message, or undefined for a duplicate. */
+  /**
+   * Inserts unless this sender already has a message with this id; returns the stored message,
+   * or undefined for a duplicate. Ids are unique per sender only: another sender's message
+   * with the same id is a different message (design §5, message identity).
+   */
   insert(message: Omit<Message, "position">): Message | undefined {
     const result = this.#insert.run({
       ...message,
@@ -84,13 +88,13 @@ export class MessageRepo {
     return { ...message, position: Number(result.lastInsertRowid) };
   }
 
-  get(id: string): Message | undefined {
-    const row = this.#byId.get(id);
+  get(senderUid: string, id: string): Message | undefined {
+    const row = this.#byId.get(senderUid, id);
     return row && toMessage(row);
   }
 
-  setState(id: string, state: MessageState): void {
-    this.#setState.run(stateCode(state), id);
+  setState(senderUid: string, id: string, state: MessageState): void {
+    this.#setState.run(stateCode(state), senderUid, id);
   }
 
   /** A page, oldest first, plus whether more exist in the paging direction. */

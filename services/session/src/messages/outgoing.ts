@@ -60,6 +60,15 @@ export class Outgoing {
     }
   }
 
+  /**
+   * The recipients whose outbox has room. A group message goes to these: one member that never
+   * acks fills only its own outbox and misses the copies that do not fit, rather than
+   * blocking the group for everyone else.
+   */
+  withCapacity(recipientUids: string[]): string[] {
+    return recipientUids.filter((uid) => this.#deps.outbox.pendingCount(uid) < OUTBOX_LIMITS.perRecipient);
+  }
+
   /** Stores one of our own messages and announces it (inside the caller's transaction). */
   storeMessage(id: string, conversationId: string, sequence: number, text: string, state: MessageState): Message {
     const { clock, messages, uow, ownUid } = this.#deps;
@@ -90,23 +99,29 @@ export class Outgoing {
     }
   }
 
+  /** One of our own messages by id (ids are unique per sender; ours are the ones we made). */
+  ownMessage(messageId: string): Message | undefined {
+    const message = this.#deps.messages.get(this.#deps.ownUid, messageId);
+    return message?.outgoing ? message : undefined;
+  }
+
   /** Moves an outgoing message forward (queued → sent → delivered → read), never back. */
   advance(messageId: string, state: MessageState): void {
-    const { messages, uow } = this.#deps;
-    const message = messages.get(messageId);
+    const { messages, uow, ownUid } = this.#deps;
+    const message = messages.get(ownUid, messageId);
     if (!message || !message.outgoing) return;
     if (message.state === "failed" || ORDER.indexOf(message.state) >= ORDER.indexOf(state)) return;
-    messages.setState(messageId, state);
+    messages.setState(ownUid, messageId, state);
     uow.emit({ type: "message_state_changed", messageId, conversationId: message.conversationId, state });
   }
 
   /** A message nobody will ever ack (expired, recipient removed) becomes failed. */
   failIfAbandoned(messageId: string): void {
-    const { messages, outbox, uow } = this.#deps;
+    const { messages, outbox, uow, ownUid } = this.#deps;
     if (!messageId || outbox.remaining(messageId) > 0) return;
-    const message = messages.get(messageId);
+    const message = messages.get(ownUid, messageId);
     if (message && message.outgoing && (message.state === "queued" || message.state === "sent")) {
-      messages.setState(messageId, "failed");
+      messages.setState(ownUid, messageId, "failed");
       uow.emit({ type: "message_state_changed", messageId, conversationId: message.conversationId, state: "failed" });
     }
   }

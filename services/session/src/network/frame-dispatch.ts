@@ -6,7 +6,11 @@ import type { Contact, DropCounters } from "../model.js";
 /** Who handles each kind of envelope; implemented by the unlocked session's services. */
 export interface PeerFrameHandlers {
   contactByKey(publicKey: Buffer): Contact | undefined;
-  hello(contact: Contact, displayName: string, advertisedAddress: string): void;
+  /** Whether this peer sent Hello on its current channel. */
+  greeted(contact: Contact): boolean;
+  /** Traffic that came before the peer's Hello (refused, not acked). */
+  beforeHello(contact: Contact): void;
+  hello(contact: Contact, displayName: string, advertisedAddress: string, replyRequested: boolean): void;
   chat(contact: Contact, body: ChatMessage): void;
   groupMessage(contact: Contact, body: GroupMessage): void;
   groupUpdate(contact: Contact, body: GroupUpdate): void;
@@ -34,9 +38,16 @@ export function dispatchPeerFrame(handlers: PeerFrameHandlers, drops: DropCounte
   }
   try {
     const body = envelope.body;
+    // Hello comes first on every channel (docs/protocol.md): what would be stored or shown is
+    // refused before it. Acks only settle our own outbox towards this peer, so they are taken.
+    if (STORING_BODIES.has(body.case) && !handlers.greeted(contact)) {
+      drops.beforeHello++;
+      handlers.beforeHello(contact);
+      return;
+    }
     switch (body.case) {
       case "hello":
-        handlers.hello(contact, body.value.displayName, validAddress(body.value.advertisedAddress));
+        handlers.hello(contact, body.value.displayName, validAddress(body.value.advertisedAddress), body.value.replyRequested);
         break;
       case "chatMessage":
         handlers.chat(contact, body.value);
@@ -58,9 +69,12 @@ export function dispatchPeerFrame(handlers: PeerFrameHandlers, drops: DropCounte
         break;
     }
   } catch (error) {
-    log.error({ err: error, peer: contact.uid.slice(0, 8), body: envelope.body.case }, "handling a peer envelope failed");
+    // No peer uid at info level and above: logs must not record the contact graph (docs/security.md).
+    log.error({ err: error, body: envelope.body.case }, "handling a peer envelope failed");
   }
 }
+
+const STORING_BODIES = new Set<string | undefined>(["chatMessage", "groupMessage", "groupUpdate", "receipt"]);
 
 function validAddress(address: string): string {
   try {

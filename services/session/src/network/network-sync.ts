@@ -1,10 +1,15 @@
-import { formatHostPort, parseHostPort, type Logger } from "@jarvis/core";
+import { formatHostPort, parseHostPort, type Clock, type Logger } from "@jarvis/core";
+import type { Contact } from "../model.js";
 import type { PeerNetwork } from "../peer-network.js";
 import type { ContactRepo } from "../contacts/contact-repo.js";
 import type { SettingsRepo } from "../store/settings-repo.js";
 import type { UnitOfWork } from "../store/unit-of-work.js";
 
+/** A session asks the network to dial any one address at most once per this window. */
+export const DIAL_INTERVAL_PER_ADDRESS_MS = 60_000;
+
 export interface NetworkSyncDeps {
+  clock: Clock;
   log: Logger;
   network: PeerNetwork;
   uow: UnitOfWork;
@@ -25,6 +30,8 @@ export interface NetworkSyncDeps {
 export class NetworkSync {
   #deps: NetworkSyncDeps;
   #stopped = false;
+  /** When we last asked the network to dial each address: a group update must not make us redial an address of the sender's choosing. */
+  #lastDial = new Map<string, number>();
 
   constructor(deps: NetworkSyncDeps) {
     this.#deps = deps;
@@ -50,22 +57,40 @@ export class NetworkSync {
     }
   }
 
-  async contactsChanged(): Promise<void> {
+  /**
+   * One allow-list update for the whole change (linear in the contacts), and dials for the
+   * contacts that are new only — learning 62 members costs 62 dials, not 62 × 62.
+   */
+  async contactsChanged(added: Contact[] = []): Promise<void> {
     const { network, contacts, log } = this.#deps;
     if (!network.available || this.#stopped) return;
     try {
       await network.setAllowed(contacts.list().map((c) => c.publicKey));
-      if (!this.#stopped) await this.#dialAll();
+      if (!this.#stopped) await this.#dial(added);
     } catch (error) {
       log.warn({ err: error }, "updating network peers failed");
     }
   }
 
   async #dialAll(): Promise<void> {
-    for (const contact of this.#deps.contacts.list()) {
+    this.#lastDial.clear();
+    await this.#dial(this.#deps.contacts.list());
+  }
+
+  async #dial(contacts: Contact[]): Promise<void> {
+    for (const contact of contacts) {
       if (this.#stopped) return;
-      if (contact.addresses.length > 0) await this.#deps.network.dial(contact.publicKey, contact.addresses);
+      const addresses = contact.addresses.filter((address) => this.#mayDial(address));
+      if (addresses.length > 0) await this.#deps.network.dial(contact.publicKey, addresses);
     }
+  }
+
+  #mayDial(address: string): boolean {
+    const now = this.#deps.clock.now();
+    const last = this.#lastDial.get(address);
+    if (last !== undefined && now - last < DIAL_INTERVAL_PER_ADDRESS_MS) return false;
+    this.#lastDial.set(address, now);
+    return true;
   }
 
   /**

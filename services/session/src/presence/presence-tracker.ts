@@ -81,7 +81,15 @@ export class PresenceTracker {
   }
 
   groupView(group: Group): GroupView {
-    return { ...group, presence: this.groupPresence(group) };
+    return { ...group, presence: this.groupPresence(group), members: this.#members(group) };
+  }
+
+  #members(group: Group): GroupView["members"] {
+    return group.memberUids.map((uid) => {
+      const contact = uid === this.#deps.ownUid ? undefined : this.#deps.contacts.get(uid);
+      const name = contact ? contact.alias || contact.name : "";
+      return { uid, name, contact: contact !== undefined && !contact.groupOnly, admin: group.adminUids.includes(uid) };
+    });
   }
 
   /** Something that presence depends on changed: store the net effect once it settles. */
@@ -107,7 +115,7 @@ export class PresenceTracker {
       const presence = this.groupPresence(group);
       if (this.#published.get(group.id) === presence) continue;
       this.#published.set(group.id, presence);
-      changes.push(() => uow.emit({ type: "group_changed", group: { ...group, presence } }));
+      changes.push(() => uow.emit({ type: "group_changed", group: { ...this.groupView(group), presence } }));
     }
     if (changes.length > 0) uow.tx(() => changes.forEach((emit) => emit()));
   }

@@ -78,4 +78,32 @@ export const MIGRATIONS: string[] = [
   `
   CREATE INDEX outbox_pending ON outbox (recipient_uid, needs_ack);
   `,
+  // 4: trust above the channel (issue 15). A message is identified by (sender, id), so one
+  // sender cannot pre-empt another's id; names a peer announces are kept apart as claims;
+  // members learned through a group are group contacts; groups have admins.
+  `
+  CREATE TABLE messages_v4 (
+    position INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL,
+    conversation_id TEXT NOT NULL,
+    sender_uid TEXT NOT NULL,
+    outgoing INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    state INTEGER NOT NULL,
+    sequence INTEGER NOT NULL,
+    sent_at INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    read INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (sender_uid, id)
+  );
+  INSERT INTO messages_v4 SELECT position, id, conversation_id, sender_uid, outgoing, text, state, sequence, sent_at, received_at, read FROM messages;
+  DROP TABLE messages;
+  ALTER TABLE messages_v4 RENAME TO messages;
+  CREATE INDEX messages_by_conversation ON messages (conversation_id, position);
+  CREATE INDEX messages_unread ON messages (conversation_id) WHERE outgoing = 0 AND read = 0;
+  ALTER TABLE contacts ADD COLUMN claimed_name TEXT NOT NULL DEFAULT '';
+  ALTER TABLE contacts ADD COLUMN group_only INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE group_members ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;
+  UPDATE group_members SET admin = 1 WHERE uid = (SELECT creator_uid FROM groups WHERE groups.id = group_members.group_id);
+  `,
 ];

@@ -129,6 +129,11 @@ export class InMemoryNetwork implements PeerNetwork {
     await this.#events?.frame(fromKey, payload);
   }
 
+  /** Reports an already-connected peer as connected again, as a network does when a duplicate channel replaced the first. */
+  reconnected(key: string): void {
+    if (this.connected.has(key)) this.#events?.peerConnected(Buffer.from(key, "hex"));
+  }
+
   dropPeer(key: string): void {
     this.connected.delete(key);
     this.#events?.peerDisconnected(Buffer.from(key, "hex"), "gone");

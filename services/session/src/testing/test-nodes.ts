@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { profilePaths, silentLogger, systemClock, type Clock } from "@jarvis/core";
+import { profilePaths, silentLogger, systemClock, type Clock, type Logger } from "@jarvis/core";
 import { SessionApp } from "../app/session-app.js";
 import { encodeLinkCode } from "../contacts/card-codec.js";
 import { InMemoryHub, type InMemoryNetwork } from "./in-memory-network.js";
@@ -24,14 +24,14 @@ export class TestNodes {
   #nodes: TestNode[] = [];
   #homes: string[] = [];
 
-  node(options: { clock?: Clock; home?: string; presenceSettleMs?: number } = {}): TestNode {
+  node(options: { clock?: Clock; home?: string; presenceSettleMs?: number; logger?: Logger } = {}): TestNode {
     const home = options.home ?? mkdtempSync(join(tmpdir(), "jv-sess-"));
     if (!this.#homes.includes(home)) this.#homes.push(home);
     const network = this.hub.endpoint();
     const app = new SessionApp({
       paths: profilePaths(home),
       clock: options.clock ?? systemClock,
-      logger: silentLogger,
+      logger: options.logger ?? silentLogger,
       network,
       listen: "127.0.0.1:0",
       advertise: "",
@@ -43,7 +43,7 @@ export class TestNodes {
   }
 
   /** A node with an unlocked identity of that name. */
-  async person(name: string, options: { clock?: Clock; presenceSettleMs?: number } = {}): Promise<TestNode> {
+  async person(name: string, options: { clock?: Clock; presenceSettleMs?: number; logger?: Logger } = {}): Promise<TestNode> {
     const node = this.node(options);
     await createTestProfile(node.home, { name, password: TEST_PASSWORD });
     await node.app.unlock(TEST_PASSWORD);

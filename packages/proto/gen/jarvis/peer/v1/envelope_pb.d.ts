@@ -99,6 +99,14 @@ export declare type Hello = Message<"jarvis.peer.v1.Hello"> & {
    * @generated from field: string advertised_address = 4;
    */
   advertisedAddress: string;
+
+  /**
+   * Set by a receiver that got traffic on this channel before any Hello (it refused that
+   * traffic, unacked): the other side answers with its own Hello and resends what it owes.
+   *
+   * @generated from field: bool reply_requested = 5;
+   */
+  replyRequested: boolean;
 };
 
 /**
@@ -219,11 +227,20 @@ export declare type GroupUpdate = Message<"jarvis.peer.v1.GroupUpdate"> & {
   creatorUid: string;
 
   /**
-   * Monotonic version; receivers ignore updates older than what they hold.
+   * Monotonic version. A receiver accepts only revision > what it holds and at most
+   * 1000 above it (docs/protocol.md, receiver rules); 1..1000 when it first hears of the group.
    *
    * @generated from field: uint64 revision = 5;
    */
   revision: bigint;
+
+  /**
+   * Uids of the members that may add or remove others and grant admin. The creator is the
+   * first admin; every admin is a member.
+   *
+   * @generated from field: repeated string admin_uids = 6;
+   */
+  adminUids: string[];
 };
 
 /**

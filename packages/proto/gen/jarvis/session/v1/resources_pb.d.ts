@@ -71,7 +71,7 @@ export declare type Contact = Message$1<"jarvis.session.v1.Contact"> & {
   uid: string;
 
   /**
-   * Name from the contact's card or latest Hello.
+   * Name from the card the user added: a petname, never changed by the peer.
    *
    * @generated from field: string name = 2;
    */
@@ -122,6 +122,14 @@ export declare type Contact = Message$1<"jarvis.session.v1.Contact"> & {
    * @generated from field: bool send_receipts = 10;
    */
   sendReceipts: boolean;
+
+  /**
+   * The name the peer last announced for itself (Hello), when it differs from name: a claim,
+   * shown as such, never used in place of name or alias.
+   *
+   * @generated from field: string claimed_name = 11;
+   */
+  claimedName: string;
 };
 
 /**
@@ -240,6 +248,20 @@ export declare type Group = Message$1<"jarvis.session.v1.Group"> & {
    * @generated from field: google.protobuf.Timestamp created_time = 6;
    */
   createdTime?: Timestamp | undefined;
+
+  /**
+   * Uids of the members that may add and remove others; the creator is the first.
+   *
+   * @generated from field: repeated string admin_uids = 7;
+   */
+  adminUids: string[];
+
+  /**
+   * Every member with the name this node shows for it.
+   *
+   * @generated from field: repeated jarvis.session.v1.GroupMember members = 8;
+   */
+  members: GroupMember[];
 };
 
 /**
@@ -247,6 +269,44 @@ export declare type Group = Message$1<"jarvis.session.v1.Group"> & {
  * Use `create(GroupSchema)` to create a new message.
  */
 export declare const GroupSchema: GenMessage<Group>;
+
+/**
+ * GroupMember is one member of a group as this node knows it.
+ *
+ * @generated from message jarvis.session.v1.GroupMember
+ */
+export declare type GroupMember = Message$1<"jarvis.session.v1.GroupMember"> & {
+  /**
+   * @generated from field: string uid = 1;
+   */
+  uid: string;
+
+  /**
+   * Alias or name of a contact the user added; for a member known only through the group, the
+   * name on its card (a claim: contact is false then).
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * Whether the member is also one of the user's own contacts.
+   *
+   * @generated from field: bool contact = 3;
+   */
+  contact: boolean;
+
+  /**
+   * @generated from field: bool admin = 4;
+   */
+  admin: boolean;
+};
+
+/**
+ * Describes the message jarvis.session.v1.GroupMember.
+ * Use `create(GroupMemberSchema)` to create a new message.
+ */
+export declare const GroupMemberSchema: GenMessage<GroupMember>;
 
 /**
  * PeerStatus is a contact's channel as the network service sees it.
