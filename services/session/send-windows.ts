@@ -1,7 +1,5 @@
 import type { FrameOutcome } from "./src/peer-network.js";
-
-/** Unanswered bytes we let the network hold for one peer (it buffers ~4 MiB per peer). */
-export const DEFAULT_WINDOW_BYTES = 1024 * 1024;
+import { DEFAULT_WINDOW_BYTES } from "./src/constants.js";
 
 interface Window {
   bytes: number;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { newMessageId } from "@jarvis/core";
-import { OUTBOX_LIMITS } from "./messages/outgoing.js";
+import { OUTBOX_LIMITS } from "./constants.js";
 import { chatEnvelope, decodeEnvelope, groupMessageEnvelope, groupUpdateEnvelope } from "./messages/envelopes.js";
 import { TestNodes } from "./testing/test-nodes.js";
 import { PAGE, cardOf, drops, groupWithMallory as withMallory, keyOf, waitFor } from "./testing/trust-fixtures.js";

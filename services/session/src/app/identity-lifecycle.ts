@@ -14,6 +14,7 @@ import {
 } from "../identity/account-files.js";
 import { exportArchive, importArchive } from "../identity/account-archive.js";
 import { UnlockedSession } from "./unlocked-session.js";
+import { MAX_PASSWORD_LENGTH } from "../constants.js";
 
 export interface SessionOptions {
   paths: ProfilePaths;
@@ -37,8 +38,6 @@ export interface SessionStatus {
   /** The keyfile's KDF is cheaper than the default (a test profile). */
   weakKdf: boolean;
 }
-
-const MAX_PASSWORD_LENGTH = 1024;
 
 /**
  * The identity lifecycle: create, unlock, lock, change password, delete, export, import. Calls

@@ -5,9 +5,7 @@ import { decodeLinkCode, validateCard } from "../contacts/card-codec.js";
 import type { ContactCard } from "@jarvis/proto/jarvis/peer/v1/card";
 import { IdentityLifecycle, type SessionOptions } from "./identity-lifecycle.js";
 import type { UnlockedSession } from "./unlocked-session.js";
-
-const MAX_PAGE = 1000;
-const DEFAULT_PAGE = 50;
+import { DEFAULT_PAGE, MAX_PAGE } from "../constants.js";
 
 export type ContactSource = { linkCode: string } | { card: ContactCard };
 

@@ -2,13 +2,11 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { ContactCardSchema, type ContactCard } from "@jarvis/proto/jarvis/peer/v1/card";
 import { InvalidArgumentError, fingerprintOf, parseHostPort, uidFromPublicKey } from "@jarvis/core";
 import type { Card } from "../model.js";
+import { MAX_ADDRESSES, MAX_CARD_BYTES, MAX_NAME_LENGTH } from "../constants.js";
 
 /** Link codes (`jarvis://<base64url card>`) and card validation (design §5). */
 
 export const LINK_PREFIX = "jarvis://";
-const MAX_CARD_BYTES = 4096;
-const MAX_NAME_LENGTH = 64;
-const MAX_ADDRESSES = 8;
 
 export function cardToProto(card: Card): ContactCard {
   return create(ContactCardSchema, {

@@ -12,6 +12,7 @@ import type { UnitOfWork } from "../store/unit-of-work.js";
 import type { ContactRepo } from "./contact-repo.js";
 import type { Outgoing } from "../messages/outgoing.js";
 import type { Card, Contact, ContactView } from "../model.js";
+import { MAX_ALIAS_LENGTH, MIN_PREFIX } from "../constants.js";
 
 export interface ContactServiceDeps {
   clock: Clock;
@@ -24,9 +25,6 @@ export interface ContactServiceDeps {
   /** Keeps the network's allowed keys in step with the contacts, and dials the new ones. */
   contactsChanged: (added: Contact[]) => void;
 }
-
-const MAX_ALIAS_LENGTH = 64;
-const MIN_PREFIX = 4;
 
 /** Contacts: add from a card, find by what a person types, local edits, safety numbers. */
 export class ContactService {

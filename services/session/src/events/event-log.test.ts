@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ResourceExhaustedError } from "@jarvis/core";
 import { openTestStore } from "../testing/open-test-store.js";
-import { MAX_SUBSCRIBER_BACKLOG } from "./event-log.js";
+import { MAX_SUBSCRIBER_BACKLOG } from "../constants.js";
 import type { StoredEvent } from "../model.js";
 
 const cleanups: (() => void)[] = [];

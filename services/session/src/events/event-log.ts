@@ -1,9 +1,7 @@
 import { AsyncQueue, ResourceExhaustedError } from "@jarvis/core";
 import type { Db } from "../store/database.js";
 import type { DomainEvent, StoredEvent } from "../model.js";
-
-const REPLAY_PAGE = 500;
-export const MAX_SUBSCRIBER_BACKLOG = 10_000;
+import { MAX_SUBSCRIBER_BACKLOG, REPLAY_PAGE } from "../constants.js";
 
 /**
  * The durable, append-only event log and its live subscribers. A subscriber first reads the

@@ -1,13 +1,11 @@
 import type { Group } from "../model.js";
+import { MAX_REVISION_STEP } from "../constants.js";
 
 /**
  * Who may change a group, and how far a revision may move (design §5, docs/protocol.md
  * receiver rules). Pure: given what we hold, what a peer proposes and who proposed it, the
  * reason to refuse it, or undefined when it is allowed.
  */
-
-/** A revision may move at most this far in one update, so nobody can spend the counter. */
-export const MAX_REVISION_STEP = 1000;
 
 export type Proposal = Pick<Group, "id" | "name" | "creatorUid" | "revision" | "memberUids" | "adminUids">;
 

@@ -2,9 +2,10 @@ import { isGroupId, isMessageId } from "@jarvis/core";
 import type { GroupMessage, GroupUpdate } from "@jarvis/proto/jarvis/peer/v1/envelope";
 import type { Card, Contact, Group } from "../model.js";
 import { validateCard } from "../contacts/card-codec.js";
-import { MAX_TEXT_BYTES } from "../messages/conversations.js";
+import { MAX_TEXT_BYTES } from "../constants.js";
 import { groupUpdateAckId } from "../messages/envelopes.js";
-import { MAX_GROUP_MEMBERS, checkName } from "./group-rules.js";
+import { checkName } from "./group-rules.js";
+import { MAX_GROUP_MEMBERS } from "../constants.js";
 import { refusalOf } from "./group-authority.js";
 import type { GroupServiceDeps } from "./group-service.js";
 

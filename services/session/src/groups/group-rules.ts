@@ -1,8 +1,5 @@
 import { InvalidArgumentError } from "@jarvis/core";
-
-/** Limits and name rules of groups, the same for groups we create and groups we are told about. */
-export const MAX_GROUP_MEMBERS = 64;
-export const MAX_GROUP_NAME = 64;
+import { MAX_GROUP_NAME } from "../constants.js";
 
 export function checkName(name: string): string {
   const clean = name.trim();

@@ -18,7 +18,8 @@ import type { Outgoing } from "../messages/outgoing.js";
 import type { Acks } from "../messages/acks.js";
 import { validateText, type Conversations } from "../messages/conversations.js";
 import { groupMessageEnvelope, groupUpdateAckId, groupUpdateEnvelope } from "../messages/envelopes.js";
-import { MAX_GROUP_MEMBERS, checkName } from "./group-rules.js";
+import { checkName } from "./group-rules.js";
+import { MAX_GROUP_MEMBERS } from "../constants.js";
 import { receiveGroupMessage, receiveGroupUpdate } from "./group-inbound.js";
 
 export interface GroupServiceDeps {
@@ -36,7 +37,6 @@ export interface GroupServiceDeps {
   ownCard: () => Card;
   view: (group: Group) => GroupView;
 }
-
 
 /**
  * Groups are pairwise fan-out: a group message is one outbox entry per other member, over

@@ -5,6 +5,7 @@ import { AlreadyExistsError, InvalidArgumentError, WrongPasswordError, ensurePri
 import type { Store } from "../store/store.js";
 import { DEFAULT_KDF, deriveKey, type KdfParams } from "../store/key-derivation.js";
 import { identityExists, readKeyfile, verifyPassword } from "./account-files.js";
+import { MAX_ARCHIVE_BYTES } from "../constants.js";
 
 /*
  * Account archive, version 2:
@@ -18,7 +19,6 @@ import { identityExists, readKeyfile, verifyPassword } from "./account-files.js"
 const MAGIC_V1 = Buffer.from("JARVISA1");
 const MAGIC_V2 = Buffer.from("JARVISA2");
 const MEMBERS = new Set(["store.db", "keyfile"]);
-const MAX_ARCHIVE_BYTES = 512 * 1024 * 1024;
 /** Bounds on parameters read from an archive: a hostile file must not make import allocate 1 TiB. */
 const KDF_LIMITS = { memoryKiB: [8, 4 * 1024 * 1024], iterations: [1, 64], parallelism: [1, 16] } as const;
 

@@ -16,6 +16,7 @@ import { openDatabase, type Db } from "../store/database.js";
 import type { Store } from "../store/store.js";
 import { DEFAULT_KDF, newKeyfile, parseKeyfile, unlockKeyfile, type KdfParams, type KeyfileContent } from "../store/key-derivation.js";
 import type { Identity } from "../model.js";
+import { MIN_PASSWORD_LENGTH } from "../constants.js";
 
 /**
  * The files of an account: keyfile (salt, KDF parameters, verifier) and the encrypted store.
@@ -23,7 +24,6 @@ import type { Identity } from "../model.js";
  */
 
 const PKCS8_X25519_PREFIX = Buffer.from("302e020100300506032b656e04220420", "hex");
-const MIN_PASSWORD_LENGTH = 8;
 
 export function identityExists(paths: ProfilePaths): boolean {
   return existsSync(paths.keyfile) && existsSync(paths.store);

@@ -6,8 +6,7 @@ import type { OutboxRepo } from "./outbox-repo.js";
 import type { Outgoing } from "./outgoing.js";
 import type { OutboxDelivery } from "./outbox-delivery.js";
 import { ackEnvelope } from "./envelopes.js";
-
-const MAX_IDS_PER_ACK = 1000;
+import { MAX_IDS_PER_ACK } from "../constants.js";
 
 export interface AcksDeps {
   network: PeerNetwork;

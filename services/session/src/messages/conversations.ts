@@ -7,9 +7,7 @@ import type { MessageRepo } from "./message-repo.js";
 import type { Outgoing } from "./outgoing.js";
 import type { Acks } from "./acks.js";
 import { chatEnvelope, receiptEnvelope } from "./envelopes.js";
-
-export const MAX_TEXT_BYTES = 64 * 1024;
-const MAX_IDS_PER_RECEIPT = 1000;
+import { MAX_CLOCK_SKEW_MS, MAX_IDS_PER_RECEIPT, MAX_TEXT_BYTES } from "../constants.js";
 
 export function validateText(text: string): void {
   if (text.trim().length === 0) throw new InvalidArgumentError("message text must not be empty", "empty-text");
@@ -17,8 +15,6 @@ export function validateText(text: string): void {
   if (bytes > MAX_TEXT_BYTES) throw new InvalidArgumentError(`message text is too long (${bytes} bytes, at most ${MAX_TEXT_BYTES})`, "text-too-long");
 }
 
-/** Peer clocks may be off, but not by more than this into the future. */
-export const MAX_CLOCK_SKEW_MS = 24 * 60 * 60 * 1000;
 /** Sequence numbers beyond this cannot be stored exactly and are refused. */
 const MAX_SEQUENCE = BigInt(Number.MAX_SAFE_INTEGER);
 

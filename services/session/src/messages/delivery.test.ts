@@ -5,8 +5,8 @@ import type { FrameFate } from "../testing/in-memory-network.js";
 import type { SessionApp } from "../app/session-app.js";
 import type { MessageState } from "../model.js";
 import { decodeEnvelope } from "./envelopes.js";
-import { OUTBOX_LIMITS } from "./outgoing.js";
-import { MAX_QUEUED_BYTES_PER_PEER } from "./peer-channel.js";
+import { OUTBOX_LIMITS } from "../constants.js";
+import { MAX_QUEUED_BYTES_PER_PEER } from "../constants.js";
 
 let nodes = new TestNodes();
 afterEach(async () => {

@@ -2,7 +2,8 @@ import { uidFromPublicKey, type Clock, type Logger, type TimerHandle } from "@ja
 import type { FrameOutcome, PeerNetwork } from "../peer-network.js";
 import type { UnitOfWork } from "../store/unit-of-work.js";
 import type { OutboxRepo } from "./outbox-repo.js";
-import { OUTBOX_LIMITS, type Outgoing, type OutboxItem } from "./outgoing.js";
+import { type Outgoing, type OutboxItem } from "./outgoing.js";
+import { OUTBOX_LIMITS } from "../constants.js";
 import { PeerChannel } from "./peer-channel.js";
 
 export interface OutboxDeliveryDeps {

@@ -3,14 +3,7 @@ import type { UnitOfWork } from "../store/unit-of-work.js";
 import type { MessageRepo } from "./message-repo.js";
 import type { OutboxRepo } from "./outbox-repo.js";
 import type { Message, MessageState } from "../model.js";
-
-/** Delivery limits (design §5, anchor §4.14). */
-export const OUTBOX_LIMITS = {
-  perRecipient: 1000,
-  expiryMs: 7 * 24 * 60 * 60 * 1000,
-  retry: { baseMs: 10_000, factor: 2, capMs: 5 * 60_000 },
-  expirySweepMs: 60 * 60 * 1000,
-};
+import { OUTBOX_LIMITS } from "../constants.js";
 
 /** One outbox entry as it is handed to a peer's channel. */
 export interface OutboxItem {

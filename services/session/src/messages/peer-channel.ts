@@ -1,12 +1,9 @@
 import { Backoff, type Clock, type TimerHandle } from "@jarvis/core";
 import type { FrameOutcome, PeerNetwork } from "../peer-network.js";
 import type { OutboxRepo } from "./outbox-repo.js";
-import { OUTBOX_LIMITS, type OutboxItem } from "./outgoing.js";
-
-/** Bytes of new entries kept in memory for one peer before we fall back to reading the outbox. */
-export const MAX_QUEUED_BYTES_PER_PEER = 1024 * 1024;
-/** Entries read from the outbox at a time when catching up (each at most ~64 KiB). */
-const RESEND_PAGE = 32;
+import { type OutboxItem } from "./outgoing.js";
+import { OUTBOX_LIMITS } from "../constants.js";
+import { MAX_QUEUED_BYTES_PER_PEER, RESEND_PAGE } from "../constants.js";
 
 export interface PeerChannelDeps {
   uid: string;

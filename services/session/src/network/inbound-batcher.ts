@@ -1,6 +1,5 @@
-/** Bytes of received frames we hold before telling the Link reader to wait. */
-export const MAX_INBOUND_PENDING_BYTES = 4 * 1024 * 1024;
 
+import { MAX_INBOUND_PENDING_BYTES } from "../constants.js";
 export interface InboundFrame {
   key: Buffer;
   payload: Buffer;

@@ -4,9 +4,7 @@ import type { PeerNetwork } from "../peer-network.js";
 import type { ContactRepo } from "../contacts/contact-repo.js";
 import type { SettingsRepo } from "../store/settings-repo.js";
 import type { UnitOfWork } from "../store/unit-of-work.js";
-
-/** A session asks the network to dial any one address at most once per this window. */
-export const DIAL_INTERVAL_PER_ADDRESS_MS = 60_000;
+import { DIAL_INTERVAL_PER_ADDRESS_MS } from "../constants.js";
 
 export interface NetworkSyncDeps {
   clock: Clock;

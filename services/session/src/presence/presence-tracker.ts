@@ -3,9 +3,7 @@ import type { ContactRepo } from "../contacts/contact-repo.js";
 import type { GroupRepo } from "../groups/group-repo.js";
 import type { UnitOfWork } from "../store/unit-of-work.js";
 import type { Contact, ContactView, Group, GroupView, Presence } from "../model.js";
-
-/** How long presence must hold still before a change is stored (a flapping peer stores nothing). */
-export const PRESENCE_SETTLE_MS = 1_000;
+import { PRESENCE_SETTLE_MS } from "../constants.js";
 
 export interface PresenceDeps {
   clock: Clock;

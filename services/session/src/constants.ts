@@ -1,0 +1,72 @@
+/**
+ * Every default and limit of the session service in one place: timeouts, caps, page sizes.
+ * Protocol constants that both ends must agree on stay with the protocol code (envelopes.ts,
+ * card-codec.ts); these are the values a node chooses for itself.
+ */
+
+/** Unanswered bytes we let the network hold for one peer (it buffers ~4 MiB per peer). */
+export const DEFAULT_WINDOW_BYTES = 1024 * 1024;
+
+export const MIN_PASSWORD_LENGTH = 8;
+
+export const MAX_ARCHIVE_BYTES = 512 * 1024 * 1024;
+
+export const MAX_PASSWORD_LENGTH = 1024;
+
+export const MAX_PAGE = 1000;
+
+export const DEFAULT_PAGE = 50;
+
+/** How long presence must hold still before a change is stored (a flapping peer stores nothing). */
+export const PRESENCE_SETTLE_MS = 1_000;
+
+/** A session asks the network to dial any one address at most once per this window. */
+export const DIAL_INTERVAL_PER_ADDRESS_MS = 60_000;
+
+/** Bytes of received frames we hold before telling the Link reader to wait. */
+export const MAX_INBOUND_PENDING_BYTES = 4 * 1024 * 1024;
+
+export const REPLAY_PAGE = 500;
+
+export const MAX_SUBSCRIBER_BACKLOG = 10_000;
+
+export const MAX_CARD_BYTES = 4096;
+
+export const MAX_NAME_LENGTH = 64;
+
+export const MAX_ADDRESSES = 8;
+
+export const MAX_ALIAS_LENGTH = 64;
+
+export const MIN_PREFIX = 4;
+
+export const MAX_IDS_PER_ACK = 1000;
+
+/** Bytes of new entries kept in memory for one peer before we fall back to reading the outbox. */
+export const MAX_QUEUED_BYTES_PER_PEER = 1024 * 1024;
+
+/** Entries read from the outbox at a time when catching up (each at most ~64 KiB). */
+export const RESEND_PAGE = 32;
+
+/** Delivery limits (design §5, anchor §4.14). */
+export const OUTBOX_LIMITS = {
+  perRecipient: 1000,
+  expiryMs: 7 * 24 * 60 * 60 * 1000,
+  retry: { baseMs: 10_000, factor: 2, capMs: 5 * 60_000 },
+  expirySweepMs: 60 * 60 * 1000,
+};
+
+export const MAX_TEXT_BYTES = 64 * 1024;
+
+export const MAX_IDS_PER_RECEIPT = 1000;
+
+/** Peer clocks may be off, but not by more than this into the future. */
+export const MAX_CLOCK_SKEW_MS = 24 * 60 * 60 * 1000;
+
+/** A revision may move at most this far in one update, so nobody can spend the counter. */
+export const MAX_REVISION_STEP = 1000;
+
+/** Limits and name rules of groups, the same for groups we create and groups we are told about. */
+export const MAX_GROUP_MEMBERS = 64;
+
+export const MAX_GROUP_NAME = 64;
