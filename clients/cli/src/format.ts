@@ -92,8 +92,13 @@ function snake(name: string): string {
  * JSON.stringify escapes C0 controls but not DEL, C1 controls or bidi overrides, which a
  * terminal may still act on; we escape those too so peer text stays inert.
  */
+/**
+ * JSON for scripts that may still end up on a terminal: JSON.stringify already escapes C0
+ * controls (ESC included); this also escapes DEL, the C1 controls and every bidi or line
+ * separator the sanitiser removes, so `jarvis history --json` printed raw is inert too.
+ */
 export function safeJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return JSON.stringify(value).replace(/[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 export const printable = (text: string) => sanitizeForTerminal(text);
