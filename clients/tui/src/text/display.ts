@@ -34,7 +34,17 @@ export function displayLines(text: string): string[] {
 /** Text ready for a blessed element with tags on: inert and with `{` escaped. */
 export const safe = (text: string): string => blessed.escape(displayText(text));
 
-export const width = (text: string): number => stringWidth(text);
+/**
+ * Cells a piece of text takes in a blessed element. That is its display width, plus one for
+ * each astral wide character (emoji): blessed clips rows by UTF-16 length plus its filler
+ * cell, so such a character costs it three cells. Laying out with this never lets blessed
+ * clip a row we wrapped; the price is at most a spare cell per emoji at the end of a row.
+ */
+export function width(text: string): number {
+  let extra = 0;
+  for (const char of text) if (char.length === 2 && stringWidth(char) === 2) extra++;
+  return stringWidth(text) + extra;
+}
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 const graphemes = (text: string): string[] => Array.from(segmenter.segment(text), (s) => s.segment);
