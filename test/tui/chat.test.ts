@@ -91,7 +91,7 @@ describe("TUI chatting with a real node", () => {
   });
 
   it("shows escapes, markup braces and shell syntax literally and runs nothing", async () => {
-    const marker = `/tmp/pwned-${process.pid}-${Date.now()}`;
+    const marker = `/tmp/pw${process.pid}`;
     await bob.ok(["send", "alice", `x\u001b[2J {bold}x{/bold} $(touch ${marker}) done-literal`]);
     const screen = await tui.waitFor("done-literal");
     expect(screen).toContain("{bold}x{/bold}");

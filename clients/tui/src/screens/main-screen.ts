@@ -58,9 +58,10 @@ export class MainScreen {
 
   render(view: MainView): void {
     const screenWidth = this.root.width as number;
-    this.#status.setContent(safe(truncate(view.status, screenWidth)));
-    const footer = view.notice ? ` ${view.notice}` : ` ${FOOTER}`;
-    this.#footer.setContent(blessed.escape(truncate(displayText(footer), screenWidth)));
+    // Notices go to the status bar, so the keys in the footer are always visible.
+    const notice = view.notice ? ` · {yellow-fg}${safe(truncate(displayText(view.notice), Math.max(8, screenWidth - width(view.status) - 3)))}{/yellow-fg}` : "";
+    this.#status.setContent(safe(truncate(view.status, screenWidth)) + notice);
+    this.#footer.setContent(blessed.escape(truncate(` ${FOOTER}`, screenWidth)));
 
     const listInner = Math.max(4, (this.#list.width as number) - 2);
     this.#list.setContent(
