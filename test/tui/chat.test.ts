@@ -122,6 +122,7 @@ describe("TUI chatting with a real node", () => {
     const locked = await tui.waitFor("jarvis is locked");
     for (const secret of ["bob", "hello bob", "are you reading", "alice"]) expect(locked).not.toContain(secret);
     tui.type(KEY.escape);
+    await tui.waitFor("cannot be closed without the password");
     tui.type("wrong");
     const typing = await tui.waitFor("•••••");
     expect(typing).not.toContain("wrong");

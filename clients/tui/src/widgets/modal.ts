@@ -66,16 +66,17 @@ export interface PromptOptions {
 export function prompt(screen: blessed.Widgets.Screen, router: KeyRouter, options: PromptOptions): Promise<string | undefined> {
   return new Promise((resolve) => {
     const line = new InputLine({ secret: options.secret, value: options.value });
-    const textLines = options.text ? options.text.split("\n").length + 1 : 0;
+    const textLines = (options.text ? options.text.split("\n").length + 1 : 0) + (options.dismissable === false ? 1 : 0);
     const box = blessed.box({
       parent: options.parent ?? screen, top: "center", left: "center", width: "80%", height: textLines + 3,
       border: "line", label: ` ${options.title} `, tags: true, padding: { left: 1, right: 1 }, style: { border: { fg: "cyan" } },
     });
     const render = () => {
       const inner = Math.max(4, (box.width as number) - 4);
-      box.setContent(`${options.text ? `${options.text}\n\n` : ""}${blessed.escape(line.view(inner))}`);
+      box.setContent(`${options.text ? `${options.text}\n\n` : ""}${blessed.escape(line.view(inner))}${hint}`);
       screen.render();
     };
+    let hint = "";
     const finish = (value: string | undefined) => {
       release();
       box.destroy();
@@ -84,7 +85,12 @@ export function prompt(screen: blessed.Widgets.Screen, router: KeyRouter, option
     };
     const release = router.push((ch, key) => {
       if (key.name === "escape") {
-        if (options.dismissable !== false) finish(undefined);
+        if (options.dismissable !== false) {
+          finish(undefined);
+          return true;
+        }
+        hint = "\n{yellow-fg}This cannot be closed without the password. Ctrl-Q quits.{/yellow-fg}";
+        render();
         return true;
       }
       const result = line.handle(ch, key);
