@@ -1,5 +1,6 @@
 import blessed from "blessed";
 import { ConnectError } from "@connectrpc/connect";
+import { foregroundClock, sleep } from "@jarvis/core";
 import type { SessionClient } from "../client.js";
 import { safe } from "../text/display.js";
 import type { KeyRouter } from "../widgets/keyboard.js";
@@ -16,12 +17,15 @@ export async function unlockOrCreate(screen: blessed.Widgets.Screen, router: Key
   hide(true);
   const cover = blessed.box({ parent: screen, top: 0, left: 0, width: "100%", height: "100%", tags: true, style: { bg: "black" } });
   cover.setFront();
-  const ask = (title: string, text: string, secret: boolean) => prompt(screen, router, { title, text, secret, dismissable: false, parent: cover });
+  // Unlocked elsewhere (`jarvis up`/`unlock`, or a restarted daemon): the prompt goes away.
+  const unlockedElsewhere = new AbortController();
+  void watchUnlock(client, unlockedElsewhere.signal).then(() => unlockedElsewhere.abort());
+  const ask = (title: string, text: string, secret: boolean) => prompt(screen, router, { title, text, secret, dismissable: false, parent: cover, signal: unlockedElsewhere.signal });
   let problem = "";
   try {
     for (;;) {
       const status = await client.getStatus({});
-      if (!status.locked) return;
+      if (!status.locked || unlockedElsewhere.signal.aborted) return;
       const note = problem ? `{red-fg}${safe(problem)}{/red-fg}\n` : "";
       try {
         if (!status.identityExists) {
@@ -44,8 +48,21 @@ export async function unlockOrCreate(screen: blessed.Widgets.Screen, router: Key
       }
     }
   } finally {
+    unlockedElsewhere.abort();
     cover.destroy();
     hide(false);
     screen.render();
+  }
+}
+
+/** Resolves when the node is unlocked by someone else, or when `signal` ends the watch. */
+async function watchUnlock(client: SessionClient, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      await sleep(foregroundClock, 1_000, signal);
+      if (!(await client.getStatus({}, { signal })).locked) return;
+    } catch {
+      if (signal.aborted) return;
+    }
   }
 }

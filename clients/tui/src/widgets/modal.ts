@@ -60,6 +60,8 @@ export interface PromptOptions {
   dismissable?: boolean;
   value?: string;
   parent?: blessed.Widgets.Node;
+  /** Closes the prompt (resolving undefined) when aborted. */
+  signal?: AbortSignal;
 }
 
 /** Asks for one line; resolves undefined when dismissed with Escape. */
@@ -78,6 +80,7 @@ export function prompt(screen: blessed.Widgets.Screen, router: KeyRouter, option
     };
     let hint = "";
     const finish = (value: string | undefined) => {
+      options.signal?.removeEventListener("abort", aborted);
       release();
       box.destroy();
       screen.render();
@@ -98,6 +101,9 @@ export function prompt(screen: blessed.Widgets.Screen, router: KeyRouter, option
       else if (result) render();
       return true;
     });
+    const aborted = () => finish(undefined);
+    if (options.signal?.aborted) return finish(undefined);
+    options.signal?.addEventListener("abort", aborted, { once: true });
     render();
   });
 }
