@@ -142,7 +142,8 @@ export async function runApp(options: AppOptions): Promise<number> {
     unlock: async () => {
       locked = true;
       connected = true;
-      await unlockOrCreate(screen, router, client, (hidden) => (hidden ? main.root.hide() : main.root.show()));
+      await unlockOrCreate(screen, router, client, (hidden) => (hidden ? main.root.hide() : main.root.show()), stop.signal);
+      if (stop.signal.aborted) return;
       locked = false;
       render();
     },

@@ -13,19 +13,28 @@ export const errorText = (error: unknown) => (error instanceof ConnectError ? er
  * closed only by the right password. Ctrl-Q/Ctrl-C still quit (the KeyRouter sees them first).
  * A first run asks for a name and the password twice.
  */
-export async function unlockOrCreate(screen: blessed.Widgets.Screen, router: KeyRouter, client: SessionClient, hide: (hidden: boolean) => void): Promise<void> {
+export async function unlockOrCreate(
+  screen: blessed.Widgets.Screen,
+  router: KeyRouter,
+  client: SessionClient,
+  hide: (hidden: boolean) => void,
+  closing: AbortSignal,
+): Promise<void> {
   hide(true);
   const cover = blessed.box({ parent: screen, top: 0, left: 0, width: "100%", height: "100%", tags: true, style: { bg: "black" } });
   cover.setFront();
   // Unlocked elsewhere (`jarvis up`/`unlock`, or a restarted daemon): the prompt goes away.
+  // Quitting ends the watch too, so no timer keeps the process alive after the TUI closes.
   const unlockedElsewhere = new AbortController();
+  const onClosing = () => unlockedElsewhere.abort();
+  closing.addEventListener("abort", onClosing, { once: true });
   void watchUnlock(client, unlockedElsewhere.signal).then(() => unlockedElsewhere.abort());
   const ask = (title: string, text: string, secret: boolean) => prompt(screen, router, { title, text, secret, dismissable: false, parent: cover, signal: unlockedElsewhere.signal });
   let problem = "";
   try {
     for (;;) {
       const status = await client.getStatus({});
-      if (!status.locked || unlockedElsewhere.signal.aborted) return;
+      if (!status.locked || unlockedElsewhere.signal.aborted || closing.aborted) return;
       const note = problem ? `{red-fg}${safe(problem)}{/red-fg}\n` : "";
       try {
         if (!status.identityExists) {
@@ -48,6 +57,7 @@ export async function unlockOrCreate(screen: blessed.Widgets.Screen, router: Key
       }
     }
   } finally {
+    closing.removeEventListener("abort", onClosing);
     unlockedElsewhere.abort();
     cover.destroy();
     hide(false);
