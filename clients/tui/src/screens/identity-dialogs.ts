@@ -43,7 +43,7 @@ export async function showSettings(ctx: DialogContext): Promise<void> {
       `notifications ${ctx.settings.notifications ? "{green-fg}on{/green-fg}" : "{yellow-fg}off{/yellow-fg}"}`,
       "",
       "{cyan-fg}n{/cyan-fg} notifications on/off   {cyan-fg}c{/cyan-fg} link code / export card   {cyan-fg}p{/cyan-fg} change password   {cyan-fg}Esc{/cyan-fg} close",
-      "Export account and delete account: `jarvis export` / `jarvis delete` (they need the password twice).",
+      "Export or delete the account from the command line: `jarvis account export FILE`, `jarvis delete`.",
     ].join("\n");
   const modal = openModal(ctx.screen, ctx.router, {
     title: "settings",
