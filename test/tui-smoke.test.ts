@@ -25,19 +25,24 @@ describe("TUI smoke test in tmux", () => {
   it("creates an identity on first run, shows a received message inertly, and sends one", async () => {
     const command = `LANG=C.UTF-8 NCURSES_NO_UTF8_ACS=1 TERM=xterm-256color ${process.execPath} ${JARVIS_BIN} --home ${alice.home} --listen 127.0.0.1:0`;
     tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "24", command);
-    await waitForScreen("your name");
+    await waitForScreen("Your name");
     tmux("send-keys", "-t", session, "-l", "alice");
     tmux("send-keys", "-t", session, "Enter");
     await waitForScreen("choose a password");
     tmux("send-keys", "-t", session, "-l", "a long password");
     tmux("send-keys", "-t", session, "Enter");
-    await waitForScreen("No contacts yet");
+    await waitForScreen("type the password again");
+    tmux("send-keys", "-t", session, "-l", "a long password");
+    tmux("send-keys", "-t", session, "Enter");
+    await waitForScreen("no contacts yet");
 
     await bob.init();
     await bob.ok(["contact", "add", await alice.linkCode()]);
     tmux("send-keys", "-t", session, "C-a");
-    await waitForScreen("paste a jarvis://");
+    await waitForScreen("Paste a jarvis://");
     tmux("send-keys", "-t", session, "-l", await bob.linkCode());
+    tmux("send-keys", "-t", session, "Enter");
+    await waitForScreen("check and save");
     tmux("send-keys", "-t", session, "Enter");
     await waitForScreen("● bob");
 

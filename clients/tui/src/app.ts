@@ -1,180 +1,211 @@
 import blessed from "blessed";
-import { ConnectError } from "@connectrpc/connect";
-import { Backoff, foregroundClock, sleep, type BackoffPolicy } from "@jarvis/core";
+import type { Message } from "@jarvis/proto/jarvis/session/v1/resources";
 import type { SessionClient } from "./client.js";
-import { Store } from "./store.js";
-import { ask, flash } from "./views/prompt.js";
-import { showContactDetails } from "./views/details.js";
-import { clock, dot, safe, stateMark } from "./views/format.js";
+import { notify } from "./notify.js";
+import { errorText, unlockOrCreate } from "./screens/auth.js";
+import { addContact, contactDetails } from "./screens/contact-dialogs.js";
+import type { DialogContext } from "./screens/context.js";
+import { conversationRows, type PendingText } from "./screens/conversation-lines.js";
+import { groupDetails, newGroup } from "./screens/group-dialogs.js";
+import { showLinkCode, showSettings } from "./screens/identity-dialogs.js";
+import { showHelp, showPeers } from "./screens/info-dialogs.js";
+import { MainScreen, type Pane } from "./screens/main-screen.js";
+import { Store } from "./state/store.js";
+import { Sync } from "./state/sync.js";
+import { installWidthTable } from "./text/blessed-width.js";
+import { InputLine } from "./widgets/input-line.js";
+import { KeyRouter, type Key } from "./widgets/keyboard.js";
 
 export interface AppOptions {
   client: SessionClient;
   input: NodeJS.ReadableStream;
   output: NodeJS.WritableStream;
   signal: AbortSignal;
+  /** Desktop notifications (off with JARVIS_NOTIFY=0 or in settings). */
+  notifications?: boolean;
 }
 
-const HELP = "Tab focus  Enter open/send  ^A add  ^D details/verify  ^G group  ^N link code  ^L lock  ^Q quit";
+const PAGE = 50;
 
-const message = (error: unknown) => (error instanceof ConnectError ? error.rawMessage : error instanceof Error ? error.message : String(error));
-
-/**
- * The terminal UI: conversations on the left (presence dot, unread badge), the selected
- * conversation on the right, an input line, and a footer with keys. All state comes from the
- * session API and its event stream; nothing is kept here that a restart would lose.
- */
+/** The terminal UI: wires the store, the event stream, the main screen and the dialogs. */
 export async function runApp(options: AppOptions): Promise<number> {
+  installWidthTable();
   const { client } = options;
   const screen = blessed.screen({ smartCSR: true, fullUnicode: true, title: "jarvis", input: options.input as never, output: options.output as never });
-  const store = new Store(client);
-  const sidebar = blessed.list({
-    parent: screen, label: " conversations ", top: 0, left: 0, width: "30%", bottom: 4, border: "line", tags: true, keys: true, vi: true,
-    style: { selected: { inverse: true } },
-  });
-  const log = blessed.log({ parent: screen, label: " messages ", top: 0, left: "30%", right: 0, bottom: 4, border: "line", tags: true, scrollable: true, alwaysScroll: true, scrollbar: { ch: " " } });
-  const input = blessed.textbox({ parent: screen, label: " message ", bottom: 1, left: 0, right: 0, height: 3, border: "line", inputOnFocus: true });
-  const footer = blessed.box({ parent: screen, bottom: 0, left: 0, right: 0, height: 1, content: HELP, tags: false, style: { inverse: true } });
+  // Bracketed paste: a pasted newline arrives marked, so it stays in the message.
+  screen.program.write("\x1b[?2004h");
+  const stop = new AbortController();
   let done: (code: number) => void = () => {};
   const finished = new Promise<number>((resolve) => (done = resolve));
   const quit = () => {
+    if (stop.signal.aborted) return;
+    stop.abort();
+    screen.program.write("\x1b[?2004l");
     screen.destroy();
     done(0);
   };
   options.signal.addEventListener("abort", quit, { once: true });
+  const router = new KeyRouter(screen, quit);
+  const store = new Store();
+  const main = new MainScreen(screen);
+  const input = new InputLine();
+  const pending: (PendingText & { conversation: string })[] = [];
+  let selected: string | undefined;
+  let focus: Pane = "input";
+  let scroll = 0;
+  let connected = false;
+  let locked = false;
+  let notice = "";
+  const settings = { notifications: options.notifications ?? true };
 
   const render = () => {
+    if (stop.signal.aborted) return;
     const conversations = store.conversations();
-    sidebar.setItems(conversations.map((c) => `${dot(c.presence)} ${safe(c.title)}${c.unread ? ` {bold}(${c.unread}){/bold}` : ""}`) as never);
-    const index = conversations.findIndex((c) => c.id === store.selected);
-    if (index >= 0) sidebar.select(index);
-    const current = conversations[index];
-    log.setLabel(current ? ` ${safe(current.title)} ` : " messages ");
-    log.setContent(
-      store.messages.map((m) => `{grey-fg}${clock(m.sentTime)}{/grey-fg} {bold}${safe(store.nameOf(m.senderUid))}{/bold}: ${safe(m.text)}${stateMark(m)}`).join("\n") ||
-        (conversations.length === 0 ? "No contacts yet. Press Ctrl-N for your link code and Ctrl-A to add someone's." : ""),
-    );
-    log.setScrollPerc(100);
+    if (!selected || !conversations.some((c) => c.id === selected)) selected = conversations[0]?.id;
+    const current = conversations.find((c) => c.id === selected);
+    const rows = selected ? conversationRows(store.history(selected).messages, pending.filter((p) => p.conversation === selected), (uid) => store.nameOf(uid), main.chatWidth()) : [];
+    const online = [...store.contacts.values()].filter((c) => c.presence === 1).length;
+    const link = connected ? "connected" : "reconnecting… (typed text is kept)";
+    main.render({
+      conversations, selected, rows, scroll: Math.min(scroll, Math.max(0, rows.length - main.chatHeight())), focus, input, notice,
+      title: current ? current.title : "no conversation",
+      status: ` jarvis · ${store.selfName || "?"} · ${online}/${store.contacts.size} online · ${locked ? "locked" : "unlocked"} · ${link}`,
+    });
     screen.render();
   };
-  const attempt = async (what: () => Promise<unknown>) => {
-    try {
-      await what();
-      footer.setContent(HELP);
-    } catch (error) {
-      flash(screen, footer, `error: ${message(error)}`);
+  const say = (text: string) => {
+    notice = text;
+    render();
+  };
+  const ctx: DialogContext = { screen, router, client, store, notice: say, settings };
+  const guard = (action: () => Promise<void> | void) => () => {
+    notice = "";
+    void Promise.resolve()
+      .then(action)
+      .catch((error: unknown) => say(errorText(error)))
+      .finally(render);
+  };
+
+  /** Newest page when a conversation is first opened; it then stays current from events. */
+  const open = async (id: string | undefined) => {
+    selected = id;
+    scroll = 0;
+    if (!id) return render();
+    if (store.history(id).messages.length === 0 && store.history(id).hasMore) {
+      const page = await client.listMessages({ conversation: id, limit: PAGE });
+      store.addPage(id, page.messages, page.hasMore);
+    }
+    render();
+    if ((store.unread.get(id) ?? 0) > 0 && !locked) await client.markRead({ conversation: id });
+  };
+  const loadOlder = async () => {
+    if (!selected) return;
+    const h = store.history(selected);
+    if (!h.hasMore || h.messages.length === 0) return;
+    const page = await client.listMessages({ conversation: selected, before: h.messages[0]!.position, limit: PAGE });
+    store.addPage(selected, page.messages, page.hasMore);
+  };
+  const scrollBy = async (rows: number) => {
+    scroll = Math.max(0, scroll + rows);
+    const total = conversationRows(store.history(selected ?? "").messages, [], (u) => store.nameOf(u), main.chatWidth()).length;
+    if (scroll + main.chatHeight() >= total) await loadOlder();
+    render();
+  };
+  /** Sends what the daemon did not take yet, oldest first; stops at the first failure. */
+  const flushPending = async () => {
+    while (pending.length > 0 && connected) {
+      const next = pending[0]!;
+      try {
+        await client.sendMessage({ conversation: next.conversation, text: next.text });
+        pending.shift();
+      } catch (error) {
+        return say(`not sent yet: ${errorText(error)}`);
+      }
     }
     render();
   };
 
-  if (!(await ensureUnlocked(screen, client))) {
-    screen.destroy();
-    return 1;
-  }
-  await store.refreshAll();
-  render();
-
-  sidebar.on("select", (_item, index) => {
-    const target = store.conversations()[index];
-    if (target) void attempt(() => store.select(target.id)).then(() => input.focus());
-  });
-  input.on("submit", (value: string) => {
-    input.clearValue();
-    if (value.trim()) void attempt(() => store.send(value));
-    input.focus();
-  });
-  input.key(["tab"], () => sidebar.focus());
-  sidebar.key(["tab"], () => input.focus());
-  screen.key(["C-q", "C-c"], quit);
-  input.key(["C-q", "C-c"], quit);
-  const addContact = () =>
-    ask(screen, "paste a jarvis:// link code").then(async (code) => {
-      if (code) await attempt(() => client.addContact({ source: { case: "linkCode", value: code.trim() } }));
-    });
-  const newGroup = () =>
-    ask(screen, "group name, then members: name alice bob").then(async (answer) => {
-      const [name, ...members] = (answer ?? "").trim().split(/\s+/);
-      if (name) await attempt(() => client.createGroup({ name, members }));
-    });
-  const showLink = () => void attempt(async () => flash(screen, footer, `your link code: ${(await client.getIdentity({})).identity?.linkCode ?? ""}`)).then(() => {});
-  const lock = () =>
-    attempt(async () => {
-      await client.lock({});
-      if (!(await ensureUnlocked(screen, client))) quit();
-      await store.refreshAll();
-    });
-  // A modal needs the keyboard: stop the input line from reading first (blessed textboxes
-  // grab every key while reading), then give it back when the modal is done.
-  const modal = (action: () => Promise<unknown>) => () => {
-    input.cancel();
-    void action().finally(() => {
-      // Re-focusing fires the focus event, which puts the input line back into reading mode.
-      sidebar.focus();
-      input.focus();
-    });
+  store.onIncoming = (m: Message) => {
+    // Reading the open conversation marks it read, so the sender sees "read".
+    if (m.conversationId === selected && !locked) void client.markRead({ conversation: m.conversationId }).catch(() => {});
+    else if (settings.notifications) notify(`jarvis: ${store.nameOf(m.senderUid)}`, m.text);
   };
-  const details = () =>
-    attempt(async () => {
-      const current = store.conversations().find((c) => c.id === store.selected);
-      if (current && !current.isGroup) await showContactDetails(screen, client, current.id);
-      await store.refreshAll();
-    });
-  for (const widget of [screen, input, sidebar]) {
-    widget.key(["C-d"], modal(details));
-    widget.key(["C-a"], modal(addContact));
-    widget.key(["C-g"], modal(newGroup));
-    widget.key(["C-n"], showLink);
-    widget.key(["C-l"], modal(lock));
-  }
+
+  const lockNow = async () => {
+    // Hide at once; the lock screen follows when the stream reports the lock.
+    locked = true;
+    main.root.hide();
+    screen.render();
+    await client.lock({});
+  };
+  const sync = new Sync(client, store, {
+    unlock: async () => {
+      locked = true;
+      connected = true;
+      await unlockOrCreate(screen, router, client, (hidden) => (hidden ? main.root.hide() : main.root.show()), stop.signal);
+      if (stop.signal.aborted) return;
+      locked = false;
+      render();
+    },
+    connection: (up, reason) => {
+      connected = up;
+      if (up) {
+        notice = "";
+        if (selected && store.history(selected).messages.length === 0) void open(selected).catch(() => {});
+        void flushPending();
+      } else notice = `daemon unreachable (${reason ?? "?"}); retrying`;
+      render();
+    },
+    changed: render,
+  });
+
+  const onMainKey = (ch: string | undefined, key: Key) => {
+    const k = key.full ?? key.name ?? "";
+    const actions: Record<string, () => void> = {
+      "C-a": guard(() => addContact(ctx)),
+      "C-n": guard(() => showLinkCode(ctx)),
+      "C-g": guard(() => newGroup(ctx)),
+      "C-s": guard(() => showSettings(ctx)),
+      "C-p": guard(() => showPeers(ctx)),
+      "C-l": guard(lockNow),
+      "C-d": guard(() => (selected ? (store.groups.has(selected) ? groupDetails(ctx, selected) : contactDetails(ctx, selected)) : undefined)),
+      f1: () => showHelp(ctx),
+      tab: () => ((focus = focus === "list" ? "input" : "list"), render()),
+      "S-tab": () => ((focus = focus === "list" ? "input" : "list"), render()),
+      pageup: guard(() => scrollBy(main.chatHeight() - 1)),
+      pagedown: guard(() => scrollBy(-(main.chatHeight() - 1))),
+      home: guard(async () => {
+        while (store.history(selected ?? "").hasMore && selected) await loadOlder();
+        scroll = Number.MAX_SAFE_INTEGER;
+      }),
+      end: () => ((scroll = 0), render()),
+    };
+    const action = actions[k];
+    if (action) return action();
+    if (focus === "list") {
+      const list = store.conversations();
+      const at = list.findIndex((c) => c.id === selected);
+      if (k === "up" || k === "k") return guard(() => open(list[Math.max(0, at - 1)]?.id))();
+      if (k === "down" || k === "j") return guard(() => open(list[Math.min(list.length - 1, at + 1)]?.id))();
+      if (k === "enter" || k === "return") return ((focus = "input"), render());
+      if (ch === "?") return showHelp(ctx);
+      return;
+    }
+    const result = input.handle(ch, key);
+    if (result === "submit") {
+      const text = input.value;
+      if (!text.trim()) return;
+      if (!selected) return say("pick a conversation first: Tab, then Up/Down (or Ctrl-A to add a contact)");
+      input.clear();
+      scroll = 0;
+      pending.push({ conversation: selected, text });
+      if (connected) void flushPending();
+      else render();
+    } else if (result) render();
+  };
+  router.push(onMainKey);
   screen.on("resize", render);
-
-  void followEvents(client, store, options.signal, render);
-  input.focus();
+  render();
+  void sync.run(stop.signal).then(() => undefined);
   return finished;
-}
-
-/** Quick to come back after a daemon restart, and at most every 5 s while it stays away. */
-const RESUBSCRIBE_BACKOFF: BackoffPolicy = { baseMs: 250, factor: 2, capMs: 5_000 };
-
-async function followEvents(client: SessionClient, store: Store, signal: AbortSignal, render: () => void): Promise<void> {
-  const backoff = new Backoff(RESUBSCRIBE_BACKOFF);
-  while (!signal.aborted) {
-    try {
-      for await (const event of client.subscribe({ liveOnly: true }, { signal })) {
-        backoff.reset();
-        if (event.event.case === "identityLocked") continue;
-        await store.refreshAll();
-        render();
-      }
-    } catch {
-      // locked or daemon restarting: try again after a backoff delay
-    }
-    try {
-      await sleep(foregroundClock, backoff.next(), signal);
-    } catch {
-      return; // the TUI is closing
-    }
-  }
-}
-
-/** First run creates an identity; a locked node asks for the password until it is right. */
-async function ensureUnlocked(screen: blessed.Widgets.Screen, client: SessionClient): Promise<boolean> {
-  for (;;) {
-    const status = await client.getStatus({});
-    if (!status.locked) return true;
-    try {
-      if (!status.identityExists) {
-        const name = await ask(screen, "welcome to jarvis: your name");
-        if (name === undefined) return false;
-        const password = await ask(screen, "choose a password (8+ characters)", { secret: true });
-        if (password === undefined) return false;
-        await client.createIdentity({ name, password });
-      } else {
-        const password = await ask(screen, "locked: password", { secret: true, dismissable: false });
-        if (password === undefined) return false;
-        await client.unlock({ password });
-      }
-    } catch (error) {
-      await ask(screen, `${message(error)} (Enter to retry)`);
-    }
-  }
 }

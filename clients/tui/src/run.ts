@@ -12,7 +12,7 @@ export async function runTui(options: TuiOptions): Promise<number> {
   const stop = () => abort.abort();
   process.once("SIGTERM", stop);
   try {
-    return await runApp({ client, input: process.stdin, output: process.stdout, signal: abort.signal });
+    return await runApp({ client, input: process.stdin, output: process.stdout, signal: abort.signal, notifications: process.env.JARVIS_NOTIFY !== "0" });
   } finally {
     process.off("SIGTERM", stop);
     abort.abort();

@@ -1,0 +1,32 @@
+import { create } from "@bufbuild/protobuf";
+import { describe, expect, it } from "vitest";
+import { MessageSchema, MessageState } from "@jarvis/proto/jarvis/session/v1/resources";
+import { SubscribeResponseSchema } from "@jarvis/proto/jarvis/session/v1/session_service";
+import { Store } from "./store.js";
+
+const received = (cursor: bigint, id: string, position: bigint) =>
+  create(SubscribeResponseSchema, { cursor, event: { case: "messageReceived", value: { message: create(MessageSchema, { id, conversationId: "c", senderUid: "u", text: id, position }) } } });
+
+describe("Store", () => {
+  it("applies event payloads, keeps the cursor, and ignores a replayed event", () => {
+    const store = new Store();
+    const seen: string[] = [];
+    store.onIncoming = (m) => seen.push(m.id);
+    store.apply(received(5n, "b", 2n));
+    store.apply(received(6n, "a", 1n));
+    store.apply(received(5n, "b", 2n));
+    expect(store.cursor).toBe(6n);
+    expect(store.history("c").messages.map((m) => m.id)).toEqual(["a", "b"]);
+    expect(seen).toEqual(["b", "a"]);
+    store.apply(create(SubscribeResponseSchema, { cursor: 7n, event: { case: "messageStateChanged", value: { messageId: "a", conversationId: "c", state: MessageState.READ } } }));
+    expect(store.history("c").messages[0]?.state).toBe(MessageState.READ);
+  });
+
+  it("replaces unread counts from UnreadCountsChanged", () => {
+    const store = new Store();
+    store.apply(create(SubscribeResponseSchema, { cursor: 1n, event: { case: "unreadCountsChanged", value: { counts: [{ conversationId: "c", unread: 3 }], total: 3 } } }));
+    expect(store.unread.get("c")).toBe(3);
+    store.apply(create(SubscribeResponseSchema, { cursor: 2n, event: { case: "unreadCountsChanged", value: { counts: [], total: 0 } } }));
+    expect(store.unread.get("c")).toBeUndefined();
+  });
+});

@@ -1,0 +1,94 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { Backoff, foregroundClock, sleep, type BackoffPolicy, type Clock } from "@jarvis/core";
+import type { SubscribeResponse } from "@jarvis/proto/jarvis/session/v1/session_service";
+import type { SessionClient } from "../client.js";
+import type { Store } from "./store.js";
+
+/** Quick to come back after a daemon restart, and at most every 3 s while it stays away. */
+export const RECONNECT_BACKOFF: BackoffPolicy = { baseMs: 200, factor: 2, capMs: 3_000 };
+
+export interface SyncHooks {
+  /** The node is locked: resolves once the person has unlocked it (or the TUI closes). */
+  unlock: () => Promise<void>;
+  /** Connected (stream open) or not (daemon away, retrying). */
+  connection: (connected: boolean, reason?: string) => void;
+  changed: () => void;
+}
+
+/**
+ * Keeps the store current from the event stream. The first connection takes one snapshot
+ * and then streams live events; every later one resumes right after the store's cursor, so
+ * nothing that happened while the daemon was away is missed, and nothing is reloaded per event.
+ */
+export class Sync {
+  readonly #client: SessionClient;
+  readonly #store: Store;
+  readonly #hooks: SyncHooks;
+  readonly #clock: Clock;
+
+  constructor(client: SessionClient, store: Store, hooks: SyncHooks, clock: Clock = foregroundClock) {
+    this.#client = client;
+    this.#store = store;
+    this.#hooks = hooks;
+    this.#clock = clock;
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    const backoff = new Backoff(RECONNECT_BACKOFF);
+    while (!signal.aborted) {
+      try {
+        const status = await this.#client.getStatus({}, { signal });
+        if (status.locked) {
+          await this.#hooks.unlock();
+          continue;
+        }
+        await this.#stream(signal, () => backoff.reset());
+      } catch (error) {
+        if (signal.aborted) return;
+        if (error instanceof ConnectError && error.code === Code.FailedPrecondition) continue; // locked meanwhile
+        this.#hooks.connection(false, error instanceof ConnectError ? error.rawMessage : String(error));
+      }
+      try {
+        await sleep(this.#clock, backoff.next(), signal);
+      } catch {
+        return; // closing
+      }
+    }
+  }
+
+  async #stream(signal: AbortSignal, opened: () => void): Promise<void> {
+    const resume = this.#store.cursor > 0n;
+    const stream = this.#client.subscribe(resume ? { afterCursor: this.#store.cursor } : { liveOnly: true }, { signal })[Symbol.asyncIterator]();
+    // Ask for the first event before taking the snapshot, so the server registers this
+    // subscriber first; events that race the snapshot are applied again, harmlessly.
+    const first = stream.next();
+    first.catch(() => {});
+    await this.refreshSnapshot();
+    opened();
+    this.#hooks.connection(true);
+    this.#hooks.changed();
+    for (let next = await first; !next.done; next = await stream.next()) {
+      if (this.#apply(next.value)) return; // locked: the loop shows the lock screen
+    }
+  }
+
+  /** Contacts, groups and unread counts: once per connection, never per event. */
+  async refreshSnapshot(): Promise<void> {
+    const [status, contacts, groups, unread] = await Promise.all([
+      this.#client.getStatus({}),
+      this.#client.listContacts({}),
+      this.#client.listGroups({}),
+      this.#client.getUnreadCounts({}),
+    ]);
+    this.#store.loadSnapshot({ selfUid: status.uid, selfName: status.name, contacts: contacts.contacts, groups: groups.groups, unread: unread.counts });
+  }
+
+  #apply(event: SubscribeResponse): boolean {
+    if (event.event.case === "identityLocked") {
+      this.#store.cursor = event.cursor > this.#store.cursor ? event.cursor : this.#store.cursor;
+      return true;
+    }
+    if (this.#store.apply(event)) this.#hooks.changed();
+    return false;
+  }
+}
