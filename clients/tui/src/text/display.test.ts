@@ -3,7 +3,7 @@ import { displayText, safe, truncate, width, wrap } from "./display.js";
 
 describe("display text", () => {
   it("removes terminal controls and keeps markup braces literal", () => {
-    expect(displayText("a\u001b[2Jb\u0007c")).toBe("a [2Jb c");
+    expect(displayText("a\u001b[2Jb\u0007c")).toBe("ab c");
     expect(safe("{bold}x{/bold}")).not.toContain("{bold}");
   });
 
