@@ -7,3 +7,4 @@ export { startServer, type ServerOptions, type RunningServer } from "./server.js
 export { createIpcTransport } from "./client.js";
 export { createServiceLogger } from "./service-logger.js";
 export { onShutdownSignal, readIpcToken } from "./service-runtime.js";
+export { SUPERVISOR_PIPE_ENV, SUPERVISOR_PIPE_FD, SupervisorPipe, PipeDecoder, encodePipeMessage, exitWhenSupervisorGone, openSupervisorPipe, type PipeMessage } from "./supervisor-pipe.js";

@@ -5,9 +5,9 @@ import { DEFAULT_LISTEN_ADDRESS, formatFingerprint } from "@jarvis/core";
 import { flagValue } from "../args.js";
 import { CliError } from "../cli-error.js";
 import { connectSession, ensureDaemon, waitUntilListening, type SessionClient } from "../connection.js";
-import { isProcessAlive, readIpcInfo, runningDaemonPid } from "../daemon-files.js";
+import { isProcessAlive, readChildrenInfo, readIpcInfo, runningDaemonPid } from "../daemon-files.js";
+import { profileProcesses, stopProfileProcesses } from "../profile-processes.js";
 import { readPassword } from "../password.js";
-import { pollUntil } from "../poll.js";
 import { presenceName, safeJson, printable } from "../format.js";
 import type { CommandContext } from "../context.js";
 
@@ -30,6 +30,9 @@ export function startOptions(ctx: CommandContext) {
   }
   return options;
 }
+
+/** How long `down` waits for the supervisor (and then for any stray service) before SIGKILL. */
+const STOP_GRACE_MS = 15_000;
 
 /** Stops a daemon this command started itself, so a failed command leaves nothing behind. */
 async function undo(ctx: CommandContext, started: boolean): Promise<void> {
@@ -92,7 +95,9 @@ export async function lock(ctx: CommandContext): Promise<number> {
 }
 
 export async function down(ctx: CommandContext): Promise<number> {
-  if (runningDaemonPid(ctx.paths) === undefined) {
+  // The pid file is not the only witness: a node whose run/ was deleted, or services left
+  // behind by a killed supervisor, are found by their environment (see profile-processes).
+  if (runningDaemonPid(ctx.paths) === undefined && profileProcesses(ctx.paths.home).length === 0) {
     ctx.out("jarvis is not running");
     return 0;
   }
@@ -103,17 +108,31 @@ export async function down(ctx: CommandContext): Promise<number> {
 
 async function stopDaemon(ctx: CommandContext): Promise<void> {
   const pid = runningDaemonPid(ctx.paths);
-  if (pid === undefined) return;
-  process.kill(pid, "SIGTERM");
-  await pollUntil(async () => (isProcessAlive(pid) ? undefined : true), {
-    timeoutMs: 15_000,
-    failure: () => new CliError(`the daemon (pid ${pid}) did not stop in time`),
-  });
+  await stopProfileProcesses(ctx.paths.home, STOP_GRACE_MS);
+  if (pid !== undefined && isProcessAlive(pid)) throw new CliError(`the daemon (pid ${pid}) did not stop in time`);
 }
 
 export async function status(ctx: CommandContext): Promise<number> {
   if (runningDaemonPid(ctx.paths) === undefined) {
+    const strays = profileProcesses(ctx.paths.home);
+    if (strays.length > 0) {
+      const pids = strays.map((p) => `${p.role} ${p.pid}`).join(", ");
+      ctx.out(ctx.json ? safeJson({ daemon: "unreachable", locked: true, peers: [], processes: strays }) : `daemon: unreachable (its run/ files are missing; processes: ${pids}); stop it with jarvis down`);
+      return 0;
+    }
     ctx.out(ctx.json ? safeJson({ daemon: "stopped", locked: true, peers: [] }) : "daemon: stopped");
+    return 0;
+  }
+  const children = readChildrenInfo(ctx.paths)?.children ?? [];
+  const failed = children.filter((c) => c.state === "failed");
+  const sessionDown = children.some((c) => c.name === "session" && c.state !== "running");
+  if (sessionDown) {
+    // The session answers nothing while it is down; say what the supervisor knows instead.
+    if (ctx.json) ctx.out(safeJson({ daemon: "running", locked: true, peers: [], services: children }));
+    else {
+      ctx.out("daemon: running");
+      for (const c of children) ctx.out(`${c.name}: ${c.state}${c.message ? ` — ${c.message}` : c.lastExit ? ` (last exit: ${c.lastExit})` : ""}`);
+    }
     return 0;
   }
   const client = await connectSession(ctx.paths);
@@ -132,6 +151,7 @@ export async function status(ctx: CommandContext): Promise<number> {
         network: s.networkAvailable,
         weakKdf: s.weakKdf,
         ipc: readIpcInfo(ctx.paths).session,
+        services: children,
         peers: peers.map((p) => ({
           uid: p.uid,
           name: p.name,
@@ -144,6 +164,8 @@ export async function status(ctx: CommandContext): Promise<number> {
     return 0;
   }
   ctx.out(`daemon: running${s.locked ? " (locked)" : ""}`);
+  for (const c of failed) ctx.out(`${c.name}: failed — ${c.message ?? ""}`);
+  for (const c of children.filter((c) => c.state === "restarting")) ctx.out(`${c.name}: restarting after ${c.lastExit ?? "an exit"} (${c.restarts} restarts so far)`);
   if (!s.identityExists) ctx.out("identity: none (run jarvis init)");
   // A profile made by test tooling records cheap Argon2id parameters; a person must see that.
   if (s.weakKdf) ctx.out("warning: this profile's password hashing is weaker than the default (a test profile?)");
