@@ -174,10 +174,15 @@ export class NetworkNode {
   #emit(event: LinkEvent): void {
     const link = this.#link;
     // No session linked (it is starting or restarting): there is nobody to hand the frame to.
-    // Channels keep being read so keepalive and goodbye still work; the sender's session keeps
-    // every message until our session acknowledges it, and resends it.
+    // The sender's session keeps every message until our session acknowledges it; closing the
+    // channel tells it so at once, and it resends from the oldest unacknowledged one on the
+    // next channel — otherwise it would carry on with newer messages and resend the lost ones
+    // later, out of order.
     if (!link) {
-      if (event.kind === "frame") this.#log.warn({}, "inbound frame not delivered: no session linked");
+      if (event.kind === "frame") {
+        this.#log.warn({}, "inbound frame not delivered: no session linked; resetting the channel");
+        this.#manager?.resetChannel(event.publicKey);
+      }
       return;
     }
     link.deliver(event);
