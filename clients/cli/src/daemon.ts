@@ -132,7 +132,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     return failStart(paths, `the ${c.name} service could not listen on ${wanted} (is it in use?); see ${paths.logsDir}/${c.name}.stderr.log`);
   }
   log.info({ pid: process.pid, session: bound.session, network: bound.network }, "daemon started");
-  const runDirCheck = setInterval(() => restoreRunDir(paths, log, requested, [network, session]), RUN_DIR_CHECK_MS);
+  const runDirCheck = setInterval(() => void restoreRunDir(paths, log, requested, [session, network]), RUN_DIR_CHECK_MS);
   return new Promise<number>((resolve) => {
     // Session first, so it can lock and say goodbye through the network; then the network.
     onShutdownSignal(
@@ -154,13 +154,21 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
  * restart both services (so their sockets and the token exist again). The key is kept: the
  * node comes back unlocked.
  */
-function restoreRunDir(paths: ProfilePaths, log: Logger, requested: { session: IpcAddress }, children: SupervisedChild[]): void {
-  if (existsSync(paths.pidFile)) return;
+let restoring = false;
+
+async function restoreRunDir(paths: ProfilePaths, log: Logger, requested: { session: IpcAddress }, children: SupervisedChild[]): Promise<void> {
+  if (restoring || existsSync(paths.pidFile)) return;
+  restoring = true;
   log.warn({ runDir: paths.runDir }, "run/ was removed while running; restoring it and restarting the services");
   ensurePrivateDir(paths.runDir);
   writeFileAtomic(paths.pidFile, String(process.pid));
   if (requested.session.kind === "tcp") ensureToken(paths);
-  for (const c of children) c.recycle();
+  // One at a time: the session first (it owns what clients connect to), then the network.
+  try {
+    for (const c of children) await c.recycle();
+  } finally {
+    restoring = false;
+  }
 }
 
 function failStart(paths: ProfilePaths, message: string): number {

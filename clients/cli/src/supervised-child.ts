@@ -142,10 +142,10 @@ export class SupervisedChild {
   }
 
   /** Restarts a running service on purpose (not counted as a crash): e.g. to recreate its socket. */
-  recycle(): void {
+  async recycle(): Promise<void> {
     if (!this.#process || this.#stopping) return;
     this.#recycling = true;
-    this.#process.kill("SIGTERM");
+    await this.#terminate(this.#process);
   }
 
   /** SIGTERM, and SIGKILL if it has not exited within the grace period. */
@@ -154,6 +154,10 @@ export class SupervisedChild {
     this.#restartTimer?.cancel();
     const child = this.#process;
     if (!child) return this.#setState("stopped");
+    await this.#terminate(child);
+  }
+
+  async #terminate(child: ChildProcess): Promise<void> {
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     child.kill("SIGTERM");
     const timer = this.#options.clock.setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
