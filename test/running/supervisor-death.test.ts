@@ -20,8 +20,11 @@ describe("when the supervisor goes", () => {
   it("kill -9 of the supervisor: its services exit by themselves, and the next up works", async () => {
     node = new TestNode("orphan");
     await node.init();
-    const services = [childPid(node, "network"), childPid(node, "session")];
-    expect(services.every((pid) => typeof pid === "number")).toBe(true);
+    const current = node;
+    const services = await eventually(async () => {
+      const pids = [childPid(current, "network"), childPid(current, "session")];
+      return pids.every((pid) => typeof pid === "number") ? pids : undefined;
+    }, 10_000, "both services to be running");
     process.kill(node.daemonPid() as number, "SIGKILL");
     // Issue 16: no process of the profile after 5 s (the services give themselves 1.5 s).
     const home = node.home;
