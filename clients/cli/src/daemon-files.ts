@@ -71,9 +71,16 @@ export function readPid(paths: ProfilePaths): number | undefined {
 export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+  // A killed daemon whose parent (init, in a container often not reaping) has not collected
+  // it yet still answers signal 0: a zombie is dead for our purposes.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return true; // no /proc (not Linux): trust the signal
   }
 }
 

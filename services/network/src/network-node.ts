@@ -162,7 +162,14 @@ export class NetworkNode {
   /** Ends a Link. Payloads it still held are released: their senders resend what was not acknowledged. */
   closeLink(link: Link): void {
     link.end();
-    if (this.#link === link) this.#link = undefined;
+    if (this.#link !== link) return;
+    this.#link = undefined;
+    // Frames the Link still held are lost with the session that went away. Resetting the
+    // channels tells their senders now, so they resend from the oldest unacknowledged message
+    // before any newer one reaches the next session (order and exactly-once both hold).
+    for (const peer of this.listPeers()) {
+      if (peer.state === "connected") this.#manager?.resetChannel(peer.publicKey);
+    }
   }
 
   async close(): Promise<void> {

@@ -28,7 +28,15 @@ export async function status(ctx: CommandContext): Promise<number> {
     }
     return 0;
   }
-  const client = await connectSession(ctx.paths);
+  let client: SessionClient;
+  try {
+    client = await connectSession(ctx.paths);
+  } catch {
+    // The supervisor runs but its session does not answer yet (starting, or restarting after
+    // a crash or a deleted run/): that is a state to show, not an error.
+    ctx.out(ctx.json ? safeJson({ daemon: "running", locked: true, peers: [], services: children, session: "unreachable" }) : "daemon: running (the session service is not answering yet)");
+    return 0;
+  }
   const s = await client.getStatus({});
   const peers = s.locked ? [] : (await client.listPeers({})).peers;
   if (ctx.json) {
