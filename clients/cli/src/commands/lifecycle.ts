@@ -1,7 +1,6 @@
 import { writeFileSync, readFileSync } from "node:fs";
 import { checkStartOptions, readNodeSettings, writeNodeSettings } from "../node-settings.js";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { DEFAULT_LISTEN_ADDRESS } from "@jarvis/core";
 import { flagValue } from "../args.js";
 import { CliError } from "../cli-error.js";
 import { connectSession, ensureDaemon, waitUntilListening } from "../connection.js";
@@ -10,12 +9,13 @@ import { profileProcesses, stopProfileProcesses } from "../profile-processes.js"
 import { readPassword } from "../password.js";
 import { safeJson, printable } from "../format.js";
 import { checkListenPort } from "../listen-port.js";
+import { envLayer, readConfigFile, resolveSettings } from "../start-config.js";
 import type { CommandContext } from "../context.js";
 
 /**
- * Where to listen: the flags if given (remembered in the profile for next time), else what was
- * remembered, else the environment, else the default — so `jarvis up` after
- * `jarvis init --listen …` keeps the address that is already on the cards handed out.
+ * Where to listen etc.: flags > JARVIS_* environment > what earlier flags left in node.json >
+ * <profile>/config > defaults (see start-config.ts). Flags are remembered for the next `up`,
+ * so it keeps the address that is already on the cards handed out.
  */
 export function startOptions(ctx: CommandContext) {
   const options = resolveStartOptions(ctx);
@@ -31,12 +31,8 @@ function rememberStartOptions(ctx: CommandContext, options: { listen: string; ad
 
 function resolveStartOptions(ctx: CommandContext) {
   const saved = readNodeSettings(ctx.paths);
-  const options = {
-    listen: flagValue(ctx.args, "listen") ?? saved.listen ?? envValue("JARVIS_LISTEN") ?? DEFAULT_LISTEN_ADDRESS,
-    advertise: flagValue(ctx.args, "advertise") ?? saved.advertise ?? envValue("JARVIS_ADVERTISE") ?? "",
-    ipc: flagValue(ctx.args, "ipc") ?? saved.ipc,
-    logLevel: flagValue(ctx.args, "log-level") ?? envValue("JARVIS_LOG_LEVEL") ?? "info",
-  };
+  const flags = { listen: flagValue(ctx.args, "listen"), advertise: flagValue(ctx.args, "advertise"), ipc: flagValue(ctx.args, "ipc"), "log-level": flagValue(ctx.args, "log-level") };
+  const options = resolveSettings([flags, envLayer(process.env), saved, readConfigFile(ctx.paths)]).settings;
   checkStartOptions(options);
   // Only a value that differs from the one the node runs with is a change (`up` is idempotent).
   const current: Record<string, string | undefined> = { listen: saved.listen, advertise: saved.advertise, ipc: saved.ipc };
@@ -58,15 +54,13 @@ async function startOptionsChecked(ctx: CommandContext) {
   const options = resolveStartOptions(ctx);
   if (runningDaemonPid(ctx.paths) !== undefined) return options;
   // Checked before anything is remembered: a port that cannot be used is never saved.
-  const chosen = ctx.args.flags.has("listen") || readNodeSettings(ctx.paths).listen !== undefined || envValue("JARVIS_LISTEN") !== undefined;
+  const flags = { listen: flagValue(ctx.args, "listen") };
+  const { listenChosen: chosen } = resolveSettings([flags, envLayer(process.env), readNodeSettings(ctx.paths), readConfigFile(ctx.paths)]);
   const listen = await checkListenPort(options.listen, chosen);
   rememberStartOptions(ctx, options);
   if (listen !== options.listen) ctx.err(`jarvis: port ${options.listen.split(":").pop()} is in use; the node picks a free port instead (see jarvis status)`);
   return { ...options, listen };
 }
-
-/** An empty JARVIS_* variable counts as unset (as `VAR= jarvis up` means). */
-const envValue = (name: string) => process.env[name] || undefined;
 
 /** How long `down` waits for the supervisor (and then for any stray service) before SIGKILL. */
 const STOP_GRACE_MS = 15_000;
