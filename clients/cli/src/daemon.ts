@@ -4,6 +4,7 @@ import { ensurePrivateDir, foregroundClock, profilePaths, writeFileAtomic, type 
 import { createServiceLogger, formatIpcAddress, onShutdownSignal, parseIpcAddress, type IpcAddress, type PipeMessage } from "@jarvis/rpc";
 import { SupervisedChild } from "./supervised-child.js";
 import { KeyCustody } from "./key-custody.js";
+import { DEFAULT_MAX_LOG_BYTES, rotateLogs } from "./log-rotation.js";
 import { ROLE_ENV, profileProcesses, stopProfileProcesses } from "./profile-processes.js";
 import { ensureToken, requestedIpc, runningDaemonPid, startErrorFile, writeChildrenInfo, writeIpcInfo } from "./daemon-files.js";
 
@@ -21,6 +22,8 @@ const SHUTDOWN_GRACE_MS = 12_000;
 const FIRST_START_TIMEOUT_MS = 20_000;
 /** How often the supervisor checks that run/ (its pid file) still exists. */
 const RUN_DIR_CHECK_MS = 1_000;
+/** How often log sizes are checked (rotation bounds disk use, see log-rotation.ts). */
+const LOG_ROTATION_CHECK_MS = 10_000;
 
 /**
  * The supervisor (`jarvis daemon`): runs the network and session services as child
@@ -133,11 +136,17 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   }
   log.info({ pid: process.pid, session: bound.session, network: bound.network }, "daemon started");
   const runDirCheck = setInterval(() => void restoreRunDir(paths, log, requested, [session, network]), RUN_DIR_CHECK_MS);
+  const maxLogBytes = Number(process.env.JARVIS_LOG_MAX_BYTES) || DEFAULT_MAX_LOG_BYTES;
+  const logRotation = setInterval(() => {
+    const rotated = rotateLogs(paths.logsDir, maxLogBytes);
+    if (rotated.length > 0) log.info({ rotated }, "logs rotated");
+  }, LOG_ROTATION_CHECK_MS);
   return new Promise<number>((resolve) => {
     // Session first, so it can lock and say goodbye through the network; then the network.
     onShutdownSignal(
       async () => {
         clearInterval(runDirCheck);
+        clearInterval(logRotation);
         await stopAll();
         for (const file of [paths.pidFile, paths.ipcFile]) rmSync(file, { force: true });
         rmSync(`${paths.runDir}/children.json`, { force: true });
