@@ -179,6 +179,9 @@ export class NetworkNode {
   }
 
   #emit(event: LinkEvent): void {
+    // Frames still in flight on a channel being reset were sent after ones that were lost;
+    // delivering them would put them ahead of those. The sender resends all of them, in order.
+    if (event.kind === "frame" && this.#manager?.isResetting(event.publicKey)) return;
     const link = this.#link;
     // No session linked (it is starting or restarting): there is nobody to hand the frame to.
     // The sender's session keeps every message until our session acknowledges it; closing the

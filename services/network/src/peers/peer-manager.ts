@@ -137,6 +137,12 @@ export class PeerManager {
     sayGoodbye(channel, this.#options.clock, "no session to deliver to", "goodbye");
   }
 
+  /** Whether the peer's current channel is being reset: what still arrives on it is not delivered. */
+  isResetting(publicKey: Uint8Array): boolean {
+    const channel = this.#peers.get(Buffer.from(publicKey).toString("hex"))?.channel;
+    return channel !== undefined && this.#resetting.has(channel);
+  }
+
   /**
    * Writes one payload to the peer's channel. `onWritten` reports, once, whether it left this
    * process or was dropped. The returned promise resolves when there is room for more (the
