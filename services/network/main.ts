@@ -1,5 +1,5 @@
 import { systemClock } from "@jarvis/core";
-import { createServiceLogger, onShutdownSignal, readIpcToken, startServer } from "@jarvis/rpc";
+import { createServiceLogger, exitWhenSupervisorGone, formatIpcAddress, onShutdownSignal, openSupervisorPipe, readIpcToken, startServer } from "@jarvis/rpc";
 import { NetworkService } from "@jarvis/proto/jarvis/network/v1/network_service";
 import { loadConfig } from "./config.js";
 import { NETWORK_OPEN_METHODS, createNetworkRoutes } from "./routes.js";
@@ -30,4 +30,12 @@ onShutdownSignal(async () => {
   await node.close();
   await server.close();
 }, logger);
-logger.info({ ipc: config.ipc }, "network service ready");
+// Under the supervisor: report the bound address, and never outlive it (EOF = supervisor gone).
+const supervisor = openSupervisorPipe(process.env, {
+  onClosed: () => {
+    logger.warn({}, "the supervisor is gone; shutting down");
+    exitWhenSupervisorGone()();
+  },
+});
+supervisor?.send({ type: "address", address: formatIpcAddress(server.address) });
+logger.info({ ipc: server.address }, "network service ready");

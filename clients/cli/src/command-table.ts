@@ -5,6 +5,7 @@ import type { OptionName } from "./options.js";
 import { runDaemon } from "./daemon.js";
 import { checkStartOptions } from "./node-settings.js";
 import * as lifecycle from "./commands/lifecycle.js";
+import { status } from "./commands/status.js";
 import * as contacts from "./commands/contacts.js";
 import * as messages from "./commands/messages.js";
 import * as groups from "./commands/groups.js";
@@ -39,7 +40,7 @@ export const COMMANDS: CommandSpec[] = [
   { name: "unlock", args: "", summary: "unlock the node", options: ["password-file"], min: 0, max: 0, run: lifecycle.unlock },
   { name: "lock", args: "", summary: "lock the node (keys leave memory)", options: [], min: 0, max: 0, run: lifecycle.lock },
   { name: "down", args: "", summary: "stop the node", options: [], min: 0, max: 0, run: lifecycle.down },
-  { name: "status", args: "", summary: "daemon, identity, listener, peers", options: ["json"], min: 0, max: 0, run: lifecycle.status },
+  { name: "status", args: "", summary: "daemon, identity, listener, peers", options: ["json"], min: 0, max: 0, run: status },
   { name: "link", args: "", summary: "print my link code", options: ["json"], min: 0, max: 0, run: contacts.link },
   { name: "card export", args: "FILE", summary: "write my contact card (.jcard)", options: [], min: 1, max: 1, run: contacts.cardExport },
   { name: "contact add", args: "CODE|FILE", summary: "add a contact from a link code or a .jcard file", options: ["alias", "json"], min: 1, max: 1, run: contacts.contactAdd },

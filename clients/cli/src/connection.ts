@@ -6,7 +6,9 @@ import { createIpcTransport } from "@jarvis/rpc";
 import { SessionService } from "@jarvis/proto/jarvis/session/v1/session_service";
 import { CliError } from "./cli-error.js";
 import { pollUntil } from "./poll.js";
-import { probeSocket, readIpcInfo, readToken, runningDaemonPid } from "./daemon-files.js";
+import { probeSocket, readIpcInfo, readToken, runningDaemonPid, startErrorFile } from "./daemon-files.js";
+import { ROLE_ENV } from "./profile-processes.js";
+import { readFileSync } from "node:fs";
 
 export type SessionClient = Client<typeof SessionService>;
 
@@ -32,22 +34,27 @@ export interface StartOptions {
 /** Starts the supervisor in the background unless it runs; returns once the session answers. */
 export async function ensureDaemon(paths: ProfilePaths, options: StartOptions): Promise<{ client: SessionClient; started: boolean }> {
   let started = false;
+  let daemonExited = false;
   if (runningDaemonPid(paths) === undefined) {
     const bin = fileURLToPath(new URL("../bin/jarvis.js", import.meta.url));
     const args = [bin, "daemon", "--home", paths.home, "--listen", options.listen, "--log-level", options.logLevel];
     if (options.advertise) args.push("--advertise", options.advertise);
     if (options.ipc) args.push("--ipc", options.ipc);
-    const child = spawn(process.execPath, args, { detached: true, stdio: "ignore", env: process.env });
+    // JARVIS_HOME and the role in its environment let `down` find it even without run/.
+    const child = spawn(process.execPath, args, { detached: true, stdio: "ignore", env: { ...process.env, JARVIS_HOME: paths.home, [ROLE_ENV]: "daemon" } });
     child.unref();
+    child.once("exit", () => (daemonExited = true));
     started = true;
   }
   const client = await pollUntil(
     async () => {
+      // The supervisor we started gave up (a busy port…): say why at once, not after a timeout.
+      if (daemonExited) throw new CliError(readStartError(paths) ?? `the daemon did not start; see ${paths.logsDir}`);
       const candidate = await connectSession(paths);
       const status = await candidate.getStatus({}, { timeoutMs: 2_000 });
       return status.networkAvailable ? candidate : undefined;
     },
-    { timeoutMs: START_TIMEOUT_MS, failure: () => new CliError(`the daemon did not start; see ${paths.logsDir}`) },
+    { timeoutMs: START_TIMEOUT_MS, failure: () => new CliError(`the daemon did not start; see ${paths.logsDir}`), retryErrors: (error) => !(error instanceof CliError && daemonExited) },
   );
   return { client, started };
 }
@@ -66,4 +73,12 @@ export async function waitUntilListening(client: SessionClient): Promise<void> {
       retryErrors: false,
     },
   );
+}
+
+function readStartError(paths: ProfilePaths): string | undefined {
+  try {
+    return readFileSync(startErrorFile(paths), "utf8").trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { join } from "node:path";
+import { connect } from "node:net";
 import { randomBytes } from "node:crypto";
 import { ensurePrivateDir, writeFileAtomic, type ProfilePaths } from "@jarvis/core";
 import { formatIpcAddress, parseIpcAddress, type IpcAddress } from "@jarvis/rpc";
@@ -19,32 +20,15 @@ export function defaultIpc(paths: ProfilePaths): { session: IpcAddress; network:
 }
 
 /**
- * In TCP mode the network service takes the port after the session's; with port 0 both get
- * free ports picked here (recorded in run/ipc.json for clients).
+ * What the services are asked to bind. In TCP mode the network service always gets port 0 and
+ * the session the chosen port (or 0): each service binds itself and reports the port it got
+ * on the supervisor pipe. Nothing binds a port, closes it and hopes it stays free.
  */
-export async function ipcFromFlag(paths: ProfilePaths, flag: string | undefined): Promise<{ session: IpcAddress; network: IpcAddress }> {
+export function requestedIpc(paths: ProfilePaths, flag: string | undefined): { session: IpcAddress; network: IpcAddress } {
   if (!flag) return defaultIpc(paths);
   const session = parseIpcAddress(flag);
   if (session.kind === "unix") return { session, network: { kind: "unix", path: paths.networkSocket } };
-  if (session.port === 0) {
-    return {
-      session: { ...session, port: await freePort(session.host) },
-      network: { kind: "tcp", host: session.host, port: await freePort(session.host) },
-    };
-  }
-  return { session, network: { kind: "tcp", host: session.host, port: session.port + 1 } };
-}
-
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+  return { session, network: { kind: "tcp", host: session.host, port: 0 } };
 }
 
 export function writeIpcInfo(paths: ProfilePaths, info: IpcInfo): void {
@@ -87,9 +71,16 @@ export function readPid(paths: ProfilePaths): number | undefined {
 export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+  // A killed daemon whose parent (init, in a container often not reaping) has not collected
+  // it yet still answers signal 0: a zombie is dead for our purposes.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return true; // no /proc (not Linux): trust the signal
   }
 }
 
@@ -112,3 +103,25 @@ export function probeSocket(address: IpcAddress): Promise<boolean> {
     socket.once("error", () => resolve(false));
   });
 }
+
+/** run/children.json: each service's state as the supervisor sees it (for `status`). */
+export interface ChildrenInfo {
+  children: { name: string; state: string; pid: number | null; restarts: number; lastExit: string | null; message: string | null }[];
+}
+
+const childrenFile = (paths: ProfilePaths) => join(paths.runDir, "children.json");
+
+export function writeChildrenInfo(paths: ProfilePaths, info: ChildrenInfo): void {
+  writeFileAtomic(childrenFile(paths), JSON.stringify(info));
+}
+
+export function readChildrenInfo(paths: ProfilePaths): ChildrenInfo | undefined {
+  try {
+    return JSON.parse(readFileSync(childrenFile(paths), "utf8")) as ChildrenInfo;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why the supervisor could not start the node (read by the `up` that started it). */
+export const startErrorFile = (paths: ProfilePaths) => join(paths.home, "logs", "start-error");

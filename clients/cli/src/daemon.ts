@@ -1,9 +1,12 @@
-import { rmSync, writeFileSync } from "node:fs";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { ensurePrivateDir, foregroundClock, profilePaths, type Logger } from "@jarvis/core";
-import { createServiceLogger, formatIpcAddress, onShutdownSignal } from "@jarvis/rpc";
+import { ensurePrivateDir, foregroundClock, profilePaths, writeFileAtomic, type Logger, type ProfilePaths } from "@jarvis/core";
+import { createServiceLogger, formatIpcAddress, onShutdownSignal, parseIpcAddress, type IpcAddress, type PipeMessage } from "@jarvis/rpc";
 import { SupervisedChild } from "./supervised-child.js";
-import { ensureToken, ipcFromFlag, runningDaemonPid, writeIpcInfo } from "./daemon-files.js";
+import { KeyCustody } from "./key-custody.js";
+import { DEFAULT_MAX_LOG_BYTES, rotateLogs } from "./log-rotation.js";
+import { ROLE_ENV, profileProcesses, stopProfileProcesses } from "./profile-processes.js";
+import { ensureToken, requestedIpc, runningDaemonPid, startErrorFile, writeChildrenInfo, writeIpcInfo } from "./daemon-files.js";
 
 export interface DaemonOptions {
   home: string;
@@ -15,10 +18,17 @@ export interface DaemonOptions {
 
 /** Both children get their own 5 s stop grace (then SIGKILL), one after the other. */
 const SHUTDOWN_GRACE_MS = 12_000;
+/** How long a service may take to bind its IPC listener on first start. */
+const FIRST_START_TIMEOUT_MS = 20_000;
+/** How often the supervisor checks that run/ (its pid file) still exists. */
+const RUN_DIR_CHECK_MS = 1_000;
+/** How often log sizes are checked (rotation bounds disk use, see log-rotation.ts). */
+const LOG_ROTATION_CHECK_MS = 10_000;
 
 /**
  * The supervisor (`jarvis daemon`): runs the network and session services as child
- * processes, restarts a crashed one with backoff, and on SIGTERM stops session first (so it
+ * processes, restarts a crashed one with backoff (an unlocked session comes back unlocked:
+ * this process holds the store key while unlocked), and on SIGTERM stops session first (so it
  * can lock and say goodbye), then network. One per profile: the pid file is created
  * exclusively, and a stale one (dead pid) is replaced.
  */
@@ -28,52 +38,118 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   const paths = profilePaths(options.home);
   ensurePrivateDir(paths.home);
   ensurePrivateDir(paths.runDir);
-  if (runningDaemonPid(paths) !== undefined) {
-    process.stderr.write("jarvis: a daemon is already running for this profile\n");
-    return 1;
-  }
+  ensurePrivateDir(paths.logsDir);
+  rmSync(startErrorFile(paths), { force: true });
+  const others = profileProcesses(paths.home).filter((p) => p.role === "daemon");
+  if (runningDaemonPid(paths) !== undefined || others.length > 0) return failStart(paths, "a daemon is already running for this profile");
+  // Services orphaned by a supervisor that was killed exit by themselves within ~2 s; make
+  // sure they are gone before ours try to take the same sockets.
+  await stopProfileProcesses(paths.home, 3_000);
   try {
     writeFileSync(paths.pidFile, String(process.pid), { flag: "wx", mode: 0o600 });
   } catch {
-    process.stderr.write("jarvis: another daemon is starting for this profile\n");
-    return 1;
+    return failStart(paths, "another daemon is starting for this profile");
   }
-  let ipc: Awaited<ReturnType<typeof ipcFromFlag>>;
-  let log: Logger;
-  try {
-    log = createServiceLogger(paths.home, "daemon", options.logLevel);
-    ipc = await ipcFromFlag(paths, options.ipc);
-    if (ipc.session.kind === "tcp") ensureToken(paths);
-    writeIpcInfo(paths, { ...ipc, listen: options.listen });
-  } catch (error) {
-    // Nothing runs yet: leave no pid file that claims otherwise.
-    rmSync(paths.pidFile, { force: true });
-    throw error;
-  }
-  const env = {
+  const log = createServiceLogger(paths.home, "daemon", options.logLevel);
+  const requested = requestedIpc(paths, options.ipc);
+  if (requested.session.kind === "tcp") ensureToken(paths);
+  const bound: { session?: IpcAddress; network?: IpcAddress } = {};
+  const custody = new KeyCustody();
+  const waiters = new Map<string, (address: IpcAddress | undefined) => void>();
+
+  const envFor = (role: string) => () => ({
     ...process.env,
     JARVIS_HOME: paths.home,
     JARVIS_LISTEN: options.listen,
     JARVIS_ADVERTISE: options.advertise,
-    JARVIS_SESSION_IPC: formatIpcAddress(ipc.session),
-    JARVIS_NETWORK_IPC: formatIpcAddress(ipc.network),
+    // A restarted service gets the port its predecessor bound, so clients keep finding it.
+    JARVIS_SESSION_IPC: formatIpcAddress(bound.session ?? requested.session),
+    JARVIS_NETWORK_IPC: formatIpcAddress(bound.network ?? requested.network),
     JARVIS_LOG_LEVEL: options.logLevel,
     JARVIS_SUPERVISED: "1",
+    [ROLE_ENV]: role,
+  });
+  const onMessage = (message: PipeMessage, child: SupervisedChild) => {
+    if (message.type === "address") {
+      const address = parseIpcAddress(message.address);
+      bound[child.name as "session" | "network"] = address;
+      if (child.name === "session") writeIpcInfo(paths, { session: address, network: bound.network ?? requested.network, listen: options.listen });
+      waiters.get(child.name)?.(address);
+    } else if (child.name === "session" && message.type === "key") {
+      custody.hold(message.key);
+    } else if (child.name === "session" && message.type === "wipe") {
+      custody.wipe();
+    }
   };
-  const child = (name: string, specifier: string) => new SupervisedChild({ name, entry: serviceEntry(specifier), env, logsDir: paths.logsDir, log, clock: foregroundClock });
+  const children: SupervisedChild[] = [];
+  const publish = () => {
+    try {
+      writeChildrenInfo(paths, { children: children.map((c) => c.snapshot()) });
+    } catch {
+      // run/ is gone; the run-dir check restores it
+    }
+  };
+  const onChange = (child: SupervisedChild) => {
+    publish();
+    // A service that dies before it ever listened is a failed start, not something to retry.
+    if (child.snapshot().state !== "running") waiters.get(child.name)?.(undefined);
+  };
+  const child = (name: string, specifier: string, extra: Partial<ConstructorParameters<typeof SupervisedChild>[0]> = {}) => {
+    const c: SupervisedChild = new SupervisedChild({ name, entry: serviceEntry(specifier), env: envFor(name), logsDir: paths.logsDir, log, clock: foregroundClock, onMessage, onChange: () => onChange(c), ...extra });
+    children.push(c);
+    return c;
+  };
   const network = child("network", "@jarvis/network/main");
-  const session = child("session", "@jarvis/session/main");
-  network.start();
-  session.start();
-  log.info({ pid: process.pid }, "daemon started");
+  const session = child("session", "@jarvis/session/main", {
+    // A restarted session is handed the key at once: the node is back as the person left it.
+    onSpawn: (c) => {
+      const key = custody.copy();
+      if (!key) return;
+      c.send({ type: "key", key });
+      key.fill(0);
+      log.info({}, "handed the store key to the restarted session");
+    },
+  });
+
+  const stopAll = async () => {
+    await session.stop();
+    await network.stop();
+    custody.wipe();
+  };
+  const firstStart = async (c: SupervisedChild) => {
+    const address = new Promise<IpcAddress | undefined>((resolve) => {
+      waiters.set(c.name, resolve);
+      foregroundClock.setTimeout(() => resolve(undefined), FIRST_START_TIMEOUT_MS);
+    });
+    c.start();
+    const got = await address;
+    waiters.delete(c.name);
+    return got;
+  };
+  for (const c of [network, session]) {
+    if (await firstStart(c)) continue;
+    await stopAll();
+    rmSync(paths.pidFile, { force: true });
+    const wanted = formatIpcAddress(c.name === "session" ? requested.session : requested.network);
+    log.error({ child: c.name, wanted }, "service did not start");
+    return failStart(paths, `the ${c.name} service could not listen on ${wanted} (is it in use?); see ${paths.logsDir}/${c.name}.stderr.log`);
+  }
+  log.info({ pid: process.pid, session: bound.session, network: bound.network }, "daemon started");
+  const runDirCheck = setInterval(() => void restoreRunDir(paths, log, requested, [session, network]), RUN_DIR_CHECK_MS);
+  const maxLogBytes = Number(process.env.JARVIS_LOG_MAX_BYTES) || DEFAULT_MAX_LOG_BYTES;
+  const logRotation = setInterval(() => {
+    const rotated = rotateLogs(paths.logsDir, maxLogBytes);
+    if (rotated.length > 0) log.info({ rotated }, "logs rotated");
+  }, LOG_ROTATION_CHECK_MS);
   return new Promise<number>((resolve) => {
     // Session first, so it can lock and say goodbye through the network; then the network.
     onShutdownSignal(
       async () => {
-        await session.stop();
-        await network.stop();
-        rmSync(paths.pidFile, { force: true });
-        rmSync(paths.ipcFile, { force: true });
+        clearInterval(runDirCheck);
+        clearInterval(logRotation);
+        await stopAll();
+        for (const file of [paths.pidFile, paths.ipcFile]) rmSync(file, { force: true });
+        rmSync(`${paths.runDir}/children.json`, { force: true });
         resolve(0);
       },
       log,
@@ -83,10 +159,41 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 }
 
 /**
+ * Someone deleted run/ under a running node: put the pid file back (so the CLI finds us) and
+ * restart both services (so their sockets and the token exist again). The key is kept: the
+ * node comes back unlocked.
+ */
+let restoring = false;
+
+async function restoreRunDir(paths: ProfilePaths, log: Logger, requested: { session: IpcAddress }, children: SupervisedChild[]): Promise<void> {
+  if (restoring || existsSync(paths.pidFile)) return;
+  restoring = true;
+  log.warn({ runDir: paths.runDir }, "run/ was removed while running; restoring it and restarting the services");
+  ensurePrivateDir(paths.runDir);
+  writeFileAtomic(paths.pidFile, String(process.pid));
+  if (requested.session.kind === "tcp") ensureToken(paths);
+  // One at a time: the session first (it owns what clients connect to), then the network.
+  try {
+    for (const c of children) await c.recycle();
+  } finally {
+    restoring = false;
+  }
+}
+
+function failStart(paths: ProfilePaths, message: string): number {
+  try {
+    writeFileAtomic(startErrorFile(paths), message);
+  } catch {
+    // the message still goes to stderr
+  }
+  process.stderr.write(`jarvis: ${message}\n`);
+  return 1;
+}
+
+/**
  * A service's published entry point (its package's "./main" export), resolved like any
  * import: through the workspace link to the real file, never by a path into its internals.
  */
 function serviceEntry(specifier: string): string {
   return fileURLToPath(import.meta.resolve(specifier));
 }
-

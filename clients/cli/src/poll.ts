@@ -10,8 +10,8 @@ export interface PollOptions {
   timeoutMs: number;
   /** The error when time is up. */
   failure: () => CliError;
-  /** Whether an error thrown by check means "try again" (default) or is final. */
-  retryErrors?: boolean;
+  /** Whether an error thrown by check means "try again" (default) or is final; or a test per error. */
+  retryErrors?: boolean | ((error: unknown) => boolean);
 }
 
 /**
@@ -32,7 +32,8 @@ export async function pollUntil<T>(check: () => Promise<T | undefined>, options:
         policy: POLL,
         clock: foregroundClock,
         signal: deadline.signal,
-        isRetryable: (error) => error instanceof NotYet || options.retryErrors !== false,
+        isRetryable: (error) =>
+          error instanceof NotYet || (typeof options.retryErrors === "function" ? options.retryErrors(error) : options.retryErrors !== false),
       },
     );
   } catch (error) {

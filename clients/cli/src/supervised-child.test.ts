@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FakeClock, type Logger } from "@jarvis/core";
 import { eventually } from "../../../test/helpers/cli.js";
-import { HEALTHY_AFTER_MS, SupervisedChild } from "./supervised-child.js";
+import { HEALTHY_AFTER_MS, MAX_QUICK_RESTARTS, SupervisedChild } from "./supervised-child.js";
 
 /** A fake service: exits with 3 as soon as the "die" file exists, runs until then. */
 const SERVICE = `
@@ -72,6 +72,31 @@ describe("SupervisedChild", () => {
     // stop() cancels the pending restart: nothing comes back.
     expect(clock.pendingTimers).toBe(0);
     expect(child.pid).toBeUndefined();
+  });
+
+  it("gives up on a service that keeps crashing, with a clear message in its state and the log", async () => {
+    writeFileSync(dieFile, "");
+    const clock = new FakeClock();
+    const records: Record_[] = [];
+    const child = new SupervisedChild({ name: "loop", entry, env: { ...process.env, DIE_FILE: dieFile }, logsDir: dir, log: recordingLogger(records), clock });
+    const restarts = () => records.filter((r) => r.msg === "service exited; restarting").length;
+    try {
+      child.start();
+      for (let n = 1; n <= MAX_QUICK_RESTARTS; n++) {
+        await eventually(async () => (restarts() >= n ? true : undefined), 20_000, `${n} restarts`);
+        expect(child.snapshot().state).toBe("restarting");
+        clock.advance(30_000);
+      }
+      const failed = await eventually(async () => (child.snapshot().state === "failed" ? child.snapshot() : undefined), 20_000, "the child to be given up on");
+      expect(failed).toMatchObject({ name: "loop", pid: null, restarts: MAX_QUICK_RESTARTS, lastExit: "exit code 3" });
+      expect(failed.message).toMatch(/^the loop service crashed 7 times in a row \(last: exit code 3\); gave up restarting it — see .*loop\.stderr\.log, then run jarvis down and jarvis up$/);
+      expect(records.filter((r) => r.level === "error").map((r) => r.msg)).toEqual([failed.message]);
+      // Nothing is scheduled any more: it stays down until someone acts.
+      expect(clock.pendingTimers).toBe(0);
+    } finally {
+      await child.stop();
+      rmSync(dieFile, { force: true });
+    }
   });
 
   it("stops a running service with SIGTERM and does not restart it", async () => {

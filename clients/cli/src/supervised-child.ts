@@ -1,33 +1,67 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { join } from "node:path";
+import type { Duplex } from "node:stream";
 import { Backoff, type BackoffPolicy, type Clock, type Logger, type TimerHandle } from "@jarvis/core";
+import { SUPERVISOR_PIPE_ENV, SUPERVISOR_PIPE_FD, SupervisorPipe, type PipeMessage } from "@jarvis/rpc";
 
 /** Crash-loop protection: 0.5 s, 1 s, 2 s … up to 30 s between restarts. */
 export const RESTART_BACKOFF: BackoffPolicy = { baseMs: 500, factor: 2, capMs: 30_000, jitter: "none" };
 /** A service that ran this long before exiting is restarted as if for the first time. */
 export const HEALTHY_AFTER_MS = 60_000;
+/** After this many exits in a row, each before it ran healthily, the service is given up on. */
+export const MAX_QUICK_RESTARTS = 6;
 const STOP_GRACE_MS = 5_000;
+
+export type ChildState = "running" | "restarting" | "failed" | "stopped";
+
+/** What `status` shows about a service (written by the supervisor to run/children.json). */
+export interface ChildSnapshot {
+  name: string;
+  state: ChildState;
+  pid: number | null;
+  restarts: number;
+  lastExit: string | null;
+  message: string | null;
+}
 
 export interface ChildOptions {
   name: string;
   /** Absolute path of the service's entry point. */
   entry: string;
-  env: NodeJS.ProcessEnv;
+  /** Read at every start, so a restart gets what was learned since (e.g. bound ports). */
+  env: NodeJS.ProcessEnv | (() => NodeJS.ProcessEnv);
   /** Where <name>.stderr.log is written (crash traces land there, not on our terminal). */
   logsDir: string;
   log: Logger;
   clock: Clock;
+  /** A message from the service on the supervisor pipe. */
+  onMessage?: (message: PipeMessage, child: SupervisedChild) => void;
+  /** Just after each spawn (the session gets its key here). */
+  onSpawn?: (child: SupervisedChild) => void;
+  /** Whenever the state changes (for run/children.json). */
+  onChange?: () => void;
 }
 
-/** One supervised service process: restarted with backoff when it exits, until stop(). */
+/**
+ * One supervised service process: restarted with backoff when it exits, until stop() — or
+ * until it has crashed MAX_QUICK_RESTARTS times in a row, when it is given up on loudly
+ * rather than restarted forever in silence.
+ */
 export class SupervisedChild {
   #options: ChildOptions;
   #log: Logger;
   #backoff = new Backoff(RESTART_BACKOFF);
   #process: ChildProcess | undefined;
+  #pipe: SupervisorPipe | undefined;
   #stopping = false;
+  #recycling = false;
   #startedAt = 0;
+  #quickExits = 0;
+  #restarts = 0;
+  #state: ChildState = "stopped";
+  #lastExit: string | null = null;
+  #message: string | null = null;
   #restartTimer: TimerHandle | undefined;
 
   constructor(options: ChildOptions) {
@@ -35,26 +69,83 @@ export class SupervisedChild {
     this.#log = options.log.child({ child: options.name });
   }
 
+  get name(): string {
+    return this.#options.name;
+  }
+
   /** The running process's id, if one runs. */
   get pid(): number | undefined {
     return this.#process?.pid;
   }
 
+  snapshot(): ChildSnapshot {
+    return { name: this.name, state: this.#state, pid: this.pid ?? null, restarts: this.#restarts, lastExit: this.#lastExit, message: this.#message };
+  }
+
+  /** Sends a message to the running process (dropped if none runs). */
+  send(message: PipeMessage): void {
+    this.#pipe?.send(message);
+  }
+
   start(): void {
-    const { name, entry, env, logsDir, clock } = this.#options;
+    const { name, entry, logsDir, clock } = this.#options;
+    const env = typeof this.#options.env === "function" ? this.#options.env() : this.#options.env;
     const out = openSync(join(logsDir, `${name}.stderr.log`), "a", 0o600);
-    const child = spawn(process.execPath, [entry], { env, stdio: ["ignore", out, out] });
+    const child = spawn(process.execPath, [entry], {
+      env: { ...env, [SUPERVISOR_PIPE_ENV]: String(SUPERVISOR_PIPE_FD) },
+      stdio: ["ignore", out, out, "pipe"],
+    });
     closeSync(out);
     this.#process = child;
     this.#startedAt = clock.now();
+    this.#setState("running");
+    const pipeEnd = child.stdio[SUPERVISOR_PIPE_FD] as Duplex;
+    const pipe = new SupervisorPipe(pipeEnd, { onMessage: (message) => this.#options.onMessage?.(message, this) });
+    this.#pipe = pipe;
     child.on("exit", (code, signal) => {
+      pipe.close();
+      if (this.#pipe === pipe) this.#pipe = undefined;
       this.#process = undefined;
-      if (this.#stopping) return;
-      if (clock.now() - this.#startedAt >= HEALTHY_AFTER_MS) this.#backoff.reset();
-      const delay = this.#backoff.next();
-      this.#log.warn({ code, signal, delay }, "service exited; restarting");
-      this.#restartTimer = clock.setTimeout(() => this.start(), delay);
+      this.#lastExit = signal ? `killed by ${signal}` : `exit code ${code}`;
+      if (this.#stopping) return this.#setState("stopped");
+      if (this.#recycling) {
+        this.#recycling = false;
+        return this.start();
+      }
+      this.#scheduleRestart(code, signal);
     });
+    this.#options.onSpawn?.(this);
+  }
+
+  #scheduleRestart(code: number | null, signal: NodeJS.Signals | null): void {
+    const { clock } = this.#options;
+    if (clock.now() - this.#startedAt >= HEALTHY_AFTER_MS) {
+      this.#backoff.reset();
+      this.#quickExits = 0;
+    }
+    this.#quickExits += 1;
+    if (this.#quickExits > MAX_QUICK_RESTARTS) {
+      this.#message = `the ${this.name} service crashed ${MAX_QUICK_RESTARTS + 1} times in a row (last: ${this.#lastExit}); gave up restarting it — see ${join(this.#options.logsDir, `${this.name}.stderr.log`)}, then run jarvis down and jarvis up`;
+      this.#log.error({ code, signal, restarts: this.#restarts }, this.#message);
+      return this.#setState("failed");
+    }
+    const delay = this.#backoff.next();
+    this.#restarts += 1;
+    this.#log.warn({ code, signal, delay }, "service exited; restarting");
+    this.#setState("restarting");
+    this.#restartTimer = clock.setTimeout(() => this.start(), delay);
+  }
+
+  #setState(state: ChildState): void {
+    this.#state = state;
+    this.#options.onChange?.();
+  }
+
+  /** Restarts a running service on purpose (not counted as a crash): e.g. to recreate its socket. */
+  async recycle(): Promise<void> {
+    if (!this.#process || this.#stopping) return;
+    this.#recycling = true;
+    await this.#terminate(this.#process);
   }
 
   /** SIGTERM, and SIGKILL if it has not exited within the grace period. */
@@ -62,7 +153,11 @@ export class SupervisedChild {
     this.#stopping = true;
     this.#restartTimer?.cancel();
     const child = this.#process;
-    if (!child) return;
+    if (!child) return this.#setState("stopped");
+    await this.#terminate(child);
+  }
+
+  async #terminate(child: ChildProcess): Promise<void> {
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     child.kill("SIGTERM");
     const timer = this.#options.clock.setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);

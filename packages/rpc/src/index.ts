@@ -8,3 +8,4 @@ export { createIpcTransport } from "./client.js";
 export { createServiceLogger } from "./service-logger.js";
 export { onShutdownSignal, readIpcToken } from "./service-runtime.js";
 export { IPC_NONCE_BYTES, IPC_PROOF_LABEL, UnprovenServerError, ipcProof, isValidIpcProof, newIpcNonce, requireIpcProof } from "./ipc-proof.js";
+export { SUPERVISOR_PIPE_ENV, SUPERVISOR_PIPE_FD, SupervisorPipe, PipeDecoder, encodePipeMessage, exitWhenSupervisorGone, openSupervisorPipe, type PipeMessage } from "./supervisor-pipe.js";

@@ -162,7 +162,14 @@ export class NetworkNode {
   /** Ends a Link. Payloads it still held are released: their senders resend what was not acknowledged. */
   closeLink(link: Link): void {
     link.end();
-    if (this.#link === link) this.#link = undefined;
+    if (this.#link !== link) return;
+    this.#link = undefined;
+    // Frames the Link still held are lost with the session that went away. Resetting the
+    // channels tells their senders now, so they resend from the oldest unacknowledged message
+    // before any newer one reaches the next session (order and exactly-once both hold).
+    for (const peer of this.listPeers()) {
+      if (peer.state === "connected") this.#manager?.resetChannel(peer.publicKey);
+    }
   }
 
   async close(): Promise<void> {
@@ -172,12 +179,20 @@ export class NetworkNode {
   }
 
   #emit(event: LinkEvent): void {
+    // Frames still in flight on a channel being reset were sent after ones that were lost;
+    // delivering them would put them ahead of those. The sender resends all of them, in order.
+    if (event.kind === "frame" && this.#manager?.isResetting(event.publicKey)) return;
     const link = this.#link;
     // No session linked (it is starting or restarting): there is nobody to hand the frame to.
-    // Channels keep being read so keepalive and goodbye still work; the sender's session keeps
-    // every message until our session acknowledges it, and resends it.
+    // The sender's session keeps every message until our session acknowledges it; closing the
+    // channel tells it so at once, and it resends from the oldest unacknowledged one on the
+    // next channel — otherwise it would carry on with newer messages and resend the lost ones
+    // later, out of order.
     if (!link) {
-      if (event.kind === "frame") this.#log.warn({}, "inbound frame not delivered: no session linked");
+      if (event.kind === "frame") {
+        this.#log.warn({}, "inbound frame not delivered: no session linked; resetting the channel");
+        this.#manager?.resetChannel(event.publicKey);
+      }
       return;
     }
     link.deliver(event);

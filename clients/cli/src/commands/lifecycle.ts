@@ -1,35 +1,69 @@
 import { writeFileSync, readFileSync } from "node:fs";
 import { checkStartOptions, readNodeSettings, writeNodeSettings } from "../node-settings.js";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { DEFAULT_LISTEN_ADDRESS, formatFingerprint } from "@jarvis/core";
 import { flagValue } from "../args.js";
 import { CliError } from "../cli-error.js";
-import { connectSession, ensureDaemon, waitUntilListening, type SessionClient } from "../connection.js";
+import { connectSession, ensureDaemon, waitUntilListening } from "../connection.js";
 import { isProcessAlive, readIpcInfo, runningDaemonPid } from "../daemon-files.js";
+import { profileProcesses, stopProfileProcesses } from "../profile-processes.js";
 import { readPassword } from "../password.js";
-import { pollUntil } from "../poll.js";
-import { presenceName, safeJson, printable } from "../format.js";
+import { safeJson, printable } from "../format.js";
+import { checkListenPort } from "../listen-port.js";
+import { envLayer, readConfigFile, resolveSettings } from "../start-config.js";
 import type { CommandContext } from "../context.js";
 
 /**
- * Where to listen: the flags if given (remembered in the profile for next time), else what was
- * remembered, else the environment, else the default — so `jarvis up` after
- * `jarvis init --listen …` keeps the address that is already on the cards handed out.
+ * Where to listen etc.: flags > JARVIS_* environment > what earlier flags left in node.json >
+ * <profile>/config > defaults (see start-config.ts). Flags are remembered for the next `up`,
+ * so it keeps the address that is already on the cards handed out.
  */
 export function startOptions(ctx: CommandContext) {
-  const saved = readNodeSettings(ctx.paths);
-  const options = {
-    listen: flagValue(ctx.args, "listen") ?? saved.listen ?? process.env.JARVIS_LISTEN ?? DEFAULT_LISTEN_ADDRESS,
-    advertise: flagValue(ctx.args, "advertise") ?? saved.advertise ?? process.env.JARVIS_ADVERTISE ?? "",
-    ipc: flagValue(ctx.args, "ipc") ?? saved.ipc,
-    logLevel: flagValue(ctx.args, "log-level") ?? process.env.JARVIS_LOG_LEVEL ?? "info",
-  };
-  checkStartOptions(options);
+  const options = resolveStartOptions(ctx);
+  rememberStartOptions(ctx, options);
+  return options;
+}
+
+function rememberStartOptions(ctx: CommandContext, options: { listen: string; advertise: string; ipc: string | undefined }): void {
   if (ctx.args.flags.has("listen") || ctx.args.flags.has("advertise") || ctx.args.flags.has("ipc")) {
     writeNodeSettings(ctx.paths, { listen: options.listen, advertise: options.advertise, ipc: options.ipc });
   }
+}
+
+function resolveStartOptions(ctx: CommandContext) {
+  const saved = readNodeSettings(ctx.paths);
+  const flags = { listen: flagValue(ctx.args, "listen"), advertise: flagValue(ctx.args, "advertise"), ipc: flagValue(ctx.args, "ipc"), "log-level": flagValue(ctx.args, "log-level") };
+  const options = resolveSettings([flags, envLayer(process.env), saved, readConfigFile(ctx.paths)]).settings;
+  checkStartOptions(options);
+  // Only a value that differs from the one the node runs with is a change (`up` is idempotent).
+  const current: Record<string, string | undefined> = { listen: saved.listen, advertise: saved.advertise, ipc: saved.ipc };
+  const changing = (["listen", "advertise", "ipc"] as const).filter((flag) => ctx.args.flags.has(flag) && flagValue(ctx.args, flag) !== current[flag]);
+  if (changing.length > 0 && runningDaemonPid(ctx.paths) !== undefined) {
+    // Applying these live would change the address on cards already handed out under the
+    // node's feet; refusing (and saving nothing) is the honest answer.
+    const running = readIpcInfo(ctx.paths).listen;
+    throw new CliError(`the node is already running${running ? ` (listen ${running})` : ""}; to change --${changing.join("/--")}, run jarvis down first, then jarvis up with the new value`);
+  }
   return options;
 }
+
+/**
+ * Before starting a node: a peer port the person chose that is taken fails now, naming it;
+ * the default port, taken, is replaced by a free one (port 0: the node keeps what it gets).
+ */
+async function startOptionsChecked(ctx: CommandContext) {
+  const options = resolveStartOptions(ctx);
+  if (runningDaemonPid(ctx.paths) !== undefined) return options;
+  // Checked before anything is remembered: a port that cannot be used is never saved.
+  const flags = { listen: flagValue(ctx.args, "listen") };
+  const { listenChosen: chosen } = resolveSettings([flags, envLayer(process.env), readNodeSettings(ctx.paths), readConfigFile(ctx.paths)]);
+  const listen = await checkListenPort(options.listen, chosen);
+  rememberStartOptions(ctx, options);
+  if (listen !== options.listen) ctx.err(`jarvis: port ${options.listen.split(":").pop()} is in use; the node picks a free port instead (see jarvis status)`);
+  return { ...options, listen };
+}
+
+/** How long `down` waits for the supervisor (and then for any stray service) before SIGKILL. */
+const STOP_GRACE_MS = 15_000;
 
 /** Stops a daemon this command started itself, so a failed command leaves nothing behind. */
 async function undo(ctx: CommandContext, started: boolean): Promise<void> {
@@ -40,14 +74,18 @@ export async function init(ctx: CommandContext): Promise<number> {
   const name = flagValue(ctx.args, "name") ?? ctx.params[0];
   if (!name) throw new CliError("usage: jarvis init --name NAME", 2);
   const password = await readPassword(flagValue(ctx.args, "password-file"), "New password: ");
-  const { client, started } = await ensureDaemon(ctx.paths, startOptions(ctx));
+  const { client, started } = await ensureDaemon(ctx.paths, await startOptionsChecked(ctx));
+  let created = false;
   try {
     const { identity } = await client.createIdentity({ name, password });
+    created = true;
     await waitUntilListening(client);
     if (ctx.json) ctx.out(safeJson({ uid: identity?.uid, name: identity?.name, fingerprint: identity?.fingerprint }));
     else ctx.out(`created identity ${printable(identity?.name ?? "")} (${identity?.uid}); the node is running and unlocked`);
     return 0;
   } catch (error) {
+    // Atomic: an init that fails leaves no identity behind, so running it again just works.
+    if (created) await client.deleteIdentity({ password }).catch(() => undefined);
     await undo(ctx, started);
     throw error;
   }
@@ -57,7 +95,7 @@ export async function up(ctx: CommandContext): Promise<number> {
   const running = runningDaemonPid(ctx.paths) !== undefined;
   let password: string | undefined;
   if (!running) password = await readPassword(flagValue(ctx.args, "password-file"));
-  const { client, started } = await ensureDaemon(ctx.paths, startOptions(ctx));
+  const { client, started } = await ensureDaemon(ctx.paths, await startOptionsChecked(ctx));
   try {
     const status = await client.getStatus({});
     if (!status.identityExists) throw new CliError("no identity in this profile: create one with `jarvis init --name NAME`");
@@ -92,7 +130,9 @@ export async function lock(ctx: CommandContext): Promise<number> {
 }
 
 export async function down(ctx: CommandContext): Promise<number> {
-  if (runningDaemonPid(ctx.paths) === undefined) {
+  // The pid file is not the only witness: a node whose run/ was deleted, or services left
+  // behind by a killed supervisor, are found by their environment (see profile-processes).
+  if (runningDaemonPid(ctx.paths) === undefined && profileProcesses(ctx.paths.home).length === 0) {
     ctx.out("jarvis is not running");
     return 0;
   }
@@ -103,74 +143,8 @@ export async function down(ctx: CommandContext): Promise<number> {
 
 async function stopDaemon(ctx: CommandContext): Promise<void> {
   const pid = runningDaemonPid(ctx.paths);
-  if (pid === undefined) return;
-  process.kill(pid, "SIGTERM");
-  await pollUntil(async () => (isProcessAlive(pid) ? undefined : true), {
-    timeoutMs: 15_000,
-    failure: () => new CliError(`the daemon (pid ${pid}) did not stop in time`),
-  });
-}
-
-export async function status(ctx: CommandContext): Promise<number> {
-  if (runningDaemonPid(ctx.paths) === undefined) {
-    ctx.out(ctx.json ? safeJson({ daemon: "stopped", locked: true, peers: [] }) : "daemon: stopped");
-    return 0;
-  }
-  const client = await connectSession(ctx.paths);
-  const s = await client.getStatus({});
-  const peers = s.locked ? [] : (await client.listPeers({})).peers;
-  if (ctx.json) {
-    ctx.out(
-      safeJson({
-        daemon: "running",
-        locked: s.locked,
-        identity: s.identityExists,
-        uid: s.uid,
-        name: s.name,
-        fingerprint: s.fingerprint,
-        listen: s.listenAddress,
-        network: s.networkAvailable,
-        weakKdf: s.weakKdf,
-        ipc: readIpcInfo(ctx.paths).session,
-        peers: peers.map((p) => ({
-          uid: p.uid,
-          name: p.name,
-          state: presenceName(p.presence),
-          address: p.address,
-          stats: p.stats ? statsJson(p.stats) : null,
-        })),
-      }),
-    );
-    return 0;
-  }
-  ctx.out(`daemon: running${s.locked ? " (locked)" : ""}`);
-  if (!s.identityExists) ctx.out("identity: none (run jarvis init)");
-  // A profile made by test tooling records cheap Argon2id parameters; a person must see that.
-  if (s.weakKdf) ctx.out("warning: this profile's password hashing is weaker than the default (a test profile?)");
-  if (!s.locked) {
-    ctx.out(`identity: ${printable(s.name)} ${s.uid}`);
-    ctx.out(`fingerprint: ${formatFingerprint(s.fingerprint)}`);
-    ctx.out(`listening: ${s.listenAddress || "no"}`);
-    for (const p of peers) ctx.out(`  ${presenceName(p.presence).padEnd(5)} ${printable(p.name)} ${p.uid.slice(0, 8)} ${p.address}`);
-  }
-  return 0;
-}
-
-function statsJson(stats: NonNullable<Awaited<ReturnType<SessionClient["listPeers"]>>["peers"][number]["stats"]>) {
-  const n = (v: bigint) => Number(v);
-  return {
-    connectAttempts: n(stats.connectAttempts),
-    connectSuccesses: n(stats.connectSuccesses),
-    connectFailures: n(stats.connectFailures),
-    bytesSent: n(stats.bytesSent),
-    bytesReceived: n(stats.bytesReceived),
-    messagesSent: n(stats.messagesSent),
-    messagesReceived: n(stats.messagesReceived),
-    connectedDurationMs: n(stats.connectedDurationMs),
-    rttMs: stats.rttMs,
-    lastErrorCode: stats.lastErrorCode,
-    lastError: stats.lastError,
-  };
+  await stopProfileProcesses(ctx.paths.home, STOP_GRACE_MS);
+  if (pid !== undefined && isProcessAlive(pid)) throw new CliError(`the daemon (pid ${pid}) did not stop in time`);
 }
 
 export async function passwd(ctx: CommandContext): Promise<number> {
@@ -186,9 +160,14 @@ export async function passwd(ctx: CommandContext): Promise<number> {
 
 export async function deleteIdentity(ctx: CommandContext): Promise<number> {
   if (!ctx.args.flags.has("yes")) throw new CliError("this deletes the identity, contacts and all messages; repeat with --yes", 2);
-  const client = await connectSession(ctx.paths);
   const password = await readPassword(flagValue(ctx.args, "password-file"));
-  await client.deleteIdentity({ password });
+  // Works with the node down too: start it for the deletion (checks the password), then stop it.
+  const { client, started } = await ensureDaemon(ctx.paths, startOptions(ctx));
+  try {
+    await client.deleteIdentity({ password });
+  } finally {
+    await undo(ctx, started);
+  }
   ctx.out("identity deleted");
   return 0;
 }

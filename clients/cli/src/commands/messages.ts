@@ -75,6 +75,7 @@ export async function watch(ctx: CommandContext): Promise<number> {
       // Locked before anything was printed: say so instead of waiting for an unlock.
       if (error instanceof ConnectError && error.code === Code.FailedPrecondition && backoff.attempt === 0 && cursor === undefined) throw error;
       if (backoff.attempt >= MAX_RESUBSCRIBE_FAILURES) throw error;
+      if (backoff.attempt === 0) ctx.err(`jarvis: the node is not answering (${error instanceof Error ? error.message : String(error)}); waiting to resume after cursor ${cursor ?? "now"}`);
     }
     if (ctx.signal.aborted) break;
     try {

@@ -41,6 +41,7 @@ export interface PeerManagerOptions {
  * and in total.
  */
 export class PeerManager {
+  #resetting = new WeakSet<object>();
   readonly counters: ManagerCounters = { rejectedPeers: 0, protocolErrors: 0, handshakeTimeouts: 0 };
   #options: PeerManagerOptions;
   #log: Logger;
@@ -123,6 +124,24 @@ export class PeerManager {
     entry.wanted = false;
     this.#reconnect.cancel(entry.reconnect);
     if (entry.channel) sayGoodbye(entry.channel, this.#options.clock, "disconnect requested", "disconnect-requested");
+  }
+
+  /**
+   * Closes the peer's channel but keeps wanting it (both sides redial). Used when an inbound
+   * frame cannot be handed to a session: the sender learns the channel went, and resends from
+   * its oldest unacknowledged message — in order — instead of carrying on with newer ones.
+   */
+  resetChannel(publicKey: Uint8Array): void {
+    const channel = this.#peers.get(Buffer.from(publicKey).toString("hex"))?.channel;
+    if (!channel || channel.closed || this.#resetting.has(channel)) return;
+    this.#resetting.add(channel);
+    sayGoodbye(channel, this.#options.clock, "no session to deliver to", "goodbye");
+  }
+
+  /** Whether the peer's current channel is being reset: what still arrives on it is not delivered. */
+  isResetting(publicKey: Uint8Array): boolean {
+    const channel = this.#peers.get(Buffer.from(publicKey).toString("hex"))?.channel;
+    return channel !== undefined && this.#resetting.has(channel);
   }
 
   /**

@@ -10,6 +10,7 @@ import {
   hasWeakKdf,
   identityExists,
   openAccount,
+  openAccountWithKey,
   verifyPassword,
 } from "../identity/account-files.js";
 import { exportArchive, importArchive } from "../identity/account-archive.js";
@@ -25,6 +26,11 @@ export interface SessionOptions {
   advertise: string;
   /** Test hook: how long presence settles before it is stored (default PRESENCE_SETTLE_MS). */
   presenceSettleMs?: number;
+  /**
+   * Who keeps the derived store key while the node is unlocked (the supervisor, so a crashed
+   * session comes back unlocked): given a copy on every unlock/password change, told on lock.
+   */
+  keyCustody?: { hold(key: Buffer): void; wipe(): void };
 }
 
 export interface SessionStatus {
@@ -83,7 +89,7 @@ export class IdentityLifecycle {
       if (clean.length === 0 || clean.length > 64) throw new InvalidArgumentError("name must be 1 to 64 characters");
       // eslint-disable-next-line no-control-regex
       if (/[\u0000-\u001f\u007f]/.test(clean)) throw new InvalidArgumentError("name must not contain control characters");
-      const { db, identity } = await createAccount(this.#options.paths, clean, checkPassword(password));
+      const { db, identity } = await createAccount(this.#options.paths, clean, checkPassword(password), undefined, this.#keySink);
       return this.#open(db, identity);
     });
   }
@@ -95,19 +101,31 @@ export class IdentityLifecycle {
         await verifyPassword(this.#options.paths, password);
         return this.#unlocked.identity;
       }
-      const { db, identity } = await openAccount(this.#options.paths, password);
+      const { db, identity } = await openAccount(this.#options.paths, password, this.#keySink);
+      return this.#open(db, identity);
+    });
+  }
+
+  /** Unlocks with a key derived before (handed back by the supervisor after a crash): no Argon2. */
+  unlockWithKey(key: Buffer): Promise<Identity> {
+    return this.#serial(async () => {
+      if (this.#unlocked) return this.#unlocked.identity;
+      const { db, identity } = openAccountWithKey(this.#options.paths, key);
       return this.#open(db, identity);
     });
   }
 
   lock(): Promise<void> {
-    return this.#serial(() => this.#close());
+    return this.#serial(async () => {
+      await this.#close();
+      this.#options.keyCustody?.wipe();
+    });
   }
 
   changePassword(oldPassword: string, newPassword: string): Promise<void> {
     return this.#serial(async () => {
       const u = this.requireUnlocked();
-      await changePassword(this.#options.paths, u.store, checkPassword(oldPassword, "old_password"), checkPassword(newPassword, "new_password"));
+      await changePassword(this.#options.paths, u.store, checkPassword(oldPassword, "old_password"), checkPassword(newPassword, "new_password"), this.#keySink);
     });
   }
 
@@ -117,6 +135,7 @@ export class IdentityLifecycle {
       if (!identityExists(this.#options.paths)) throw new NotFoundError("no identity in this profile", "no-identity");
       await verifyPassword(this.#options.paths, password);
       await this.#close();
+      this.#options.keyCustody?.wipe();
       deleteAccountFiles(this.#options.paths);
     });
   }
@@ -130,7 +149,7 @@ export class IdentityLifecycle {
       if (archive.length === 0) throw new InvalidArgumentError("archive is required");
       await importArchive(this.#options.paths, archive, checkPassword(password));
       try {
-        const { db, identity } = await openAccount(this.#options.paths, password);
+        const { db, identity } = await openAccount(this.#options.paths, password, this.#keySink);
         return this.#open(db, identity);
       } catch (error) {
         deleteAccountFiles(this.#options.paths);
@@ -142,6 +161,8 @@ export class IdentityLifecycle {
   close(): Promise<void> {
     return this.#serial(() => this.#close());
   }
+
+  #keySink = (key: Buffer) => this.#options.keyCustody?.hold(key);
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(fn, fn);

@@ -14,7 +14,7 @@ import {
 } from "@jarvis/core";
 import { openDatabase, type Db } from "../store/database.js";
 import type { Store } from "../store/store.js";
-import { DEFAULT_KDF, newKeyfile, parseKeyfile, unlockKeyfile, type KdfParams, type KeyfileContent } from "../store/key-derivation.js";
+import { DEFAULT_KDF, keyMatchesKeyfile, newKeyfile, parseKeyfile, unlockKeyfile, type KdfParams, type KeyfileContent } from "../store/key-derivation.js";
 import type { Identity } from "../model.js";
 import { MIN_PASSWORD_LENGTH } from "../constants.js";
 
@@ -33,7 +33,10 @@ export function checkNewPassword(password: string): void {
   if (password.length < MIN_PASSWORD_LENGTH) throw new InvalidArgumentError(`password must be at least ${MIN_PASSWORD_LENGTH} characters`, "weak-password");
 }
 
-export async function createAccount(paths: ProfilePaths, name: string, password: string, kdf: KdfParams = DEFAULT_KDF): Promise<{ db: Db; identity: Identity }> {
+/** Receives a copy of the derived store key before the original is wiped (the supervisor's custody). */
+export type KeySink = (key: Buffer) => void;
+
+export async function createAccount(paths: ProfilePaths, name: string, password: string, kdf: KdfParams = DEFAULT_KDF, keySink?: KeySink): Promise<{ db: Db; identity: Identity }> {
   if (identityExists(paths) || existsSync(paths.store)) throw new AlreadyExistsError("an identity already exists in this profile", "identity-exists");
   checkNewPassword(password);
   ensurePrivateDir(paths.home);
@@ -44,6 +47,7 @@ export async function createAccount(paths: ProfilePaths, name: string, password:
     db = openDatabase(paths.store, key, { create: true });
     db.prepare("INSERT INTO identity (id, name, private_key, public_key, created_at) VALUES (1, ?, ?, ?, ?)").run(name, privateKey, publicKey, Date.now());
     writeFileAtomic(paths.keyfile, JSON.stringify(keyfile));
+    keySink?.(key);
   } catch (error) {
     db?.close();
     for (const suffix of ["", "-wal", "-shm"]) rmSync(paths.store + suffix, { force: true });
@@ -54,7 +58,7 @@ export async function createAccount(paths: ProfilePaths, name: string, password:
   return { db, identity: toIdentity(name, privateKey, publicKey) };
 }
 
-export async function openAccount(paths: ProfilePaths, password: string): Promise<{ db: Db; identity: Identity }> {
+export async function openAccount(paths: ProfilePaths, password: string, keySink?: KeySink): Promise<{ db: Db; identity: Identity }> {
   recoverInterruptedRekey(paths);
   // A password change interrupted after the rekey, before the rename, leaves keyfile.new as the valid one.
   const pending = `${paths.keyfile}.new`;
@@ -74,7 +78,9 @@ export async function openAccount(paths: ProfilePaths, password: string): Promis
       const db = openDatabase(paths.store, key, { create: false });
       if (candidate.path === pending) renameSync(pending, paths.keyfile);
       else rmSync(pending, { force: true });
-      return { db, identity: readIdentity(db) };
+      const identity = readIdentity(db);
+      keySink?.(key);
+      return { db, identity };
     } catch (error) {
       lastError = error;
     } finally {
@@ -111,7 +117,7 @@ export async function verifyPassword(paths: ProfilePaths, password: string): Pro
  * recoverInterruptedRekey() undoes a change killed before 4 and finishes one killed after it,
  * so after any kill the old or the new password opens the store with everything in it.
  */
-export async function changePassword(paths: ProfilePaths, store: Store, oldPassword: string, newPassword: string): Promise<void> {
+export async function changePassword(paths: ProfilePaths, store: Store, oldPassword: string, newPassword: string, keySink?: KeySink): Promise<void> {
   await verifyPassword(paths, oldPassword);
   checkNewPassword(newPassword);
   const { keyfile, key } = await newKeyfile(newPassword, readKeyfile(paths).params);
@@ -125,9 +131,20 @@ export async function changePassword(paths: ProfilePaths, store: Store, oldPassw
     store.rekey(key);
     renameSync(pending, paths.keyfile);
     rmSync(backup, { force: true });
+    keySink?.(key);
   } finally {
     key.fill(0);
   }
+}
+
+/**
+ * Opens the store with a key derived earlier (handed back by the supervisor after a crash),
+ * without Argon2. A key that no longer matches the keyfile (the password changed) is refused.
+ */
+export function openAccountWithKey(paths: ProfilePaths, key: Buffer): { db: Db; identity: Identity } {
+  if (!keyMatchesKeyfile(key, readKeyfile(paths))) throw new WrongPasswordError("the handed-over store key does not match the keyfile");
+  const db = openDatabase(paths.store, key, { create: false });
+  return { db, identity: readIdentity(db) };
 }
 
 /**

@@ -64,6 +64,13 @@ export function parseKeyfile(text: string): KeyfileContent {
   return value;
 }
 
+/** Whether an already-derived key is this keyfile's (a key handed back by the supervisor). */
+export function keyMatchesKeyfile(key: Buffer, keyfile: KeyfileContent): boolean {
+  const expected = Buffer.from(keyfile.verifier, "base64");
+  const actual = Buffer.from(verifierOf(key), "base64");
+  return expected.length === actual.length && timingSafeEqual(expected, actual);
+}
+
 function verifierOf(key: Buffer): string {
   return createHmac("sha256", key).update("jarvis-store-verifier").digest("base64");
 }
