@@ -12,6 +12,7 @@ import { Conversations } from "../messages/conversations.js";
 import { helloEnvelope } from "../messages/envelopes.js";
 import { NetworkSync } from "../network/network-sync.js";
 import { InboundBatcher, type InboundFrame } from "../network/inbound-batcher.js";
+import { advertisedAddresses } from "../identity/advertised-addresses.js";
 import { dispatchPeerFrame, type PeerFrameHandlers } from "../network/frame-dispatch.js";
 
 export interface UnlockedSessionOptions {
@@ -161,9 +162,8 @@ export class UnlockedSession {
   }
 
   ownCard(): Card {
-    const address = this.#options.advertise || advertisable(this.#listenAddress);
     const { uid, name, publicKey, fingerprint } = this.identity;
-    return { uid, name, publicKey, addresses: address ? [address] : [], fingerprint };
+    return { uid, name, publicKey, addresses: advertisedAddresses(this.#listenAddress, this.#options.advertise), fingerprint };
   }
 
   #peerConnected(key: Buffer): void {
@@ -211,10 +211,4 @@ export class UnlockedSession {
       for (const frame of frames) dispatchPeerFrame(handlers, this.drops, frame.key, frame.payload, this.#log);
     });
   }
-}
-
-/** A wildcard listen address is not something a peer can dial; advertise loopback instead. */
-function advertisable(listen: string): string {
-  if (!listen) return "";
-  return listen.replace(/^0\.0\.0\.0:/, "127.0.0.1:").replace(/^\[::\]:/, "[::1]:");
 }
