@@ -3,6 +3,7 @@
 export { parseIpcAddress, formatIpcAddress, type IpcAddress } from "./address.js";
 export { errorCodeOf } from "./errors.js";
 export { errorMappingInterceptor, type RpcLogger } from "./interceptors.js";
+export type { Readiness } from "./health.js";
 export { startServer, type ServerOptions, type RunningServer } from "./server.js";
 export { createIpcTransport } from "./client.js";
 export { createServiceLogger } from "./service-logger.js";
