@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run api-docs [-- --check]: the reference part of docs/api.md, generated from the comments
+// node scripts/api-docs.js [--check]: the reference part of docs/api.md, generated from the comments
 // in proto/jarvis/** (via `buf build`, which keeps source comments in the descriptors).
 // --check writes nothing: it fails if any service, RPC, message, field or enum value has no
 // comment, or if docs/api.md differs from what would be generated. Only the text between the
@@ -102,7 +102,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const next = withGenerated(current, render(files));
   if (process.argv.includes("--check")) {
     for (const m of missing) console.error(`undocumented: ${m}`);
-    if (next !== current) console.error("docs/api.md is out of date: run npm run api-docs");
+    if (next !== current) console.error("docs/api.md is out of date: run node scripts/api-docs.js");
     process.exit(missing.length || next !== current ? 1 : 0);
   }
   writeFileSync(DOC, next);

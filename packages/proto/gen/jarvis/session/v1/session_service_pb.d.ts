@@ -1697,9 +1697,9 @@ export declare const SessionService: GenService<{
   /**
    * Subscribe replays every event after after_cursor, then streams new ones live, with no gap and
    * no duplicate between the two (see docs/api.md, "Events"). The stream ends when the server
-   * shuts down. Errors: RESOURCE_EXHAUSTED when the client reads so slowly that over 10,000
-   * events wait for it (reconnect with the last cursor: nothing is lost).
-   * FAILED_PRECONDITION `locked` while no identity is unlocked.
+   * shuts down or the identity is locked. Errors: RESOURCE_EXHAUSTED `subscriber-overflow` when the
+   * client reads so slowly that over 10,000 events wait for it (reconnect with the last cursor:
+   * nothing is lost); FAILED_PRECONDITION `locked` while no identity is unlocked.
    *
    * @generated from rpc jarvis.session.v1.SessionService.Subscribe
    */
