@@ -4,13 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestNode } from "./helpers/cli.js";
+import { TEST_PASSWORD, TestNode, eventually } from "./helpers/cli.js";
 import { waitForPeers } from "./helpers/mesh.js";
 
 /**
  * Interop (design §3, §11): a client generated from proto/ with stock Debian tools (protoc,
  * grpc_python_plugin, python3-grpcio) runs a real flow against running nodes, over the Unix socket
- * and over loopback TCP with the bearer token (§6). The client is test/python/session_client.py.
+ * and over loopback TCP with the bearer token (§6). The client is the example in examples/python,
+ * which also resumes Subscribe from its cursor after the session service is killed and restarted.
  */
 
 // Debian's interpreter on purpose: the python3 on PATH may be another installation (pyenv)
@@ -19,7 +20,7 @@ const PYTHON = "/usr/bin/python3";
 const PROTOC = "protoc";
 const GRPC_PLUGIN = "/usr/bin/grpc_python_plugin";
 const APT_HINT = "apt-get install -y python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc";
-const CLIENT = fileURLToPath(new URL("./python/session_client.py", import.meta.url));
+const CLIENT = fileURLToPath(new URL("../examples/python/jarvis_client.py", import.meta.url));
 const PROTO_DIR = fileURLToPath(new URL("../proto", import.meta.url));
 // The client waits this long for DELIVERED; its process is killed a little after that.
 const DELIVERY_TIMEOUT_S = 20;
@@ -53,7 +54,7 @@ function runTool(command: string, args: string[], what: string): void {
 /** Generates the Python stubs for every .proto under proto/ into dir, with stock tools only. */
 function generateStubs(dir: string): void {
   const protos = readdirSync(PROTO_DIR, { recursive: true, encoding: "utf8" })
-    .filter((file) => file.endsWith(".proto") && (file.startsWith("jarvis/") || file.startsWith("grpc/")))
+    .filter((file) => file.endsWith(".proto") && (file.startsWith("jarvis/") || file.startsWith("grpc/") || file.startsWith("google/")))
     .map((file) => join(PROTO_DIR, file));
   const wellKnownTypes = join(dir, "well-known-types.binpb");
   runTool(PYTHON, ["-c", WELL_KNOWN_TYPES_PY, wellKnownTypes], "describing the protobuf well-known types");
@@ -82,14 +83,21 @@ interface PythonRun {
 
 const running = new Set<ChildProcess>();
 
-/** Runs session_client.py to completion; SIGKILLed after PROCESS_TIMEOUT_MS. */
-function runClient(args: string[]): Promise<PythonRun> {
+/** Runs the example client to completion; SIGKILLed after PROCESS_TIMEOUT_MS. onStep sees each step as it is printed. */
+function runClient(args: string[], onStep: (step: Record<string, unknown>) => void = () => {}): Promise<PythonRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [CLIENT, "--timeout", String(DELIVERY_TIMEOUT_S), ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const env = { ...process.env, JARVIS_EXAMPLE_PASSWORD: TEST_PASSWORD };
+    const child = spawn(PYTHON, [CLIENT, "--timeout", String(DELIVERY_TIMEOUT_S), "--password-env", "JARVIS_EXAMPLE_PASSWORD", ...args], { stdio: ["ignore", "pipe", "pipe"], env });
     running.add(child);
     let stdout = "";
     let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (text: string) => (stdout += text));
+    child.stdout.setEncoding("utf8").on("data", (text: string) => {
+      const complete = stdout.slice(0, stdout.lastIndexOf("\n") + 1).length;
+      stdout += text;
+      for (const line of stdout.slice(complete, stdout.lastIndexOf("\n") + 1).split("\n")) {
+        if (line.trim()) onStep(parseStep(line));
+      }
+    });
     child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
     const timer = setTimeout(() => child.kill("SIGKILL"), PROCESS_TIMEOUT_MS);
     child.once("error", (error) => {
@@ -103,16 +111,18 @@ function runClient(args: string[]): Promise<PythonRun> {
       const steps = stdout
         .split("\n")
         .filter((line) => line.trim())
-        .map((line) => {
-          try {
-            return JSON.parse(line) as Record<string, unknown>;
-          } catch {
-            return { step: "unparsed", line };
-          }
-        });
+        .map(parseStep);
       resolve({ code, signal, stdout, stderr, steps });
     });
   });
+}
+
+function parseStep(line: string): Record<string, unknown> {
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return { step: "unparsed", line };
+  }
 }
 
 /** The output line of one step, or an error showing everything the client printed. */
@@ -124,6 +134,24 @@ function step(run: PythonRun, name: string): Record<string, unknown> {
 
 function describeRun(run: PythonRun): string {
   return `exit ${run.code ?? run.signal}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
+}
+
+/** The pid of a node's session service: the daemon's child running services/session/dist/main.js. */
+function sessionPid(node: TestNode): number | undefined {
+  const daemon = node.daemonPid();
+  if (!daemon) return undefined;
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      // pid (comm) state ppid …: comm may contain spaces, so parse after the last ')'.
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) !== daemon) continue;
+      if (readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0").some((arg) => arg.endsWith("services/session/dist/main.js"))) return Number(name);
+    } catch {
+      // the process went away while we looked
+    }
+  }
+  return undefined;
 }
 
 interface HistoryEntry {
@@ -200,6 +228,8 @@ describe("Python grpcio client generated from proto/ by protoc", () => {
     expect(sent.id).toMatch(/^[0-9a-f]{32}$/);
     const invalid = step(run, "invalid_argument");
     expect(invalid.code).toBe("INVALID_ARGUMENT");
+    // The stable code, read from google.rpc.ErrorInfo in grpc-status-details-bin.
+    expect(invalid.reason).toBe("empty-text");
     expect(String(invalid.details).length).toBeGreaterThan(5);
     const delivered = step(run, "delivered");
     expect(delivered).toMatchObject({ id: sent.id });
@@ -211,6 +241,44 @@ describe("Python grpcio client generated from proto/ by protoc", () => {
     const aliceView = await alice.json<HistoryEntry[]>(["history", "bob"]);
     expect(aliceView).toContainEqual(expect.objectContaining({ id: sent.id, outgoing: true, text, state: "delivered" }));
   }, 60_000);
+
+  it("resumes Subscribe from its cursor after the session service is killed and restarted", async () => {
+    requireToolchain();
+    const text = `python before the restart ${Date.now()}`;
+    const reply = `bob replies after the restart ${Date.now()}`;
+    const cursorFile = join(stubs, "alice.cursor");
+    let delivered = false;
+    const target = `unix://${join(alice.home, "run", "session.sock")}`;
+    // A later --timeout overrides runClient's (argparse keeps the last): a restart takes longer.
+    const finished = runClient(
+      ["--target", target, "--stubs", stubs, "--to", uids.bob, "--text", text, "--cursor-file", cursorFile, "--expect-text", reply, "--timeout", "40"],
+      (s) => (delivered ||= s.step === "delivered"),
+    );
+    await eventually(async () => (delivered ? true : undefined), 30_000, "the example to see its message delivered");
+
+    const killed = sessionPid(alice);
+    expect(killed, "alice's session service process").toBeTypeOf("number");
+    process.kill(killed as number, "SIGKILL");
+    await eventually(async () => {
+      const pid = sessionPid(alice);
+      return pid !== undefined && pid !== killed ? pid : undefined;
+    }, 20_000, "the supervisor to restart alice's session service");
+    // Bob's node queues the reply until alice's node is back (the example unlocks it if the
+    // restarted session came back locked).
+    await bob.ok(["send", "alice", reply]);
+
+    const run = await finished;
+    expect(run.code, describeRun(run)).toBe(0);
+    const deliveredAt = Number(step(run, "delivered").cursor);
+    const resumed = run.steps.filter((s) => s.step === "resubscribe");
+    expect(resumed.length, describeRun(run)).toBeGreaterThan(0);
+    // It resumed after what it had processed, not from the start, and still got the reply.
+    expect(Number(resumed[0]!.after_cursor)).toBeGreaterThanOrEqual(deliveredAt);
+    const received = step(run, "received");
+    expect(Number(received.cursor)).toBeGreaterThan(deliveredAt);
+    expect(Number(readFileSync(cursorFile, "utf8"))).toBeGreaterThanOrEqual(Number(received.cursor));
+    step(run, "done");
+  }, 120_000);
 
   describe("over loopback TCP", () => {
     let target = "";

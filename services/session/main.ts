@@ -2,7 +2,7 @@ import { systemClock } from "@jarvis/core";
 import { createIpcTransport, createServiceLogger, formatIpcAddress, onShutdownSignal, readIpcToken, startServer } from "@jarvis/rpc";
 import { SessionService } from "@jarvis/proto/jarvis/session/v1/session_service";
 import { loadConfig } from "./config.js";
-import { createSessionRoutes } from "./routes.js";
+import { createSessionRoutes, sessionReadiness } from "./routes.js";
 import { GrpcPeerNetwork } from "./network-client.js";
 import { SessionApp } from "./src/app/session-app.js";
 import { linkToSupervisor } from "./key-handoff.js";
@@ -31,6 +31,7 @@ const server = await startServer({
   // (it would restart a session that merely exited).
   routes: createSessionRoutes(app, logger, () => process.kill(process.env.JARVIS_SUPERVISED === "1" ? process.ppid : process.pid, "SIGTERM")),
   serviceNames: [SessionService.typeName],
+  readiness: sessionReadiness(app),
   token,
   logger,
 });

@@ -6,6 +6,18 @@ import type { ContactSource, SessionApp } from "./src/app/session-app.js";
 import { contactToProto, eventToProto, groupToProto, identityToProto, messageToProto, peerToProto, unreadCountToProto } from "./convert.js";
 
 /**
+ * Health readiness of the session service (grpc.health.v1): SERVING only when it can do what
+ * clients come for, i.e. an identity is unlocked and the network service is reachable. Asked on
+ * every health Check, so it is never stale.
+ */
+export function sessionReadiness(app: Pick<SessionApp, "status">): () => boolean {
+  return () => {
+    const { identityExists, locked, networkAvailable } = app.status();
+    return identityExists && !locked && networkAvailable;
+  };
+}
+
+/**
  * SessionService handlers: proto ⇄ domain translation only; the rules live in the
  * application layer (src/app). Domain errors are mapped to gRPC status codes by the server's
  * interceptor (@jarvis/rpc).

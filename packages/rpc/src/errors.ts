@@ -1,9 +1,12 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { JarvisError, type ErrorKind } from "@jarvis/core";
+import { ErrorInfoSchema } from "@jarvis/proto/google/rpc/error_details";
 
 /**
- * The one place where domain errors become gRPC statuses. The stable domain code travels in
- * the `jarvis-error-code` trailer so clients can branch on it without parsing messages.
+ * The one place where domain errors become gRPC statuses. The stable domain code is part of the
+ * contract as a `google.rpc.ErrorInfo` status detail (reason = the code, domain = "jarvis"),
+ * which any gRPC library can decode from `grpc-status-details-bin`; it also travels in the older
+ * `jarvis-error-code` header, kept for clients written before the detail existed.
  */
 const CODE_BY_KIND: Record<ErrorKind, Code> = {
   "invalid-argument": Code.InvalidArgument,
@@ -20,17 +23,24 @@ const CODE_BY_KIND: Record<ErrorKind, Code> = {
 };
 
 export const ERROR_CODE_HEADER = "jarvis-error-code";
+/** ErrorInfo.domain of every Jarvis error. */
+export const ERROR_DOMAIN = "jarvis";
 
 export function toConnectError(error: unknown): ConnectError {
   if (error instanceof ConnectError) return error;
   if (error instanceof JarvisError) {
-    return new ConnectError(error.message, CODE_BY_KIND[error.kind], { [ERROR_CODE_HEADER]: error.code }, undefined, error);
+    return new ConnectError(error.message, CODE_BY_KIND[error.kind], { [ERROR_CODE_HEADER]: error.code }, [errorInfo(error.code)], error);
   }
   return new ConnectError("internal error", Code.Internal, undefined, undefined, error);
+}
+
+function errorInfo(code: string) {
+  return { desc: ErrorInfoSchema, value: { reason: code, domain: ERROR_DOMAIN } };
 }
 
 /** The stable domain code of an error received over RPC, if the server sent one. */
 export function errorCodeOf(error: unknown): string | undefined {
   if (!(error instanceof ConnectError)) return undefined;
-  return error.metadata.get(ERROR_CODE_HEADER) ?? undefined;
+  const info = error.findDetails(ErrorInfoSchema).find((detail) => detail.domain === ERROR_DOMAIN);
+  return info?.reason ?? error.metadata.get(ERROR_CODE_HEADER) ?? undefined;
 }

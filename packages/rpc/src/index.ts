@@ -3,6 +3,8 @@
 export { parseIpcAddress, formatIpcAddress, type IpcAddress } from "./address.js";
 export { errorCodeOf } from "./errors.js";
 export { errorMappingInterceptor, type RpcLogger } from "./interceptors.js";
+export { registerHealth, type Readiness, type HealthOptions } from "./health.js";
+export { registerReflection } from "./reflection.js";
 export { startServer, type ServerOptions, type RunningServer } from "./server.js";
 export { createIpcTransport } from "./client.js";
 export { createServiceLogger } from "./service-logger.js";

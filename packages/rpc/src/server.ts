@@ -7,13 +7,16 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { FailedPreconditionError } from "@jarvis/core";
 import type { IpcAddress } from "./address.js";
 import { bearerTokenInterceptor, errorMappingInterceptor, type RpcLogger } from "./interceptors.js";
-import { registerHealth } from "./health.js";
+import { registerHealth, type Readiness } from "./health.js";
+import { registerReflection } from "./reflection.js";
 
 export interface ServerOptions {
   listen: IpcAddress;
   routes: (router: ConnectRouter) => void;
   /** Fully-qualified service names answered by grpc.health.v1. */
   serviceNames: string[];
+  /** Per service: ready to do its job (health says NOT_SERVING otherwise). Default: always. */
+  readiness?: Readiness;
   /** Required for TCP: every call must carry it. */
   token?: string;
   /** Calls answered without the token ("pkg.Service/Method"): a server's proof of identity. */
@@ -43,8 +46,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const handler = connectNodeAdapter({
     routes: (router) => {
-      registerHealth(router, options.serviceNames);
+      registerHealth(router, options.serviceNames, { readiness: options.readiness });
       options.routes(router);
+      // Reflection describes what was registered above (and health/reflection themselves).
+      registerReflection(router, [...new Set(router.handlers.map((h) => h.service))]);
     },
     interceptors,
     shutdownSignal: shutdown.signal,

@@ -12,6 +12,8 @@ import type { Peer } from "./peer_pb.js";
 export declare const file_jarvis_network_v1_network_service: GenFile;
 
 /**
+ * A challenge to the server.
+ *
  * @generated from message jarvis.network.v1.AuthenticateRequest
  */
 export declare type AuthenticateRequest = Message<"jarvis.network.v1.AuthenticateRequest"> & {
@@ -30,6 +32,8 @@ export declare type AuthenticateRequest = Message<"jarvis.network.v1.Authenticat
 export declare const AuthenticateRequestSchema: GenMessage<AuthenticateRequest>;
 
 /**
+ * The server's proof that it knows the IPC token.
+ *
  * @generated from message jarvis.network.v1.AuthenticateResponse
  */
 export declare type AuthenticateResponse = Message<"jarvis.network.v1.AuthenticateResponse"> & {
@@ -55,6 +59,8 @@ export declare type AuthenticateResponse = Message<"jarvis.network.v1.Authentica
 export declare const AuthenticateResponseSchema: GenMessage<AuthenticateResponse>;
 
 /**
+ * Empty.
+ *
  * @generated from message jarvis.network.v1.GetStatusRequest
  */
 export declare type GetStatusRequest = Message<"jarvis.network.v1.GetStatusRequest"> & {
@@ -67,10 +73,14 @@ export declare type GetStatusRequest = Message<"jarvis.network.v1.GetStatusReque
 export declare const GetStatusRequestSchema: GenMessage<GetStatusRequest>;
 
 /**
+ * The network service's state and global counters (since it started).
+ *
  * @generated from message jarvis.network.v1.GetStatusResponse
  */
 export declare type GetStatusResponse = Message<"jarvis.network.v1.GetStatusResponse"> & {
   /**
+   * Whether Configure loaded a static key (and Unconfigure has not wiped it).
+   *
    * @generated from field: bool configured = 1;
    */
   configured: boolean;
@@ -118,6 +128,10 @@ export declare type GetStatusResponse = Message<"jarvis.network.v1.GetStatusResp
 export declare const GetStatusResponseSchema: GenMessage<GetStatusResponse>;
 
 /**
+ * Everything the network service needs to accept and open channels.
+ * Errors: INVALID_ARGUMENT for a key that is not 32 bytes or a bad address; UNAVAILABLE when the
+ * listener cannot bind.
+ *
  * @generated from message jarvis.network.v1.ConfigureRequest
  */
 export declare type ConfigureRequest = Message<"jarvis.network.v1.ConfigureRequest"> & {
@@ -136,6 +150,9 @@ export declare type ConfigureRequest = Message<"jarvis.network.v1.ConfigureReque
   listenAddress: string;
 
   /**
+   * Static public keys (32 bytes each) allowed to complete a channel; others are dropped right
+   * after the handshake.
+   *
    * @generated from field: repeated bytes allowed_peer_keys = 3;
    */
   allowedPeerKeys: Uint8Array[];
@@ -148,15 +165,21 @@ export declare type ConfigureRequest = Message<"jarvis.network.v1.ConfigureReque
 export declare const ConfigureRequestSchema: GenMessage<ConfigureRequest>;
 
 /**
+ * What was configured.
+ *
  * @generated from message jarvis.network.v1.ConfigureResponse
  */
 export declare type ConfigureResponse = Message<"jarvis.network.v1.ConfigureResponse"> & {
   /**
+   * The bound listener address (host:port), with the real port when 0 was asked.
+   *
    * @generated from field: string listen_address = 1;
    */
   listenAddress: string;
 
   /**
+   * The public key of the loaded static key (32 bytes).
+   *
    * @generated from field: bytes static_public_key = 2;
    */
   staticPublicKey: Uint8Array;
@@ -169,10 +192,14 @@ export declare type ConfigureResponse = Message<"jarvis.network.v1.ConfigureResp
 export declare const ConfigureResponseSchema: GenMessage<ConfigureResponse>;
 
 /**
+ * The new allow list; it replaces the old one. Channels to keys no longer allowed are closed.
+ *
  * @generated from message jarvis.network.v1.SetAllowedPeersRequest
  */
 export declare type SetAllowedPeersRequest = Message<"jarvis.network.v1.SetAllowedPeersRequest"> & {
   /**
+   * Static public keys, 32 bytes each.
+   *
    * @generated from field: repeated bytes public_keys = 1;
    */
   publicKeys: Uint8Array[];
@@ -185,6 +212,8 @@ export declare type SetAllowedPeersRequest = Message<"jarvis.network.v1.SetAllow
 export declare const SetAllowedPeersRequestSchema: GenMessage<SetAllowedPeersRequest>;
 
 /**
+ * Empty.
+ *
  * @generated from message jarvis.network.v1.SetAllowedPeersResponse
  */
 export declare type SetAllowedPeersResponse = Message<"jarvis.network.v1.SetAllowedPeersResponse"> & {
@@ -197,6 +226,8 @@ export declare type SetAllowedPeersResponse = Message<"jarvis.network.v1.SetAllo
 export declare const SetAllowedPeersResponseSchema: GenMessage<SetAllowedPeersResponse>;
 
 /**
+ * Empty.
+ *
  * @generated from message jarvis.network.v1.UnconfigureRequest
  */
 export declare type UnconfigureRequest = Message<"jarvis.network.v1.UnconfigureRequest"> & {
@@ -209,6 +240,8 @@ export declare type UnconfigureRequest = Message<"jarvis.network.v1.UnconfigureR
 export declare const UnconfigureRequestSchema: GenMessage<UnconfigureRequest>;
 
 /**
+ * Empty.
+ *
  * @generated from message jarvis.network.v1.UnconfigureResponse
  */
 export declare type UnconfigureResponse = Message<"jarvis.network.v1.UnconfigureResponse"> & {
@@ -221,6 +254,9 @@ export declare type UnconfigureResponse = Message<"jarvis.network.v1.Unconfigure
 export declare const UnconfigureResponseSchema: GenMessage<UnconfigureResponse>;
 
 /**
+ * A peer to keep connected. Errors: INVALID_ARGUMENT for a bad key or address;
+ * FAILED_PRECONDITION when not configured.
+ *
  * @generated from message jarvis.network.v1.DialRequest
  */
 export declare type DialRequest = Message<"jarvis.network.v1.DialRequest"> & {
@@ -246,6 +282,8 @@ export declare type DialRequest = Message<"jarvis.network.v1.DialRequest"> & {
 export declare const DialRequestSchema: GenMessage<DialRequest>;
 
 /**
+ * Empty: the dial runs in the background; Link reports PeerConnected.
+ *
  * @generated from message jarvis.network.v1.DialResponse
  */
 export declare type DialResponse = Message<"jarvis.network.v1.DialResponse"> & {
@@ -258,10 +296,14 @@ export declare type DialResponse = Message<"jarvis.network.v1.DialResponse"> & {
 export declare const DialResponseSchema: GenMessage<DialResponse>;
 
 /**
+ * A peer to drop.
+ *
  * @generated from message jarvis.network.v1.DisconnectRequest
  */
 export declare type DisconnectRequest = Message<"jarvis.network.v1.DisconnectRequest"> & {
   /**
+   * X25519 static public key of the peer (32 bytes).
+   *
    * @generated from field: bytes public_key = 1;
    */
   publicKey: Uint8Array;
@@ -274,6 +316,8 @@ export declare type DisconnectRequest = Message<"jarvis.network.v1.DisconnectReq
 export declare const DisconnectRequestSchema: GenMessage<DisconnectRequest>;
 
 /**
+ * Empty.
+ *
  * @generated from message jarvis.network.v1.DisconnectResponse
  */
 export declare type DisconnectResponse = Message<"jarvis.network.v1.DisconnectResponse"> & {
@@ -286,6 +330,8 @@ export declare type DisconnectResponse = Message<"jarvis.network.v1.DisconnectRe
 export declare const DisconnectResponseSchema: GenMessage<DisconnectResponse>;
 
 /**
+ * Empty.
+ *
  * @generated from message jarvis.network.v1.ListPeersRequest
  */
 export declare type ListPeersRequest = Message<"jarvis.network.v1.ListPeersRequest"> & {
@@ -298,10 +344,14 @@ export declare type ListPeersRequest = Message<"jarvis.network.v1.ListPeersReque
 export declare const ListPeersRequestSchema: GenMessage<ListPeersRequest>;
 
 /**
+ * Every known peer.
+ *
  * @generated from message jarvis.network.v1.ListPeersResponse
  */
 export declare type ListPeersResponse = Message<"jarvis.network.v1.ListPeersResponse"> & {
   /**
+   * Peers dialled or connected since the service started.
+   *
    * @generated from field: repeated jarvis.network.v1.Peer peers = 1;
    */
   peers: Peer[];
@@ -314,6 +364,8 @@ export declare type ListPeersResponse = Message<"jarvis.network.v1.ListPeersResp
 export declare const ListPeersResponseSchema: GenMessage<ListPeersResponse>;
 
 /**
+ * Session → network.
+ *
  * @generated from message jarvis.network.v1.LinkRequest
  */
 export declare type LinkRequest = Message<"jarvis.network.v1.LinkRequest"> & {
@@ -322,6 +374,8 @@ export declare type LinkRequest = Message<"jarvis.network.v1.LinkRequest"> & {
    */
   body: {
     /**
+     * A frame to send.
+     *
      * @generated from field: jarvis.network.v1.OutboundFrame frame = 1;
      */
     value: OutboundFrame;
@@ -342,11 +396,16 @@ export declare const LinkRequestSchema: GenMessage<LinkRequest>;
  */
 export declare type OutboundFrame = Message<"jarvis.network.v1.OutboundFrame"> & {
   /**
+   * Recipient: X25519 static public key of the peer (32 bytes).
+   *
    * @generated from field: bytes public_key = 1;
    */
   publicKey: Uint8Array;
 
   /**
+   * The payload; large payloads are split into chunks on the channel and reassembled (hard cap
+   * in docs/protocol.md).
+   *
    * @generated from field: bytes payload = 2;
    */
   payload: Uint8Array;
@@ -367,6 +426,8 @@ export declare type OutboundFrame = Message<"jarvis.network.v1.OutboundFrame"> &
 export declare const OutboundFrameSchema: GenMessage<OutboundFrame>;
 
 /**
+ * Network → session.
+ *
  * @generated from message jarvis.network.v1.LinkResponse
  */
 export declare type LinkResponse = Message<"jarvis.network.v1.LinkResponse"> & {
@@ -375,30 +436,40 @@ export declare type LinkResponse = Message<"jarvis.network.v1.LinkResponse"> & {
    */
   body: {
     /**
+     * A frame received from a peer.
+     *
      * @generated from field: jarvis.network.v1.InboundFrame frame = 1;
      */
     value: InboundFrame;
     case: "frame";
   } | {
     /**
+     * A channel was established.
+     *
      * @generated from field: jarvis.network.v1.PeerConnected peer_connected = 2;
      */
     value: PeerConnected;
     case: "peerConnected";
   } | {
     /**
+     * A channel closed.
+     *
      * @generated from field: jarvis.network.v1.PeerDisconnected peer_disconnected = 3;
      */
     value: PeerDisconnected;
     case: "peerDisconnected";
   } | {
     /**
+     * An outbound frame was not sent.
+     *
      * @generated from field: jarvis.network.v1.FrameDropped frame_dropped = 4;
      */
     value: FrameDropped;
     case: "frameDropped";
   } | {
     /**
+     * Outbound frames were written to a channel.
+     *
      * @generated from field: jarvis.network.v1.FramesSent frames_sent = 5;
      */
     value: FramesSent;
@@ -419,11 +490,15 @@ export declare const LinkResponseSchema: GenMessage<LinkResponse>;
  */
 export declare type InboundFrame = Message<"jarvis.network.v1.InboundFrame"> & {
   /**
+   * Sender, authenticated by the Noise handshake: X25519 static public key of the peer (32 bytes).
+   *
    * @generated from field: bytes public_key = 1;
    */
   publicKey: Uint8Array;
 
   /**
+   * The reassembled payload (a serialized jarvis.peer.v1.Envelope).
+   *
    * @generated from field: bytes payload = 2;
    */
   payload: Uint8Array;
@@ -436,20 +511,28 @@ export declare type InboundFrame = Message<"jarvis.network.v1.InboundFrame"> & {
 export declare const InboundFrameSchema: GenMessage<InboundFrame>;
 
 /**
+ * PeerConnected: a Noise channel to an allowed peer was established.
+ *
  * @generated from message jarvis.network.v1.PeerConnected
  */
 export declare type PeerConnected = Message<"jarvis.network.v1.PeerConnected"> & {
   /**
+   * X25519 static public key of the peer (32 bytes).
+   *
    * @generated from field: bytes public_key = 1;
    */
   publicKey: Uint8Array;
 
   /**
+   * Remote address (host:port).
+   *
    * @generated from field: string address = 2;
    */
   address: string;
 
   /**
+   * True when this side dialled.
+   *
    * @generated from field: bool outbound = 3;
    */
   outbound: boolean;
@@ -462,20 +545,28 @@ export declare type PeerConnected = Message<"jarvis.network.v1.PeerConnected"> &
 export declare const PeerConnectedSchema: GenMessage<PeerConnected>;
 
 /**
+ * PeerDisconnected: the channel to a peer closed; reconnects follow if it was dialled.
+ *
  * @generated from message jarvis.network.v1.PeerDisconnected
  */
 export declare type PeerDisconnected = Message<"jarvis.network.v1.PeerDisconnected"> & {
   /**
+   * X25519 static public key of the peer (32 bytes).
+   *
    * @generated from field: bytes public_key = 1;
    */
   publicKey: Uint8Array;
 
   /**
+   * Stable code of the cause (e.g. "keepalive-timeout", "goodbye"); empty for a clean close.
+   *
    * @generated from field: string error_code = 2;
    */
   errorCode: string;
 
   /**
+   * Human-readable cause; empty for a clean close.
+   *
    * @generated from field: string error = 3;
    */
   error: string;
@@ -495,21 +586,29 @@ export declare const PeerDisconnectedSchema: GenMessage<PeerDisconnected>;
  */
 export declare type FrameDropped = Message<"jarvis.network.v1.FrameDropped"> & {
   /**
+   * Recipient of the dropped frame.
+   *
    * @generated from field: bytes public_key = 1;
    */
   publicKey: Uint8Array;
 
   /**
+   * Stable code of the reason (e.g. "not-connected", "frame-too-large").
+   *
    * @generated from field: string error_code = 2;
    */
   errorCode: string;
 
   /**
+   * Human-readable reason.
+   *
    * @generated from field: string error = 3;
    */
   error: string;
 
   /**
+   * The OutboundFrame.frame_id of the dropped frame.
+   *
    * @generated from field: uint64 frame_id = 4;
    */
   frameId: bigint;
@@ -529,11 +628,15 @@ export declare const FrameDroppedSchema: GenMessage<FrameDropped>;
  */
 export declare type FramesSent = Message<"jarvis.network.v1.FramesSent"> & {
   /**
+   * Recipient of the frames.
+   *
    * @generated from field: bytes public_key = 1;
    */
   publicKey: Uint8Array;
 
   /**
+   * OutboundFrame.frame_id values, in write order.
+   *
    * @generated from field: repeated uint64 frame_ids = 2;
    */
   frameIds: bigint[];

@@ -18,36 +18,50 @@ export declare const file_jarvis_network_v1_peer: GenFile;
  */
 export declare type PeerStats = Message<"jarvis.network.v1.PeerStats"> & {
   /**
+   * Dials started (outgoing connections only).
+   *
    * @generated from field: uint64 connect_attempts = 1;
    */
   connectAttempts: bigint;
 
   /**
+   * Channels established (handshake completed), either direction.
+   *
    * @generated from field: uint64 connect_successes = 2;
    */
   connectSuccesses: bigint;
 
   /**
+   * Dials or handshakes that failed.
+   *
    * @generated from field: uint64 connect_failures = 3;
    */
   connectFailures: bigint;
 
   /**
+   * Bytes written to the peer's sockets, framing included.
+   *
    * @generated from field: uint64 bytes_sent = 4;
    */
   bytesSent: bigint;
 
   /**
+   * Bytes read from the peer's sockets, framing included.
+   *
    * @generated from field: uint64 bytes_received = 5;
    */
   bytesReceived: bigint;
 
   /**
+   * Application frames sent (envelopes; channel control chunks excluded).
+   *
    * @generated from field: uint64 messages_sent = 6;
    */
   messagesSent: bigint;
 
   /**
+   * Application frames received.
+   *
    * @generated from field: uint64 messages_received = 7;
    */
   messagesReceived: bigint;
@@ -81,11 +95,15 @@ export declare type PeerStats = Message<"jarvis.network.v1.PeerStats"> & {
   lastErrorCode: string;
 
   /**
+   * Human-readable message of the last error; empty when none.
+   *
    * @generated from field: string last_error = 12;
    */
   lastError: string;
 
   /**
+   * When the last error happened; unset when none.
+   *
    * @generated from field: google.protobuf.Timestamp last_error_time = 13;
    */
   lastErrorTime?: Timestamp | undefined;
@@ -111,6 +129,8 @@ export declare type Peer = Message<"jarvis.network.v1.Peer"> & {
   publicKey: Uint8Array;
 
   /**
+   * Channel state.
+   *
    * @generated from field: jarvis.network.v1.PeerState state = 2;
    */
   state: PeerState;
@@ -123,6 +143,8 @@ export declare type Peer = Message<"jarvis.network.v1.Peer"> & {
   address: string;
 
   /**
+   * Health counters.
+   *
    * @generated from field: jarvis.network.v1.PeerStats stats = 4;
    */
   stats?: PeerStats | undefined;
@@ -148,6 +170,8 @@ export declare const PeerSchema: GenMessage<Peer>;
  */
 export enum PeerState {
   /**
+   * Never sent; treat as unknown.
+   *
    * @generated from enum value: PEER_STATE_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,

@@ -23,36 +23,48 @@ export declare type Envelope = Message<"jarvis.peer.v1.Envelope"> & {
    */
   body: {
     /**
+     * Sent first on every channel.
+     *
      * @generated from field: jarvis.peer.v1.Hello hello = 1;
      */
     value: Hello;
     case: "hello";
   } | {
     /**
+     * A direct message.
+     *
      * @generated from field: jarvis.peer.v1.ChatMessage chat_message = 2;
      */
     value: ChatMessage;
     case: "chatMessage";
   } | {
     /**
+     * A group message.
+     *
      * @generated from field: jarvis.peer.v1.GroupMessage group_message = 3;
      */
     value: GroupMessage;
     case: "groupMessage";
   } | {
     /**
+     * A group's membership.
+     *
      * @generated from field: jarvis.peer.v1.GroupUpdate group_update = 4;
      */
     value: GroupUpdate;
     case: "groupUpdate";
   } | {
     /**
+     * Durable-storage acknowledgement.
+     *
      * @generated from field: jarvis.peer.v1.Ack ack = 5;
      */
     value: Ack;
     case: "ack";
   } | {
     /**
+     * Read receipt.
+     *
      * @generated from field: jarvis.peer.v1.Receipt receipt = 6;
      */
     value: Receipt;
@@ -170,21 +182,29 @@ export declare type GroupMessage = Message<"jarvis.peer.v1.GroupMessage"> & {
   groupId: string;
 
   /**
+   * As ChatMessage.message_id.
+   *
    * @generated from field: string message_id = 2;
    */
   messageId: string;
 
   /**
+   * Per-sender sequence number within the group, starting at 1.
+   *
    * @generated from field: uint64 sequence = 3;
    */
   sequence: bigint;
 
   /**
+   * As ChatMessage.sent_at_ms.
+   *
    * @generated from field: int64 sent_at_ms = 4;
    */
   sentAtMs: bigint;
 
   /**
+   * As ChatMessage.text.
+   *
    * @generated from field: string text = 5;
    */
   text: string;
@@ -203,11 +223,15 @@ export declare const GroupMessageSchema: GenMessage<GroupMessage>;
  */
 export declare type GroupUpdate = Message<"jarvis.peer.v1.GroupUpdate"> & {
   /**
+   * "g" followed by 31 lowercase hex characters.
+   *
    * @generated from field: string group_id = 1;
    */
   groupId: string;
 
   /**
+   * Group name, 1 to 64 characters.
+   *
    * @generated from field: string name = 2;
    */
   name: string;
@@ -256,6 +280,8 @@ export declare const GroupUpdateSchema: GenMessage<GroupUpdate>;
  */
 export declare type Ack = Message<"jarvis.peer.v1.Ack"> & {
   /**
+   * Ids of messages from the ack's receiver (the original sender), at most 1000.
+   *
    * @generated from field: repeated string message_ids = 1;
    */
   messageIds: string[];
@@ -274,6 +300,8 @@ export declare const AckSchema: GenMessage<Ack>;
  */
 export declare type Receipt = Message<"jarvis.peer.v1.Receipt"> & {
   /**
+   * Ids of messages from the receipt's receiver, at most 1000.
+   *
    * @generated from field: repeated string message_ids = 1;
    */
   messageIds: string[];

@@ -18,6 +18,8 @@ export declare const file_jarvis_session_v1_events: GenFile;
  */
 export declare type MessageReceived = Message<"jarvis.session.v1.MessageReceived"> & {
   /**
+   * The stored message (state RECEIVED, read false).
+   *
    * @generated from field: jarvis.session.v1.Message message = 1;
    */
   message?: Message$1 | undefined;
@@ -36,6 +38,8 @@ export declare const MessageReceivedSchema: GenMessage<MessageReceived>;
  */
 export declare type MessageCreated = Message<"jarvis.session.v1.MessageCreated"> & {
   /**
+   * The stored message (state QUEUED).
+   *
    * @generated from field: jarvis.session.v1.Message message = 1;
    */
   message?: Message$1 | undefined;
@@ -54,16 +58,22 @@ export declare const MessageCreatedSchema: GenMessage<MessageCreated>;
  */
 export declare type MessageStateChanged = Message<"jarvis.session.v1.MessageStateChanged"> & {
   /**
+   * Id of the outgoing message (32 hex).
+   *
    * @generated from field: string message_id = 1;
    */
   messageId: string;
 
   /**
+   * Contact uid or group id.
+   *
    * @generated from field: string conversation_id = 2;
    */
   conversationId: string;
 
   /**
+   * The new state.
+   *
    * @generated from field: jarvis.session.v1.MessageState state = 3;
    */
   state: MessageState;
@@ -76,10 +86,14 @@ export declare type MessageStateChanged = Message<"jarvis.session.v1.MessageStat
 export declare const MessageStateChangedSchema: GenMessage<MessageStateChanged>;
 
 /**
+ * ContactAdded: a contact was added (by a client of this node).
+ *
  * @generated from message jarvis.session.v1.ContactAdded
  */
 export declare type ContactAdded = Message<"jarvis.session.v1.ContactAdded"> & {
   /**
+   * The new contact.
+   *
    * @generated from field: jarvis.session.v1.Contact contact = 1;
    */
   contact?: Contact | undefined;
@@ -92,10 +106,15 @@ export declare type ContactAdded = Message<"jarvis.session.v1.ContactAdded"> & {
 export declare const ContactAddedSchema: GenMessage<ContactAdded>;
 
 /**
+ * ContactChanged: a contact's alias, verified flag, receipts setting, addresses or claimed
+ * name changed.
+ *
  * @generated from message jarvis.session.v1.ContactChanged
  */
 export declare type ContactChanged = Message<"jarvis.session.v1.ContactChanged"> & {
   /**
+   * The contact after the change.
+   *
    * @generated from field: jarvis.session.v1.Contact contact = 1;
    */
   contact?: Contact | undefined;
@@ -108,10 +127,14 @@ export declare type ContactChanged = Message<"jarvis.session.v1.ContactChanged">
 export declare const ContactChangedSchema: GenMessage<ContactChanged>;
 
 /**
+ * ContactRemoved: a contact was removed.
+ *
  * @generated from message jarvis.session.v1.ContactRemoved
  */
 export declare type ContactRemoved = Message<"jarvis.session.v1.ContactRemoved"> & {
   /**
+   * Uid of the removed contact.
+   *
    * @generated from field: string uid = 1;
    */
   uid: string;
@@ -130,11 +153,15 @@ export declare const ContactRemovedSchema: GenMessage<ContactRemoved>;
  */
 export declare type PresenceChanged = Message<"jarvis.session.v1.PresenceChanged"> & {
   /**
+   * The contact's uid.
+   *
    * @generated from field: string uid = 1;
    */
   uid: string;
 
   /**
+   * The new presence.
+   *
    * @generated from field: jarvis.session.v1.Presence presence = 2;
    */
   presence: Presence;
@@ -147,10 +174,14 @@ export declare type PresenceChanged = Message<"jarvis.session.v1.PresenceChanged
 export declare const PresenceChangedSchema: GenMessage<PresenceChanged>;
 
 /**
+ * GroupChanged: a group was created, renamed, or its members or admins changed.
+ *
  * @generated from message jarvis.session.v1.GroupChanged
  */
 export declare type GroupChanged = Message<"jarvis.session.v1.GroupChanged"> & {
   /**
+   * The group after the change.
+   *
    * @generated from field: jarvis.session.v1.Group group = 1;
    */
   group?: Group | undefined;
@@ -163,10 +194,14 @@ export declare type GroupChanged = Message<"jarvis.session.v1.GroupChanged"> & {
 export declare const GroupChangedSchema: GenMessage<GroupChanged>;
 
 /**
+ * GroupRemoved: this node left or deleted a group.
+ *
  * @generated from message jarvis.session.v1.GroupRemoved
  */
 export declare type GroupRemoved = Message<"jarvis.session.v1.GroupRemoved"> & {
   /**
+   * Id of the group.
+   *
    * @generated from field: string group_id = 1;
    */
   groupId: string;
@@ -179,15 +214,22 @@ export declare type GroupRemoved = Message<"jarvis.session.v1.GroupRemoved"> & {
 export declare const GroupRemovedSchema: GenMessage<GroupRemoved>;
 
 /**
+ * UnreadCountsChanged: some conversation's unread count changed (a message arrived or was
+ * marked read). Carries the full counts, so a client may keep only the latest.
+ *
  * @generated from message jarvis.session.v1.UnreadCountsChanged
  */
 export declare type UnreadCountsChanged = Message<"jarvis.session.v1.UnreadCountsChanged"> & {
   /**
+   * One entry per conversation with unread messages.
+   *
    * @generated from field: repeated jarvis.session.v1.UnreadCount counts = 1;
    */
   counts: UnreadCount[];
 
   /**
+   * Sum of all counts.
+   *
    * @generated from field: uint32 total = 2;
    */
   total: number;
@@ -200,10 +242,14 @@ export declare type UnreadCountsChanged = Message<"jarvis.session.v1.UnreadCount
 export declare const UnreadCountsChangedSchema: GenMessage<UnreadCountsChanged>;
 
 /**
+ * IdentityUnlocked: the identity was unlocked (recorded when the store opens).
+ *
  * @generated from message jarvis.session.v1.IdentityUnlocked
  */
 export declare type IdentityUnlocked = Message<"jarvis.session.v1.IdentityUnlocked"> & {
   /**
+   * This node's uid.
+   *
    * @generated from field: string uid = 1;
    */
   uid: string;
@@ -216,10 +262,14 @@ export declare type IdentityUnlocked = Message<"jarvis.session.v1.IdentityUnlock
 export declare const IdentityUnlockedSchema: GenMessage<IdentityUnlocked>;
 
 /**
+ * IdentityLocked: the identity is being locked (the last event recorded before the store closes).
+ *
  * @generated from message jarvis.session.v1.IdentityLocked
  */
 export declare type IdentityLocked = Message<"jarvis.session.v1.IdentityLocked"> & {
   /**
+   * This node's uid.
+   *
    * @generated from field: string uid = 1;
    */
   uid: string;

@@ -19,11 +19,15 @@ export declare const file_jarvis_session_v1_resources: GenFile;
  */
 export declare type Identity = Message$1<"jarvis.session.v1.Identity"> & {
   /**
+   * 32 lowercase hex, derived from a hash of the public key (self-certifying).
+   *
    * @generated from field: string uid = 1;
    */
   uid: string;
 
   /**
+   * Display name, 1 to 64 characters.
+   *
    * @generated from field: string name = 2;
    */
   name: string;
@@ -36,6 +40,8 @@ export declare type Identity = Message$1<"jarvis.session.v1.Identity"> & {
   fingerprint: string;
 
   /**
+   * X25519 static public key, 32 bytes.
+   *
    * @generated from field: bytes public_key = 4;
    */
   publicKey: Uint8Array;
@@ -48,6 +54,8 @@ export declare type Identity = Message$1<"jarvis.session.v1.Identity"> & {
   linkCode: string;
 
   /**
+   * The contact card others import (uid, name, public key, addresses).
+   *
    * @generated from field: jarvis.peer.v1.ContactCard card = 6;
    */
   card?: ContactCard | undefined;
@@ -66,6 +74,8 @@ export declare const IdentitySchema: GenMessage<Identity>;
  */
 export declare type Contact = Message$1<"jarvis.session.v1.Contact"> & {
   /**
+   * 32 lowercase hex; the contact's identity. Never changes.
+   *
    * @generated from field: string uid = 1;
    */
   uid: string;
@@ -85,11 +95,15 @@ export declare type Contact = Message$1<"jarvis.session.v1.Contact"> & {
   alias: string;
 
   /**
+   * 64 lowercase hex (SHA-256 of the public key).
+   *
    * @generated from field: string fingerprint = 4;
    */
   fingerprint: string;
 
   /**
+   * X25519 static public key, 32 bytes.
+   *
    * @generated from field: bytes public_key = 5;
    */
   publicKey: Uint8Array;
@@ -102,16 +116,22 @@ export declare type Contact = Message$1<"jarvis.session.v1.Contact"> & {
   verified: boolean;
 
   /**
+   * Where the contact's node listens (host:port), at most 8, from its card and later announcements.
+   *
    * @generated from field: repeated string addresses = 7;
    */
   addresses: string[];
 
   /**
+   * GREEN connected, RED not, GREY our own listener is down.
+   *
    * @generated from field: jarvis.session.v1.Presence presence = 8;
    */
   presence: Presence;
 
   /**
+   * When the contact was added on this node.
+   *
    * @generated from field: google.protobuf.Timestamp added_time = 9;
    */
   addedTime?: Timestamp | undefined;
@@ -159,31 +179,44 @@ export declare type Message = Message$1<"jarvis.session.v1.Message"> & {
   conversationId: string;
 
   /**
+   * Uid of the author; this node's uid when outgoing.
+   *
    * @generated from field: string sender_uid = 3;
    */
   senderUid: string;
 
   /**
+   * Whether this node sent it.
+   *
    * @generated from field: bool outgoing = 4;
    */
   outgoing: boolean;
 
   /**
+   * UTF-8, at most 65,536 bytes, exactly as the sender wrote it: strip control characters and
+   * terminal escapes before displaying it.
+   *
    * @generated from field: string text = 5;
    */
   text: string;
 
   /**
+   * Outgoing: QUEUED → SENT → DELIVERED → READ, or FAILED. Incoming: RECEIVED.
+   *
    * @generated from field: jarvis.session.v1.MessageState state = 6;
    */
   state: MessageState;
 
   /**
+   * The sender's clock when it was written (claimed by the sender).
+   *
    * @generated from field: google.protobuf.Timestamp sent_time = 7;
    */
   sentTime?: Timestamp | undefined;
 
   /**
+   * This node's clock when it stored the message.
+   *
    * @generated from field: google.protobuf.Timestamp received_time = 8;
    */
   receivedTime?: Timestamp | undefined;
@@ -223,6 +256,8 @@ export declare type Group = Message$1<"jarvis.session.v1.Group"> & {
   id: string;
 
   /**
+   * Group name, 1 to 64 characters.
+   *
    * @generated from field: string name = 2;
    */
   name: string;
@@ -235,16 +270,22 @@ export declare type Group = Message$1<"jarvis.session.v1.Group"> & {
   memberUids: string[];
 
   /**
+   * Uid of the member that created the group.
+   *
    * @generated from field: string creator_uid = 4;
    */
   creatorUid: string;
 
   /**
+   * GREEN all other members connected, AMBER some, RED none, GREY our own listener is down.
+   *
    * @generated from field: jarvis.session.v1.Presence presence = 5;
    */
   presence: Presence;
 
   /**
+   * When the group was created (or first learned by this node).
+   *
    * @generated from field: google.protobuf.Timestamp created_time = 6;
    */
   createdTime?: Timestamp | undefined;
@@ -277,6 +318,8 @@ export declare const GroupSchema: GenMessage<Group>;
  */
 export declare type GroupMember = Message$1<"jarvis.session.v1.GroupMember"> & {
   /**
+   * The member's uid (32 hex).
+   *
    * @generated from field: string uid = 1;
    */
   uid: string;
@@ -297,6 +340,8 @@ export declare type GroupMember = Message$1<"jarvis.session.v1.GroupMember"> & {
   contact: boolean;
 
   /**
+   * Whether the member may add and remove others.
+   *
    * @generated from field: bool admin = 4;
    */
   admin: boolean;
@@ -315,26 +360,36 @@ export declare const GroupMemberSchema: GenMessage<GroupMember>;
  */
 export declare type PeerStatus = Message$1<"jarvis.session.v1.PeerStatus"> & {
   /**
+   * The contact's uid.
+   *
    * @generated from field: string uid = 1;
    */
   uid: string;
 
   /**
+   * The name this node shows for the contact (alias or name).
+   *
    * @generated from field: string name = 2;
    */
   name: string;
 
   /**
+   * As Contact.presence.
+   *
    * @generated from field: jarvis.session.v1.Presence presence = 3;
    */
   presence: Presence;
 
   /**
+   * Remote address of the current channel (host:port); empty when not connected.
+   *
    * @generated from field: string address = 4;
    */
   address: string;
 
   /**
+   * Health counters of this peer.
+   *
    * @generated from field: jarvis.session.v1.PeerHealth stats = 5;
    */
   stats?: PeerHealth | undefined;
@@ -354,36 +409,50 @@ export declare const PeerStatusSchema: GenMessage<PeerStatus>;
  */
 export declare type PeerHealth = Message$1<"jarvis.session.v1.PeerHealth"> & {
   /**
+   * Dials started (outgoing connections only).
+   *
    * @generated from field: uint64 connect_attempts = 1;
    */
   connectAttempts: bigint;
 
   /**
+   * Channels established (handshake completed), either direction.
+   *
    * @generated from field: uint64 connect_successes = 2;
    */
   connectSuccesses: bigint;
 
   /**
+   * Dials or handshakes that failed.
+   *
    * @generated from field: uint64 connect_failures = 3;
    */
   connectFailures: bigint;
 
   /**
+   * Bytes written to the peer's sockets, framing included.
+   *
    * @generated from field: uint64 bytes_sent = 4;
    */
   bytesSent: bigint;
 
   /**
+   * Bytes read from the peer's sockets, framing included.
+   *
    * @generated from field: uint64 bytes_received = 5;
    */
   bytesReceived: bigint;
 
   /**
+   * Application frames sent (envelopes; pings excluded).
+   *
    * @generated from field: uint64 messages_sent = 6;
    */
   messagesSent: bigint;
 
   /**
+   * Application frames received.
+   *
    * @generated from field: uint64 messages_received = 7;
    */
   messagesReceived: bigint;
@@ -417,11 +486,15 @@ export declare type PeerHealth = Message$1<"jarvis.session.v1.PeerHealth"> & {
   lastErrorCode: string;
 
   /**
+   * Human-readable message of the last error; empty when none.
+   *
    * @generated from field: string last_error = 12;
    */
   lastError: string;
 
   /**
+   * When the last error happened; unset when none.
+   *
    * @generated from field: google.protobuf.Timestamp last_error_time = 13;
    */
   lastErrorTime?: Timestamp | undefined;
@@ -440,11 +513,15 @@ export declare const PeerHealthSchema: GenMessage<PeerHealth>;
  */
 export declare type UnreadCount = Message$1<"jarvis.session.v1.UnreadCount"> & {
   /**
+   * Contact uid or group id.
+   *
    * @generated from field: string conversation_id = 1;
    */
   conversationId: string;
 
   /**
+   * Unread incoming messages in that conversation.
+   *
    * @generated from field: uint32 unread = 2;
    */
   unread: number;
@@ -463,6 +540,8 @@ export declare const UnreadCountSchema: GenMessage<UnreadCount>;
  */
 export enum Presence {
   /**
+   * Never sent; treat as unknown.
+   *
    * @generated from enum value: PRESENCE_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
@@ -508,6 +587,8 @@ export declare const PresenceSchema: GenEnum<Presence>;
  */
 export enum MessageState {
   /**
+   * Never sent; treat as unknown.
+   *
    * @generated from enum value: MESSAGE_STATE_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,

@@ -15,6 +15,8 @@ import type { ContactAdded, ContactChanged, ContactRemoved, GroupChanged, GroupR
 export declare const file_jarvis_session_v1_session_service: GenFile;
 
 /**
+ * Empty.
+ *
  * @generated from message jarvis.session.v1.GetStatusRequest
  */
 export declare type GetStatusRequest = Message<"jarvis.session.v1.GetStatusRequest"> & {
@@ -27,30 +29,42 @@ export declare type GetStatusRequest = Message<"jarvis.session.v1.GetStatusReque
 export declare const GetStatusRequestSchema: GenMessage<GetStatusRequest>;
 
 /**
+ * The node's state.
+ *
  * @generated from message jarvis.session.v1.GetStatusResponse
  */
 export declare type GetStatusResponse = Message<"jarvis.session.v1.GetStatusResponse"> & {
   /**
+   * Whether this profile has an identity (locked or not).
+   *
    * @generated from field: bool identity_exists = 1;
    */
   identityExists: boolean;
 
   /**
+   * True until Unlock or CreateIdentity succeeds, and again after Lock.
+   *
    * @generated from field: bool locked = 2;
    */
   locked: boolean;
 
   /**
+   * This node's uid (32 lowercase hex); empty while locked.
+   *
    * @generated from field: string uid = 3;
    */
   uid: string;
 
   /**
+   * This node's display name; empty while locked.
+   *
    * @generated from field: string name = 4;
    */
   name: string;
 
   /**
+   * SHA-256 of the public key, 64 hex; empty while locked.
+   *
    * @generated from field: string fingerprint = 5;
    */
   fingerprint: string;
@@ -84,15 +98,21 @@ export declare type GetStatusResponse = Message<"jarvis.session.v1.GetStatusResp
 export declare const GetStatusResponseSchema: GenMessage<GetStatusResponse>;
 
 /**
+ * A new identity.
+ *
  * @generated from message jarvis.session.v1.CreateIdentityRequest
  */
 export declare type CreateIdentityRequest = Message<"jarvis.session.v1.CreateIdentityRequest"> & {
   /**
+   * Display name, 1 to 64 characters, no control characters. Sent to contacts in the card.
+   *
    * @generated from field: string name = 1;
    */
   name: string;
 
   /**
+   * At least 8 and at most 1024 characters; the store key is derived from it (Argon2id).
+   *
    * @generated from field: string password = 2;
    */
   password: string;
@@ -105,10 +125,14 @@ export declare type CreateIdentityRequest = Message<"jarvis.session.v1.CreateIde
 export declare const CreateIdentityRequestSchema: GenMessage<CreateIdentityRequest>;
 
 /**
+ * The identity created.
+ *
  * @generated from message jarvis.session.v1.CreateIdentityResponse
  */
 export declare type CreateIdentityResponse = Message<"jarvis.session.v1.CreateIdentityResponse"> & {
   /**
+   * The new identity, unlocked.
+   *
    * @generated from field: jarvis.session.v1.Identity identity = 1;
    */
   identity?: Identity | undefined;
@@ -121,10 +145,14 @@ export declare type CreateIdentityResponse = Message<"jarvis.session.v1.CreateId
 export declare const CreateIdentityResponseSchema: GenMessage<CreateIdentityResponse>;
 
 /**
+ * The password of the profile's identity.
+ *
  * @generated from message jarvis.session.v1.UnlockRequest
  */
 export declare type UnlockRequest = Message<"jarvis.session.v1.UnlockRequest"> & {
   /**
+   * The password given to CreateIdentity, ChangePassword or ImportAccount.
+   *
    * @generated from field: string password = 1;
    */
   password: string;
@@ -137,10 +165,14 @@ export declare type UnlockRequest = Message<"jarvis.session.v1.UnlockRequest"> &
 export declare const UnlockRequestSchema: GenMessage<UnlockRequest>;
 
 /**
+ * The unlocked identity.
+ *
  * @generated from message jarvis.session.v1.UnlockResponse
  */
 export declare type UnlockResponse = Message<"jarvis.session.v1.UnlockResponse"> & {
   /**
+   * This node's identity.
+   *
    * @generated from field: jarvis.session.v1.Identity identity = 1;
    */
   identity?: Identity | undefined;
@@ -153,6 +185,8 @@ export declare type UnlockResponse = Message<"jarvis.session.v1.UnlockResponse">
 export declare const UnlockResponseSchema: GenMessage<UnlockResponse>;
 
 /**
+ * Empty.
+ *
  * @generated from message jarvis.session.v1.LockRequest
  */
 export declare type LockRequest = Message<"jarvis.session.v1.LockRequest"> & {
@@ -165,6 +199,8 @@ export declare type LockRequest = Message<"jarvis.session.v1.LockRequest"> & {
 export declare const LockRequestSchema: GenMessage<LockRequest>;
 
 /**
+ * Empty.
+ *
  * @generated from message jarvis.session.v1.LockResponse
  */
 export declare type LockResponse = Message<"jarvis.session.v1.LockResponse"> & {
@@ -177,15 +213,21 @@ export declare type LockResponse = Message<"jarvis.session.v1.LockResponse"> & {
 export declare const LockResponseSchema: GenMessage<LockResponse>;
 
 /**
+ * Both passwords.
+ *
  * @generated from message jarvis.session.v1.ChangePasswordRequest
  */
 export declare type ChangePasswordRequest = Message<"jarvis.session.v1.ChangePasswordRequest"> & {
   /**
+   * The current password.
+   *
    * @generated from field: string old_password = 1;
    */
   oldPassword: string;
 
   /**
+   * The new password, 8 to 1024 characters.
+   *
    * @generated from field: string new_password = 2;
    */
   newPassword: string;
@@ -198,6 +240,8 @@ export declare type ChangePasswordRequest = Message<"jarvis.session.v1.ChangePas
 export declare const ChangePasswordRequestSchema: GenMessage<ChangePasswordRequest>;
 
 /**
+ * Empty.
+ *
  * @generated from message jarvis.session.v1.ChangePasswordResponse
  */
 export declare type ChangePasswordResponse = Message<"jarvis.session.v1.ChangePasswordResponse"> & {
@@ -210,10 +254,14 @@ export declare type ChangePasswordResponse = Message<"jarvis.session.v1.ChangePa
 export declare const ChangePasswordResponseSchema: GenMessage<ChangePasswordResponse>;
 
 /**
+ * Confirmation by password.
+ *
  * @generated from message jarvis.session.v1.DeleteIdentityRequest
  */
 export declare type DeleteIdentityRequest = Message<"jarvis.session.v1.DeleteIdentityRequest"> & {
   /**
+   * The current password.
+   *
    * @generated from field: string password = 1;
    */
   password: string;
@@ -226,6 +274,8 @@ export declare type DeleteIdentityRequest = Message<"jarvis.session.v1.DeleteIde
 export declare const DeleteIdentityRequestSchema: GenMessage<DeleteIdentityRequest>;
 
 /**
+ * Empty.
+ *
  * @generated from message jarvis.session.v1.DeleteIdentityResponse
  */
 export declare type DeleteIdentityResponse = Message<"jarvis.session.v1.DeleteIdentityResponse"> & {
@@ -238,6 +288,8 @@ export declare type DeleteIdentityResponse = Message<"jarvis.session.v1.DeleteId
 export declare const DeleteIdentityResponseSchema: GenMessage<DeleteIdentityResponse>;
 
 /**
+ * Which account: this profile's.
+ *
  * @generated from message jarvis.session.v1.ExportAccountRequest
  */
 export declare type ExportAccountRequest = Message<"jarvis.session.v1.ExportAccountRequest"> & {
@@ -256,10 +308,14 @@ export declare type ExportAccountRequest = Message<"jarvis.session.v1.ExportAcco
 export declare const ExportAccountRequestSchema: GenMessage<ExportAccountRequest>;
 
 /**
+ * The archive.
+ *
  * @generated from message jarvis.session.v1.ExportAccountResponse
  */
 export declare type ExportAccountResponse = Message<"jarvis.session.v1.ExportAccountResponse"> & {
   /**
+   * An encrypted archive of identity, contacts, groups and messages; opaque.
+   *
    * @generated from field: bytes archive = 1;
    */
   archive: Uint8Array;
@@ -272,10 +328,14 @@ export declare type ExportAccountResponse = Message<"jarvis.session.v1.ExportAcc
 export declare const ExportAccountResponseSchema: GenMessage<ExportAccountResponse>;
 
 /**
+ * An archive made by ExportAccount.
+ *
  * @generated from message jarvis.session.v1.ImportAccountRequest
  */
 export declare type ImportAccountRequest = Message<"jarvis.session.v1.ImportAccountRequest"> & {
   /**
+   * The bytes ExportAccount returned (at most 512 MiB).
+   *
    * @generated from field: bytes archive = 1;
    */
   archive: Uint8Array;
@@ -295,10 +355,14 @@ export declare type ImportAccountRequest = Message<"jarvis.session.v1.ImportAcco
 export declare const ImportAccountRequestSchema: GenMessage<ImportAccountRequest>;
 
 /**
+ * The imported identity.
+ *
  * @generated from message jarvis.session.v1.ImportAccountResponse
  */
 export declare type ImportAccountResponse = Message<"jarvis.session.v1.ImportAccountResponse"> & {
   /**
+   * The imported identity, unlocked.
+   *
    * @generated from field: jarvis.session.v1.Identity identity = 1;
    */
   identity?: Identity | undefined;
@@ -311,6 +375,8 @@ export declare type ImportAccountResponse = Message<"jarvis.session.v1.ImportAcc
 export declare const ImportAccountResponseSchema: GenMessage<ImportAccountResponse>;
 
 /**
+ * Empty.
+ *
  * @generated from message jarvis.session.v1.GetIdentityRequest
  */
 export declare type GetIdentityRequest = Message<"jarvis.session.v1.GetIdentityRequest"> & {
@@ -323,10 +389,14 @@ export declare type GetIdentityRequest = Message<"jarvis.session.v1.GetIdentityR
 export declare const GetIdentityRequestSchema: GenMessage<GetIdentityRequest>;
 
 /**
+ * This node's identity.
+ *
  * @generated from message jarvis.session.v1.GetIdentityResponse
  */
 export declare type GetIdentityResponse = Message<"jarvis.session.v1.GetIdentityResponse"> & {
   /**
+   * Uid, name, fingerprint, link code and card.
+   *
    * @generated from field: jarvis.session.v1.Identity identity = 1;
    */
   identity?: Identity | undefined;
@@ -339,6 +409,8 @@ export declare type GetIdentityResponse = Message<"jarvis.session.v1.GetIdentity
 export declare const GetIdentityResponseSchema: GenMessage<GetIdentityResponse>;
 
 /**
+ * Where the contact comes from; exactly one of link_code and card.
+ *
  * @generated from message jarvis.session.v1.AddContactRequest
  */
 export declare type AddContactRequest = Message<"jarvis.session.v1.AddContactRequest"> & {
@@ -364,7 +436,7 @@ export declare type AddContactRequest = Message<"jarvis.session.v1.AddContactReq
   } | { case: undefined; value?: undefined };
 
   /**
-   * Optional local nickname.
+   * Optional local nickname (at most 64 characters, no control characters); empty for none.
    *
    * @generated from field: string alias = 3;
    */
@@ -378,10 +450,14 @@ export declare type AddContactRequest = Message<"jarvis.session.v1.AddContactReq
 export declare const AddContactRequestSchema: GenMessage<AddContactRequest>;
 
 /**
+ * The contact added.
+ *
  * @generated from message jarvis.session.v1.AddContactResponse
  */
 export declare type AddContactResponse = Message<"jarvis.session.v1.AddContactResponse"> & {
   /**
+   * The new contact.
+   *
    * @generated from field: jarvis.session.v1.Contact contact = 1;
    */
   contact?: Contact | undefined;
@@ -394,6 +470,8 @@ export declare type AddContactResponse = Message<"jarvis.session.v1.AddContactRe
 export declare const AddContactResponseSchema: GenMessage<AddContactResponse>;
 
 /**
+ * Empty.
+ *
  * @generated from message jarvis.session.v1.ListContactsRequest
  */
 export declare type ListContactsRequest = Message<"jarvis.session.v1.ListContactsRequest"> & {
@@ -406,10 +484,14 @@ export declare type ListContactsRequest = Message<"jarvis.session.v1.ListContact
 export declare const ListContactsRequestSchema: GenMessage<ListContactsRequest>;
 
 /**
+ * Every contact.
+ *
  * @generated from message jarvis.session.v1.ListContactsResponse
  */
 export declare type ListContactsResponse = Message<"jarvis.session.v1.ListContactsResponse"> & {
   /**
+   * The contacts the person added (contacts known only through a group are not listed).
+   *
    * @generated from field: repeated jarvis.session.v1.Contact contacts = 1;
    */
   contacts: Contact[];
@@ -422,11 +504,13 @@ export declare type ListContactsResponse = Message<"jarvis.session.v1.ListContac
 export declare const ListContactsResponseSchema: GenMessage<ListContactsResponse>;
 
 /**
+ * Which contact.
+ *
  * @generated from message jarvis.session.v1.GetContactRequest
  */
 export declare type GetContactRequest = Message<"jarvis.session.v1.GetContactRequest"> & {
   /**
-   * Uid, unique uid prefix, alias or name.
+   * A contact reference: uid, a unique uid prefix (at least 4 hex digits), alias or name.
    *
    * @generated from field: string contact = 1;
    */
@@ -440,10 +524,14 @@ export declare type GetContactRequest = Message<"jarvis.session.v1.GetContactReq
 export declare const GetContactRequestSchema: GenMessage<GetContactRequest>;
 
 /**
+ * The contact.
+ *
  * @generated from message jarvis.session.v1.GetContactResponse
  */
 export declare type GetContactResponse = Message<"jarvis.session.v1.GetContactResponse"> & {
   /**
+   * The contact found.
+   *
    * @generated from field: jarvis.session.v1.Contact contact = 1;
    */
   contact?: Contact | undefined;
@@ -456,25 +544,35 @@ export declare type GetContactResponse = Message<"jarvis.session.v1.GetContactRe
 export declare const GetContactResponseSchema: GenMessage<GetContactResponse>;
 
 /**
+ * Which contact and the local fields to change; unset fields keep their value.
+ *
  * @generated from message jarvis.session.v1.UpdateContactRequest
  */
 export declare type UpdateContactRequest = Message<"jarvis.session.v1.UpdateContactRequest"> & {
   /**
+   * A contact reference: uid, a unique uid prefix (at least 4 hex digits), alias or name.
+   *
    * @generated from field: string contact = 1;
    */
   contact: string;
 
   /**
+   * New alias (empty clears it), at most 64 characters.
+   *
    * @generated from field: optional string alias = 2;
    */
   alias?: string | undefined;
 
   /**
+   * Whether the person compared the safety number out of band.
+   *
    * @generated from field: optional bool verified = 3;
    */
   verified?: boolean | undefined;
 
   /**
+   * Whether to send this contact read receipts.
+   *
    * @generated from field: optional bool send_receipts = 4;
    */
   sendReceipts?: boolean | undefined;
@@ -487,10 +585,14 @@ export declare type UpdateContactRequest = Message<"jarvis.session.v1.UpdateCont
 export declare const UpdateContactRequestSchema: GenMessage<UpdateContactRequest>;
 
 /**
+ * The updated contact.
+ *
  * @generated from message jarvis.session.v1.UpdateContactResponse
  */
 export declare type UpdateContactResponse = Message<"jarvis.session.v1.UpdateContactResponse"> & {
   /**
+   * The contact after the change.
+   *
    * @generated from field: jarvis.session.v1.Contact contact = 1;
    */
   contact?: Contact | undefined;
@@ -503,10 +605,14 @@ export declare type UpdateContactResponse = Message<"jarvis.session.v1.UpdateCon
 export declare const UpdateContactResponseSchema: GenMessage<UpdateContactResponse>;
 
 /**
+ * Which contact.
+ *
  * @generated from message jarvis.session.v1.RemoveContactRequest
  */
 export declare type RemoveContactRequest = Message<"jarvis.session.v1.RemoveContactRequest"> & {
   /**
+   * A contact reference: uid, a unique uid prefix (at least 4 hex digits), alias or name.
+   *
    * @generated from field: string contact = 1;
    */
   contact: string;
@@ -519,6 +625,8 @@ export declare type RemoveContactRequest = Message<"jarvis.session.v1.RemoveCont
 export declare const RemoveContactRequestSchema: GenMessage<RemoveContactRequest>;
 
 /**
+ * Empty.
+ *
  * @generated from message jarvis.session.v1.RemoveContactResponse
  */
 export declare type RemoveContactResponse = Message<"jarvis.session.v1.RemoveContactResponse"> & {
@@ -531,10 +639,14 @@ export declare type RemoveContactResponse = Message<"jarvis.session.v1.RemoveCon
 export declare const RemoveContactResponseSchema: GenMessage<RemoveContactResponse>;
 
 /**
+ * Which contact.
+ *
  * @generated from message jarvis.session.v1.GetSafetyNumberRequest
  */
 export declare type GetSafetyNumberRequest = Message<"jarvis.session.v1.GetSafetyNumberRequest"> & {
   /**
+   * A contact reference: uid, a unique uid prefix (at least 4 hex digits), alias or name.
+   *
    * @generated from field: string contact = 1;
    */
   contact: string;
@@ -547,6 +659,8 @@ export declare type GetSafetyNumberRequest = Message<"jarvis.session.v1.GetSafet
 export declare const GetSafetyNumberRequestSchema: GenMessage<GetSafetyNumberRequest>;
 
 /**
+ * The safety number of this node and the contact (order-independent).
+ *
  * @generated from message jarvis.session.v1.GetSafetyNumberResponse
  */
 export declare type GetSafetyNumberResponse = Message<"jarvis.session.v1.GetSafetyNumberResponse"> & {
@@ -572,17 +686,21 @@ export declare type GetSafetyNumberResponse = Message<"jarvis.session.v1.GetSafe
 export declare const GetSafetyNumberResponseSchema: GenMessage<GetSafetyNumberResponse>;
 
 /**
+ * A text message to a contact or a group.
+ *
  * @generated from message jarvis.session.v1.SendMessageRequest
  */
 export declare type SendMessageRequest = Message<"jarvis.session.v1.SendMessageRequest"> & {
   /**
-   * Contact (uid, uid prefix, alias or name) or group id.
+   * The conversation: a contact reference (uid, unique uid prefix, alias or name) or a group id.
    *
    * @generated from field: string conversation = 1;
    */
   conversation: string;
 
   /**
+   * UTF-8 text, 1 to 65,536 bytes. Control characters are kept as sent; receivers strip them for display.
+   *
    * @generated from field: string text = 2;
    */
   text: string;
@@ -595,10 +713,14 @@ export declare type SendMessageRequest = Message<"jarvis.session.v1.SendMessageR
 export declare const SendMessageRequestSchema: GenMessage<SendMessageRequest>;
 
 /**
+ * The message as stored.
+ *
  * @generated from message jarvis.session.v1.SendMessageResponse
  */
 export declare type SendMessageResponse = Message<"jarvis.session.v1.SendMessageResponse"> & {
   /**
+   * The queued message (state QUEUED); later states arrive as events.
+   *
    * @generated from field: jarvis.session.v1.Message message = 1;
    */
   message?: Message$1 | undefined;
@@ -611,11 +733,14 @@ export declare type SendMessageResponse = Message<"jarvis.session.v1.SendMessage
 export declare const SendMessageResponseSchema: GenMessage<SendMessageResponse>;
 
 /**
+ * A page of one conversation. Page backwards with before = the smallest position of the
+ * previous page, forwards with after = its largest.
+ *
  * @generated from message jarvis.session.v1.ListMessagesRequest
  */
 export declare type ListMessagesRequest = Message<"jarvis.session.v1.ListMessagesRequest"> & {
   /**
-   * Contact (uid, uid prefix, alias or name) or group id.
+   * The conversation: a contact reference (uid, unique uid prefix, alias or name) or a group id.
    *
    * @generated from field: string conversation = 1;
    */
@@ -650,6 +775,8 @@ export declare type ListMessagesRequest = Message<"jarvis.session.v1.ListMessage
 export declare const ListMessagesRequestSchema: GenMessage<ListMessagesRequest>;
 
 /**
+ * One page.
+ *
  * @generated from message jarvis.session.v1.ListMessagesResponse
  */
 export declare type ListMessagesResponse = Message<"jarvis.session.v1.ListMessagesResponse"> & {
@@ -675,10 +802,14 @@ export declare type ListMessagesResponse = Message<"jarvis.session.v1.ListMessag
 export declare const ListMessagesResponseSchema: GenMessage<ListMessagesResponse>;
 
 /**
+ * Which conversation.
+ *
  * @generated from message jarvis.session.v1.MarkReadRequest
  */
 export declare type MarkReadRequest = Message<"jarvis.session.v1.MarkReadRequest"> & {
   /**
+   * The conversation: a contact reference (uid, unique uid prefix, alias or name) or a group id.
+   *
    * @generated from field: string conversation = 1;
    */
   conversation: string;
@@ -691,6 +822,8 @@ export declare type MarkReadRequest = Message<"jarvis.session.v1.MarkReadRequest
 export declare const MarkReadRequestSchema: GenMessage<MarkReadRequest>;
 
 /**
+ * How many messages changed.
+ *
  * @generated from message jarvis.session.v1.MarkReadResponse
  */
 export declare type MarkReadResponse = Message<"jarvis.session.v1.MarkReadResponse"> & {
@@ -709,6 +842,8 @@ export declare type MarkReadResponse = Message<"jarvis.session.v1.MarkReadRespon
 export declare const MarkReadResponseSchema: GenMessage<MarkReadResponse>;
 
 /**
+ * Empty.
+ *
  * @generated from message jarvis.session.v1.GetUnreadCountsRequest
  */
 export declare type GetUnreadCountsRequest = Message<"jarvis.session.v1.GetUnreadCountsRequest"> & {
@@ -721,15 +856,21 @@ export declare type GetUnreadCountsRequest = Message<"jarvis.session.v1.GetUnrea
 export declare const GetUnreadCountsRequestSchema: GenMessage<GetUnreadCountsRequest>;
 
 /**
+ * Unread counts.
+ *
  * @generated from message jarvis.session.v1.GetUnreadCountsResponse
  */
 export declare type GetUnreadCountsResponse = Message<"jarvis.session.v1.GetUnreadCountsResponse"> & {
   /**
+   * One entry per conversation with unread messages.
+   *
    * @generated from field: repeated jarvis.session.v1.UnreadCount counts = 1;
    */
   counts: UnreadCount[];
 
   /**
+   * Sum of all counts.
+   *
    * @generated from field: uint32 total = 2;
    */
   total: number;
@@ -742,10 +883,14 @@ export declare type GetUnreadCountsResponse = Message<"jarvis.session.v1.GetUnre
 export declare const GetUnreadCountsResponseSchema: GenMessage<GetUnreadCountsResponse>;
 
 /**
+ * A new group.
+ *
  * @generated from message jarvis.session.v1.CreateGroupRequest
  */
 export declare type CreateGroupRequest = Message<"jarvis.session.v1.CreateGroupRequest"> & {
   /**
+   * Group name, 1 to 64 characters, no control characters.
+   *
    * @generated from field: string name = 1;
    */
   name: string;
@@ -765,10 +910,14 @@ export declare type CreateGroupRequest = Message<"jarvis.session.v1.CreateGroupR
 export declare const CreateGroupRequestSchema: GenMessage<CreateGroupRequest>;
 
 /**
+ * The group created.
+ *
  * @generated from message jarvis.session.v1.CreateGroupResponse
  */
 export declare type CreateGroupResponse = Message<"jarvis.session.v1.CreateGroupResponse"> & {
   /**
+   * The new group; this node is its first admin.
+   *
    * @generated from field: jarvis.session.v1.Group group = 1;
    */
   group?: Group | undefined;
@@ -781,6 +930,8 @@ export declare type CreateGroupResponse = Message<"jarvis.session.v1.CreateGroup
 export declare const CreateGroupResponseSchema: GenMessage<CreateGroupResponse>;
 
 /**
+ * Empty.
+ *
  * @generated from message jarvis.session.v1.ListGroupsRequest
  */
 export declare type ListGroupsRequest = Message<"jarvis.session.v1.ListGroupsRequest"> & {
@@ -793,10 +944,14 @@ export declare type ListGroupsRequest = Message<"jarvis.session.v1.ListGroupsReq
 export declare const ListGroupsRequestSchema: GenMessage<ListGroupsRequest>;
 
 /**
+ * Every group.
+ *
  * @generated from message jarvis.session.v1.ListGroupsResponse
  */
 export declare type ListGroupsResponse = Message<"jarvis.session.v1.ListGroupsResponse"> & {
   /**
+   * The groups this node is a member of.
+   *
    * @generated from field: repeated jarvis.session.v1.Group groups = 1;
    */
   groups: Group[];
@@ -809,6 +964,8 @@ export declare type ListGroupsResponse = Message<"jarvis.session.v1.ListGroupsRe
 export declare const ListGroupsResponseSchema: GenMessage<ListGroupsResponse>;
 
 /**
+ * Which group.
+ *
  * @generated from message jarvis.session.v1.GetGroupRequest
  */
 export declare type GetGroupRequest = Message<"jarvis.session.v1.GetGroupRequest"> & {
@@ -827,10 +984,14 @@ export declare type GetGroupRequest = Message<"jarvis.session.v1.GetGroupRequest
 export declare const GetGroupRequestSchema: GenMessage<GetGroupRequest>;
 
 /**
+ * The group.
+ *
  * @generated from message jarvis.session.v1.GetGroupResponse
  */
 export declare type GetGroupResponse = Message<"jarvis.session.v1.GetGroupResponse"> & {
   /**
+   * The group found.
+   *
    * @generated from field: jarvis.session.v1.Group group = 1;
    */
   group?: Group | undefined;
@@ -843,15 +1004,21 @@ export declare type GetGroupResponse = Message<"jarvis.session.v1.GetGroupRespon
 export declare const GetGroupResponseSchema: GenMessage<GetGroupResponse>;
 
 /**
+ * Members to add.
+ *
  * @generated from message jarvis.session.v1.AddGroupMembersRequest
  */
 export declare type AddGroupMembersRequest = Message<"jarvis.session.v1.AddGroupMembersRequest"> & {
   /**
+   * A group reference: group id (`g` + 31 hex) or a unique group name.
+   *
    * @generated from field: string group = 1;
    */
   group: string;
 
   /**
+   * Contact references (uid, prefix, alias or name); at most 64 members in all.
+   *
    * @generated from field: repeated string members = 2;
    */
   members: string[];
@@ -864,10 +1031,14 @@ export declare type AddGroupMembersRequest = Message<"jarvis.session.v1.AddGroup
 export declare const AddGroupMembersRequestSchema: GenMessage<AddGroupMembersRequest>;
 
 /**
+ * The group after the change.
+ *
  * @generated from message jarvis.session.v1.AddGroupMembersResponse
  */
 export declare type AddGroupMembersResponse = Message<"jarvis.session.v1.AddGroupMembersResponse"> & {
   /**
+   * The updated group.
+   *
    * @generated from field: jarvis.session.v1.Group group = 1;
    */
   group?: Group | undefined;
@@ -880,10 +1051,14 @@ export declare type AddGroupMembersResponse = Message<"jarvis.session.v1.AddGrou
 export declare const AddGroupMembersResponseSchema: GenMessage<AddGroupMembersResponse>;
 
 /**
+ * Which group.
+ *
  * @generated from message jarvis.session.v1.LeaveGroupRequest
  */
 export declare type LeaveGroupRequest = Message<"jarvis.session.v1.LeaveGroupRequest"> & {
   /**
+   * A group reference: group id (`g` + 31 hex) or a unique group name.
+   *
    * @generated from field: string group = 1;
    */
   group: string;
@@ -896,6 +1071,8 @@ export declare type LeaveGroupRequest = Message<"jarvis.session.v1.LeaveGroupReq
 export declare const LeaveGroupRequestSchema: GenMessage<LeaveGroupRequest>;
 
 /**
+ * Empty.
+ *
  * @generated from message jarvis.session.v1.LeaveGroupResponse
  */
 export declare type LeaveGroupResponse = Message<"jarvis.session.v1.LeaveGroupResponse"> & {
@@ -908,10 +1085,14 @@ export declare type LeaveGroupResponse = Message<"jarvis.session.v1.LeaveGroupRe
 export declare const LeaveGroupResponseSchema: GenMessage<LeaveGroupResponse>;
 
 /**
+ * Which group.
+ *
  * @generated from message jarvis.session.v1.DeleteGroupRequest
  */
 export declare type DeleteGroupRequest = Message<"jarvis.session.v1.DeleteGroupRequest"> & {
   /**
+   * A group reference: group id (`g` + 31 hex) or a unique group name.
+   *
    * @generated from field: string group = 1;
    */
   group: string;
@@ -924,6 +1105,8 @@ export declare type DeleteGroupRequest = Message<"jarvis.session.v1.DeleteGroupR
 export declare const DeleteGroupRequestSchema: GenMessage<DeleteGroupRequest>;
 
 /**
+ * Empty.
+ *
  * @generated from message jarvis.session.v1.DeleteGroupResponse
  */
 export declare type DeleteGroupResponse = Message<"jarvis.session.v1.DeleteGroupResponse"> & {
@@ -936,6 +1119,8 @@ export declare type DeleteGroupResponse = Message<"jarvis.session.v1.DeleteGroup
 export declare const DeleteGroupResponseSchema: GenMessage<DeleteGroupResponse>;
 
 /**
+ * Empty.
+ *
  * @generated from message jarvis.session.v1.ListPeersRequest
  */
 export declare type ListPeersRequest = Message<"jarvis.session.v1.ListPeersRequest"> & {
@@ -948,10 +1133,14 @@ export declare type ListPeersRequest = Message<"jarvis.session.v1.ListPeersReque
 export declare const ListPeersRequestSchema: GenMessage<ListPeersRequest>;
 
 /**
+ * Connection state of every contact.
+ *
  * @generated from message jarvis.session.v1.ListPeersResponse
  */
 export declare type ListPeersResponse = Message<"jarvis.session.v1.ListPeersResponse"> & {
   /**
+   * One entry per contact.
+   *
    * @generated from field: repeated jarvis.session.v1.PeerStatus peers = 1;
    */
   peers: PeerStatus[];
@@ -964,10 +1153,14 @@ export declare type ListPeersResponse = Message<"jarvis.session.v1.ListPeersResp
 export declare const ListPeersResponseSchema: GenMessage<ListPeersResponse>;
 
 /**
+ * Whom to dial.
+ *
  * @generated from message jarvis.session.v1.ConnectPeerRequest
  */
 export declare type ConnectPeerRequest = Message<"jarvis.session.v1.ConnectPeerRequest"> & {
   /**
+   * A contact reference: uid, a unique uid prefix (at least 4 hex digits), alias or name.
+   *
    * @generated from field: string contact = 1;
    */
   contact: string;
@@ -987,6 +1180,8 @@ export declare type ConnectPeerRequest = Message<"jarvis.session.v1.ConnectPeerR
 export declare const ConnectPeerRequestSchema: GenMessage<ConnectPeerRequest>;
 
 /**
+ * Empty.
+ *
  * @generated from message jarvis.session.v1.ConnectPeerResponse
  */
 export declare type ConnectPeerResponse = Message<"jarvis.session.v1.ConnectPeerResponse"> & {
@@ -999,6 +1194,8 @@ export declare type ConnectPeerResponse = Message<"jarvis.session.v1.ConnectPeer
 export declare const ConnectPeerResponseSchema: GenMessage<ConnectPeerResponse>;
 
 /**
+ * Where to start the event stream.
+ *
  * @generated from message jarvis.session.v1.SubscribeRequest
  */
 export declare type SubscribeRequest = Message<"jarvis.session.v1.SubscribeRequest"> & {
@@ -1024,15 +1221,22 @@ export declare type SubscribeRequest = Message<"jarvis.session.v1.SubscribeReque
 export declare const SubscribeRequestSchema: GenMessage<SubscribeRequest>;
 
 /**
+ * One event of the durable event log (see docs/api.md, "Events").
+ *
  * @generated from message jarvis.session.v1.SubscribeResponse
  */
 export declare type SubscribeResponse = Message<"jarvis.session.v1.SubscribeResponse"> & {
   /**
+   * This event's position in the log: strictly increasing, never reused. Store the last one
+   * processed and pass it as after_cursor when reconnecting.
+   *
    * @generated from field: uint64 cursor = 1;
    */
   cursor: bigint;
 
   /**
+   * When the event was recorded by this node.
+   *
    * @generated from field: google.protobuf.Timestamp event_time = 2;
    */
   eventTime?: Timestamp | undefined;
@@ -1042,72 +1246,96 @@ export declare type SubscribeResponse = Message<"jarvis.session.v1.SubscribeResp
    */
   event: {
     /**
+     * A message from a peer was stored.
+     *
      * @generated from field: jarvis.session.v1.MessageReceived message_received = 3;
      */
     value: MessageReceived;
     case: "messageReceived";
   } | {
     /**
+     * A message this node sent was stored (by any client).
+     *
      * @generated from field: jarvis.session.v1.MessageCreated message_created = 4;
      */
     value: MessageCreated;
     case: "messageCreated";
   } | {
     /**
+     * An outgoing message moved on (sent, delivered, read, failed).
+     *
      * @generated from field: jarvis.session.v1.MessageStateChanged message_state_changed = 5;
      */
     value: MessageStateChanged;
     case: "messageStateChanged";
   } | {
     /**
+     * A contact was added.
+     *
      * @generated from field: jarvis.session.v1.ContactAdded contact_added = 6;
      */
     value: ContactAdded;
     case: "contactAdded";
   } | {
     /**
+     * A contact's fields changed.
+     *
      * @generated from field: jarvis.session.v1.ContactChanged contact_changed = 7;
      */
     value: ContactChanged;
     case: "contactChanged";
   } | {
     /**
+     * A contact was removed.
+     *
      * @generated from field: jarvis.session.v1.ContactRemoved contact_removed = 8;
      */
     value: ContactRemoved;
     case: "contactRemoved";
   } | {
     /**
+     * A contact connected or disconnected.
+     *
      * @generated from field: jarvis.session.v1.PresenceChanged presence_changed = 9;
      */
     value: PresenceChanged;
     case: "presenceChanged";
   } | {
     /**
+     * A group was created or its name or members changed.
+     *
      * @generated from field: jarvis.session.v1.GroupChanged group_changed = 10;
      */
     value: GroupChanged;
     case: "groupChanged";
   } | {
     /**
+     * A group was left or deleted.
+     *
      * @generated from field: jarvis.session.v1.GroupRemoved group_removed = 11;
      */
     value: GroupRemoved;
     case: "groupRemoved";
   } | {
     /**
+     * Unread counts changed.
+     *
      * @generated from field: jarvis.session.v1.UnreadCountsChanged unread_counts_changed = 12;
      */
     value: UnreadCountsChanged;
     case: "unreadCountsChanged";
   } | {
     /**
+     * The identity was unlocked.
+     *
      * @generated from field: jarvis.session.v1.IdentityUnlocked identity_unlocked = 13;
      */
     value: IdentityUnlocked;
     case: "identityUnlocked";
   } | {
     /**
+     * The identity was locked.
+     *
      * @generated from field: jarvis.session.v1.IdentityLocked identity_locked = 14;
      */
     value: IdentityLocked;
@@ -1122,6 +1350,8 @@ export declare type SubscribeResponse = Message<"jarvis.session.v1.SubscribeResp
 export declare const SubscribeResponseSchema: GenMessage<SubscribeResponse>;
 
 /**
+ * Empty.
+ *
  * @generated from message jarvis.session.v1.ShutdownRequest
  */
 export declare type ShutdownRequest = Message<"jarvis.session.v1.ShutdownRequest"> & {
@@ -1134,6 +1364,8 @@ export declare type ShutdownRequest = Message<"jarvis.session.v1.ShutdownRequest
 export declare const ShutdownRequestSchema: GenMessage<ShutdownRequest>;
 
 /**
+ * Empty.
+ *
  * @generated from message jarvis.session.v1.ShutdownResponse
  */
 export declare type ShutdownResponse = Message<"jarvis.session.v1.ShutdownResponse"> & {
@@ -1146,15 +1378,23 @@ export declare type ShutdownResponse = Message<"jarvis.session.v1.ShutdownRespon
 export declare const ShutdownResponseSchema: GenMessage<ShutdownResponse>;
 
 /**
- * SessionService is the API of a Jarvis node for its clients (TUI, CLI, scripts).
- * Until an identity is unlocked only GetStatus, the identity lifecycle RPCs and Shutdown work;
- * everything else answers FAILED_PRECONDITION.
+ * SessionService is the API of a Jarvis node for its clients (TUI, CLI, bots, bridges, other UIs),
+ * served by the session service on a Unix socket (`<profile>/run/session.sock`) or on loopback TCP
+ * with a bearer token (`authorization: Bearer <token from <profile>/run/token>`; a call without it
+ * gets UNAUTHENTICATED).
+ * Until an identity is unlocked only GetStatus, the identity lifecycle RPCs (CreateIdentity, Unlock,
+ * Lock, ChangePassword, DeleteIdentity, ExportAccount, ImportAccount) and Shutdown work;
+ * everything else answers FAILED_PRECONDITION with reason `locked`.
+ * Every error carries a google.rpc.ErrorInfo status detail (domain "jarvis", reason = a stable
+ * code such as `locked`, `unknown-contact`, `wrong-password`) and the same code in the
+ * `jarvis-error-code` header; branch on the reason, never on the message text.
  *
  * @generated from service jarvis.session.v1.SessionService
  */
 export declare const SessionService: GenService<{
   /**
-   * GetStatus reports whether an identity exists and is unlocked, and the listener address.
+   * GetStatus reports whether an identity exists and is unlocked, the peer listener address and
+   * whether the network service is reachable. Works in every state; never fails.
    *
    * @generated from rpc jarvis.session.v1.SessionService.GetStatus
    */
@@ -1164,7 +1404,9 @@ export declare const SessionService: GenService<{
     output: typeof GetStatusResponseSchema;
   },
   /**
-   * CreateIdentity creates a new identity and leaves it unlocked.
+   * CreateIdentity creates a new identity (key pair, encrypted store) and leaves it unlocked.
+   * Errors: ALREADY_EXISTS `identity-exists`; INVALID_ARGUMENT for a bad name or a password
+   * shorter than 8 characters (`weak-password`).
    *
    * @generated from rpc jarvis.session.v1.SessionService.CreateIdentity
    */
@@ -1175,6 +1417,8 @@ export declare const SessionService: GenService<{
   },
   /**
    * Unlock opens the encrypted store with the password and connects the network.
+   * Errors: PERMISSION_DENIED `wrong-password` (nothing changes); NOT_FOUND `no-identity`;
+   * FAILED_PRECONDITION `corrupt-store` when the store cannot be read; INVALID_ARGUMENT for an empty password.
    *
    * @generated from rpc jarvis.session.v1.SessionService.Unlock
    */
@@ -1195,6 +1439,7 @@ export declare const SessionService: GenService<{
   },
   /**
    * ChangePassword re-encrypts the store under a new password.
+   * Errors: PERMISSION_DENIED `wrong-password`; INVALID_ARGUMENT `weak-password`; NOT_FOUND `no-identity`.
    *
    * @generated from rpc jarvis.session.v1.SessionService.ChangePassword
    */
@@ -1205,6 +1450,7 @@ export declare const SessionService: GenService<{
   },
   /**
    * DeleteIdentity removes the identity and all its data; it asks for the password.
+   * Errors: PERMISSION_DENIED `wrong-password`; NOT_FOUND `no-identity`.
    *
    * @generated from rpc jarvis.session.v1.SessionService.DeleteIdentity
    */
@@ -1214,7 +1460,8 @@ export declare const SessionService: GenService<{
     output: typeof DeleteIdentityResponseSchema;
   },
   /**
-   * ExportAccount returns an encrypted archive of the whole account.
+   * ExportAccount returns an encrypted archive of the whole account (at most 512 MiB).
+   * Errors: PERMISSION_DENIED `wrong-password`; NOT_FOUND `no-identity`.
    *
    * @generated from rpc jarvis.session.v1.SessionService.ExportAccount
    */
@@ -1224,7 +1471,9 @@ export declare const SessionService: GenService<{
     output: typeof ExportAccountResponseSchema;
   },
   /**
-   * ImportAccount restores an archive made by ExportAccount into an empty profile.
+   * ImportAccount restores an archive made by ExportAccount into a profile without an identity.
+   * Errors: ALREADY_EXISTS `identity-exists`; INVALID_ARGUMENT `bad-archive`; PERMISSION_DENIED
+   * `wrong-password` (wrong password or damaged archive).
    *
    * @generated from rpc jarvis.session.v1.SessionService.ImportAccount
    */
@@ -1234,7 +1483,7 @@ export declare const SessionService: GenService<{
     output: typeof ImportAccountResponseSchema;
   },
   /**
-   * GetIdentity returns uid, fingerprint, link code and card of this node.
+   * GetIdentity returns uid, fingerprint, link code and card of this node. Errors: FAILED_PRECONDITION `locked` while no identity is unlocked.
    *
    * @generated from rpc jarvis.session.v1.SessionService.GetIdentity
    */
@@ -1245,6 +1494,8 @@ export declare const SessionService: GenService<{
   },
   /**
    * AddContact adds a contact from a link code or a card.
+   * Errors: INVALID_ARGUMENT `bad-link-code`, `own-card` or a malformed card; ALREADY_EXISTS when
+   * the key is already a contact; FAILED_PRECONDITION `locked` while no identity is unlocked.
    *
    * @generated from rpc jarvis.session.v1.SessionService.AddContact
    */
@@ -1254,6 +1505,8 @@ export declare const SessionService: GenService<{
     output: typeof AddContactResponseSchema;
   },
   /**
+   * ListContacts returns every contact added by the person (not group-only contacts). Errors: FAILED_PRECONDITION `locked` while no identity is unlocked.
+   *
    * @generated from rpc jarvis.session.v1.SessionService.ListContacts
    */
   listContacts: {
@@ -1262,6 +1515,8 @@ export declare const SessionService: GenService<{
     output: typeof ListContactsResponseSchema;
   },
   /**
+   * GetContact returns one contact. Errors: INVALID_ARGUMENT for an empty or ambiguous reference, NOT_FOUND `unknown-contact`; FAILED_PRECONDITION `locked` while no identity is unlocked.
+   *
    * @generated from rpc jarvis.session.v1.SessionService.GetContact
    */
   getContact: {
@@ -1270,7 +1525,9 @@ export declare const SessionService: GenService<{
     output: typeof GetContactResponseSchema;
   },
   /**
-   * UpdateContact changes local fields: alias, verified and whether to send read receipts.
+   * UpdateContact changes local fields only: alias, verified and whether to send read receipts.
+   * Fields left unset are unchanged. Errors: INVALID_ARGUMENT for an empty or ambiguous reference, NOT_FOUND `unknown-contact`; INVALID_ARGUMENT for an alias over 64
+   * characters or with control characters; FAILED_PRECONDITION `locked` while no identity is unlocked.
    *
    * @generated from rpc jarvis.session.v1.SessionService.UpdateContact
    */
@@ -1280,6 +1537,8 @@ export declare const SessionService: GenService<{
     output: typeof UpdateContactResponseSchema;
   },
   /**
+   * RemoveContact deletes a contact and drops its unsent outbox messages. Errors: INVALID_ARGUMENT for an empty or ambiguous reference, NOT_FOUND `unknown-contact`; FAILED_PRECONDITION `locked` while no identity is unlocked.
+   *
    * @generated from rpc jarvis.session.v1.SessionService.RemoveContact
    */
   removeContact: {
@@ -1289,6 +1548,7 @@ export declare const SessionService: GenService<{
   },
   /**
    * GetSafetyNumber returns the 60-digit number both sides can compare out of band.
+   * Errors: INVALID_ARGUMENT for an empty or ambiguous reference, NOT_FOUND `unknown-contact`; FAILED_PRECONDITION `locked` while no identity is unlocked.
    *
    * @generated from rpc jarvis.session.v1.SessionService.GetSafetyNumber
    */
@@ -1298,7 +1558,11 @@ export declare const SessionService: GenService<{
     output: typeof GetSafetyNumberResponseSchema;
   },
   /**
-   * SendMessage stores a message in the outbox and sends it when the recipient is reachable.
+   * SendMessage stores a message in the durable outbox (state QUEUED) and returns at once; it is
+   * sent when the recipient is reachable, retried with backoff, and FAILED after 7 days. Progress
+   * arrives as MessageStateChanged events. Errors: INVALID_ARGUMENT `empty-text` or `text-too-long`
+   * (over 65,536 UTF-8 bytes); NOT_FOUND `unknown-contact` / `unknown-group`; FAILED_PRECONDITION
+   * `not-a-member` for a group left; FAILED_PRECONDITION `locked` while no identity is unlocked.
    *
    * @generated from rpc jarvis.session.v1.SessionService.SendMessage
    */
@@ -1309,6 +1573,8 @@ export declare const SessionService: GenService<{
   },
   /**
    * ListMessages pages through a conversation, oldest first within a page.
+   * Errors: INVALID_ARGUMENT when limit > 1000 or before <= after (both set); NOT_FOUND
+   * `unknown-contact` / `unknown-group`; FAILED_PRECONDITION `locked` while no identity is unlocked.
    *
    * @generated from rpc jarvis.session.v1.SessionService.ListMessages
    */
@@ -1318,7 +1584,8 @@ export declare const SessionService: GenService<{
     output: typeof ListMessagesResponseSchema;
   },
   /**
-   * MarkRead marks incoming messages of a conversation read and sends read receipts.
+   * MarkRead marks every incoming message of a conversation read and, where enabled, sends read
+   * receipts. Errors: as ListMessages.
    *
    * @generated from rpc jarvis.session.v1.SessionService.MarkRead
    */
@@ -1328,6 +1595,9 @@ export declare const SessionService: GenService<{
     output: typeof MarkReadResponseSchema;
   },
   /**
+   * GetUnreadCounts returns the unread count of each conversation that has unread messages.
+   * Errors: FAILED_PRECONDITION `locked` while no identity is unlocked.
+   *
    * @generated from rpc jarvis.session.v1.SessionService.GetUnreadCounts
    */
   getUnreadCounts: {
@@ -1336,6 +1606,10 @@ export declare const SessionService: GenService<{
     output: typeof GetUnreadCountsResponseSchema;
   },
   /**
+   * CreateGroup creates a group with this node as its first admin and sends the membership to the
+   * members. Errors: INVALID_ARGUMENT for a name of 0 or over 64 characters, no members or more
+   * than 64; NOT_FOUND `unknown-contact` for a member; FAILED_PRECONDITION `locked` while no identity is unlocked.
+   *
    * @generated from rpc jarvis.session.v1.SessionService.CreateGroup
    */
   createGroup: {
@@ -1344,6 +1618,8 @@ export declare const SessionService: GenService<{
     output: typeof CreateGroupResponseSchema;
   },
   /**
+   * ListGroups returns every group this node is a member of. Errors: FAILED_PRECONDITION `locked` while no identity is unlocked.
+   *
    * @generated from rpc jarvis.session.v1.SessionService.ListGroups
    */
   listGroups: {
@@ -1352,6 +1628,9 @@ export declare const SessionService: GenService<{
     output: typeof ListGroupsResponseSchema;
   },
   /**
+   * GetGroup returns one group. Errors: NOT_FOUND `unknown-group`; INVALID_ARGUMENT for an empty
+   * or ambiguous name; FAILED_PRECONDITION `locked` while no identity is unlocked.
+   *
    * @generated from rpc jarvis.session.v1.SessionService.GetGroup
    */
   getGroup: {
@@ -1360,6 +1639,10 @@ export declare const SessionService: GenService<{
     output: typeof GetGroupResponseSchema;
   },
   /**
+   * AddGroupMembers adds contacts to a group (admins only). Errors: FAILED_PRECONDITION
+   * `not-an-admin` / `not-a-member`; NOT_FOUND `unknown-group` / `unknown-contact`;
+   * INVALID_ARGUMENT beyond 64 members; FAILED_PRECONDITION `locked` while no identity is unlocked.
+   *
    * @generated from rpc jarvis.session.v1.SessionService.AddGroupMembers
    */
   addGroupMembers: {
@@ -1368,6 +1651,9 @@ export declare const SessionService: GenService<{
     output: typeof AddGroupMembersResponseSchema;
   },
   /**
+   * LeaveGroup removes this node from a group and tells the other members.
+   * Errors: NOT_FOUND `unknown-group`; FAILED_PRECONDITION `locked` while no identity is unlocked.
+   *
    * @generated from rpc jarvis.session.v1.SessionService.LeaveGroup
    */
   leaveGroup: {
@@ -1376,6 +1662,9 @@ export declare const SessionService: GenService<{
     output: typeof LeaveGroupResponseSchema;
   },
   /**
+   * DeleteGroup removes a group from this node.
+   * Errors: NOT_FOUND `unknown-group`; FAILED_PRECONDITION `locked` while no identity is unlocked.
+   *
    * @generated from rpc jarvis.session.v1.SessionService.DeleteGroup
    */
   deleteGroup: {
@@ -1384,7 +1673,7 @@ export declare const SessionService: GenService<{
     output: typeof DeleteGroupResponseSchema;
   },
   /**
-   * ListPeers returns every contact's connection state and health stats.
+   * ListPeers returns every contact's connection state and health stats. Errors: FAILED_PRECONDITION `locked` while no identity is unlocked.
    *
    * @generated from rpc jarvis.session.v1.SessionService.ListPeers
    */
@@ -1394,7 +1683,9 @@ export declare const SessionService: GenService<{
     output: typeof ListPeersResponseSchema;
   },
   /**
-   * ConnectPeer asks the network to (re)connect to a contact now.
+   * ConnectPeer asks the network to (re)connect to a contact now; it returns when the dial is
+   * started, not when it succeeds (watch PresenceChanged). Errors: INVALID_ARGUMENT for an empty or ambiguous reference, NOT_FOUND `unknown-contact`; INVALID_ARGUMENT when
+   * no address is known; UNAVAILABLE when the network service is down; FAILED_PRECONDITION `locked` while no identity is unlocked.
    *
    * @generated from rpc jarvis.session.v1.SessionService.ConnectPeer
    */
@@ -1404,7 +1695,11 @@ export declare const SessionService: GenService<{
     output: typeof ConnectPeerResponseSchema;
   },
   /**
-   * Subscribe replays every event after after_cursor, then streams new ones live.
+   * Subscribe replays every event after after_cursor, then streams new ones live, with no gap and
+   * no duplicate between the two (see docs/api.md, "Events"). The stream ends when the server
+   * shuts down or the identity is locked. Errors: RESOURCE_EXHAUSTED `subscriber-overflow` when the
+   * client reads so slowly that over 10,000 events wait for it (reconnect with the last cursor:
+   * nothing is lost); FAILED_PRECONDITION `locked` while no identity is unlocked.
    *
    * @generated from rpc jarvis.session.v1.SessionService.Subscribe
    */
@@ -1414,7 +1709,7 @@ export declare const SessionService: GenService<{
     output: typeof SubscribeResponseSchema;
   },
   /**
-   * Shutdown stops the node's services.
+   * Shutdown stops the node's services (under the supervisor: the whole node). It answers first.
    *
    * @generated from rpc jarvis.session.v1.SessionService.Shutdown
    */

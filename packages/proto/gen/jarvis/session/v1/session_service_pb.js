@@ -421,9 +421,16 @@ export const ShutdownResponseSchema = /*@__PURE__*/
   messageDesc(file_jarvis_session_v1_session_service, 57);
 
 /**
- * SessionService is the API of a Jarvis node for its clients (TUI, CLI, scripts).
- * Until an identity is unlocked only GetStatus, the identity lifecycle RPCs and Shutdown work;
- * everything else answers FAILED_PRECONDITION.
+ * SessionService is the API of a Jarvis node for its clients (TUI, CLI, bots, bridges, other UIs),
+ * served by the session service on a Unix socket (`<profile>/run/session.sock`) or on loopback TCP
+ * with a bearer token (`authorization: Bearer <token from <profile>/run/token>`; a call without it
+ * gets UNAUTHENTICATED).
+ * Until an identity is unlocked only GetStatus, the identity lifecycle RPCs (CreateIdentity, Unlock,
+ * Lock, ChangePassword, DeleteIdentity, ExportAccount, ImportAccount) and Shutdown work;
+ * everything else answers FAILED_PRECONDITION with reason `locked`.
+ * Every error carries a google.rpc.ErrorInfo status detail (domain "jarvis", reason = a stable
+ * code such as `locked`, `unknown-contact`, `wrong-password`) and the same code in the
+ * `jarvis-error-code` header; branch on the reason, never on the message text.
  *
  * @generated from service jarvis.session.v1.SessionService
  */
