@@ -63,7 +63,7 @@ export function createSessionRoutes(app: SessionApp, logger: Logger, onShutdown:
         const page = app.listMessages(req.conversation, { before: Number(req.before), after: Number(req.after), limit: req.limit });
         return { messages: page.messages.map(messageToProto), hasMore: page.hasMore };
       },
-      markRead: (req) => ({ marked: app.markRead(req.conversation) }),
+      markRead: async (req) => ({ marked: await app.markRead(req.conversation) }),
       getUnreadCounts: () => {
         const { counts, total } = app.unreadCounts();
         return { counts: counts.map(unreadCountToProto), total };

@@ -60,6 +60,9 @@ export const MAX_TEXT_BYTES = 64 * 1024;
 
 export const MAX_IDS_PER_RECEIPT = 1000;
 
+/** Messages MarkRead marks per transaction before yielding to the event loop (a few ms each). */
+export const MARK_READ_CHUNK = 5000;
+
 /** Peer clocks may be off, but not by more than this into the future. */
 export const MAX_CLOCK_SKEW_MS = 24 * 60 * 60 * 1000;
 

@@ -83,7 +83,7 @@ export class SessionApp extends IdentityLifecycle {
     return u.store.messages.page(this.#conversationId(u, conversation), { ...query, limit: query.limit || DEFAULT_PAGE });
   }
 
-  markRead(conversation: string): number {
+  markRead(conversation: string): Promise<number> {
     const u = this.requireUnlocked();
     return u.conversations.markRead(this.#conversationId(u, conversation));
   }
