@@ -1,7 +1,7 @@
 // The public surface of @jarvis/rpc: what the services' composition roots and the clients
 // use. Interceptors, health and the error table are wired inside startServer.
 export { parseIpcAddress, formatIpcAddress, type IpcAddress } from "./address.js";
-export { errorCodeOf } from "./errors.js";
+export { errorCodeOf, statusOf } from "./errors.js";
 export { errorMappingInterceptor, type RpcLogger } from "./interceptors.js";
 export { startServer, type ServerOptions, type RunningServer } from "./server.js";
 export { createIpcTransport } from "./client.js";

@@ -60,6 +60,9 @@ export const MAX_TEXT_BYTES = 64 * 1024;
 
 export const MAX_IDS_PER_RECEIPT = 1000;
 
+/** Unanswered requests one SendMessages stream may hold; more are read only as these are answered. */
+export const SEND_STREAM_WINDOW = 256;
+
 /** Messages MarkRead marks per transaction before yielding to the event loop (a few ms each). */
 export const MARK_READ_CHUNK = 5000;
 

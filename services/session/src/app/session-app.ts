@@ -5,7 +5,8 @@ import { decodeLinkCode, validateCard } from "../contacts/card-codec.js";
 import type { ContactCard } from "@jarvis/proto/jarvis/peer/v1/card";
 import { IdentityLifecycle, type SessionOptions } from "./identity-lifecycle.js";
 import type { UnlockedSession } from "./unlocked-session.js";
-import { DEFAULT_PAGE, MAX_PAGE } from "../constants.js";
+import { pipelineSends, type StreamedSend, type StreamedSendOutcome } from "./send-stream.js";
+import { DEFAULT_PAGE, MAX_PAGE, SEND_STREAM_WINDOW } from "../constants.js";
 
 export type ContactSource = { linkCode: string } | { card: ContactCard };
 
@@ -74,6 +75,11 @@ export class SessionApp extends IdentityLifecycle {
     const u = this.requireUnlocked();
     const target = required(conversation, "conversation").trim();
     return isGroupId(target) ? u.groups.send(target, text) : u.conversations.sendDirect(u.contacts.resolve(target), text);
+  }
+
+  /** SendMessage for a stream of requests: pipelined, answered in order, backpressured (send-stream.ts). */
+  sendMessages(requests: AsyncIterable<StreamedSend>): AsyncGenerator<StreamedSendOutcome> {
+    return pipelineSends(requests, (conversation, text) => this.sendMessage(conversation, text), SEND_STREAM_WINDOW);
   }
 
   listMessages(conversation: string, query: PageQuery): { messages: Message[]; hasMore: boolean } {

@@ -611,6 +611,102 @@ export declare type SendMessageResponse = Message<"jarvis.session.v1.SendMessage
 export declare const SendMessageResponseSchema: GenMessage<SendMessageResponse>;
 
 /**
+ * @generated from message jarvis.session.v1.SendMessagesRequest
+ */
+export declare type SendMessagesRequest = Message<"jarvis.session.v1.SendMessagesRequest"> & {
+  /**
+   * Chosen by the client; echoed in the response for this request.
+   *
+   * @generated from field: string correlation_id = 1;
+   */
+  correlationId: string;
+
+  /**
+   * Contact (uid, uid prefix, alias or name) or group id.
+   *
+   * @generated from field: string conversation = 2;
+   */
+  conversation: string;
+
+  /**
+   * @generated from field: string text = 3;
+   */
+  text: string;
+};
+
+/**
+ * Describes the message jarvis.session.v1.SendMessagesRequest.
+ * Use `create(SendMessagesRequestSchema)` to create a new message.
+ */
+export declare const SendMessagesRequestSchema: GenMessage<SendMessagesRequest>;
+
+/**
+ * @generated from message jarvis.session.v1.SendMessagesResponse
+ */
+export declare type SendMessagesResponse = Message<"jarvis.session.v1.SendMessagesResponse"> & {
+  /**
+   * @generated from field: string correlation_id = 1;
+   */
+  correlationId: string;
+
+  /**
+   * @generated from oneof jarvis.session.v1.SendMessagesResponse.result
+   */
+  result: {
+    /**
+     * The message as stored (state QUEUED).
+     *
+     * @generated from field: jarvis.session.v1.Message message = 2;
+     */
+    value: Message$1;
+    case: "message";
+  } | {
+    /**
+     * Why this message was not stored; the others on the stream are unaffected.
+     *
+     * @generated from field: jarvis.session.v1.SendError error = 3;
+     */
+    value: SendError;
+    case: "error";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message jarvis.session.v1.SendMessagesResponse.
+ * Use `create(SendMessagesResponseSchema)` to create a new message.
+ */
+export declare const SendMessagesResponseSchema: GenMessage<SendMessagesResponse>;
+
+/**
+ * SendError is what a failed unary call would have reported: its gRPC status code, the stable
+ * domain code (the jarvis-error-code trailer of unary calls) and the message.
+ *
+ * @generated from message jarvis.session.v1.SendError
+ */
+export declare type SendError = Message<"jarvis.session.v1.SendError"> & {
+  /**
+   * @generated from field: uint32 grpc_code = 1;
+   */
+  grpcCode: number;
+
+  /**
+   * @generated from field: string error_code = 2;
+   */
+  errorCode: string;
+
+  /**
+   * @generated from field: string message = 3;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message jarvis.session.v1.SendError.
+ * Use `create(SendErrorSchema)` to create a new message.
+ */
+export declare const SendErrorSchema: GenMessage<SendError>;
+
+/**
  * @generated from message jarvis.session.v1.ListMessagesRequest
  */
 export declare type ListMessagesRequest = Message<"jarvis.session.v1.ListMessagesRequest"> & {
@@ -1306,6 +1402,20 @@ export declare const SessionService: GenService<{
     methodKind: "unary";
     input: typeof SendMessageRequestSchema;
     output: typeof SendMessageResponseSchema;
+  },
+  /**
+   * SendMessages is SendMessage for busy clients (bots, bridges, the bench): one stream, one
+   * response per request carrying the request's correlation_id, in request order, with the
+   * stored message or the error for that message alone. The server holds a bounded number of
+   * unanswered requests and reads more only as it answers them, so a sender above capacity is
+   * slowed by flow control instead of refused.
+   *
+   * @generated from rpc jarvis.session.v1.SessionService.SendMessages
+   */
+  sendMessages: {
+    methodKind: "bidi_streaming";
+    input: typeof SendMessagesRequestSchema;
+    output: typeof SendMessagesResponseSchema;
   },
   /**
    * ListMessages pages through a conversation, oldest first within a page.
