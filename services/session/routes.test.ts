@@ -95,4 +95,43 @@ describe("session routes over connect's in-memory transport", () => {
     expect(peers[0]?.stats?.connectedSinceTime).toBeDefined();
     expect(peers[0]?.stats?.lastErrorTime).toBeUndefined();
   });
+
+  it("streams sends: one answer per request, in order, with per-message typed errors", async () => {
+    const alice = await nodes.person("alice");
+    const bob = await nodes.person("bob");
+    const client = clientFor(alice.app);
+    await client.addContact({ source: { case: "linkCode", value: encodeLinkCode(bob.app.identity().card) }, alias: "" });
+    const COUNT = 700; // more than the stream's window, so the server must read as it answers
+    const text = (i: number) => (i === 100 ? "   " : `m${i}`);
+    const conversation = (i: number) => (i === 200 ? "nobody" : "bob");
+    async function* requests() {
+      for (let i = 0; i < COUNT; i++) yield { correlationId: `c${i}`, conversation: conversation(i), text: text(i) };
+    }
+    const answers = [];
+    for await (const answer of client.sendMessages(requests())) answers.push(answer);
+    expect(answers.map((a) => a.correlationId)).toEqual(Array.from({ length: COUNT }, (_, i) => `c${i}`));
+    const failed = answers.filter((a) => a.result.case === "error").map((a) => [a.correlationId, a.result.value]);
+    expect(failed).toEqual([
+      ["c100", expect.objectContaining({ grpcCode: Code.InvalidArgument, errorCode: "empty-text" })],
+      ["c200", expect.objectContaining({ grpcCode: Code.NotFound, errorCode: "unknown-contact" })],
+    ]);
+    const stored = answers.flatMap((a) => (a.result.case === "message" ? [a.result.value] : []));
+    expect(stored.every((m) => m.state === MessageState.QUEUED && m.outgoing)).toBe(true);
+    const page = await client.listMessages({ conversation: "bob", limit: 1000 });
+    expect(page.messages.map((m) => m.text)).toEqual(stored.map((m) => m.text));
+    expect(page.messages).toHaveLength(COUNT - 2);
+  });
+
+  it("answers a locked session's stream with errors, not by failing the call", async () => {
+    const { app } = nodes.node();
+    const client = clientFor(app);
+    async function* one() {
+      yield { correlationId: "x", conversation: "bob", text: "hi" };
+    }
+    const answers = [];
+    for await (const answer of client.sendMessages(one())) answers.push(answer);
+    expect(answers).toHaveLength(1);
+    expect(answers[0]?.result).toMatchObject({ case: "error", value: { grpcCode: Code.FailedPrecondition } });
+  });
 });
+

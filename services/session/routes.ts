@@ -1,6 +1,8 @@
+import { create } from "@bufbuild/protobuf";
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
-import { SessionService, type SubscribeResponse } from "@jarvis/proto/jarvis/session/v1/session_service";
-import type { AddContactRequest } from "@jarvis/proto/jarvis/session/v1/session_service";
+import { SessionService, SendMessagesResponseSchema, type SubscribeResponse } from "@jarvis/proto/jarvis/session/v1/session_service";
+import type { AddContactRequest, SendMessagesRequest, SendMessagesResponse } from "@jarvis/proto/jarvis/session/v1/session_service";
+import { statusOf } from "@jarvis/rpc";
 import type { Logger } from "@jarvis/core";
 import type { ContactSource, SessionApp } from "./src/app/session-app.js";
 import { contactToProto, eventToProto, groupToProto, identityToProto, messageToProto, peerToProto, unreadCountToProto } from "./convert.js";
@@ -71,11 +73,12 @@ export function createSessionRoutes(app: SessionApp, logger: Logger, onShutdown:
         return { safetyNumber: digits, formatted };
       },
       sendMessage: async (req) => ({ message: messageToProto(await app.sendMessage(req.conversation, req.text)) }),
+      sendMessages: (requests) => sendMessages(app, requests),
       listMessages: (req) => {
         const page = app.listMessages(req.conversation, { before: Number(req.before), after: Number(req.after), limit: req.limit });
         return { messages: page.messages.map(messageToProto), hasMore: page.hasMore };
       },
-      markRead: (req) => ({ marked: app.markRead(req.conversation) }),
+      markRead: async (req) => ({ marked: await app.markRead(req.conversation) }),
       getUnreadCounts: () => {
         const { counts, total } = app.unreadCounts();
         return { counts: counts.map(unreadCountToProto), total };
@@ -114,4 +117,17 @@ function contactSource(req: AddContactRequest): ContactSource | undefined {
 
 async function* subscribe(app: SessionApp, afterCursor: bigint, liveOnly: boolean, ctx: HandlerContext): AsyncGenerator<SubscribeResponse> {
   for await (const stored of app.subscribe(Number(afterCursor), liveOnly, ctx.signal)) yield eventToProto(stored);
+}
+
+/** Each outcome becomes a response; a failed message is reported in its own response (as unary would), never by ending the stream. */
+async function* sendMessages(app: SessionApp, requests: AsyncIterable<SendMessagesRequest>): AsyncGenerator<SendMessagesResponse> {
+  for await (const outcome of app.sendMessages(requests)) {
+    const { correlationId } = outcome;
+    if (outcome.message) {
+      yield create(SendMessagesResponseSchema, { correlationId, result: { case: "message", value: messageToProto(outcome.message) } });
+    } else {
+      const { grpcCode, errorCode, message } = statusOf(outcome.error);
+      yield create(SendMessagesResponseSchema, { correlationId, result: { case: "error", value: { grpcCode, errorCode, message } } });
+    }
+  }
 }

@@ -38,6 +38,15 @@ function errorInfo(code: string) {
   return { desc: ErrorInfoSchema, value: { reason: code, domain: ERROR_DOMAIN } };
 }
 
+/**
+ * What a unary call failing with `error` would report, for APIs that report errors per item
+ * inside a stream (SendMessages) instead of ending the call.
+ */
+export function statusOf(error: unknown): { grpcCode: Code; errorCode: string; message: string } {
+  const status = toConnectError(error);
+  return { grpcCode: status.code, errorCode: status.metadata.get(ERROR_CODE_HEADER) ?? "", message: status.rawMessage };
+}
+
 /** The stable domain code of an error received over RPC, if the server sent one. */
 export function errorCodeOf(error: unknown): string | undefined {
   if (!(error instanceof ConnectError)) return undefined;

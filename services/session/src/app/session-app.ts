@@ -5,7 +5,8 @@ import { decodeLinkCode, validateCard } from "../contacts/card-codec.js";
 import type { ContactCard } from "@jarvis/proto/jarvis/peer/v1/card";
 import { IdentityLifecycle, type SessionOptions } from "./identity-lifecycle.js";
 import type { UnlockedSession } from "./unlocked-session.js";
-import { DEFAULT_PAGE, MAX_PAGE } from "../constants.js";
+import { pipelineSends, type StreamedSend, type StreamedSendOutcome } from "./send-stream.js";
+import { DEFAULT_PAGE, MAX_PAGE, SEND_STREAM_WINDOW } from "../constants.js";
 
 export type ContactSource = { linkCode: string } | { card: ContactCard };
 
@@ -76,6 +77,11 @@ export class SessionApp extends IdentityLifecycle {
     return isGroupId(target) ? u.groups.send(target, text) : u.conversations.sendDirect(u.contacts.resolve(target), text);
   }
 
+  /** SendMessage for a stream of requests: pipelined, answered in order, backpressured (send-stream.ts). */
+  sendMessages(requests: AsyncIterable<StreamedSend>): AsyncGenerator<StreamedSendOutcome> {
+    return pipelineSends(requests, (conversation, text) => this.sendMessage(conversation, text), SEND_STREAM_WINDOW);
+  }
+
   listMessages(conversation: string, query: PageQuery): { messages: Message[]; hasMore: boolean } {
     const u = this.requireUnlocked();
     if (query.limit > MAX_PAGE) throw new InvalidArgumentError(`limit must be at most ${MAX_PAGE}`);
@@ -83,7 +89,7 @@ export class SessionApp extends IdentityLifecycle {
     return u.store.messages.page(this.#conversationId(u, conversation), { ...query, limit: query.limit || DEFAULT_PAGE });
   }
 
-  markRead(conversation: string): number {
+  markRead(conversation: string): Promise<number> {
     const u = this.requireUnlocked();
     return u.conversations.markRead(this.#conversationId(u, conversation));
   }

@@ -29,8 +29,16 @@ const toContact = (row: ContactRow): Contact => ({
   groupOnly: row.group_only === 1,
 });
 
-/** Contacts table access. Sequence numbers for direct messages live here too. */
+/**
+ * Contacts table access. Sequence numbers for direct messages live here too.
+ *
+ * Lookups by uid are cached: every inbound frame looks its sender up, and contacts change
+ * rarely. Any write empties the cache, and nothing is cached again until the transaction that
+ * wrote has ended (committed or rolled back), so the cache never holds an uncommitted row.
+ */
 export class ContactRepo {
+  #cache = new Map<string, Contact | undefined>();
+  #writtenInTransaction = false;
   #byUid;
   #all;
   #insert;
@@ -56,8 +64,23 @@ export class ContactRepo {
   }
 
   get(uid: string): Contact | undefined {
+    if (this.#cache.has(uid)) return copy(this.#cache.get(uid));
     const row = this.#byUid.get(uid);
-    return row && toContact(row);
+    const contact = row && toContact(row);
+    if (!this.#writtenInTransaction) this.#cache.set(uid, contact);
+    return copy(contact);
+  }
+
+  /** Called by the unit of work when an outermost transaction ends. */
+  transactionEnded(): void {
+    if (!this.#writtenInTransaction) return;
+    this.#writtenInTransaction = false;
+    this.#cache.clear();
+  }
+
+  #invalidate(): void {
+    this.#writtenInTransaction = true;
+    this.#cache.clear();
   }
 
   /** Every contact, group contacts included (the network must reach them for their groups). */
@@ -66,6 +89,7 @@ export class ContactRepo {
   }
 
   insert(contact: Omit<Contact, "verified" | "fingerprint" | "sendReceipts" | "claimedName">): void {
+    this.#invalidate();
     this.#insert.run({
       uid: contact.uid,
       publicKey: contact.publicKey,
@@ -78,6 +102,7 @@ export class ContactRepo {
   }
 
   update(contact: Contact): void {
+    this.#invalidate();
     this.#update.run({
       uid: contact.uid,
       name: contact.name,
@@ -91,11 +116,18 @@ export class ContactRepo {
   }
 
   delete(uid: string): void {
+    this.#invalidate();
     this.#delete.run(uid);
   }
 
   /** The next per-conversation sequence number of our messages to this contact. */
   takeSequence(uid: string): number {
+    // next_sequence is not part of Contact: the cache stays valid.
     return this.#takeSequence.get(uid)?.next_sequence ?? 1;
   }
+}
+
+/** Callers may change what they get (services copy-and-update); the cached value must not change. */
+function copy(contact: Contact | undefined): Contact | undefined {
+  return contact && { ...contact, addresses: [...contact.addresses] };
 }

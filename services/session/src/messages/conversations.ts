@@ -7,7 +7,10 @@ import type { MessageRepo } from "./message-repo.js";
 import type { Outgoing } from "./outgoing.js";
 import type { Acks } from "./acks.js";
 import { chatEnvelope, receiptEnvelope } from "./envelopes.js";
-import { MAX_CLOCK_SKEW_MS, MAX_IDS_PER_RECEIPT, MAX_TEXT_BYTES } from "../constants.js";
+import { MARK_READ_CHUNK, MAX_CLOCK_SKEW_MS, MAX_IDS_PER_RECEIPT, MAX_TEXT_BYTES } from "../constants.js";
+
+/** A macrotask boundary: lets I/O and other clients run between chunks of a long job. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export function validateText(text: string): void {
   if (text.trim().length === 0) throw new InvalidArgumentError("message text must not be empty", "empty-text");
@@ -116,25 +119,51 @@ export class Conversations {
     this.#deps.acks.queue(contact, id);
   }
 
-  /** Marks a conversation read and queues read receipts to the senders; returns how many. */
-  markRead(conversationId: string): number {
+  /**
+   * Marks a conversation read and queues read receipts to the senders; returns how many.
+   * Covers what was unread when called, in chunks of MARK_READ_CHUNK, one transaction each,
+   * yielding to the event loop between them: 100k unread messages never block it for long,
+   * and the work is linear in the messages marked. A crash between chunks leaves the rest
+   * unread, which the next call marks (receipts are only queued with the chunk they cover).
+   */
+  async markRead(conversationId: string): Promise<number> {
+    const upTo = this.#deps.messages.newestUnreadPosition(conversationId);
+    let after = 0;
+    let marked = 0;
+    while (upTo > 0) {
+      const chunk = this.#markReadChunk(conversationId, after, upTo);
+      marked += chunk.marked;
+      if (chunk.lastPosition === undefined) break;
+      after = chunk.lastPosition;
+      await yieldToEventLoop();
+    }
+    return marked;
+  }
+
+  #markReadChunk(conversationId: string, after: number, upTo: number): { marked: number; lastPosition: number | undefined } {
     const { uow, messages, contacts, outgoing } = this.#deps;
-    const unread = messages.unread(conversationId);
-    if (unread.length === 0) return 0;
-    const bySender = new Map<string, string[]>();
-    for (const { id, senderUid } of unread) bySender.set(senderUid, [...(bySender.get(senderUid) ?? []), id]);
     return uow.tx(() => {
-      const marked = messages.markRead(conversationId);
+      const unread = messages.unread(conversationId, after, upTo, MARK_READ_CHUNK);
+      const last = unread.at(-1);
+      if (!last) return { marked: 0, lastPosition: undefined };
+      const marked = messages.markRead(conversationId, after, last.position);
+      const bySender = new Map<string, string[]>();
+      for (const { id, senderUid } of unread) {
+        const ids = bySender.get(senderUid);
+        if (ids) ids.push(id);
+        else bySender.set(senderUid, [id]);
+      }
       for (const [senderUid, ids] of bySender) {
         // Receipts are a courtesy the user can withhold per contact.
         if (!contacts.get(senderUid)?.sendReceipts) continue;
+        // Chunked so that every receipt stays far below the peer payload cap.
         for (let i = 0; i < ids.length; i += MAX_IDS_PER_RECEIPT) {
           const payload = receiptEnvelope(ids.slice(i, i + MAX_IDS_PER_RECEIPT));
           outgoing.enqueue([senderUid], { ackId: `receipt:${newMessageId()}`, messageId: "", payload, needsAck: false });
         }
       }
       this.unreadCountsChanged();
-      return marked;
+      return { marked, lastPosition: unread.length < MARK_READ_CHUNK ? undefined : last.position };
     });
   }
 

@@ -94,7 +94,7 @@ describe("outbox delivery", () => {
     await waitFor(() => expect(state(alice.app, message.id)).toBe("delivered"));
     const dropped = { n: 0 };
     bob.network.fate = fateFor("receipt", "drop", dropped);
-    expect(bob.app.markRead("alice")).toBe(1);
+    expect(await bob.app.markRead("alice")).toBe(1);
     await waitFor(() => expect(dropped.n).toBe(1));
     await ticks();
     const owed = () => bob.app.requireUnlocked().store.outbox.pending(uidOf(alice.app), 0, 10);

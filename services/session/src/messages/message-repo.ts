@@ -41,6 +41,7 @@ export class MessageRepo {
   #before;
   #after;
   #unreadIds;
+  #newestUnread;
   #markRead;
   #unreadCounts;
   #deleteConversation;
@@ -62,12 +63,20 @@ export class MessageRepo {
     this.#after = db.prepare<[string, number, number, number], MessageRow>(
       "SELECT * FROM messages WHERE conversation_id = ? AND position > ? AND position < ? ORDER BY position ASC LIMIT ?",
     );
-    this.#unreadIds = db.prepare<[string], { id: string; sender_uid: string }>(
-      "SELECT id, sender_uid FROM messages WHERE conversation_id = ? AND outgoing = 0 AND read = 0 ORDER BY position",
+    // Both walk the partial unread index (conversation_id, then position as its rowid).
+    this.#unreadIds = db.prepare<[string, number, number, number], { position: number; id: string; sender_uid: string }>(
+      `SELECT position, id, sender_uid FROM messages INDEXED BY messages_unread
+       WHERE conversation_id = ? AND outgoing = 0 AND read = 0 AND position > ? AND position <= ? ORDER BY position LIMIT ?`,
     );
-    this.#markRead = db.prepare("UPDATE messages SET read = 1 WHERE conversation_id = ? AND outgoing = 0 AND read = 0");
+    this.#newestUnread = db.prepare<[string], { position: number | null }>(
+      "SELECT max(position) AS position FROM messages INDEXED BY messages_unread WHERE conversation_id = ? AND outgoing = 0 AND read = 0",
+    );
+    this.#markRead = db.prepare(
+      "UPDATE messages SET read = 1 WHERE conversation_id = ? AND outgoing = 0 AND read = 0 AND position > ? AND position <= ?",
+    );
+    // Kept by triggers (migration 5): one row per conversation, not one per unread message.
     this.#unreadCounts = db.prepare<[], { conversation_id: string; unread: number }>(
-      "SELECT conversation_id, count(*) AS unread FROM messages WHERE outgoing = 0 AND read = 0 GROUP BY conversation_id ORDER BY conversation_id",
+      "SELECT conversation_id, unread FROM unread_counts WHERE unread > 0 ORDER BY conversation_id",
     );
     this.#deleteConversation = db.prepare("DELETE FROM messages WHERE conversation_id = ?");
   }
@@ -112,12 +121,19 @@ export class MessageRepo {
     return { messages: rows.slice(0, limit).reverse().map(toMessage), hasMore };
   }
 
-  unread(conversationId: string): { id: string; senderUid: string }[] {
-    return this.#unreadIds.all(conversationId).map((r) => ({ id: r.id, senderUid: r.sender_uid }));
+  /** Position of the newest unread message of a conversation, 0 when none is unread. */
+  newestUnreadPosition(conversationId: string): number {
+    return this.#newestUnread.get(conversationId)?.position ?? 0;
   }
 
-  markRead(conversationId: string): number {
-    return this.#markRead.run(conversationId).changes;
+  /** Up to `limit` unread messages with after < position <= upTo, oldest first. */
+  unread(conversationId: string, after: number, upTo: number, limit: number): { position: number; id: string; senderUid: string }[] {
+    return this.#unreadIds.all(conversationId, after, upTo, limit).map((r) => ({ position: r.position, id: r.id, senderUid: r.sender_uid }));
+  }
+
+  /** Marks read the unread messages with after < position <= upTo; returns how many. */
+  markRead(conversationId: string, after: number, upTo: number): number {
+    return this.#markRead.run(conversationId, after, upTo).changes;
   }
 
   unreadCounts(): { counts: UnreadCount[]; total: number } {

@@ -106,4 +106,21 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE group_members ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;
   UPDATE group_members SET admin = 1 WHERE uid = (SELECT creator_uid FROM groups WHERE groups.id = group_members.group_id);
   `,
+  // 5: unread counts kept incrementally (issue 18): a per-conversation counter maintained by
+  // triggers in the same transaction as every insert, read flag change and delete, so the
+  // count never drifts and nothing recounts the unread rows on each inbound batch.
+  `
+  CREATE TABLE unread_counts (conversation_id TEXT PRIMARY KEY, unread INTEGER NOT NULL) WITHOUT ROWID;
+  INSERT INTO unread_counts SELECT conversation_id, count(*) FROM messages WHERE outgoing = 0 AND read = 0 GROUP BY conversation_id;
+  CREATE TRIGGER unread_on_insert AFTER INSERT ON messages WHEN NEW.outgoing = 0 AND NEW.read = 0 BEGIN
+    INSERT INTO unread_counts (conversation_id, unread) VALUES (NEW.conversation_id, 1)
+      ON CONFLICT (conversation_id) DO UPDATE SET unread = unread + 1;
+  END;
+  CREATE TRIGGER unread_on_read AFTER UPDATE OF read ON messages WHEN OLD.outgoing = 0 AND OLD.read = 0 AND NEW.read <> 0 BEGIN
+    UPDATE unread_counts SET unread = unread - 1 WHERE conversation_id = OLD.conversation_id;
+  END;
+  CREATE TRIGGER unread_on_delete AFTER DELETE ON messages WHEN OLD.outgoing = 0 AND OLD.read = 0 BEGIN
+    UPDATE unread_counts SET unread = unread - 1 WHERE conversation_id = OLD.conversation_id;
+  END;
+  `,
 ];

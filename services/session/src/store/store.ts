@@ -30,6 +30,7 @@ export class Store {
     this.settings = new SettingsRepo(db);
     this.events = new EventLog(db, now);
     this.uow = new UnitOfWork(db, this.events);
+    this.uow.onTransactionEnd(() => this.contacts.transactionEnded());
   }
 
   /** Re-encrypts every page under a new key (ChangePassword). */

@@ -29,6 +29,7 @@ export class UnitOfWork {
   #pending: Pending[] = [];
   #beforeCommit = new Map<string, () => void>();
   #writes: QueuedWrite[] = [];
+  #endListeners: (() => void)[] = [];
 
   constructor(db: Db, events: EventLog) {
     this.#db = db;
@@ -54,6 +55,7 @@ export class UnitOfWork {
     } finally {
       this.#depth = 0;
       this.#beforeCommit.clear();
+      for (const listener of this.#endListeners) listener();
     }
     const committed = this.#pending[0] as Pending;
     this.#pending = [];
@@ -78,6 +80,14 @@ export class UnitOfWork {
     } finally {
       this.#depth--;
     }
+  }
+
+  /**
+   * Calls `listener` whenever an outermost transaction ends, committed or rolled back: caches
+   * over the store use it to learn when what they saw is settled.
+   */
+  onTransactionEnd(listener: () => void): void {
+    this.#endListeners.push(listener);
   }
 
   /** Appends an event inside the current transaction. */

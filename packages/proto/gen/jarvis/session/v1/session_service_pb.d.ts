@@ -733,6 +733,116 @@ export declare type SendMessageResponse = Message<"jarvis.session.v1.SendMessage
 export declare const SendMessageResponseSchema: GenMessage<SendMessageResponse>;
 
 /**
+ * One message to send on a SendMessages stream.
+ *
+ * @generated from message jarvis.session.v1.SendMessagesRequest
+ */
+export declare type SendMessagesRequest = Message<"jarvis.session.v1.SendMessagesRequest"> & {
+  /**
+   * Chosen by the client; echoed in the response for this request.
+   *
+   * @generated from field: string correlation_id = 1;
+   */
+  correlationId: string;
+
+  /**
+   * Contact (uid, uid prefix, alias or name) or group id.
+   *
+   * @generated from field: string conversation = 2;
+   */
+  conversation: string;
+
+  /**
+   * UTF-8 text, 1 to 65,536 bytes (INVALID_ARGUMENT `empty-text` / `text-too-long` in SendError).
+   *
+   * @generated from field: string text = 3;
+   */
+  text: string;
+};
+
+/**
+ * Describes the message jarvis.session.v1.SendMessagesRequest.
+ * Use `create(SendMessagesRequestSchema)` to create a new message.
+ */
+export declare const SendMessagesRequestSchema: GenMessage<SendMessagesRequest>;
+
+/**
+ * The answer to one SendMessagesRequest, in request order.
+ *
+ * @generated from message jarvis.session.v1.SendMessagesResponse
+ */
+export declare type SendMessagesResponse = Message<"jarvis.session.v1.SendMessagesResponse"> & {
+  /**
+   * The correlation_id of the request this answers.
+   *
+   * @generated from field: string correlation_id = 1;
+   */
+  correlationId: string;
+
+  /**
+   * @generated from oneof jarvis.session.v1.SendMessagesResponse.result
+   */
+  result: {
+    /**
+     * The message as stored (state QUEUED).
+     *
+     * @generated from field: jarvis.session.v1.Message message = 2;
+     */
+    value: Message$1;
+    case: "message";
+  } | {
+    /**
+     * Why this message was not stored; the others on the stream are unaffected.
+     *
+     * @generated from field: jarvis.session.v1.SendError error = 3;
+     */
+    value: SendError;
+    case: "error";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message jarvis.session.v1.SendMessagesResponse.
+ * Use `create(SendMessagesResponseSchema)` to create a new message.
+ */
+export declare const SendMessagesResponseSchema: GenMessage<SendMessagesResponse>;
+
+/**
+ * SendError is what a failed unary call would have reported: its gRPC status code, the stable
+ * domain code (the jarvis-error-code trailer of unary calls) and the message.
+ *
+ * @generated from message jarvis.session.v1.SendError
+ */
+export declare type SendError = Message<"jarvis.session.v1.SendError"> & {
+  /**
+   * The gRPC status code a unary SendMessage would have failed with (google.rpc.Code numbers).
+   *
+   * @generated from field: uint32 grpc_code = 1;
+   */
+  grpcCode: number;
+
+  /**
+   * The stable domain code (as in ErrorInfo.reason), e.g. `outbox-full`, `not-found`.
+   *
+   * @generated from field: string error_code = 2;
+   */
+  errorCode: string;
+
+  /**
+   * A one-line message for people.
+   *
+   * @generated from field: string message = 3;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message jarvis.session.v1.SendError.
+ * Use `create(SendErrorSchema)` to create a new message.
+ */
+export declare const SendErrorSchema: GenMessage<SendError>;
+
+/**
  * A page of one conversation. Page backwards with before = the smallest position of the
  * previous page, forwards with after = its largest.
  *
@@ -1570,6 +1680,20 @@ export declare const SessionService: GenService<{
     methodKind: "unary";
     input: typeof SendMessageRequestSchema;
     output: typeof SendMessageResponseSchema;
+  },
+  /**
+   * SendMessages is SendMessage for busy clients (bots, bridges, the bench): one stream, one
+   * response per request carrying the request's correlation_id, in request order, with the
+   * stored message or the error for that message alone. The server holds a bounded number of
+   * unanswered requests and reads more only as it answers them, so a sender above capacity is
+   * slowed by flow control instead of refused.
+   *
+   * @generated from rpc jarvis.session.v1.SessionService.SendMessages
+   */
+  sendMessages: {
+    methodKind: "bidi_streaming";
+    input: typeof SendMessagesRequestSchema;
+    output: typeof SendMessagesResponseSchema;
   },
   /**
    * ListMessages pages through a conversation, oldest first within a page.

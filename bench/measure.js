@@ -1,0 +1,44 @@
+// Same-run, interleaved measurement: a figure and its reference are timed in alternating
+// slices, so a change in machine load (this machine is shared) hits both alike.
+
+/** Runs fn repeatedly for sliceMs; returns {ops, seconds}. fn returns how many ops it did. */
+export function timeSlice(fn, sliceMs) {
+  const start = process.hrtime.bigint();
+  let ops = 0;
+  let elapsed = 0;
+  while (elapsed < sliceMs) {
+    ops += fn();
+    elapsed = Number(process.hrtime.bigint() - start) / 1e6;
+  }
+  return { ops, seconds: elapsed / 1000 };
+}
+
+/** Times one async run of `ops` operations. */
+export async function timeAsync(ops, fn) {
+  const start = process.hrtime.bigint();
+  await fn();
+  return { ops, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
+}
+
+/**
+ * Alternates slices of `figure` and `ceiling` (async functions returning {ops, seconds}),
+ * `rounds` times each, and returns both rates (ops/s over all their slices) and the ratio.
+ */
+export async function interleaved(rounds, figure, ceiling) {
+  const total = { figure: { ops: 0, seconds: 0 }, ceiling: { ops: 0, seconds: 0 } };
+  for (let round = 0; round < rounds; round++) {
+    // Which goes first alternates too, so neither always runs on a warmer (or busier) machine.
+    const order = round % 2 === 0 ? ["figure", "ceiling"] : ["ceiling", "figure"];
+    for (const name of order) {
+      const slice = await (name === "figure" ? figure() : ceiling());
+      total[name].ops += slice.ops;
+      total[name].seconds += slice.seconds;
+    }
+  }
+  const figureRate = total.figure.ops / total.figure.seconds;
+  const ceilingRate = total.ceiling.ops / total.ceiling.seconds;
+  return { figure: figureRate, ceiling: ceilingRate, ratio: round2(figureRate / ceilingRate) };
+}
+
+export const round2 = (x) => Math.round(x * 100) / 100;
+export const round0 = (x) => Math.round(x);

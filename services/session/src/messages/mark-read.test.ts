@@ -1,0 +1,123 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { newMessageId } from "@jarvis/core";
+import { TestNodes, link } from "../testing/test-nodes.js";
+import { openTestStore } from "../testing/open-test-store.js";
+import type { SessionApp } from "../app/session-app.js";
+import { MARK_READ_CHUNK, MAX_PAGE } from "../constants.js";
+
+// Real encrypted stores on the in-memory hub; the receipts travel as real envelopes.
+let nodes = new TestNodes();
+afterEach(async () => {
+  await nodes.cleanup();
+  nodes = new TestNodes();
+});
+
+const COUNT = 100_000;
+
+/** Seeds `count` messages alice sent to bob (delivered) and bob received (unread), straight into both stores. */
+function seedConversation(alice: SessionApp, bob: SessionApp, count: number): void {
+  const aliceUid = alice.identity().identity.uid;
+  const bobUid = bob.identity().identity.uid;
+  const ids = Array.from({ length: count }, () => newMessageId());
+  const base = { senderUid: aliceUid, text: "hello", sentAt: 1, receivedAt: 1 };
+  const a = alice.requireUnlocked().store;
+  a.uow.tx(() => ids.forEach((id, i) => a.messages.insert({ ...base, id, conversationId: bobUid, outgoing: true, state: "delivered", sequence: i + 1, read: false })));
+  const b = bob.requireUnlocked().store;
+  b.uow.tx(() => ids.forEach((id, i) => b.messages.insert({ ...base, id, conversationId: aliceUid, outgoing: false, state: "received", sequence: i + 1, read: false })));
+}
+
+/** How many of alice's messages to bob are in `state`, counted over every page. */
+function countInState(alice: SessionApp, state: string): number {
+  let n = 0;
+  let before = 0;
+  for (;;) {
+    const page = alice.listMessages("bob", { before, after: 0, limit: MAX_PAGE });
+    n += page.messages.filter((m) => m.state === state).length;
+    if (!page.hasMore) return n;
+    before = page.messages[0]?.position ?? 0;
+  }
+}
+
+describe("MarkRead at scale", () => {
+  it("marks 100k messages read in chunks across event-loop turns, and the sender sees every one read", async () => {
+    const [alice, bob] = (await nodes.people(["alice", "bob"])).map((n) => n.app) as [SessionApp, SessionApp];
+    link(alice, bob);
+    seedConversation(alice, bob, COUNT);
+    expect(bob.unreadCounts().total).toBe(COUNT);
+
+    // Counts the macrotask turns other work got while MarkRead ran: it must yield between chunks.
+    let turns = 0;
+    let running = true;
+    const tick = () => {
+      turns++;
+      if (running) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const marked = await bob.markRead("alice");
+    running = false;
+    expect(marked).toBe(COUNT);
+    expect(turns).toBeGreaterThanOrEqual(COUNT / MARK_READ_CHUNK - 1);
+    expect(bob.unreadCounts()).toEqual({ counts: [], total: 0 });
+    expect(await bob.markRead("alice")).toBe(0);
+
+    await vi.waitFor(() => expect(countInState(alice, "read")).toBe(COUNT), { timeout: 60_000, interval: 50 });
+  }, 120_000);
+});
+
+describe("unread counts kept by the store", () => {
+  it("follow inserts, reads and deletes without a recount", () => {
+    const { store, cleanup } = openTestStore();
+    try {
+      const insert = (conversationId: string, outgoing: boolean) =>
+        store.messages.insert({ id: newMessageId(), conversationId, senderUid: "s", outgoing, text: "t", state: outgoing ? "queued" : "received", sequence: 1, sentAt: 1, receivedAt: 1, read: false });
+      store.uow.tx(() => {
+        insert("c1", false);
+        insert("c1", false);
+        insert("c1", true);
+        insert("c2", false);
+      });
+      expect(store.messages.unreadCounts()).toEqual({ counts: [{ conversationId: "c1", unread: 2 }, { conversationId: "c2", unread: 1 }], total: 3 });
+      const upTo = store.messages.newestUnreadPosition("c1");
+      expect(store.uow.tx(() => store.messages.markRead("c1", 0, upTo))).toBe(2);
+      store.uow.tx(() => store.messages.deleteConversation("c2"));
+      expect(store.messages.unreadCounts()).toEqual({ counts: [], total: 0 });
+      // A rolled-back insert leaves no count behind.
+      expect(() =>
+        store.uow.tx(() => {
+          insert("c3", false);
+          throw new Error("roll back");
+        }),
+      ).toThrow("roll back");
+      expect(store.messages.unreadCounts().total).toBe(0);
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+describe("the contact cache", () => {
+  it("never keeps a row from a transaction that rolled back, and sees committed changes", () => {
+    const { store, cleanup } = openTestStore();
+    try {
+      const contact = { uid: "u1", publicKey: Buffer.alloc(32, 1), name: "ann", alias: "", addresses: [], addedAt: 1, groupOnly: false };
+      store.uow.tx(() => store.contacts.insert(contact));
+      expect(store.contacts.get("u1")?.name).toBe("ann");
+      expect(() =>
+        store.uow.tx(() => {
+          store.contacts.update({ ...(store.contacts.get("u1") as NonNullable<ReturnType<typeof store.contacts.get>>), name: "changed" });
+          expect(store.contacts.get("u1")?.name).toBe("changed");
+          throw new Error("roll back");
+        }),
+      ).toThrow("roll back");
+      expect(store.contacts.get("u1")?.name).toBe("ann");
+      store.uow.tx(() => store.contacts.update({ ...(store.contacts.get("u1") as NonNullable<ReturnType<typeof store.contacts.get>>), name: "bea" }));
+      expect(store.contacts.get("u1")?.name).toBe("bea");
+      // What a caller does to the copy it got does not change the cache.
+      const got = store.contacts.get("u1");
+      if (got) got.name = "mutated";
+      expect(store.contacts.get("u1")?.name).toBe("bea");
+    } finally {
+      cleanup();
+    }
+  });
+});
