@@ -24,8 +24,8 @@ export async function* runLink(
   const pump = (async () => {
     for await (const request of requests) {
       if (request.body.case !== "frame") continue;
-      const { publicKey, payload, frameId } = request.body.value;
-      await link.send(publicKey, payload, frameId);
+      const { publicKey, payload, frameId, channelId } = request.body.value;
+      await link.send(publicKey, payload, frameId, channelId);
     }
   })().catch((error: unknown) => logger.debug({ code: errorCode(error) }, "link request stream ended"));
   const onAbort = () => node.closeLink(link);
@@ -47,7 +47,7 @@ export function linkEventToProto(event: LinkEvent): LinkResponse {
       return create(LinkResponseSchema, { body: { case: "frame", value: { publicKey: event.publicKey, payload: event.payload } } });
     case "connected":
       return create(LinkResponseSchema, {
-        body: { case: "peerConnected", value: { publicKey: event.publicKey, address: event.address, outbound: event.outbound } },
+        body: { case: "peerConnected", value: { publicKey: event.publicKey, address: event.address, outbound: event.outbound, channelId: event.channelId } },
       });
     case "disconnected":
       return create(LinkResponseSchema, {

@@ -105,7 +105,7 @@ export class GrpcPeerNetwork implements PeerNetwork {
     await this.#client.disconnect({ publicKey }, this.#callOptions());
   }
 
-  async send(publicKey: Buffer, payload: Uint8Array, onOutcome?: (outcome: FrameOutcome) => void): Promise<void> {
+  async send(publicKey: Buffer, payload: Uint8Array, onOutcome?: (outcome: FrameOutcome) => void, channelId = 0n): Promise<void> {
     const peer = publicKey.toString("hex");
     if (!this.#outbound) return void onOutcome?.({ sent: false, code: "link-down" });
     await this.#windows.reserve(peer, payload.length);
@@ -116,7 +116,7 @@ export class GrpcPeerNetwork implements PeerNetwork {
       return void onOutcome?.({ sent: false, code: "link-down" });
     }
     const frameId = this.#windows.track(peer, payload.length, onOutcome);
-    outbound.push(create(LinkRequestSchema, { body: { case: "frame", value: { publicKey, payload, frameId } } }));
+    outbound.push(create(LinkRequestSchema, { body: { case: "frame", value: { publicKey, payload, frameId, channelId } } }));
   }
 
   async listPeers(): Promise<NetworkPeer[]> {
@@ -212,7 +212,7 @@ export class GrpcPeerNetwork implements PeerNetwork {
         this.#events?.peerDisconnected(Buffer.from(body.value.publicKey), body.value.errorCode);
         return;
       case "peerConnected":
-        this.#events?.peerConnected(Buffer.from(body.value.publicKey));
+        this.#events?.peerConnected(Buffer.from(body.value.publicKey), body.value.channelId);
         return;
       case "frame":
         return this.#events?.frame(Buffer.from(body.value.publicKey), Buffer.from(body.value.payload));

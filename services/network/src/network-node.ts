@@ -87,7 +87,7 @@ export class NetworkNode {
         handshakeLimits: { ...DEFAULT_HANDSHAKE_LIMITS, ...this.#options.handshakeLimits },
         logger: this.#log.child({ component: "peers" }),
         events: {
-          connected: (publicKey, address, outbound) => this.#emit({ kind: "connected", publicKey, address, outbound }),
+          connected: (publicKey, address, outbound, channelId) => this.#emit({ kind: "connected", publicKey, address, outbound, channelId }),
           disconnected: (publicKey, code, message) => this.#emit({ kind: "disconnected", publicKey, code, message }),
           payload: (publicKey, payload) => this.#emit({ kind: "frame", publicKey, payload }),
         },
@@ -142,19 +142,19 @@ export class NetworkNode {
    * Writes a payload to a peer; `onWritten` reports once whether it was written or dropped.
    * Resolves when there is room for more (see PeerManager.send).
    */
-  send(publicKey: Uint8Array, payload: Uint8Array, onWritten?: (error?: Error) => void): Promise<void> {
-    return this.#requireManager().send(publicKey, payload, onWritten);
+  send(publicKey: Uint8Array, payload: Uint8Array, onWritten?: (error?: Error) => void, channelId = 0n): Promise<void> {
+    return this.#requireManager().send(publicKey, payload, onWritten, channelId);
   }
 
   /** Opens the Link; a newer Link replaces (ends) the older one. */
   openLink(): Link {
     this.#link?.end();
     const inbound = new InboundFlow(this.#flowLimits, { setReadingPaused: (key, paused) => this.#manager?.setReadingPaused(key, paused) });
-    const link = new Link((key, payload, onWritten) => this.send(key, payload, onWritten), inbound);
+    const link = new Link((key, payload, onWritten, channelId) => this.send(key, payload, onWritten, channelId), inbound);
     this.#link = link;
     // A session that (re)links learns about channels that are already up.
     for (const peer of this.listPeers()) {
-      if (peer.state === "connected") link.deliver({ kind: "connected", publicKey: peer.publicKey, address: peer.address, outbound: peer.outbound });
+      if (peer.state === "connected") link.deliver({ kind: "connected", publicKey: peer.publicKey, address: peer.address, outbound: peer.outbound, channelId: peer.channelId });
     }
     return link;
   }

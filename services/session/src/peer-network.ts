@@ -36,7 +36,11 @@ export interface PeerNetworkEvents {
   /** The network service is reachable again (or for the first time): configure it. */
   linkUp(): void;
   linkDown(): void;
-  peerConnected(publicKey: Buffer): void;
+  /**
+   * A channel to the peer is up. `channelId` names it (0 when the network does not say); frames
+   * sent with it are never written on a later channel (see PeerNetwork.send).
+   */
+  peerConnected(publicKey: Buffer, channelId: bigint): void;
   peerDisconnected(publicKey: Buffer, code: string): void;
   /**
    * One authenticated frame. A returned promise means "I am behind": the caller stops reading
@@ -58,8 +62,10 @@ export interface PeerNetwork {
    * waiting while this peer's window of unanswered bytes is full, so one slow peer only slows
    * its own senders. Frames to one peer go out in call order. `onOutcome` is called exactly
    * once, later: sent (written to the channel) or dropped (link down, no channel, too large).
+   * With a `channelId` (from peerConnected) the frame is dropped (`stale-channel`) rather than
+   * written on a newer channel, where it would overtake what is resent there in order.
    */
-  send(publicKey: Buffer, payload: Uint8Array, onOutcome?: (outcome: FrameOutcome) => void): Promise<void>;
+  send(publicKey: Buffer, payload: Uint8Array, onOutcome?: (outcome: FrameOutcome) => void, channelId?: bigint): Promise<void>;
   listPeers(): Promise<NetworkPeer[]>;
   close(): Promise<void>;
 }

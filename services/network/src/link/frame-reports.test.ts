@@ -101,3 +101,41 @@ describe("FrameDropped channel-closed", () => {
     expect(Math.max(...all.filter((id) => outcomes.get(id)?.[0] === "sent").map(Number))).toBeLessThan(Number(dropped[0]));
   });
 });
+
+describe("frames addressed to a channel", () => {
+  it("go out on that channel only: after the peer reconnects, a frame for the old channel is dropped as stale-channel", async () => {
+    const peerKeys = generateKeyPair();
+    const peerKey = peerKeys.publicKey;
+    const hub = await startNode({ clock: new FakeClock(), allowed: [peerKey], cleanup });
+    const peer = await RawNoisePeer.dial(hub.address, peerKeys);
+    cleanup.add(() => peer.destroy());
+    await hub.link.waitFor((e) => e.kind === "connected", "the peer's channel");
+    const link = hub.link.link;
+    const channelIds = () => (hub.link.events as LinkEvent[]).flatMap((e) => (e.kind === "connected" ? [e.channelId] : []));
+    const [first] = channelIds();
+    expect(first).toBeGreaterThan(0n);
+    void link.send(peerKey, Buffer.from("on the first channel"), 1n, first);
+    await until(() => reports(hub).size === 1, "the first frame's report");
+
+    // The peer comes back on a new channel; a frame the session meant for the first one must
+    // not overtake, on the new channel, what the session resends there in order.
+    peer.destroy();
+    await hub.link.waitFor((e) => e.kind === "disconnected", "the first channel to close");
+    const again = await RawNoisePeer.dial(hub.address, peerKeys);
+    cleanup.add(() => again.destroy());
+    await until(() => channelIds().length === 2, "the second channel");
+    const second = channelIds()[1] as bigint;
+    expect(second).toBeGreaterThan(first as bigint);
+    void link.send(peerKey, Buffer.from("meant for the first channel"), 2n, first);
+    void link.send(peerKey, Buffer.from("on the second channel"), 3n, second);
+    void link.send(peerKey, Buffer.from("on whatever channel is up"), 4n, 0n);
+    await until(() => reports(hub).size === 4, "every frame to be answered");
+    const outcomes = reports(hub);
+    expect(outcomes.get(1n)).toEqual(["sent"]);
+    expect(outcomes.get(2n)).toEqual(["stale-channel"]);
+    expect(outcomes.get(3n)).toEqual(["sent"]);
+    expect(outcomes.get(4n)).toEqual(["sent"]);
+    await until(() => again.payloads.length === 2, "the second channel's payloads");
+    expect(again.payloads.map(String)).toEqual(["on the second channel", "on whatever channel is up"]);
+  });
+});

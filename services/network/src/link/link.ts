@@ -5,13 +5,18 @@ import type { InboundFlow } from "./inbound-flow.js";
 /** What the network tells the session, in order. */
 export type LinkEvent =
   | { kind: "frame"; publicKey: Buffer; payload: Buffer }
-  | { kind: "connected"; publicKey: Buffer; address: string; outbound: boolean }
+  | { kind: "connected"; publicKey: Buffer; address: string; outbound: boolean; channelId: bigint }
   | { kind: "disconnected"; publicKey: Buffer; code: string; message: string }
   | { kind: "sent"; publicKey: Buffer; frameIds: bigint[] }
   | { kind: "dropped"; publicKey: Buffer; frameId: bigint; code: string; message: string };
 
 /** Writes a payload to a peer; see PeerManager.send. */
-export type PayloadSender = (publicKey: Uint8Array, payload: Uint8Array, onWritten: ((error?: Error) => void) | undefined) => Promise<void>;
+export type PayloadSender = (
+  publicKey: Uint8Array,
+  payload: Uint8Array,
+  onWritten: ((error?: Error) => void) | undefined,
+  channelId: bigint,
+) => Promise<void>;
 
 /**
  * The session's side of the network, as a domain object (routes.ts translates it to the Link
@@ -44,11 +49,11 @@ export class Link implements AsyncIterable<LinkEvent> {
   }
 
   /** Writes one outbound frame; resolves when the network has room for the next (never rejects). */
-  async send(publicKey: Uint8Array, payload: Uint8Array, frameId: bigint): Promise<void> {
+  async send(publicKey: Uint8Array, payload: Uint8Array, frameId: bigint, channelId = 0n): Promise<void> {
     const key = Buffer.from(publicKey);
     const report = frameId === 0n ? undefined : (error?: Error) => (error ? this.#dropped(key, frameId, error) : this.#sent(key, frameId));
     try {
-      await this.#sender(key, payload, report);
+      await this.#sender(key, payload, report, channelId);
     } catch (error) {
       report?.(error instanceof Error ? error : new Error(String(error)));
     }

@@ -17,6 +17,8 @@ export interface PeerEntry {
   addresses: string[];
   nextAddress: number;
   channel: SecureChannel | undefined;
+  /** Names the active channel on the Link (PeerConnected.channel_id); 0 while there is none. */
+  channelId: bigint;
   /** The active channel has received at least one frame: it is a real session, not a refusal. */
   heard: boolean;
   keepalive: Keepalive | undefined;
@@ -37,6 +39,7 @@ export function newPeerEntry(key: Buffer): PeerEntry {
     addresses: [],
     nextAddress: 0,
     channel: undefined,
+    channelId: 0n,
     heard: false,
     keepalive: undefined,
     dialing: false,
@@ -52,6 +55,8 @@ export interface PeerInfo {
   state: PeerState;
   address: string;
   outbound: boolean;
+  /** The active channel's id, 0 when not connected. */
+  channelId: bigint;
   stats: PeerStatsSnapshot;
 }
 
@@ -62,6 +67,7 @@ export function peerInfo(entry: PeerEntry, now: number): PeerInfo {
     state: channel ? "connected" : entry.dialing ? "connecting" : "disconnected",
     address: channel?.address ?? entry.lastAddress,
     outbound: channel?.outbound ?? false,
+    channelId: channel ? entry.channelId : 0n,
     stats: currentStats(entry.stats, channel, now),
   };
 }

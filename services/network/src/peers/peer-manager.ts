@@ -17,7 +17,7 @@ export type { PeerInfo, PeerState } from "./peer-entry.js";
 export type { ManagerCounters } from "./peer-stats.js";
 
 export interface PeerManagerEvents {
-  connected(publicKey: Buffer, address: string, outbound: boolean): void;
+  connected(publicKey: Buffer, address: string, outbound: boolean, channelId: bigint): void;
   disconnected(publicKey: Buffer, code: string, message: string): void;
   payload(publicKey: Buffer, payload: Buffer): void;
 }
@@ -53,6 +53,8 @@ export class PeerManager {
   #outbound: OutboundFlow;
   #binder: ChannelBinder;
   #closed = false;
+  /** Channel ids increase over the life of the node, so a stale one never matches again. */
+  #lastChannelId = 0n;
 
   constructor(options: PeerManagerOptions) {
     this.#options = options;
@@ -67,7 +69,8 @@ export class PeerManager {
       onPayload: (entry, payload) => options.events.payload(entry.key, payload),
       onBound: (entry, channel) => {
         this.#reconnect.cancel(entry.reconnect);
-        options.events.connected(entry.key, channel.address, channel.outbound);
+        entry.channelId = ++this.#lastChannelId;
+        options.events.connected(entry.key, channel.address, channel.outbound, entry.channelId);
       },
       onLost: (entry, error, heard) => this.#onLost(entry, error, heard),
     });
@@ -150,9 +153,13 @@ export class PeerManager {
    * peer's and the total unwritten bytes are under their caps): awaiting it is the backpressure
    * of the Link. Throws NotConnectedError or PayloadTooLargeError, having written nothing.
    */
-  async send(publicKey: Uint8Array, payload: Uint8Array, onWritten?: (error?: Error) => void): Promise<void> {
-    const channel = this.#peers.get(Buffer.from(publicKey).toString("hex"))?.channel;
-    if (!channel || channel.closed) throw new NotConnectedError();
+  async send(publicKey: Uint8Array, payload: Uint8Array, onWritten?: (error?: Error) => void, channelId = 0n): Promise<void> {
+    const entry = this.#peers.get(Buffer.from(publicKey).toString("hex"));
+    const channel = entry?.channel;
+    if (!entry || !channel || channel.closed) throw new NotConnectedError();
+    // Meant for a channel that has gone: sending it on this one would put it ahead of what the
+    // session resends here, in order, from its oldest unacknowledged entry.
+    if (channelId !== 0n && channelId !== entry.channelId) throw new ChannelClosedError("the frame's channel has closed", "stale-channel");
     await this.#outbound.send(channel, payload, onWritten);
   }
 

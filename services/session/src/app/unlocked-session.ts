@@ -48,6 +48,8 @@ export class UnlockedSession {
   #listenAddress = "";
   /** Peers that sent Hello on their current channel; traffic from others is refused. */
   #greeted = new Set<string>();
+  /** The network's id of each connected peer's current channel (PeerConnected.channel_id). */
+  #channelIds = new Map<string, bigint>();
   /** Peers we asked for a Hello (reply_requested) and have not heard one from since. */
   #askedForHello = new Set<string>();
 
@@ -129,13 +131,15 @@ export class UnlockedSession {
         this.#listenAddress = "";
         this.#greeted.clear();
         this.#askedForHello.clear();
+        this.#channelIds.clear();
         for (const uid of this.presence.allDown()) this.delivery.peerDisconnected(uid);
       },
-      peerConnected: (key) => this.#peerConnected(key),
+      peerConnected: (key, channelId) => this.#peerConnected(key, channelId),
       peerDisconnected: (key) => {
         const uid = uidFromPublicKey(key);
         this.#greeted.delete(uid);
         this.#askedForHello.delete(uid);
+        this.#channelIds.delete(uid);
         this.presence.peerDown(uid);
         this.delivery.peerDisconnected(uid);
       },
@@ -166,13 +170,14 @@ export class UnlockedSession {
     return { uid, name, publicKey, addresses: advertisedAddresses(this.#listenAddress, this.#options.advertise), fingerprint };
   }
 
-  #peerConnected(key: Buffer): void {
+  #peerConnected(key: Buffer, channelId: bigint): void {
     const contact = this.contacts.byKey(key);
     if (!contact) return;
+    this.#channelIds.set(contact.uid, channelId);
     this.presence.peerUp(contact.uid);
     // On a duplicate channel (the same peer again) this also rewinds: everything still owed is
     // resent at once on the surviving channel, not after the retry delay.
-    this.delivery.peerConnected(key, this.#hello(false));
+    this.delivery.peerConnected(key, this.#hello(false), channelId);
   }
 
   #hello(replyRequested: boolean): Buffer {
@@ -186,7 +191,7 @@ export class UnlockedSession {
     // One side lost the channel's Hello (a session restarted under a live channel) and refused
     // traffic: greet again and resend what we owe at once, so that it is stored and acked now
     // rather than after the retry delay.
-    if ((replyRequested || weAsked) && this.presence.isConnected(contact.uid)) this.delivery.peerConnected(contact.publicKey, this.#hello(false));
+    if ((replyRequested || weAsked) && this.presence.isConnected(contact.uid)) this.delivery.peerConnected(contact.publicKey, this.#hello(false), this.#channelIds.get(contact.uid) ?? 0n);
   }
 
   #refusedBeforeHello(contact: Contact): void {

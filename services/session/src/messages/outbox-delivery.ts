@@ -36,12 +36,13 @@ export class OutboxDelivery {
     this.#sweep();
   }
 
-  peerConnected(publicKey: Buffer, hello: Buffer): void {
+  peerConnected(publicKey: Buffer, hello: Buffer, channelId: bigint): void {
     const uid = uidFromPublicKey(publicKey);
     this.#channels.get(uid)?.close();
     const channel = new PeerChannel({
       uid,
       publicKey,
+      channelId,
       network: this.#deps.network,
       outbox: this.#deps.outbox,
       clock: this.#deps.clock,

@@ -8,6 +8,8 @@ import { MAX_QUEUED_BYTES_PER_PEER, RESEND_PAGE } from "../constants.js";
 export interface PeerChannelDeps {
   uid: string;
   publicKey: Buffer;
+  /** The network channel this pump feeds; its frames never go out on a later one. */
+  channelId: bigint;
   network: PeerNetwork;
   outbox: OutboxRepo;
   clock: Clock;
@@ -40,7 +42,7 @@ export class PeerChannel {
 
   /** Hello first, then the backlog in order, then whatever is sent next. */
   start(hello: Buffer): void {
-    void this.#deps.network.send(this.#deps.publicKey, hello);
+    void this.#deps.network.send(this.#deps.publicKey, hello, undefined, this.#deps.channelId);
     this.#kick();
   }
 
@@ -100,7 +102,7 @@ export class PeerChannel {
         const item = this.#queue.shift();
         if (!item) break;
         this.#queuedBytes -= item.payload.length;
-        await this.#deps.network.send(this.#deps.publicKey, item.payload, (outcome) => this.#deps.onOutcome(item, outcome));
+        await this.#deps.network.send(this.#deps.publicKey, item.payload, (outcome) => this.#deps.onOutcome(item, outcome), this.#deps.channelId);
       }
     } finally {
       this.#pumping = false;

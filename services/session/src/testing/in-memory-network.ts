@@ -49,6 +49,9 @@ export class InMemoryNetwork implements PeerNetwork {
   #hub: InMemoryHub;
   #events: PeerNetworkEvents | undefined;
   #connectedAt = new Map<string, number>();
+  /** Each (re)connection gets a new channel id, as from the real network. */
+  #channelIds = new Map<string, bigint>();
+  #lastChannelId = 0n;
 
   constructor(hub: InMemoryHub) {
     this.#hub = hub;
@@ -84,11 +87,12 @@ export class InMemoryNetwork implements PeerNetwork {
 
   async disconnect(): Promise<void> {}
 
-  async send(publicKey: Buffer, payload: Uint8Array, onOutcome?: (outcome: FrameOutcome) => void): Promise<void> {
+  async send(publicKey: Buffer, payload: Uint8Array, onOutcome?: (outcome: FrameOutcome) => void, channelId = 0n): Promise<void> {
     if (this.gate) await this.gate;
     const to = publicKey.toString("hex");
     const report = (outcome: FrameOutcome) => void nextTick().then(() => onOutcome?.(outcome));
     if (!this.publicKey || !this.connected.has(to)) return report({ sent: false, code: "no-channel" });
+    if (channelId !== 0n && channelId !== this.#channelIds.get(to)) return report({ sent: false, code: "stale-channel" });
     const bytes = Buffer.from(payload);
     const fate = this.fate?.(to, bytes) ?? "deliver";
     if (fate === "drop") return report({ sent: false, code: "dropped-by-test" });
@@ -131,7 +135,13 @@ export class InMemoryNetwork implements PeerNetwork {
 
   /** Reports an already-connected peer as connected again, as a network does when a duplicate channel replaced the first. */
   reconnected(key: string): void {
-    if (this.connected.has(key)) this.#events?.peerConnected(Buffer.from(key, "hex"));
+    if (this.connected.has(key)) this.#events?.peerConnected(Buffer.from(key, "hex"), this.#newChannel(key));
+  }
+
+  #newChannel(key: string): bigint {
+    const id = ++this.#lastChannelId;
+    this.#channelIds.set(key, id);
+    return id;
   }
 
   dropPeer(key: string): void {
@@ -147,7 +157,7 @@ export class InMemoryNetwork implements PeerNetwork {
     if (up && !this.connected.has(key)) {
       this.connected.add(key);
       this.#connectedAt.set(key, Date.now());
-      this.#events?.peerConnected(Buffer.from(key, "hex"));
+      this.#events?.peerConnected(Buffer.from(key, "hex"), this.#newChannel(key));
     } else if (!up && this.connected.has(key)) {
       this.connected.delete(key);
       this.#events?.peerDisconnected(Buffer.from(key, "hex"), "gone");

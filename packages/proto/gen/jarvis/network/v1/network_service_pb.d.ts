@@ -417,6 +417,16 @@ export declare type OutboundFrame = Message<"jarvis.network.v1.OutboundFrame"> &
    * @generated from field: uint64 frame_id = 3;
    */
   frameId: bigint;
+
+  /**
+   * The channel this frame was meant for (PeerConnected.channel_id). If the peer's channel has
+   * changed since, the frame is dropped with `stale-channel` instead of going out on the new
+   * one ahead of the frames the session resends there: per-peer order survives a reconnect.
+   * 0 means whatever channel is up.
+   *
+   * @generated from field: uint64 channel_id = 4;
+   */
+  channelId: bigint;
 };
 
 /**
@@ -536,6 +546,14 @@ export declare type PeerConnected = Message<"jarvis.network.v1.PeerConnected"> &
    * @generated from field: bool outbound = 3;
    */
   outbound: boolean;
+
+  /**
+   * Identifies this channel among all the node's channels (increasing, never 0). Frames the
+   * session addresses to it (OutboundFrame.channel_id) are never sent on a later channel.
+   *
+   * @generated from field: uint64 channel_id = 4;
+   */
+  channelId: bigint;
 };
 
 /**
