@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { sanitizeForTerminal } from "@jarvis/core";
 
 /** A user error: one line on stderr, exit code 1 (design §7). */
 export class CliError extends Error {
@@ -9,8 +10,16 @@ export class CliError extends Error {
   }
 }
 
-/** Turns anything thrown into the one line a person sees. */
+/**
+ * Turns anything thrown into the one line a person sees. Server messages can quote what a peer
+ * chose (a contact's name in "already a contact", names in an ambiguity list), so the line goes
+ * through the one sanitiser before it reaches the terminal.
+ */
 export function describeError(error: unknown): string {
+  return sanitizeForTerminal(firstLine(error));
+}
+
+function firstLine(error: unknown): string {
   if (error instanceof ConnectError) {
     if (error.code === Code.Unavailable && /ECONNREFUSED|ENOENT|connect/i.test(error.rawMessage)) {
       return "daemon not running: start it with `jarvis up`";

@@ -73,8 +73,8 @@ export async function status(ctx: CommandContext): Promise<number> {
   if (!s.locked) {
     ctx.out(`identity: ${printable(s.name)} ${s.uid}`);
     ctx.out(`fingerprint: ${formatFingerprint(s.fingerprint)}`);
-    ctx.out(`listening: ${s.listenAddress || "no"}`);
-    for (const p of peers) ctx.out(`  ${presenceName(p.presence).padEnd(5)} ${printable(p.name)} ${p.uid.slice(0, 8)} ${p.address}`);
+    ctx.out(`listening: ${printable(s.listenAddress) || "no"}`);
+    for (const p of peers) ctx.out(`  ${presenceName(p.presence).padEnd(5)} ${printable(p.name)} ${p.uid.slice(0, 8)} ${printable(p.address)}`);
   }
   return 0;
 }
