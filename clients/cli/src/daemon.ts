@@ -1,6 +1,6 @@
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { ensurePrivateDir, foregroundClock, profilePaths, writeFileAtomic, type Logger, type ProfilePaths } from "@jarvis/core";
+import { ensurePrivateDir, foregroundClock, profilePaths, writeFileAtomic, type Logger, type ProfilePaths, type TimerHandle } from "@jarvis/core";
 import { createServiceLogger, formatIpcAddress, onShutdownSignal, parseIpcAddress, type IpcAddress, type PipeMessage } from "@jarvis/rpc";
 import { SupervisedChild } from "./supervised-child.js";
 import { KeyCustody } from "./key-custody.js";
@@ -117,12 +117,15 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     custody.wipe();
   };
   const firstStart = async (c: SupervisedChild) => {
+    let timer: TimerHandle | undefined;
     const address = new Promise<IpcAddress | undefined>((resolve) => {
       waiters.set(c.name, resolve);
-      foregroundClock.setTimeout(() => resolve(undefined), FIRST_START_TIMEOUT_MS);
+      timer = foregroundClock.setTimeout(() => resolve(undefined), FIRST_START_TIMEOUT_MS);
     });
     c.start();
     const got = await address;
+    // The timer keeps the process alive: a daemon that gave up must not linger until it fires.
+    timer?.cancel();
     waiters.delete(c.name);
     return got;
   };
