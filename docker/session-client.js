@@ -2,7 +2,7 @@
 // Outside the supervisor there is no ipc.json or pid file: the address comes from the same
 // JARVIS_* variables the session service itself reads.
 import { createClient } from "@connectrpc/connect";
-import { profilePaths, retry, systemClock } from "@jarvis/core";
+import { foregroundClock, profilePaths, retry } from "@jarvis/core";
 import { createIpcTransport, parseIpcAddress } from "@jarvis/rpc";
 import { SessionService } from "@jarvis/proto/jarvis/session/v1/session_service";
 import { Health } from "@jarvis/proto/grpc/health/v1/health";
@@ -30,5 +30,5 @@ export function healthClient(address) {
  * is normal for a while. Gives up after maxAttempts (about a minute with the default policy).
  */
 export function untilAnswered(fn, { maxAttempts = 40, onRetry } = {}) {
-  return retry(fn, { policy: { baseMs: 100, factor: 1.5, capMs: 2_000 }, clock: systemClock, maxAttempts, onRetry });
+  return retry(fn, { policy: { baseMs: 100, factor: 1.5, capMs: 2_000 }, clock: foregroundClock, maxAttempts, onRetry });
 }
