@@ -69,33 +69,38 @@ describe.skipIf(unavailable !== undefined)(`three nodes on three hosts (network 
     // Each node sees both others connected, at their namespace addresses (not loopback: in
     // its own namespace a peer's 127.0.0.1 is not the peer).
     const addressOf = new Map(nodes.map((n) => [n.name, n.host.address]));
-    for (const node of nodes) {
-      const peers = await eventually(async () => {
-        const status = await node.json<{ peers: Peer[] }>(["status"]);
-        const green = status.peers.filter((p) => p.state === "green");
-        return green.length === 2 ? green : undefined;
-      }, 60_000, `${node.name} to see two peers connected`);
-      for (const peer of peers) expect(parseHostPort(peer.address).host, `${node.name}'s channel to ${peer.name}`).toBe(addressOf.get(peer.name));
-    }
+    await Promise.all(
+      nodes.map(async (node) => {
+        const peers = await eventually(async () => {
+          const status = await node.json<{ peers: Peer[] }>(["status"]);
+          const green = status.peers.filter((p) => p.state === "green");
+          return green.length === 2 ? green : undefined;
+        }, 60_000, `${node.name} to see two peers connected`);
+        for (const peer of peers) expect(parseHostPort(peer.address).host, `${node.name}'s channel to ${peer.name}`).toBe(addressOf.get(peer.name));
+      }),
+    );
 
     const pairs = nodes.flatMap((from) => nodes.filter((to) => to !== from).map((to) => ({ from, to, text: `from ${from.name} to ${to.name} across the bridge` })));
     expect(pairs).toHaveLength(6);
     for (const { from, to, text } of pairs) await from.ok(["send", to.name, text]);
 
-    for (const { from, to, text } of pairs) {
-      const incoming = await eventually(async () => {
-        const history = await to.json<Entry[]>(["history", from.name]);
-        const received = history.filter((m) => !m.outgoing);
-        return received.some((m) => m.text === text) ? received : undefined;
-      }, 60_000, `${to.name} to receive "${text}"`);
-      // Exactly once: one message from this sender, and it is this one.
-      expect(incoming.map((m) => m.text), `${to.name}'s messages from ${from.name}`).toEqual([text]);
+    // The six deliveries are awaited together: each check spawns a CLI, and serially that adds up.
+    await Promise.all(
+      pairs.map(async ({ from, to, text }) => {
+        const incoming = await eventually(async () => {
+          const history = await to.json<Entry[]>(["history", from.name]);
+          const received = history.filter((m) => !m.outgoing);
+          return received.some((m) => m.text === text) ? received : undefined;
+        }, 60_000, `${to.name} to receive "${text}"`);
+        // Exactly once: one message from this sender, and it is this one.
+        expect(incoming.map((m) => m.text), `${to.name}'s messages from ${from.name}`).toEqual([text]);
 
-      await eventually(async () => {
-        const history = await from.json<Entry[]>(["history", to.name]);
-        return history.some((m) => m.outgoing && m.text === text && (m.state === "delivered" || m.state === "read")) ? true : undefined;
-      }, 60_000, `${from.name} to see "${text}" delivered`);
-    }
+        await eventually(async () => {
+          const history = await from.json<Entry[]>(["history", to.name]);
+          return history.some((m) => m.outgoing && m.text === text && (m.state === "delivered" || m.state === "read")) ? true : undefined;
+        }, 60_000, `${from.name} to see "${text}" delivered`);
+      }),
+    );
 
     // Nothing arrives twice later either (e.g. a retry racing the acknowledgement).
     for (const { from, to, text } of pairs) {
