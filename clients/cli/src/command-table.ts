@@ -50,7 +50,7 @@ export const COMMANDS: CommandSpec[] = [
   { name: "contact receipts", args: "CONTACT on|off", summary: "send read receipts to this contact or not", options: [], min: 2, max: 2, run: contacts.contactReceipts },
   { name: "contacts", args: "", summary: "list contacts", options: ["json"], min: 0, max: 0, run: contacts.contacts },
   { name: "safety", args: "CONTACT", summary: "the safety number to compare out of band", options: ["json"], min: 1, max: 1, run: contacts.safety },
-  { name: "send", args: "CONTACT TEXT...", summary: "send a message", options: ["json"], min: 2, max: many, run: messages.send },
+  { name: "send", args: "CONTACT|GROUP TEXT...", summary: "send a message", options: ["json"], min: 2, max: many, run: messages.send },
   { name: "history", args: "CONTACT|GROUP", summary: "show a conversation", options: ["json", "limit", "before", "after", "all"], min: 1, max: 1, run: messages.history },
   { name: "read", args: "CONTACT|GROUP", summary: "mark a conversation read", options: ["json"], min: 1, max: 1, run: messages.read },
   { name: "watch", args: "", summary: "print the event stream", options: ["json", "after"], min: 0, max: 0, run: messages.watch },

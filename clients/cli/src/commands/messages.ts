@@ -13,7 +13,7 @@ const MAX_RESUBSCRIBE_FAILURES = 200;
 
 export async function send(ctx: CommandContext): Promise<number> {
   const [conversation, ...words] = ctx.params;
-  if (!conversation || words.length === 0) throw new CliError("usage: jarvis send CONTACT TEXT", 2);
+  if (!conversation || words.length === 0) throw new CliError("usage: jarvis send CONTACT|GROUP TEXT", 2);
   const { message } = await (await connectSession(ctx.paths)).sendMessage({ conversation, text: words.join(" ") });
   if (!message) throw new CliError("no message returned");
   ctx.out(ctx.json ? safeJson(messageJson(message)) : `${message.id} ${stateName(message.state)}`);
