@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { ErrorInfoSchema } from "@jarvis/proto/google/rpc/error_details";
 import { describeError } from "./cli-error.js";
 
 describe("describeError", () => {
@@ -15,5 +16,17 @@ describe("describeError", () => {
 
   it("keeps only the first line", () => {
     expect(describeError(new Error("first\nsecond"))).toBe("first");
+  });
+});
+
+describe("describeError reads the error code, not the text", () => {
+  it("calls an UNAVAILABLE that never reached the service 'daemon not running'", () => {
+    expect(describeError(new ConnectError("socket hang up", Code.Unavailable))).toBe("daemon not running: start it with `jarvis up`");
+  });
+
+  it("passes on the service's own UNAVAILABLE, which carries a Jarvis error code", () => {
+    const info = { desc: ErrorInfoSchema, value: { reason: "network-unavailable", domain: "jarvis" } };
+    const fromService = new ConnectError("cannot connect to the network service", Code.Unavailable, undefined, [info]);
+    expect(describeError(fromService)).toBe("cannot connect to the network service");
   });
 });

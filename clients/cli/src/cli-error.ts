@@ -1,5 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { sanitizeForTerminal } from "@jarvis/core";
+import { errorCodeOf } from "@jarvis/rpc";
 
 /** A user error: one line on stderr, exit code 1 (design §7). */
 export class CliError extends Error {
@@ -21,7 +22,9 @@ export function describeError(error: unknown): string {
 
 function firstLine(error: unknown): string {
   if (error instanceof ConnectError) {
-    if (error.code === Code.Unavailable && /ECONNREFUSED|ENOENT|connect/i.test(error.rawMessage)) {
+    // UNAVAILABLE without a Jarvis error code never reached the service: the socket is gone.
+    // (The service's own UNAVAILABLE, e.g. the network service down, carries its code.)
+    if (error.code === Code.Unavailable && errorCodeOf(error) === undefined) {
       return "daemon not running: start it with `jarvis up`";
     }
     return error.rawMessage.split("\n")[0] ?? "request failed";

@@ -15,8 +15,8 @@ export async function groupSend(ctx: CommandContext): Promise<number> {
   const [group, ...words] = ctx.params;
   if (!group || words.length === 0) throw new CliError("usage: jarvis group send GROUP TEXT", 2);
   const client = await connectSession(ctx.paths);
-  const resolved = (await client.getGroup({ group })).group;
-  const { message } = await client.sendMessage({ conversation: resolved?.id ?? group, text: words.join(" ") });
+  // The prefix makes the session read it as a group only, even where a contact has the name.
+  const { message } = await client.sendMessage({ conversation: `group:${group}`, text: words.join(" ") });
   if (!message) throw new CliError("no message returned");
   ctx.out(ctx.json ? safeJson(messageJson(message)) : `${message.id} ${stateName(message.state)}`);
   return 0;

@@ -1,6 +1,6 @@
 import { writeFileSync, readFileSync } from "node:fs";
 import { checkStartOptions, readNodeSettings, writeNodeSettings } from "../node-settings.js";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { errorCodeOf } from "@jarvis/rpc";
 import { flagValue } from "../args.js";
 import { CliError } from "../cli-error.js";
 import { connectSession, ensureDaemon, waitUntilListening } from "../connection.js";
@@ -200,7 +200,7 @@ export async function accountImport(ctx: CommandContext): Promise<number> {
     ctx.out(`account of ${printable(identity?.name ?? "")} (${identity?.uid}) restored`);
     return 0;
   } catch (error) {
-    if (error instanceof ConnectError && error.code === Code.AlreadyExists) await undo(ctx, false);
+    if (errorCodeOf(error) === "identity-exists") await undo(ctx, false);
     else await undo(ctx, started);
     throw error;
   }

@@ -1,8 +1,9 @@
-import { ConnectError, Code } from "@connectrpc/connect";
 import { Backoff, foregroundClock, sleep, type BackoffPolicy } from "@jarvis/core";
+import { errorCodeOf } from "@jarvis/rpc";
 import { flagValue } from "../args.js";
 import { CliError } from "../cli-error.js";
 import { connectSession } from "../connection.js";
+import { loadHistory, MAX_PAGE, parsePosition } from "../history-pages.js";
 import { eventJson, formatTime, messageJson, printable, safeJson, senderLabels, stateName } from "../format.js";
 import type { CommandContext } from "../context.js";
 
@@ -12,7 +13,7 @@ const MAX_RESUBSCRIBE_FAILURES = 200;
 
 export async function send(ctx: CommandContext): Promise<number> {
   const [conversation, ...words] = ctx.params;
-  if (!conversation || words.length === 0) throw new CliError("usage: jarvis send CONTACT TEXT", 2);
+  if (!conversation || words.length === 0) throw new CliError("usage: jarvis send CONTACT|GROUP TEXT", 2);
   const { message } = await (await connectSession(ctx.paths)).sendMessage({ conversation, text: words.join(" ") });
   if (!message) throw new CliError("no message returned");
   ctx.out(ctx.json ? safeJson(messageJson(message)) : `${message.id} ${stateName(message.state)}`);
@@ -21,12 +22,17 @@ export async function send(ctx: CommandContext): Promise<number> {
 
 export async function history(ctx: CommandContext): Promise<number> {
   const conversation = ctx.params[0];
-  if (!conversation) throw new CliError("usage: jarvis history CONTACT|GROUP [--json] [--limit N]", 2);
+  if (!conversation) throw new CliError("usage: jarvis history CONTACT|GROUP [--json] [--limit N] [--before POS] [--after POS] [--all]", 2);
   const limitFlag = flagValue(ctx.args, "limit");
-  const limit = limitFlag === undefined ? 50 : Number(limitFlag);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new CliError("--limit must be a whole number from 1 to 1000", 2);
+  const all = ctx.args.flags.get("all") === true;
+  // --all reads whole pages unless told otherwise; a single page defaults to the newest 50.
+  const limit = limitFlag === undefined ? (all ? MAX_PAGE : 50) : Number(limitFlag);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new CliError(`--limit must be a whole number from 1 to ${MAX_PAGE}`, 2);
+  const before = parsePosition(flagValue(ctx.args, "before"), "before");
+  const after = parsePosition(flagValue(ctx.args, "after"), "after");
+  if (before > 0 && after > 0 && before <= after) throw new CliError("--before must be greater than --after", 2);
   const client = await connectSession(ctx.paths);
-  const { messages } = await client.listMessages({ conversation, limit });
+  const messages = await loadHistory(client, conversation, { before, after, limit, all });
   if (ctx.json) {
     ctx.out(safeJson(messages.map(messageJson)));
     return 0;
@@ -73,7 +79,7 @@ export async function watch(ctx: CommandContext): Promise<number> {
     } catch (error) {
       if (ctx.signal.aborted) break;
       // Locked before anything was printed: say so instead of waiting for an unlock.
-      if (error instanceof ConnectError && error.code === Code.FailedPrecondition && backoff.attempt === 0 && cursor === undefined) throw error;
+      if (errorCodeOf(error) === "locked" && backoff.attempt === 0 && cursor === undefined) throw error;
       if (backoff.attempt >= MAX_RESUBSCRIBE_FAILURES) throw error;
       if (backoff.attempt === 0) ctx.err(`jarvis: the node is not answering (${error instanceof Error ? error.message : String(error)}); waiting to resume after cursor ${cursor ?? "now"}`);
     }

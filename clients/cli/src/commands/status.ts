@@ -2,6 +2,7 @@ import { formatFingerprint } from "@jarvis/core";
 import { connectSession, type SessionClient } from "../connection.js";
 import { readChildrenInfo, readIpcInfo, runningDaemonPid } from "../daemon-files.js";
 import { profileProcesses } from "../profile-processes.js";
+import { sessionHealth } from "../health-check.js";
 import { presenceName, safeJson, printable } from "../format.js";
 import type { CommandContext } from "../context.js";
 
@@ -10,10 +11,10 @@ export async function status(ctx: CommandContext): Promise<number> {
     const strays = profileProcesses(ctx.paths.home);
     if (strays.length > 0) {
       const pids = strays.map((p) => `${p.role} ${p.pid}`).join(", ");
-      ctx.out(ctx.json ? safeJson({ daemon: "unreachable", locked: true, peers: [], processes: strays }) : `daemon: unreachable (its run/ files are missing; processes: ${pids}); stop it with jarvis down`);
+      ctx.out(ctx.json ? safeJson({ daemon: "unreachable", health: "unknown", locked: true, peers: [], processes: strays }) : `daemon: unreachable (its run/ files are missing; processes: ${pids}); stop it with jarvis down`);
       return 0;
     }
-    ctx.out(ctx.json ? safeJson({ daemon: "stopped", locked: true, peers: [] }) : "daemon: stopped");
+    ctx.out(ctx.json ? safeJson({ daemon: "stopped", health: "unknown", locked: true, peers: [] }) : "daemon: stopped");
     return 0;
   }
   const children = readChildrenInfo(ctx.paths)?.children ?? [];
@@ -21,7 +22,7 @@ export async function status(ctx: CommandContext): Promise<number> {
   const sessionDown = children.some((c) => c.name === "session" && c.state !== "running");
   if (sessionDown) {
     // The session answers nothing while it is down; say what the supervisor knows instead.
-    if (ctx.json) ctx.out(safeJson({ daemon: "running", locked: true, peers: [], services: children }));
+    if (ctx.json) ctx.out(safeJson({ daemon: "running", health: "unknown", locked: true, peers: [], services: children }));
     else {
       ctx.out("daemon: running");
       for (const c of children) ctx.out(`${c.name}: ${c.state}${c.message ? ` — ${c.message}` : c.lastExit ? ` (last exit: ${c.lastExit})` : ""}`);
@@ -34,15 +35,16 @@ export async function status(ctx: CommandContext): Promise<number> {
   } catch {
     // The supervisor runs but its session does not answer yet (starting, or restarting after
     // a crash or a deleted run/): that is a state to show, not an error.
-    ctx.out(ctx.json ? safeJson({ daemon: "running", locked: true, peers: [], services: children, session: "unreachable" }) : "daemon: running (the session service is not answering yet)");
+    ctx.out(ctx.json ? safeJson({ daemon: "running", health: "unknown", locked: true, peers: [], services: children, session: "unreachable" }) : "daemon: running (the session service is not answering yet)");
     return 0;
   }
-  const s = await client.getStatus({});
+  const [s, health] = await Promise.all([client.getStatus({}), sessionHealth(ctx.paths)]);
   const peers = s.locked ? [] : (await client.listPeers({})).peers;
   if (ctx.json) {
     ctx.out(
       safeJson({
         daemon: "running",
+        health,
         locked: s.locked,
         identity: s.identityExists,
         uid: s.uid,
@@ -65,6 +67,7 @@ export async function status(ctx: CommandContext): Promise<number> {
     return 0;
   }
   ctx.out(`daemon: running${s.locked ? " (locked)" : ""}`);
+  ctx.out(`health: ${health.replace("_", " ")}`);
   for (const c of failed) ctx.out(`${c.name}: failed — ${c.message ?? ""}`);
   for (const c of children.filter((c) => c.state === "restarting")) ctx.out(`${c.name}: restarting after ${c.lastExit ?? "an exit"} (${c.restarts} restarts so far)`);
   if (!s.identityExists) ctx.out("identity: none (run jarvis init)");

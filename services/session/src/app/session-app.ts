@@ -1,4 +1,4 @@
-import { InvalidArgumentError, isGroupId, parseHostPort, uidFromPublicKey } from "@jarvis/core";
+import { InvalidArgumentError, parseHostPort, uidFromPublicKey } from "@jarvis/core";
 import type { Card, ContactView, GroupView, Identity, Message, Presence, StoredEvent, UnreadCount } from "../model.js";
 import type { PeerHealth } from "../peer-network.js";
 import { decodeLinkCode, validateCard } from "../contacts/card-codec.js";
@@ -6,6 +6,7 @@ import type { ContactCard } from "@jarvis/proto/jarvis/peer/v1/card";
 import { IdentityLifecycle, type SessionOptions } from "./identity-lifecycle.js";
 import type { UnlockedSession } from "./unlocked-session.js";
 import { pipelineSends, type StreamedSend, type StreamedSendOutcome } from "./send-stream.js";
+import { resolveConversation, type Conversation } from "./conversation-ref.js";
 import { DEFAULT_PAGE, MAX_PAGE, SEND_STREAM_WINDOW } from "../constants.js";
 
 export type ContactSource = { linkCode: string } | { card: ContactCard };
@@ -73,8 +74,8 @@ export class SessionApp extends IdentityLifecycle {
 
   sendMessage(conversation: string, text: string): Promise<Message> {
     const u = this.requireUnlocked();
-    const target = required(conversation, "conversation").trim();
-    return isGroupId(target) ? u.groups.send(target, text) : u.conversations.sendDirect(u.contacts.resolve(target), text);
+    const target = this.#conversation(u, conversation);
+    return target.kind === "group" ? u.groups.send(target.id, text) : u.conversations.sendDirect(target.contact, text);
   }
 
   /** SendMessage for a stream of requests: pipelined, answered in order, backpressured (send-stream.ts). */
@@ -153,8 +154,11 @@ export class SessionApp extends IdentityLifecycle {
   }
 
   #conversationId(u: UnlockedSession, conversation: string): string {
-    const q = required(conversation, "conversation").trim();
-    return isGroupId(q) ? u.groups.resolve(q).id : u.contacts.resolve(q).uid;
+    return this.#conversation(u, conversation).id;
+  }
+
+  #conversation(u: UnlockedSession, conversation: string): Conversation {
+    return resolveConversation(conversation, { contacts: u.contacts, groups: u.groups });
   }
 }
 

@@ -692,7 +692,10 @@ export declare const GetSafetyNumberResponseSchema: GenMessage<GetSafetyNumberRe
  */
 export declare type SendMessageRequest = Message<"jarvis.session.v1.SendMessageRequest"> & {
   /**
-   * The conversation: a contact reference (uid, unique uid prefix, alias or name) or a group id.
+   * The conversation reference, read the same way by SendMessage, ListMessages and MarkRead: a
+   * group id; `group:NAME` or `contact:REF` to name the kind; or a bare contact reference (uid,
+   * alias, name, unique uid prefix) or group name. A bare name matching both a contact and a
+   * group is INVALID_ARGUMENT `ambiguous-conversation`, naming both qualified forms.
    *
    * @generated from field: string conversation = 1;
    */
@@ -746,7 +749,7 @@ export declare type SendMessagesRequest = Message<"jarvis.session.v1.SendMessage
   correlationId: string;
 
   /**
-   * Contact (uid, uid prefix, alias or name) or group id.
+   * The conversation reference, as in SendMessageRequest.conversation.
    *
    * @generated from field: string conversation = 2;
    */
@@ -850,7 +853,10 @@ export declare const SendErrorSchema: GenMessage<SendError>;
  */
 export declare type ListMessagesRequest = Message<"jarvis.session.v1.ListMessagesRequest"> & {
   /**
-   * The conversation: a contact reference (uid, unique uid prefix, alias or name) or a group id.
+   * The conversation reference, read the same way by SendMessage, ListMessages and MarkRead: a
+   * group id; `group:NAME` or `contact:REF` to name the kind; or a bare contact reference (uid,
+   * alias, name, unique uid prefix) or group name. A bare name matching both a contact and a
+   * group is INVALID_ARGUMENT `ambiguous-conversation`, naming both qualified forms.
    *
    * @generated from field: string conversation = 1;
    */
@@ -918,7 +924,10 @@ export declare const ListMessagesResponseSchema: GenMessage<ListMessagesResponse
  */
 export declare type MarkReadRequest = Message<"jarvis.session.v1.MarkReadRequest"> & {
   /**
-   * The conversation: a contact reference (uid, unique uid prefix, alias or name) or a group id.
+   * The conversation reference, read the same way by SendMessage, ListMessages and MarkRead: a
+   * group id; `group:NAME` or `contact:REF` to name the kind; or a bare contact reference (uid,
+   * alias, name, unique uid prefix) or group name. A bare name matching both a contact and a
+   * group is INVALID_ARGUMENT `ambiguous-conversation`, naming both qualified forms.
    *
    * @generated from field: string conversation = 1;
    */
@@ -1671,7 +1680,8 @@ export declare const SessionService: GenService<{
    * SendMessage stores a message in the durable outbox (state QUEUED) and returns at once; it is
    * sent when the recipient is reachable, retried with backoff, and FAILED after 7 days. Progress
    * arrives as MessageStateChanged events. Errors: INVALID_ARGUMENT `empty-text` or `text-too-long`
-   * (over 65,536 UTF-8 bytes); NOT_FOUND `unknown-contact` / `unknown-group`; FAILED_PRECONDITION
+   * (over 65,536 UTF-8 bytes); NOT_FOUND `unknown-contact` / `unknown-group`; INVALID_ARGUMENT
+   * `ambiguous-conversation` (see SendMessageRequest.conversation); FAILED_PRECONDITION
    * `not-a-member` for a group left; FAILED_PRECONDITION `locked` while no identity is unlocked.
    *
    * @generated from rpc jarvis.session.v1.SessionService.SendMessage
@@ -1698,7 +1708,8 @@ export declare const SessionService: GenService<{
   /**
    * ListMessages pages through a conversation, oldest first within a page.
    * Errors: INVALID_ARGUMENT when limit > 1000 or before <= after (both set); NOT_FOUND
-   * `unknown-contact` / `unknown-group`; FAILED_PRECONDITION `locked` while no identity is unlocked.
+   * `unknown-contact` / `unknown-group`; INVALID_ARGUMENT `ambiguous-conversation`; FAILED_PRECONDITION
+   * `locked` while no identity is unlocked.
    *
    * @generated from rpc jarvis.session.v1.SessionService.ListMessages
    */
