@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { MessageSchema, MessageState } from "@jarvis/proto/jarvis/session/v1/resources";
+import { ContactSchema, MessageSchema, MessageState } from "@jarvis/proto/jarvis/session/v1/resources";
 import { SubscribeResponseSchema } from "@jarvis/proto/jarvis/session/v1/session_service";
 import { Store } from "./store.js";
 
@@ -28,5 +28,21 @@ describe("Store", () => {
     expect(store.unread.get("c")).toBe(3);
     store.apply(create(SubscribeResponseSchema, { cursor: 2n, event: { case: "unreadCountsChanged", value: { counts: [], total: 0 } } }));
     expect(store.unread.get("c")).toBeUndefined();
+  });
+
+  it("tells apart two contacts with the same name, and a contact called \"me\" or by our own name, from us", () => {
+    const store = new Store();
+    store.selfUid = "self0000";
+    store.selfName = "Alice";
+    const contact = (uid: string, name: string) => create(ContactSchema, { uid, name });
+    for (const c of [contact("aaaaaaaa11", "bob"), contact("bbbbbbbb22", "bob"), contact("cccccccc33", "ME"), contact("dddddddd44", "alice"), contact("eeeeeeee55", "carol")]) {
+      store.contacts.set(c.uid, c);
+    }
+    expect(store.nameOf("self0000")).toBe("me");
+    expect(store.nameOf("aaaaaaaa11")).toBe("bob~aaaaaa");
+    expect(store.nameOf("bbbbbbbb22")).toBe("bob~bbbbbb");
+    expect(store.nameOf("cccccccc33")).toBe("ME~cccccc");
+    expect(store.nameOf("dddddddd44")).toBe("alice~dddddd");
+    expect(store.nameOf("eeeeeeee55")).toBe("carol");
   });
 });

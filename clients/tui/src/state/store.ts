@@ -65,7 +65,10 @@ export class Store {
     const contact = this.contacts.get(uid);
     if (!contact) return uid.slice(0, 8);
     const shown = contact.alias || contact.name;
-    const clash = [...this.contacts.values()].some((c) => c.uid !== uid && (c.alias || c.name) === shown) || shown === this.selfName;
+    // "me" is what we call ourselves, so a contact called "me" (or by our own name) is told
+    // apart too, whatever the letter case: a peer cannot pass its words off as ours.
+    const mine = (name: string) => name.toLowerCase() === "me" || name.toLowerCase() === this.selfName.toLowerCase();
+    const clash = [...this.contacts.values()].some((c) => c.uid !== uid && (c.alias || c.name) === shown) || mine(shown);
     return clash ? `${shown}~${uid.slice(0, 6)}` : shown;
   }
 
