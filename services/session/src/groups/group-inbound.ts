@@ -7,7 +7,7 @@ import { groupUpdateAckId } from "../messages/envelopes.js";
 import { checkName } from "./group-rules.js";
 import { MAX_GROUP_MEMBERS } from "../constants.js";
 import { refusalOf } from "./group-authority.js";
-import type { GroupServiceDeps } from "./group-service.js";
+import type { GroupServiceDeps } from "./group-deps.js";
 
 /** What a node does with group traffic from a peer (docs/protocol.md §5.1, rules 1, 4, 5 and 9). */
 

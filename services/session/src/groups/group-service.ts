@@ -1,42 +1,12 @@
-import {
-  FailedPreconditionError,
-  InvalidArgumentError,
-  NotFoundError,
-  isGroupId,
-  newGroupId,
-  newMessageId,
-  type Clock,
-  type Logger,
-} from "@jarvis/core";
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError, isGroupId, newGroupId, newMessageId } from "@jarvis/core";
 import type { GroupMessage, GroupUpdate } from "@jarvis/proto/jarvis/peer/v1/envelope";
-import type { UnitOfWork } from "../store/unit-of-work.js";
-import type { GroupRepo } from "./group-repo.js";
-import type { MessageRepo } from "../messages/message-repo.js";
-import type { Card, Contact, DropCounters, Group, GroupView, Message } from "../model.js";
-import type { ContactService } from "../contacts/contact-service.js";
-import type { Outgoing } from "../messages/outgoing.js";
-import type { Acks } from "../messages/acks.js";
-import { validateText, type Conversations } from "../messages/conversations.js";
+import type { Card, Contact, Group, Message } from "../model.js";
+import { validateText } from "../messages/conversations.js";
 import { groupMessageEnvelope, groupUpdateAckId, groupUpdateEnvelope } from "../messages/envelopes.js";
 import { checkName } from "./group-rules.js";
 import { MAX_GROUP_MEMBERS } from "../constants.js";
 import { receiveGroupMessage, receiveGroupUpdate } from "./group-inbound.js";
-
-export interface GroupServiceDeps {
-  clock: Clock;
-  log: Logger;
-  uow: UnitOfWork;
-  groups: GroupRepo;
-  messages: MessageRepo;
-  contacts: ContactService;
-  outgoing: Outgoing;
-  conversations: Conversations;
-  acks: Acks;
-  drops: DropCounters;
-  ownUid: string;
-  ownCard: () => Card;
-  view: (group: Group) => GroupView;
-}
+import type { GroupServiceDeps } from "./group-deps.js";
 
 /**
  * Groups are pairwise fan-out: a group message is one outbox entry per other member, over
