@@ -1,5 +1,4 @@
-import { InvalidArgumentError, LockedError, NotFoundError, type Clock, type Logger, type ProfilePaths } from "@jarvis/core";
-import type { PeerNetwork } from "../peer-network.js";
+import { InvalidArgumentError, LockedError, NotFoundError, type Logger, type ProfilePaths } from "@jarvis/core";
 import type { Identity } from "../model.js";
 import { Store } from "../store/store.js";
 import type { Db } from "../store/database.js";
@@ -14,18 +13,12 @@ import {
   verifyPassword,
 } from "../identity/account-files.js";
 import { exportArchive, importArchive } from "../identity/account-archive.js";
-import { UnlockedSession } from "./unlocked-session.js";
+import { UnlockedSession, type UnlockedSessionOptions } from "./unlocked-session.js";
 import { MAX_PASSWORD_LENGTH } from "../constants.js";
 
-export interface SessionOptions {
+/** What the session needs: the profile and key custody, plus what an unlocked identity runs with. */
+export interface SessionOptions extends UnlockedSessionOptions {
   paths: ProfilePaths;
-  clock: Clock;
-  logger: Logger;
-  network: PeerNetwork;
-  listen: string;
-  advertise: string;
-  /** Test hook: how long presence settles before it is stored (default PRESENCE_SETTLE_MS). */
-  presenceSettleMs?: number;
   /**
    * Who keeps the derived store key while the node is unlocked (the supervisor, so a crashed
    * session comes back unlocked): given a copy on every unlock/password change, told on lock.

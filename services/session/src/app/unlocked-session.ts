@@ -23,6 +23,7 @@ export interface UnlockedSessionOptions {
   listen: string;
   /** host:port put on our card; empty = the bound listen address. */
   advertise: string;
+  /** Test hook: how long presence settles before it is stored (default PRESENCE_SETTLE_MS). */
   presenceSettleMs?: number;
 }
 

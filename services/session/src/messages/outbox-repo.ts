@@ -9,8 +9,10 @@ export interface OutboxEntry {
   seq: number;
   recipientUid: string;
   ackId: string;
+  /** The message this entry carries ("" for group updates and receipts). */
   messageId: string;
   payload: Buffer;
+  /** Messages and group updates stay until acked; receipts leave once written. */
   needsAck: boolean;
   createdAt: number;
   attempts: number;

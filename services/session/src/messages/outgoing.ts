@@ -1,21 +1,12 @@
 import { ResourceExhaustedError, type Clock } from "@jarvis/core";
 import type { UnitOfWork } from "../store/unit-of-work.js";
 import type { MessageRepo } from "./message-repo.js";
-import type { OutboxRepo } from "./outbox-repo.js";
+import type { OutboxEntry, OutboxRepo } from "./outbox-repo.js";
 import type { Message, MessageState } from "../model.js";
 import { OUTBOX_LIMITS } from "../constants.js";
 
-/** One outbox entry as it is handed to a peer's channel. */
-export interface OutboxItem {
-  seq: number;
-  recipientUid: string;
-  ackId: string;
-  /** The message this entry carries ("" for group updates and receipts). */
-  messageId: string;
-  payload: Buffer;
-  /** Messages and group updates stay until acked; receipts leave once written. */
-  needsAck: boolean;
-}
+/** One outbox entry as it is handed to a peer's channel (what delivery needs of the stored row). */
+export type OutboxItem = Omit<OutboxEntry, "createdAt" | "attempts">;
 
 export interface OutgoingDeps {
   clock: Clock;
