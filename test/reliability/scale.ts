@@ -1,0 +1,33 @@
+// One switch between the bounded reliability runs that `npm test` includes and the long
+// variants `npm run soak` runs. Every scenario takes its counts from here, so CI stays in
+// minutes and a soak is the same code with bigger numbers.
+export const soak = process.env.JARVIS_SOAK === "1";
+
+/** The CI figure normally, the soak figure under `npm run soak`. */
+export function scaled<T>(ci: T, long: T): T {
+  return soak ? long : ci;
+}
+
+/**
+ * A seed for a randomised scenario: JARVIS_SEED replays a failure, otherwise a fresh one.
+ * Tests print the seed they used, so any failure can be replayed exactly.
+ */
+export function seedFromEnv(fallback: number = Math.floor(Math.random() * 2 ** 31)): number {
+  const fromEnv = process.env.JARVIS_SEED;
+  if (fromEnv === undefined || fromEnv === "") return fallback;
+  const seed = Number(fromEnv);
+  if (!Number.isSafeInteger(seed)) throw new Error(`JARVIS_SEED must be an integer, got ${fromEnv}`);
+  return seed;
+}
+
+/** A small, fast, seedable generator (mulberry32): the same seed gives the same faults. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
