@@ -31,7 +31,10 @@ export function createSessionRoutes(app: SessionApp, logger: Logger, onShutdown:
   };
   return (router: ConnectRouter) =>
     router.service(SessionService, {
-      getStatus: () => app.status(),
+      getStatus: () => {
+        const status = app.status();
+        return { ...status, latestCursor: BigInt(status.latestCursor) };
+      },
       async createIdentity(req) {
         await app.createIdentity(req.name, req.password);
         return identity();

@@ -16,15 +16,19 @@ export interface SyncHooks {
 }
 
 /**
- * Keeps the store current from the event stream. The first connection takes one snapshot
- * and then streams live events; every later one resumes right after the store's cursor, so
- * nothing that happened while the daemon was away is missed, and nothing is reloaded per event.
+ * Keeps the store current from the event stream. Each connection reads the log's newest
+ * cursor (first connection only: later ones keep the store's own), then takes a snapshot,
+ * then subscribes after that cursor: an event that races the snapshot is applied again
+ * (harmless: events carry whole states and messages are keyed by id), and none falls
+ * between the two. Nothing is reloaded per event.
  */
 export class Sync {
   readonly #client: SessionClient;
   readonly #store: Store;
   readonly #hooks: SyncHooks;
   readonly #clock: Clock;
+  /** Whether the store's cursor already names a point the store is complete up to. */
+  #synced = false;
 
   constructor(client: SessionClient, store: Store, hooks: SyncHooks, clock: Clock = foregroundClock) {
     this.#client = client;
@@ -42,6 +46,8 @@ export class Sync {
           await this.#hooks.unlock();
           continue;
         }
+        // First contact: the snapshot below reflects every event up to the newest one now.
+        if (!this.#synced) this.#store.cursor = status.latestCursor;
         await this.#stream(signal, () => backoff.reset());
       } catch (error) {
         if (signal.aborted) return;
@@ -57,18 +63,14 @@ export class Sync {
   }
 
   async #stream(signal: AbortSignal, opened: () => void): Promise<void> {
-    const resume = this.#store.cursor > 0n;
-    const stream = this.#client.subscribe(resume ? { afterCursor: this.#store.cursor } : { liveOnly: true }, { signal })[Symbol.asyncIterator]();
-    // Ask for the first event before taking the snapshot, so the server registers this
-    // subscriber first; events that race the snapshot are applied again, harmlessly.
-    const first = stream.next();
-    first.catch(() => {});
     await this.refreshSnapshot();
+    this.#synced = true;
+    const stream = this.#client.subscribe({ afterCursor: this.#store.cursor }, { signal });
     opened();
     this.#hooks.connection(true);
     this.#hooks.changed();
-    for (let next = await first; !next.done; next = await stream.next()) {
-      if (this.#apply(next.value)) return; // locked: the loop shows the lock screen
+    for await (const event of stream) {
+      if (this.#apply(event)) return; // locked: the loop shows the lock screen
     }
   }
 

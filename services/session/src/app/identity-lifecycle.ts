@@ -36,6 +36,8 @@ export interface SessionStatus {
   networkAvailable: boolean;
   /** The keyfile's KDF is cheaper than the default (a test profile). */
   weakKdf: boolean;
+  /** The newest event's cursor (0 while locked): where a client's snapshot-then-subscribe starts. */
+  latestCursor: number;
 }
 
 /**
@@ -66,6 +68,7 @@ export class IdentityLifecycle {
       listenAddress: u?.listenAddress ?? "",
       networkAvailable: this.#options.network.available,
       weakKdf: exists && hasWeakKdf(this.#options.paths),
+      latestCursor: u?.store.events.latestCursor() ?? 0,
     };
   }
 

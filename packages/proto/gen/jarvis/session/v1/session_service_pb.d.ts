@@ -89,6 +89,17 @@ export declare type GetStatusResponse = Message<"jarvis.session.v1.GetStatusResp
    * @generated from field: bool weak_kdf = 8;
    */
   weakKdf: boolean;
+
+  /**
+   * The cursor of the newest event in the log; 0 while locked or when the log is empty. A client
+   * that loads a snapshot (ListContacts, ListGroups, GetUnreadCounts, ...) reads this first, then
+   * takes the snapshot, then calls Subscribe with after_cursor = latest_cursor: every event after
+   * the snapshot arrives, none is missed, and the few that the snapshot already reflects are
+   * re-sent (each event carries the whole new state, so applying one twice changes nothing).
+   *
+   * @generated from field: uint64 latest_cursor = 9;
+   */
+  latestCursor: bigint;
 };
 
 /**
