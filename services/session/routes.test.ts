@@ -133,5 +133,18 @@ describe("session routes over connect's in-memory transport", () => {
     expect(answers).toHaveLength(1);
     expect(answers[0]?.result).toMatchObject({ case: "error", value: { grpcCode: Code.FailedPrecondition } });
   });
-});
 
+  it("answers a repeated idempotency key with the first message, and maps a bad key to INVALID_ARGUMENT", async () => {
+    const alice = await nodes.person("alice");
+    const bob = await nodes.person("bob");
+    const client = clientFor(alice.app);
+    await client.addContact({ source: { case: "linkCode", value: encodeLinkCode(bob.app.identity().card) }, alias: "" });
+    const first = await client.sendMessage({ conversation: "bob", text: "exactly once", idempotencyKey: "tui-1" });
+    const again = await client.sendMessage({ conversation: "bob", text: "exactly once", idempotencyKey: "tui-1" });
+    expect(again.message?.id).toBe(first.message?.id);
+    expect((await client.listMessages({ conversation: "bob" })).messages).toHaveLength(1);
+    const bad = await rejection(client.sendMessage({ conversation: "bob", text: "x", idempotencyKey: "with space" }));
+    expect(bad.code).toBe(Code.InvalidArgument);
+    expect(errorCodeOf(bad)).toBe("bad-idempotency-key");
+  });
+});

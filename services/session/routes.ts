@@ -75,7 +75,7 @@ export function createSessionRoutes(app: SessionApp, logger: Logger, onShutdown:
         const { digits, formatted } = app.safetyNumber(req.contact);
         return { safetyNumber: digits, formatted };
       },
-      sendMessage: async (req) => ({ message: messageToProto(await app.sendMessage(req.conversation, req.text)) }),
+      sendMessage: async (req) => ({ message: messageToProto(await app.sendMessage(req.conversation, req.text, req.idempotencyKey)) }),
       sendMessages: (requests) => sendMessages(app, requests),
       listMessages: (req) => {
         const page = app.listMessages(req.conversation, { before: Number(req.before), after: Number(req.after), limit: req.limit });

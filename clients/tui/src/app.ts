@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import blessed from "blessed";
 import type { Message } from "@jarvis/proto/jarvis/session/v1/resources";
 import type { SessionClient } from "./client.js";
@@ -49,7 +50,9 @@ export async function runApp(options: AppOptions): Promise<number> {
   const store = new Store();
   const main = new MainScreen(screen);
   const input = new InputLine();
-  const pending: (PendingText & { conversation: string })[] = [];
+  // Each typed message carries its own idempotency key, reused on every resend: if the daemon
+  // stored it but died before answering, the resend returns that message instead of a copy.
+  const pending: (PendingText & { conversation: string; key: string })[] = [];
   let selected: string | undefined;
   let focus: Pane = "input";
   let scroll = 0;
@@ -116,7 +119,7 @@ export async function runApp(options: AppOptions): Promise<number> {
     while (pending.length > 0 && connected) {
       const next = pending[0]!;
       try {
-        await client.sendMessage({ conversation: next.conversation, text: next.text });
+        await client.sendMessage({ conversation: next.conversation, text: next.text, idempotencyKey: next.key });
         pending.shift();
       } catch (error) {
         return say(`not sent yet: ${errorText(error)}`);
@@ -198,7 +201,7 @@ export async function runApp(options: AppOptions): Promise<number> {
       if (!selected) return say("pick a conversation first: Tab, then Up/Down (or Ctrl-A to add a contact)");
       input.clear();
       scroll = 0;
-      pending.push({ conversation: selected, text });
+      pending.push({ conversation: selected, text, key: randomUUID() });
       if (connected) void flushPending();
       else render();
     } else if (result) render();

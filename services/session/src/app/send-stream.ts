@@ -4,6 +4,8 @@ export interface StreamedSend {
   correlationId: string;
   conversation: string;
   text: string;
+  /** Optional idempotency key ("" for none), as in SendMessage. */
+  idempotencyKey?: string;
 }
 
 export type StreamedSendOutcome = { correlationId: string; message: Message; error?: undefined } | { correlationId: string; error: unknown; message?: undefined };
@@ -17,7 +19,7 @@ export type StreamedSendOutcome = { correlationId: string; message: Message; err
  */
 export async function* pipelineSends(
   requests: AsyncIterable<StreamedSend>,
-  send: (conversation: string, text: string) => Promise<Message>,
+  send: (conversation: string, text: string, idempotencyKey: string) => Promise<Message>,
   window: number,
 ): AsyncGenerator<StreamedSendOutcome> {
   const unanswered: Promise<StreamedSendOutcome>[] = [];
@@ -28,10 +30,10 @@ export async function* pipelineSends(
   let wakeReader: (() => void) | undefined;
   const wake = (waiter: (() => void) | undefined) => waiter?.();
 
-  const start = ({ correlationId, conversation, text }: StreamedSend): Promise<StreamedSendOutcome> => {
+  const start = ({ correlationId, conversation, text, idempotencyKey }: StreamedSend): Promise<StreamedSendOutcome> => {
     let sending: Promise<Message>;
     try {
-      sending = send(conversation, text);
+      sending = send(conversation, text, idempotencyKey ?? "");
     } catch (error) {
       sending = Promise.reject(error);
     }

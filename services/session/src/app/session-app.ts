@@ -7,6 +7,7 @@ import { IdentityLifecycle, type SessionOptions } from "./identity-lifecycle.js"
 import type { UnlockedSession } from "./unlocked-session.js";
 import { pipelineSends, type StreamedSend, type StreamedSendOutcome } from "./send-stream.js";
 import { resolveConversation, type Conversation } from "./conversation-ref.js";
+import { sendOnce } from "./idempotent-send.js";
 import { DEFAULT_PAGE, MAX_PAGE, SEND_STREAM_WINDOW } from "../constants.js";
 
 export type ContactSource = { linkCode: string } | { card: ContactCard };
@@ -72,15 +73,20 @@ export class SessionApp extends IdentityLifecycle {
     return this.requireUnlocked().contacts.safetyNumber(required(query, "contact"));
   }
 
-  sendMessage(conversation: string, text: string): Promise<Message> {
+  /** With an idempotency key, a repeat returns the message the key first made (idempotent-send.ts). */
+  sendMessage(conversation: string, text: string, idempotencyKey = ""): Promise<Message> {
     const u = this.requireUnlocked();
     const target = this.#conversation(u, conversation);
+    if (idempotencyKey) {
+      const store = () => (target.kind === "group" ? u.groups.storeMessage(target.id, text) : u.conversations.storeDirect(target.contact, text));
+      return sendOnce(u, target.id, idempotencyKey, text, store);
+    }
     return target.kind === "group" ? u.groups.send(target.id, text) : u.conversations.sendDirect(target.contact, text);
   }
 
   /** SendMessage for a stream of requests: pipelined, answered in order, backpressured (send-stream.ts). */
   sendMessages(requests: AsyncIterable<StreamedSend>): AsyncGenerator<StreamedSendOutcome> {
-    return pipelineSends(requests, (conversation, text) => this.sendMessage(conversation, text), SEND_STREAM_WINDOW);
+    return pipelineSends(requests, (conversation, text, key) => this.sendMessage(conversation, text, key), SEND_STREAM_WINDOW);
   }
 
   listMessages(conversation: string, query: PageQuery): { messages: Message[]; hasMore: boolean } {

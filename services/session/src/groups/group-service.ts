@@ -106,18 +106,23 @@ export class GroupService {
 
   async send(query: string, text: string): Promise<Message> {
     validateText(text);
-    const { uow, groups, outgoing } = this.#deps;
+    this.#requireMembership(this.resolve(query));
+    return this.#deps.uow.write(() => this.storeMessage(query, text));
+  }
+
+  /** send inside the caller's transaction (an idempotent send records its key in the same one). */
+  storeMessage(query: string, text: string): Message {
+    validateText(text);
+    const { groups, outgoing } = this.#deps;
     const group = this.#requireMembership(this.resolve(query));
     const recipients = this.#others(group);
     const id = newMessageId();
-    return uow.write(() => {
-      const reachable = outgoing.withCapacity(recipients);
-      if (reachable.length === 0) outgoing.checkCapacity(recipients);
-      const state = recipients.length === 0 ? "delivered" : "queued";
-      const message = outgoing.storeMessage(id, group.id, groups.takeSequence(group.id), text, state);
-      outgoing.enqueue(reachable, { ackId: id, messageId: id, payload: groupMessageEnvelope(group.id, message), needsAck: true });
-      return message;
-    });
+    const reachable = outgoing.withCapacity(recipients);
+    if (reachable.length === 0) outgoing.checkCapacity(recipients);
+    const state = recipients.length === 0 ? "delivered" : "queued";
+    const message = outgoing.storeMessage(id, group.id, groups.takeSequence(group.id), text, state);
+    outgoing.enqueue(reachable, { ackId: id, messageId: id, payload: groupMessageEnvelope(group.id, message), needsAck: true });
+    return message;
   }
 
   isMember(groupId: string, uid: string): boolean {

@@ -58,14 +58,18 @@ export class Conversations {
 
   async sendDirect(contact: Contact, text: string): Promise<Message> {
     validateText(text);
-    const { uow, contacts, outgoing } = this.#deps;
+    return this.#deps.uow.write(() => this.storeDirect(contact, text));
+  }
+
+  /** sendDirect inside the caller's transaction (an idempotent send records its key in the same one). */
+  storeDirect(contact: Contact, text: string): Message {
+    validateText(text);
+    const { contacts, outgoing } = this.#deps;
     const id = newMessageId();
-    return uow.write(() => {
-      outgoing.checkCapacity([contact.uid]);
-      const message = outgoing.storeMessage(id, contact.uid, contacts.takeSequence(contact.uid), text, "queued");
-      outgoing.enqueue([contact.uid], { ackId: id, messageId: id, payload: chatEnvelope(message), needsAck: true });
-      return message;
-    });
+    outgoing.checkCapacity([contact.uid]);
+    const message = outgoing.storeMessage(id, contact.uid, contacts.takeSequence(contact.uid), text, "queued");
+    outgoing.enqueue([contact.uid], { ackId: id, messageId: id, payload: chatEnvelope(message), needsAck: true });
+    return message;
   }
 
   receiveChat(contact: Contact, body: ChatMessage): void {

@@ -123,4 +123,14 @@ export const MIGRATIONS: string[] = [
     UPDATE unread_counts SET unread = unread - 1 WHERE conversation_id = OLD.conversation_id;
   END;
   `,
+  // 6: idempotent SendMessage (issue 17): the message a client's idempotency key produced,
+  // per conversation, so a resend after a lost answer returns it instead of sending twice.
+  `
+  CREATE TABLE send_keys (
+    conversation_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    PRIMARY KEY (conversation_id, key)
+  ) WITHOUT ROWID;
+  `,
 ];

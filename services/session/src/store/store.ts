@@ -4,6 +4,7 @@ import { OutboxRepo } from "../messages/outbox-repo.js";
 import { GroupRepo } from "../groups/group-repo.js";
 import { EventLog } from "../events/event-log.js";
 import { SettingsRepo } from "./settings-repo.js";
+import { SendKeyRepo } from "./send-key-repo.js";
 import { UnitOfWork } from "./unit-of-work.js";
 import { checkpoint, rekeyDatabase, type Db } from "./database.js";
 
@@ -17,6 +18,7 @@ export class Store {
   readonly outbox: OutboxRepo;
   readonly groups: GroupRepo;
   readonly settings: SettingsRepo;
+  readonly sendKeys: SendKeyRepo;
   readonly events: EventLog;
   readonly uow: UnitOfWork;
   #db: Db;
@@ -28,6 +30,7 @@ export class Store {
     this.outbox = new OutboxRepo(db);
     this.groups = new GroupRepo(db);
     this.settings = new SettingsRepo(db);
+    this.sendKeys = new SendKeyRepo(db);
     this.events = new EventLog(db, now);
     this.uow = new UnitOfWork(db, this.events);
     this.uow.onTransactionEnd(() => this.contacts.transactionEnded());

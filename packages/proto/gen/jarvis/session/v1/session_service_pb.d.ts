@@ -718,6 +718,19 @@ export declare type SendMessageRequest = Message<"jarvis.session.v1.SendMessageR
    * @generated from field: string text = 2;
    */
   text: string;
+
+  /**
+   * Optional, chosen by the client (e.g. a UUID per typed message); empty for none. 1 to 64
+   * printable ASCII characters without spaces (else INVALID_ARGUMENT `bad-idempotency-key`).
+   * Scoped to the conversation and remembered as long as the message it made is stored: a
+   * repeat with the same key in the same conversation stores and sends nothing and returns
+   * that message as it is now (its state may have moved on). The same key with a different
+   * text is INVALID_ARGUMENT `idempotency-key-reused`. Use it to resend safely after a lost
+   * answer or a daemon restart.
+   *
+   * @generated from field: string idempotency_key = 3;
+   */
+  idempotencyKey: string;
 };
 
 /**
@@ -772,6 +785,13 @@ export declare type SendMessagesRequest = Message<"jarvis.session.v1.SendMessage
    * @generated from field: string text = 3;
    */
   text: string;
+
+  /**
+   * Optional idempotency key, with the rules of SendMessageRequest.idempotency_key.
+   *
+   * @generated from field: string idempotency_key = 4;
+   */
+  idempotencyKey: string;
 };
 
 /**
