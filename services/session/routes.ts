@@ -90,6 +90,8 @@ export function createSessionRoutes(app: SessionApp, logger: Logger, onShutdown:
       listGroups: () => ({ groups: app.listGroups().map(groupToProto) }),
       getGroup: (req) => ({ group: groupToProto(app.getGroup(req.group)) }),
       addGroupMembers: (req) => ({ group: groupToProto(app.addGroupMembers(req.group, req.members)) }),
+      grantGroupAdmin: (req) => ({ group: groupToProto(app.grantGroupAdmin(req.group, req.member)) }),
+      removeGroupMember: (req) => ({ group: groupToProto(app.removeGroupMember(req.group, req.member)) }),
       leaveGroup(req) {
         app.leaveGroup(req.group);
         return {};

@@ -57,6 +57,8 @@ export const COMMANDS: CommandSpec[] = [
   { name: "group create", args: "NAME MEMBER...", summary: "create a group (prints its id)", options: ["json"], min: 1, max: many, run: groups.groupCreate },
   { name: "group send", args: "GROUP TEXT...", summary: "send a message to a group", options: ["json"], min: 2, max: many, run: groups.groupSend },
   { name: "group add", args: "GROUP MEMBER...", summary: "add members to a group", options: [], min: 2, max: many, run: groups.groupAdd },
+  { name: "group admin", args: "GROUP CONTACT", summary: "make a member an admin (admins only)", options: [], min: 2, max: 2, run: groups.groupAdmin },
+  { name: "group remove", args: "GROUP CONTACT", summary: "remove a member (admins only)", options: [], min: 2, max: 2, run: groups.groupRemove },
   { name: "group leave", args: "GROUP", summary: "leave a group", options: [], min: 1, max: 1, run: groups.groupLeave },
   { name: "group delete", args: "GROUP", summary: "delete a group here", options: [], min: 1, max: 1, run: groups.groupDelete },
   { name: "groups", args: "", summary: "list groups", options: ["json"], min: 0, max: 0, run: groups.groups },

@@ -52,3 +52,19 @@ export async function groups(ctx: CommandContext): Promise<number> {
   else for (const g of list) ctx.out(`${presenceName(g.presence).padEnd(5)} ${printable(g.name)} ${g.id} (${g.memberUids.length} members)`);
   return 0;
 }
+
+export async function groupAdmin(ctx: CommandContext): Promise<number> {
+  const [group, member] = ctx.params;
+  if (!group || !member) throw new CliError("usage: jarvis group admin GROUP CONTACT", 2);
+  await (await connectSession(ctx.paths)).grantGroupAdmin({ group, member });
+  ctx.out("admin granted");
+  return 0;
+}
+
+export async function groupRemove(ctx: CommandContext): Promise<number> {
+  const [group, member] = ctx.params;
+  if (!group || !member) throw new CliError("usage: jarvis group remove GROUP CONTACT", 2);
+  await (await connectSession(ctx.paths)).removeGroupMember({ group, member });
+  ctx.out("member removed");
+  return 0;
+}

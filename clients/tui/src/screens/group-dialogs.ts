@@ -1,20 +1,17 @@
+import type { Group } from "@jarvis/proto/jarvis/session/v1/resources";
 import { safe } from "../text/display.js";
 import { openModal, prompt } from "../widgets/modal.js";
+import { pickList } from "../widgets/pick-list.js";
 import { errorText } from "./auth.js";
 import type { DialogContext } from "./context.js";
 
-/** Members are picked by number from the contact list shown in the dialog. */
+/** A name, then members ticked in a checkbox list of the contacts. */
 export async function newGroup(ctx: DialogContext): Promise<void> {
-  const contacts = [...ctx.store.contacts.values()];
-  const list = contacts.map((c, i) => `${i + 1}. ${safe(ctx.store.nameOf(c.uid))}`).join("\n") || "(no contacts yet)";
   const name = await prompt(ctx.screen, ctx.router, { title: "new group", text: "Group name:" });
   if (!name?.trim()) return;
-  const picked = await prompt(ctx.screen, ctx.router, { title: "members", text: `${list}\n\nNumbers of the members, separated by spaces:` });
-  if (picked === undefined) return;
-  const members = picked
-    .split(/[\s,]+/)
-    .map((n) => contacts[Number(n) - 1]?.uid)
-    .filter((uid): uid is string => uid !== undefined);
+  const items = [...ctx.store.contacts.values()].map((c) => ({ id: c.uid, label: ctx.store.nameOf(c.uid) })).sort((a, b) => a.label.localeCompare(b.label));
+  const members = await pickList(ctx.screen, ctx.router, { title: `members of ${name.trim()}`, items, multi: true });
+  if (!members) return;
   try {
     await ctx.client.createGroup({ name: name.trim(), members });
     ctx.notice(`group ${name.trim()} created`);
@@ -23,18 +20,44 @@ export async function newGroup(ctx: DialogContext): Promise<void> {
   }
 }
 
+/** The name shown for a member: our own name for a contact, the card's claim otherwise. */
+function memberName(ctx: DialogContext, g: Group, uid: string): string {
+  if (uid === ctx.store.selfUid || ctx.store.contacts.has(uid)) return ctx.store.nameOf(uid);
+  const claimed = g.members.find((m) => m.uid === uid)?.name;
+  return claimed ? `${claimed}~${uid.slice(0, 6)} (via group)` : uid.slice(0, 8);
+}
+
+export function groupLines(ctx: DialogContext, g: Group): string[] {
+  const mine = g.adminUids.includes(ctx.store.selfUid);
+  const role = (uid: string) => [uid === g.creatorUid ? "creator" : "", g.adminUids.includes(uid) ? "admin" : ""].filter(Boolean).join(", ");
+  return [
+    `name     ${safe(g.name)}`,
+    `id       ${g.id}`,
+    `admins   ${g.adminUids.map((uid) => safe(memberName(ctx, g, uid))).join(", ")}`,
+    "members",
+    ...g.memberUids.map((uid) => `  ${safe(memberName(ctx, g, uid))}${role(uid) ? `  {cyan-fg}${role(uid)}{/cyan-fg}` : ""}`),
+    "",
+    mine
+      ? "{cyan-fg}a{/cyan-fg} add member  {cyan-fg}g{/cyan-fg} grant admin  {cyan-fg}r{/cyan-fg} remove member  {cyan-fg}l{/cyan-fg} leave  {cyan-fg}Esc{/cyan-fg} close"
+      : "{cyan-fg}l{/cyan-fg} leave  {cyan-fg}Esc{/cyan-fg} close   (only admins add, remove or grant admin)",
+  ];
+}
+
 export async function groupDetails(ctx: DialogContext, id: string): Promise<void> {
   const content = () => {
     const g = ctx.store.groups.get(id);
-    if (!g) return "this group is gone";
-    return [
-      `name     ${safe(g.name)}`,
-      `id       ${g.id}`,
-      `admin    ${safe(ctx.store.nameOf(g.creatorUid))} (creator)`,
-      `members  ${g.memberUids.map((uid) => safe(ctx.store.nameOf(uid))).join(", ")}`,
-      "",
-      "{cyan-fg}a{/cyan-fg} add member  {cyan-fg}l{/cyan-fg} leave  {cyan-fg}Esc{/cyan-fg} close",
-    ].join("\n");
+    return g ? groupLines(ctx, g).join("\n") : "this group is gone";
+  };
+  const run = (action: () => Promise<unknown>) =>
+    void action()
+      .catch((error: unknown) => ctx.notice(errorText(error)))
+      .finally(() => modal.setContent(content()));
+  /** Picks one member (other than us) matching `which`; undefined when cancelled. */
+  const pickMember = async (title: string, which: (g: Group, uid: string) => boolean) => {
+    const g = ctx.store.groups.get(id);
+    if (!g) return undefined;
+    const items = g.memberUids.filter((uid) => uid !== ctx.store.selfUid && which(g, uid)).map((uid) => ({ id: uid, label: memberName(ctx, g, uid) }));
+    return (await pickList(ctx.screen, ctx.router, { title, items }))?.[0];
   };
   const modal = openModal(ctx.screen, ctx.router, {
     title: "group",
@@ -42,10 +65,24 @@ export async function groupDetails(ctx: DialogContext, id: string): Promise<void
     content: content(),
     onKey: (ch) => {
       if (ch === "a") {
-        void prompt(ctx.screen, ctx.router, { title: "add member", text: "Contact name or uid:" }).then(async (who) => {
-          if (!who?.trim()) return;
-          await ctx.client.addGroupMembers({ group: id, members: [who.trim()] }).catch((error: unknown) => ctx.notice(errorText(error)));
-          modal.setContent(content());
+        run(async () => {
+          const g = ctx.store.groups.get(id);
+          const items = [...ctx.store.contacts.values()].filter((c) => !g?.memberUids.includes(c.uid)).map((c) => ({ id: c.uid, label: ctx.store.nameOf(c.uid) }));
+          const members = await pickList(ctx.screen, ctx.router, { title: "add members", items, multi: true });
+          if (members?.length) await ctx.client.addGroupMembers({ group: id, members });
+        });
+      } else if (ch === "g") {
+        run(async () => {
+          const member = await pickMember("grant admin to", (g, uid) => !g.adminUids.includes(uid));
+          if (member) await ctx.client.grantGroupAdmin({ group: id, member });
+        });
+      } else if (ch === "r") {
+        run(async () => {
+          const member = await pickMember("remove from the group", (g, uid) => uid !== g.creatorUid);
+          if (!member) return;
+          const g = ctx.store.groups.get(id);
+          const sure = await prompt(ctx.screen, ctx.router, { title: "remove member", text: `Remove ${safe(g ? memberName(ctx, g, member) : member)}? Type yes:` });
+          if (sure?.trim().toLowerCase() === "yes") await ctx.client.removeGroupMember({ group: id, member });
         });
       } else if (ch === "l") {
         void ctx.client

@@ -21,6 +21,18 @@ describe("InputLine", () => {
     expect(line.value).toBe("a\nb");
   });
 
+  it("reads a pasted \\n, \\r and \\r\\n as one newline each, the way blessed reports them", () => {
+    const line = new InputLine();
+    line.handle(undefined, { sequence: "\x1b[200~" });
+    const keys: [string, string][] = [["a", "a"], ["\n", "linefeed"], ["b", "b"], ["\r", "enter"], ["\r", "return"], ["c", "c"], ["\r", "enter"], ["\r", "return"], ["\n", "linefeed"], ["d", "d"]];
+    for (const [ch, name] of keys) line.handle(ch, { name, sequence: ch });
+    line.handle(undefined, { sequence: "\x1b[201~" });
+    expect(line.value).toBe("a\nb\nc\nd");
+    // Outside a paste a lone \n does nothing and Enter sends.
+    expect(line.handle("\n", { name: "linefeed", sequence: "\n" })).toBe(false);
+    expect(line.handle("\r", { name: "enter", sequence: "\r" })).toBe("submit");
+  });
+
   it("shows bullets, never the text, when secret", () => {
     const line = new InputLine({ secret: true, value: "hunter2" });
     expect(line.view(20)).toBe("•••••••▏");

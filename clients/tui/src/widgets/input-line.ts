@@ -1,8 +1,6 @@
 import { displayText, truncate, width } from "../text/display.js";
-import type { Key } from "./keyboard.js";
+import { PASTE_END, PASTE_START, type Key } from "./keyboard.js";
 
-const PASTE_START = "\x1b[200~";
-const PASTE_END = "\x1b[201~";
 const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 
 /**
@@ -14,6 +12,8 @@ export class InputLine {
   value = "";
   readonly secret: boolean;
   #pasting = false;
+  /** The last key of a paste was \r (a following \n belongs to it). */
+  #afterReturn = false;
 
   constructor(options: { secret?: boolean; value?: string } = {}) {
     this.secret = options.secret ?? false;
@@ -24,12 +24,16 @@ export class InputLine {
   handle(ch: string | undefined, key: Key): "submit" | boolean {
     if (key.sequence === PASTE_START || key.sequence?.startsWith(PASTE_START)) return (this.#pasting = true);
     if (key.sequence === PASTE_END) return !(this.#pasting = false);
-    if (key.name === "enter" || key.name === "return") {
-      if (key.name === "enter" && key.sequence === "\n" && !this.#pasting) return false; // the \n of a \r\n pair
-      if (!this.#pasting) return "submit";
+    if (key.name === "enter" || key.name === "return" || key.name === "linefeed") {
+      if (!this.#pasting) return key.name === "linefeed" ? false : "submit"; // \n alone is the tail of a \r\n pair
+      // blessed reports each \r twice ("enter", then "return") and \n as "linefeed": in a paste,
+      // "return" and "linefeed" are newlines, except the \n of a \r\n pair.
+      if (key.name === "enter" || (key.name === "linefeed" && this.#afterReturn)) return (this.#afterReturn = false);
+      this.#afterReturn = key.name === "return";
       this.value += "\n";
       return true;
     }
+    this.#afterReturn = false;
     if (key.name === "backspace") {
       const parts = Array.from(segmenter.segment(this.value), (s) => s.segment);
       this.value = parts.slice(0, -1).join("");

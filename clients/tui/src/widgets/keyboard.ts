@@ -13,6 +13,8 @@ export interface Key {
 export type KeyHandler = (ch: string | undefined, key: Key) => boolean | void;
 
 const QUIT_KEYS = new Set(["C-c", "C-q"]);
+export const PASTE_START = "\x1b[200~";
+export const PASTE_END = "\x1b[201~";
 
 /**
  * One place that decides who gets a key: quitting always works (even on the lock screen),
@@ -27,6 +29,12 @@ export class KeyRouter {
       const k = key ?? {};
       if (k.full && QUIT_KEYS.has(k.full)) return quit();
       this.#layers.at(-1)?.(ch, k);
+    });
+    // blessed drops the bracketed-paste markers (it cannot name them), so they are taken from
+    // the input stream, where they arrive in order between the pasted keys.
+    const input = (screen.program as unknown as { input: NodeJS.EventEmitter }).input;
+    input.on("keypress", (_ch: string | undefined, key: Key | undefined) => {
+      if (key?.sequence === PASTE_START || key?.sequence === PASTE_END) this.#layers.at(-1)?.(undefined, { sequence: key.sequence });
     });
   }
 

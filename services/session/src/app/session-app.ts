@@ -126,6 +126,18 @@ export class SessionApp extends IdentityLifecycle {
     return u.presence.groupView(u.groups.addMembers(required(query, "group"), members));
   }
 
+  /** Admins only: makes a member an admin too. */
+  grantGroupAdmin(query: string, member: string): GroupView {
+    const u = this.requireUnlocked();
+    return u.presence.groupView(u.groups.grantAdmin(required(query, "group"), required(member, "member")));
+  }
+
+  /** Admins only: removes a member (never the creator; oneself leaves instead). */
+  removeGroupMember(query: string, member: string): GroupView {
+    const u = this.requireUnlocked();
+    return u.presence.groupView(u.groups.removeMember(required(query, "group"), required(member, "member")));
+  }
+
   leaveGroup(query: string): void {
     this.requireUnlocked().groups.leave(required(query, "group"));
   }

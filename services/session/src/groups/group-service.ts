@@ -71,12 +71,28 @@ export class GroupService {
   /** An admin makes another member an admin too. */
   grantAdmin(query: string, memberQuery: string): Group {
     const group = this.#requireAdmin(this.resolve(query));
-    const member = this.#deps.contacts.resolve(memberQuery);
-    if (!group.memberUids.includes(member.uid)) throw new FailedPreconditionError("only a member can be made an admin", "not-a-member");
-    if (group.adminUids.includes(member.uid)) return group;
-    group.adminUids = [...group.adminUids, member.uid].sort();
+    const uid = this.#memberUid(group, memberQuery);
+    if (group.adminUids.includes(uid)) return group;
+    group.adminUids = [...group.adminUids, uid].sort();
     group.revision++;
     this.#publish(group, this.#others(group));
+    return group;
+  }
+
+  /**
+   * An admin removes another member (design §5). The removed member is told too, so its copy
+   * turns read-only; the creator can only leave by itself, and oneself leaves with leave().
+   */
+  removeMember(query: string, memberQuery: string): Group {
+    const group = this.#requireAdmin(this.resolve(query));
+    const uid = this.#memberUid(group, memberQuery);
+    if (uid === this.#deps.ownUid) throw new FailedPreconditionError("to remove yourself, leave the group", "remove-self");
+    if (uid === group.creatorUid) throw new FailedPreconditionError("the group's creator cannot be removed", "creator-removed");
+    const recipients = this.#others(group);
+    group.memberUids = group.memberUids.filter((m) => m !== uid);
+    group.adminUids = group.adminUids.filter((m) => m !== uid);
+    group.revision++;
+    this.#publish(group, recipients);
     return group;
   }
 
@@ -152,6 +168,24 @@ export class GroupService {
   #requireMembership(group: Group): Group {
     if (!group.memberUids.includes(this.#deps.ownUid)) throw new FailedPreconditionError("you are no longer a member of this group", "not-a-member");
     return group;
+  }
+
+  /**
+   * A member by uid, unique uid prefix or shown name, group contacts included (they are
+   * members one may want to remove without ever adding them); else a contact reference.
+   */
+  #memberUid(group: Group, query: string): string {
+    const q = query.trim().toLowerCase();
+    const byUid = group.memberUids.filter((uid) => uid === q || (q.length >= 4 && uid.startsWith(q)));
+    if (byUid.length === 1) return byUid[0] as string;
+    const byName = group.memberUids.filter((uid) => {
+      const c = this.#deps.contacts.find(uid);
+      return c !== undefined && [c.alias, c.name].some((n) => n !== "" && n.toLowerCase() === q);
+    });
+    if (byName.length === 1) return byName[0] as string;
+    const uid = this.#deps.contacts.resolve(query).uid;
+    if (!group.memberUids.includes(uid)) throw new FailedPreconditionError("that contact is not a member of this group", "not-a-member");
+    return uid;
   }
 
   #resolveMembers(queries: string[]): Contact[] {

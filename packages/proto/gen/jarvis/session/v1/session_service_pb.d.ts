@@ -1201,6 +1201,102 @@ export declare type AddGroupMembersResponse = Message<"jarvis.session.v1.AddGrou
 export declare const AddGroupMembersResponseSchema: GenMessage<AddGroupMembersResponse>;
 
 /**
+ * Which member of which group becomes an admin.
+ *
+ * @generated from message jarvis.session.v1.GrantGroupAdminRequest
+ */
+export declare type GrantGroupAdminRequest = Message<"jarvis.session.v1.GrantGroupAdminRequest"> & {
+  /**
+   * A group reference: group id (`g` + 31 hex) or a unique group name.
+   *
+   * @generated from field: string group = 1;
+   */
+  group: string;
+
+  /**
+   * The member: uid, unique uid prefix (at least 4 hex digits), or the name shown for it
+   * (members known only through the group included).
+   *
+   * @generated from field: string member = 2;
+   */
+  member: string;
+};
+
+/**
+ * Describes the message jarvis.session.v1.GrantGroupAdminRequest.
+ * Use `create(GrantGroupAdminRequestSchema)` to create a new message.
+ */
+export declare const GrantGroupAdminRequestSchema: GenMessage<GrantGroupAdminRequest>;
+
+/**
+ * The group after the change.
+ *
+ * @generated from message jarvis.session.v1.GrantGroupAdminResponse
+ */
+export declare type GrantGroupAdminResponse = Message<"jarvis.session.v1.GrantGroupAdminResponse"> & {
+  /**
+   * The updated group.
+   *
+   * @generated from field: jarvis.session.v1.Group group = 1;
+   */
+  group?: Group | undefined;
+};
+
+/**
+ * Describes the message jarvis.session.v1.GrantGroupAdminResponse.
+ * Use `create(GrantGroupAdminResponseSchema)` to create a new message.
+ */
+export declare const GrantGroupAdminResponseSchema: GenMessage<GrantGroupAdminResponse>;
+
+/**
+ * Which member to remove from which group.
+ *
+ * @generated from message jarvis.session.v1.RemoveGroupMemberRequest
+ */
+export declare type RemoveGroupMemberRequest = Message<"jarvis.session.v1.RemoveGroupMemberRequest"> & {
+  /**
+   * A group reference: group id (`g` + 31 hex) or a unique group name.
+   *
+   * @generated from field: string group = 1;
+   */
+  group: string;
+
+  /**
+   * The member: uid, unique uid prefix (at least 4 hex digits), or the name shown for it
+   * (members known only through the group included).
+   *
+   * @generated from field: string member = 2;
+   */
+  member: string;
+};
+
+/**
+ * Describes the message jarvis.session.v1.RemoveGroupMemberRequest.
+ * Use `create(RemoveGroupMemberRequestSchema)` to create a new message.
+ */
+export declare const RemoveGroupMemberRequestSchema: GenMessage<RemoveGroupMemberRequest>;
+
+/**
+ * The group after the change.
+ *
+ * @generated from message jarvis.session.v1.RemoveGroupMemberResponse
+ */
+export declare type RemoveGroupMemberResponse = Message<"jarvis.session.v1.RemoveGroupMemberResponse"> & {
+  /**
+   * The updated group.
+   *
+   * @generated from field: jarvis.session.v1.Group group = 1;
+   */
+  group?: Group | undefined;
+};
+
+/**
+ * Describes the message jarvis.session.v1.RemoveGroupMemberResponse.
+ * Use `create(RemoveGroupMemberResponseSchema)` to create a new message.
+ */
+export declare const RemoveGroupMemberResponseSchema: GenMessage<RemoveGroupMemberResponse>;
+
+/**
  * Which group.
  *
  * @generated from message jarvis.session.v1.LeaveGroupRequest
@@ -1815,6 +1911,33 @@ export declare const SessionService: GenService<{
     methodKind: "unary";
     input: typeof AddGroupMembersRequestSchema;
     output: typeof AddGroupMembersResponseSchema;
+  },
+  /**
+   * GrantGroupAdmin makes a member an admin too (admins only); granting an admin again changes
+   * nothing. Errors: FAILED_PRECONDITION `not-an-admin` / `not-a-member` (we, or the named
+   * contact, are not a member); NOT_FOUND `unknown-group` / `unknown-contact`; INVALID_ARGUMENT
+   * for an empty or ambiguous reference; FAILED_PRECONDITION `locked` while no identity is unlocked.
+   *
+   * @generated from rpc jarvis.session.v1.SessionService.GrantGroupAdmin
+   */
+  grantGroupAdmin: {
+    methodKind: "unary";
+    input: typeof GrantGroupAdminRequestSchema;
+    output: typeof GrantGroupAdminResponseSchema;
+  },
+  /**
+   * RemoveGroupMember removes a member (admins only) and tells every member, the removed one
+   * included. Errors: FAILED_PRECONDITION `not-an-admin` / `not-a-member`, `creator-removed` (the
+   * creator only ever leaves by itself), `remove-self` (use LeaveGroup); NOT_FOUND `unknown-group`
+   * / `unknown-contact`; INVALID_ARGUMENT for an empty or ambiguous reference;
+   * FAILED_PRECONDITION `locked` while no identity is unlocked.
+   *
+   * @generated from rpc jarvis.session.v1.SessionService.RemoveGroupMember
+   */
+  removeGroupMember: {
+    methodKind: "unary";
+    input: typeof RemoveGroupMemberRequestSchema;
+    output: typeof RemoveGroupMemberResponseSchema;
   },
   /**
    * LeaveGroup removes this node from a group and tells the other members.
