@@ -1,3 +1,4 @@
+import type { Contact } from "@jarvis/proto/jarvis/session/v1/resources";
 import { existsSync, readFileSync } from "node:fs";
 import { fromBinary } from "@bufbuild/protobuf";
 import { fingerprintOf, formatFingerprint } from "@jarvis/core";
@@ -48,7 +49,7 @@ export async function contactDetails(ctx: DialogContext, uid: string): Promise<v
   const content = () => {
     const c = ctx.store.contacts.get(uid) ?? contact;
     return [
-      `name           ${safe(c.name)}${c.alias ? ` (shown as ${safe(c.alias)})` : ""}`,
+      `name           ${safe(c.name)}${c.alias ? ` (shown as ${safe(c.alias)})` : ""}${claimNote(c)}`,
       `uid            ${c.uid}`,
       `fingerprint    ${formatFingerprint(c.fingerprint)}`,
       `addresses      ${safe(c.addresses.join(", ") || "none known")}`,
@@ -88,4 +89,10 @@ export async function contactDetails(ctx: DialogContext, uid: string): Promise<v
       return true;
     },
   });
+}
+
+/** A name the peer announced after we added it: shown as its claim, never as its name. */
+export function claimNote(c: Contact): string {
+  const claimed = c.claimedName.trim();
+  return claimed && claimed !== c.name && claimed !== c.alias ? ` (calls themself "${safe(claimed)}")` : "";
 }

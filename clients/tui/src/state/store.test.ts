@@ -1,3 +1,4 @@
+import { claimNote } from "../screens/contact-dialogs.js";
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { ContactSchema, MessageSchema, MessageState } from "@jarvis/proto/jarvis/session/v1/resources";
@@ -44,5 +45,18 @@ describe("Store", () => {
     expect(store.nameOf("cccccccc33")).toBe("ME~cccccc");
     expect(store.nameOf("dddddddd44")).toBe("alice~dddddd");
     expect(store.nameOf("eeeeeeee55")).toBe("carol");
+  });
+
+  it("shows a name a contact claims later as a quoted claim next to the local name, never instead of it", () => {
+    const store = new Store();
+    const al = create(ContactSchema, { uid: "aaaaaaaa11", name: "alice", claimedName: "Al" });
+    const same = create(ContactSchema, { uid: "bbbbbbbb22", name: "bob", claimedName: "bob" });
+    const aliased = create(ContactSchema, { uid: "cccccccc33", name: "carol", alias: "C", claimedName: "C" });
+    for (const c of [al, same, aliased]) store.contacts.set(c.uid, c);
+    expect(store.conversations().map((c) => c.title)).toEqual(["alice \"Al\"", "bob", "C"]);
+    expect(store.nameOf("aaaaaaaa11")).toBe("alice");
+    expect(claimNote(al)).toBe(' (calls themself "Al")');
+    expect(claimNote(same)).toBe("");
+    expect(claimNote(create(ContactSchema, { uid: "d", name: "dan", claimedName: "{bold}x" }))).toBe(' (calls themself "{open}bold{close}x")');
   });
 });

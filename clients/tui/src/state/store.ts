@@ -50,7 +50,7 @@ export class Store {
   }
 
   conversations(): Conversation[] {
-    const contacts = [...this.contacts.values()].map((c) => ({ id: c.uid, title: this.nameOf(c.uid), presence: c.presence, unread: this.unread.get(c.uid) ?? 0, isGroup: false }));
+    const contacts = [...this.contacts.values()].map((c) => ({ id: c.uid, title: this.listName(c), presence: c.presence, unread: this.unread.get(c.uid) ?? 0, isGroup: false }));
     const groups = [...this.groups.values()].map((g) => ({ id: g.id, title: `#${g.name}`, presence: g.presence, unread: this.unread.get(g.id) ?? 0, isGroup: true }));
     const byTitle = (a: Conversation, b: Conversation) => a.title.localeCompare(b.title);
     return [...contacts.sort(byTitle), ...groups.sort(byTitle)];
@@ -70,6 +70,13 @@ export class Store {
     const mine = (name: string) => name.toLowerCase() === "me" || name.toLowerCase() === this.selfName.toLowerCase();
     const clash = [...this.contacts.values()].some((c) => c.uid !== uid && (c.alias || c.name) === shown) || mine(shown);
     return clash ? `${shown}~${uid.slice(0, 6)}` : shown;
+  }
+
+  /** The list's title: nameOf, plus the name the contact now claims when that differs (in quotes: a claim). */
+  listName(c: Contact): string {
+    const shown = this.nameOf(c.uid);
+    const claimed = c.claimedName.trim();
+    return claimed && claimed !== c.name && claimed !== c.alias ? `${shown} "${claimed}"` : shown;
   }
 
   history(conversation: string): History {
