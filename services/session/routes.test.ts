@@ -7,7 +7,7 @@ import { silentLogger } from "@jarvis/core";
 import { createSessionRoutes } from "./routes.js";
 import { TestNodes, TEST_PASSWORD } from "./src/testing/test-nodes.js";
 import { createTestProfile } from "./src/testing/test-profile.js";
-import { encodeLinkCode } from "./src/contacts/card-codec.js";
+import { decodeLinkCode, encodeLinkCode } from "./src/contacts/card-codec.js";
 import type { SessionApp } from "./src/app/session-app.js";
 
 // The session service as clients see it: real routes, real app and store, connect's in-memory
@@ -146,5 +146,20 @@ describe("session routes over connect's in-memory transport", () => {
     const bad = await rejection(client.sendMessage({ conversation: "bob", text: "x", idempotencyKey: "with space" }));
     expect(bad.code).toBe(Code.InvalidArgument);
     expect(errorCodeOf(bad)).toBe("bad-idempotency-key");
+  });
+
+  it("sets the advertised address on the card and link code, keeps it across a lock, and clears it", async () => {
+    const alice = await nodes.person("alice");
+    const client = clientFor(alice.app);
+    const set = await client.setAdvertisedAddress({ address: " 203.0.113.5:7000 " });
+    expect(set.identity?.card?.addresses).toEqual(["203.0.113.5:7000"]);
+    expect(decodeLinkCode(set.identity!.linkCode).addresses).toEqual(["203.0.113.5:7000"]);
+    await client.lock({});
+    await client.unlock({ password: TEST_PASSWORD });
+    expect((await client.getIdentity({})).identity?.card?.addresses).toEqual(["203.0.113.5:7000"]);
+    const bad = await rejection(client.setAdvertisedAddress({ address: "no port here" }));
+    expect(bad.code).toBe(Code.InvalidArgument);
+    const cleared = await client.setAdvertisedAddress({ address: "" });
+    expect(cleared.identity?.card?.addresses).not.toContain("203.0.113.5:7000");
   });
 });

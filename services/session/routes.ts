@@ -61,6 +61,10 @@ export function createSessionRoutes(app: SessionApp, logger: Logger, onShutdown:
         return identity();
       },
       getIdentity: () => identity(),
+      setAdvertisedAddress: (req) => {
+        app.setAdvertisedAddress(req.address);
+        return identity();
+      },
       addContact: (req) => ({ contact: contactToProto(app.addContact(contactSource(req), req.alias)) }),
       listContacts: () => ({ contacts: app.listContacts().map(contactToProto) }),
       getContact: (req) => ({ contact: contactToProto(app.getContact(req.contact)) }),

@@ -33,9 +33,9 @@ export function groupLines(ctx: DialogContext, g: Group): string[] {
   return [
     `name     ${safe(g.name)}`,
     `id       ${g.id}`,
-    `admins   ${g.adminUids.map((uid) => safe(memberName(ctx, g, uid))).join(", ")}`,
+    `admins   ${g.adminUids.map((uid) => safe(memberName(ctx, g, uid))).sort().join(", ")}`,
     "members",
-    ...g.memberUids.map((uid) => `  ${safe(memberName(ctx, g, uid))}${role(uid) ? `  {cyan-fg}${role(uid)}{/cyan-fg}` : ""}`),
+    ...[...g.memberUids].sort((a, b) => memberName(ctx, g, a).localeCompare(memberName(ctx, g, b))).map((uid) => `  ${safe(memberName(ctx, g, uid))}${role(uid) ? `  {cyan-fg}${role(uid)}{/cyan-fg}` : ""}`),
     "",
     mine
       ? "{cyan-fg}a{/cyan-fg} add member  {cyan-fg}g{/cyan-fg} grant admin  {cyan-fg}r{/cyan-fg} remove member  {cyan-fg}l{/cyan-fg} leave  {cyan-fg}Esc{/cyan-fg} close"
@@ -57,6 +57,7 @@ export async function groupDetails(ctx: DialogContext, id: string): Promise<void
     const g = ctx.store.groups.get(id);
     if (!g) return undefined;
     const items = g.memberUids.filter((uid) => uid !== ctx.store.selfUid && which(g, uid)).map((uid) => ({ id: uid, label: memberName(ctx, g, uid) }));
+    items.sort((a, b) => a.label.localeCompare(b.label));
     return (await pickList(ctx.screen, ctx.router, { title, items }))?.[0];
   };
   const modal = openModal(ctx.screen, ctx.router, {

@@ -5,6 +5,7 @@ import { ContactCardSchema } from "@jarvis/proto/jarvis/peer/v1/card";
 import { safe } from "../text/display.js";
 import { openModal, prompt } from "../widgets/modal.js";
 import { errorText } from "./auth.js";
+import { changeAdvertisedAddress, deleteAccount, exportAccount } from "./account-dialogs.js";
 import type { DialogContext } from "./context.js";
 
 /** My link code, whole (wrapped by the box, no border inside it, so it copies cleanly). */
@@ -33,37 +34,46 @@ export async function showLinkCode(ctx: DialogContext): Promise<void> {
 }
 
 export async function showSettings(ctx: DialogContext): Promise<void> {
-  const status = await ctx.client.getStatus({});
+  let status = await ctx.client.getStatus({});
+  let addresses = (await ctx.client.getIdentity({})).identity?.card?.addresses ?? [];
   const content = () =>
     [
       `name          ${safe(status.name)}`,
       `uid           ${status.uid}`,
       `fingerprint   ${formatFingerprint(status.fingerprint)}`,
       `listening on  ${safe(status.listenAddress || "not listening")}`,
+      `advertised    ${safe(addresses.join(", ") || "none")}`,
       `notifications ${ctx.settings.notifications ? "{green-fg}on{/green-fg}" : "{yellow-fg}off{/yellow-fg}"}`,
       "",
-      "{cyan-fg}n{/cyan-fg} notifications on/off   {cyan-fg}c{/cyan-fg} link code / export card   {cyan-fg}p{/cyan-fg} change password   {cyan-fg}Esc{/cyan-fg} close",
-      "Export or delete the account from the command line: `jarvis account export FILE`, `jarvis delete`.",
+      "{cyan-fg}n{/cyan-fg} notifications on/off  {cyan-fg}a{/cyan-fg} advertised address  {cyan-fg}c{/cyan-fg} link code / export card",
+      "{cyan-fg}p{/cyan-fg} change password  {cyan-fg}x{/cyan-fg} export account  {cyan-fg}D{/cyan-fg} delete account  {cyan-fg}Esc{/cyan-fg} close",
     ].join("\n");
+  const refresh = async () => {
+    status = await ctx.client.getStatus({});
+    addresses = (await ctx.client.getIdentity({})).identity?.card?.addresses ?? [];
+    modal.setContent(content());
+  };
+  const run = (action: () => Promise<unknown>) => void action().catch((error: unknown) => ctx.notice(errorText(error)));
   const modal = openModal(ctx.screen, ctx.router, {
     title: "settings",
     width: "90%",
     content: content(),
     onKey: (ch) => {
-      if (ch === "n") {
-        ctx.settings.notifications = !ctx.settings.notifications;
-        modal.setContent(content());
-        return true;
-      }
-      if (ch === "c") {
-        void showLinkCode(ctx);
-        return true;
-      }
-      if (ch === "p") {
-        void changePassword(ctx);
-        return true;
-      }
-      return false;
+      const actions: Record<string, () => void> = {
+        n: () => {
+          ctx.settings.notifications = !ctx.settings.notifications;
+          modal.setContent(content());
+        },
+        a: () => run(() => changeAdvertisedAddress(ctx, addresses.length === 1 ? (addresses[0] ?? "") : "").then(refresh)),
+        c: () => void showLinkCode(ctx),
+        p: () => void changePassword(ctx),
+        x: () => run(() => exportAccount(ctx)),
+        D: () => run(async () => (await deleteAccount(ctx)) && modal.close()),
+      };
+      const action = ch === undefined ? undefined : actions[ch];
+      if (!action) return false;
+      action();
+      return true;
     },
   });
 }

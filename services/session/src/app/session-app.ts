@@ -43,6 +43,18 @@ export class SessionApp extends IdentityLifecycle {
     return { identity: u.identity, card: u.ownCard() };
   }
 
+  /**
+   * Sets the host:port put on our card (link code, card files, Hello), kept in the store;
+   * "" returns to the start option (--advertise) or the listener's addresses.
+   */
+  setAdvertisedAddress(address: string): { identity: Identity; card: Card } {
+    const u = this.requireUnlocked();
+    const clean = address.trim();
+    if (clean) parseHostPort(clean);
+    u.setAdvertise(clean);
+    return this.identity();
+  }
+
   addContact(source: ContactSource | undefined, alias: string): ContactView {
     const u = this.requireUnlocked();
     if (!source) throw new InvalidArgumentError("a link code or a card is required");

@@ -15,6 +15,9 @@ import { InboundBatcher, type InboundFrame } from "../network/inbound-batcher.js
 import { advertisedAddresses } from "../identity/advertised-addresses.js";
 import { dispatchPeerFrame, type PeerFrameHandlers } from "../network/frame-dispatch.js";
 
+/** Settings key of the advertised address chosen by the person (SetAdvertisedAddress). */
+const ADVERTISE_SETTING = "advertise";
+
 export interface UnlockedSessionOptions {
   clock: Clock;
   logger: Logger;
@@ -168,7 +171,17 @@ export class UnlockedSession {
 
   ownCard(): Card {
     const { uid, name, publicKey, fingerprint } = this.identity;
-    return { uid, name, publicKey, addresses: advertisedAddresses(this.#listenAddress, this.#options.advertise), fingerprint };
+    return { uid, name, publicKey, addresses: advertisedAddresses(this.#listenAddress, this.advertise()), fingerprint };
+  }
+
+  /** The address to advertise: the one set from a client (kept in the store) wins over --advertise. */
+  advertise(): string {
+    return this.store.settings.get(ADVERTISE_SETTING) || this.#options.advertise;
+  }
+
+  /** "" returns to --advertise, or to the addresses derived from the listener. */
+  setAdvertise(address: string): void {
+    this.store.settings.set(ADVERTISE_SETTING, address);
   }
 
   #peerConnected(key: Buffer, channelId: bigint): void {

@@ -420,6 +420,46 @@ export declare type GetIdentityResponse = Message<"jarvis.session.v1.GetIdentity
 export declare const GetIdentityResponseSchema: GenMessage<GetIdentityResponse>;
 
 /**
+ * The address to advertise.
+ *
+ * @generated from message jarvis.session.v1.SetAdvertisedAddressRequest
+ */
+export declare type SetAdvertisedAddressRequest = Message<"jarvis.session.v1.SetAdvertisedAddressRequest"> & {
+  /**
+   * host:port (IPv6 in brackets); empty to clear the choice.
+   *
+   * @generated from field: string address = 1;
+   */
+  address: string;
+};
+
+/**
+ * Describes the message jarvis.session.v1.SetAdvertisedAddressRequest.
+ * Use `create(SetAdvertisedAddressRequestSchema)` to create a new message.
+ */
+export declare const SetAdvertisedAddressRequestSchema: GenMessage<SetAdvertisedAddressRequest>;
+
+/**
+ * This node's identity with the new card.
+ *
+ * @generated from message jarvis.session.v1.SetAdvertisedAddressResponse
+ */
+export declare type SetAdvertisedAddressResponse = Message<"jarvis.session.v1.SetAdvertisedAddressResponse"> & {
+  /**
+   * Uid, name, fingerprint, and the link code and card carrying the new address.
+   *
+   * @generated from field: jarvis.session.v1.Identity identity = 1;
+   */
+  identity?: Identity | undefined;
+};
+
+/**
+ * Describes the message jarvis.session.v1.SetAdvertisedAddressResponse.
+ * Use `create(SetAdvertisedAddressResponseSchema)` to create a new message.
+ */
+export declare const SetAdvertisedAddressResponseSchema: GenMessage<SetAdvertisedAddressResponse>;
+
+/**
  * Where the contact comes from; exactly one of link_code and card.
  *
  * @generated from message jarvis.session.v1.AddContactRequest
@@ -1737,6 +1777,22 @@ export declare const SessionService: GenService<{
     methodKind: "unary";
     input: typeof GetIdentityRequestSchema;
     output: typeof GetIdentityResponseSchema;
+  },
+  /**
+   * SetAdvertisedAddress sets the host:port this node puts on its card (link code, card files,
+   * and the Hello sent on each new channel), e.g. a public address behind port forwarding. It is
+   * kept in the encrypted store and wins over `jarvis up --advertise`; an empty address goes
+   * back to that option, or to the listener's own addresses. Contacts that already have the old
+   * card learn the new address only from a new card or link code. Returns the identity with the
+   * new link code. Errors: INVALID_ARGUMENT for an address that is not host:port;
+   * FAILED_PRECONDITION `locked` while no identity is unlocked.
+   *
+   * @generated from rpc jarvis.session.v1.SessionService.SetAdvertisedAddress
+   */
+  setAdvertisedAddress: {
+    methodKind: "unary";
+    input: typeof SetAdvertisedAddressRequestSchema;
+    output: typeof SetAdvertisedAddressResponseSchema;
   },
   /**
    * AddContact adds a contact from a link code or a card.

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestNode, eventually } from "../helpers/cli.js";
+import { existsSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { decodeLinkCode } from "@jarvis/session/testing";
+import { TEST_PASSWORD, TestNode, eventually } from "../helpers/cli.js";
 import { KEY, TuiTerminal } from "./harness.js";
 
 interface GroupEntry {
@@ -12,7 +15,7 @@ interface GroupEntry {
 const DOWN = "\x1b[B";
 
 /** Alice in the TUI; Bob and Carol on the CLI. Pasting, and running a group from its dialogs. */
-describe("TUI paste and group administration with real nodes", () => {
+describe("TUI paste, group administration and settings with real nodes", () => {
   const alice = new TestNode("alice");
   const bob = new TestNode("bob");
   const carol = new TestNode("carol");
@@ -70,7 +73,7 @@ describe("TUI paste and group administration with real nodes", () => {
     tui.type("g");
     await tui.waitFor("grant admin to");
     tui.type(KEY.enter); // bob, the first one
-    await tui.waitFor((s) => !s.includes("grant admin to") && /admins\s+me, bob/.test(s));
+    await tui.waitFor((s) => !s.includes("grant admin to") && /admins\s+bob, me/.test(s));
     await eventually(async () => ((await alice.json<GroupEntry[]>(["groups"]))[0]?.admins.includes(uid.bob!) ? true : undefined), 20_000, "bob to be admin");
     await eventually(async () => ((await bob.json<GroupEntry[]>(["groups"]))[0]?.admins.includes(uid.bob!) ? true : undefined), 30_000, "bob to learn he is admin");
 
@@ -84,5 +87,42 @@ describe("TUI paste and group administration with real nodes", () => {
     const screen = await tui.waitFor((s) => s.includes("admins") && !/carol/.test(s.slice(s.indexOf("members"))));
     expect(screen).toMatch(/bob\s+admin/);
     await eventually(async () => ((await carol.json<GroupEntry[]>(["groups"]))[0]?.members.includes(uid.carol!) ? undefined : true), 30_000, "carol to learn she was removed");
+  });
+
+  it("settings: shows and changes the advertised address, exports the account and deletes it (masked, confirmed)", async () => {
+    const before = await alice.linkCode();
+    tui.type(KEY.escape);
+    await tui.waitFor((s) => !s.includes("grant admin"));
+    tui.type(KEY.ctrl("s"));
+    await tui.waitFor((s) => s.includes("advertised") && s.includes("delete account"));
+    tui.type("a");
+    await tui.waitFor("host:port that other");
+    tui.type(`${KEY.ctrl("u")}198.51.100.7:7777${KEY.enter}`);
+    await tui.waitFor((s) => /advertised\s+198\.51\.100\.7:7777/.test(s));
+    const after = await alice.linkCode();
+    expect(after).not.toBe(before);
+    expect(decodeLinkCode(after).addresses).toEqual(["198.51.100.7:7777"]);
+
+    const backup = join(alice.home, "..", `alice-${process.pid}.backup`);
+    tui.type("x");
+    await tui.waitFor("Account password:");
+    tui.type(TEST_PASSWORD);
+    expect(await tui.text()).not.toContain(TEST_PASSWORD);
+    tui.type(KEY.enter);
+    await tui.waitFor("a new file");
+    tui.type(`${KEY.ctrl("u")}${backup}${KEY.enter}`);
+    await tui.waitFor("account exported to");
+    expect(statSync(backup).mode & 0o777).toBe(0o600);
+    expect(statSync(backup).size).toBeGreaterThan(0);
+    rmSync(backup);
+
+    tui.type("D");
+    await tui.waitFor("Type delete");
+    tui.type(`delete${KEY.enter}`);
+    await tui.waitFor("Account password:");
+    tui.type(`${TEST_PASSWORD}${KEY.enter}`);
+    // The identity is gone: the TUI walks the person through creating a new one.
+    await tui.waitFor("welcome to jarvis", 60_000);
+    expect(existsSync(join(alice.home, "keyfile"))).toBe(false);
   });
 });
