@@ -4,6 +4,7 @@ import { connect } from "node:net";
 import { randomBytes } from "node:crypto";
 import { ensurePrivateDir, writeFileAtomic, type ProfilePaths } from "@jarvis/core";
 import { formatIpcAddress, parseIpcAddress, type IpcAddress } from "@jarvis/rpc";
+import type { ChildSnapshot } from "./supervised-child.js";
 
 /**
  * How the CLI and the supervisor find each other: run/daemon.pid and run/ipc.json (where
@@ -106,7 +107,7 @@ export function probeSocket(address: IpcAddress): Promise<boolean> {
 
 /** run/children.json: each service's state as the supervisor sees it (for `status`). */
 export interface ChildrenInfo {
-  children: { name: string; state: string; pid: number | null; restarts: number; lastExit: string | null; message: string | null }[];
+  children: ChildSnapshot[];
 }
 
 const childrenFile = (paths: ProfilePaths) => join(paths.runDir, "children.json");

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { FakeClock, type Logger } from "@jarvis/core";
 import { eventually } from "../../../test/helpers/cli.js";
 import { HEALTHY_AFTER_MS, MAX_QUICK_RESTARTS, SupervisedChild } from "./supervised-child.js";
+import { DEFAULT_HEALTH_POLICY, type HealthProbe } from "./health-watch.js";
 
 /** A fake service: exits with 3 as soon as the "die" file exists, runs until then. */
 const SERVICE = `
@@ -110,5 +111,84 @@ describe("SupervisedChild", () => {
     expect(() => process.kill(pid, 0)).toThrow();
     expect(records.filter((r) => r.level === "warn")).toEqual([]);
     expect(clock.pendingTimers).toBe(0);
+  });
+
+  it("is running only once its health answers, and is killed and restarted like a crash when its health goes silent", async () => {
+    rmSync(dieFile, { force: true });
+    const clock = new FakeClock();
+    const records: Record_[] = [];
+    // The process is real; what its health says is played by the test.
+    let answering = false;
+    const probe: HealthProbe = (signal) =>
+      answering ? Promise.resolve() : new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(new Error("timeout"))));
+    const child = new SupervisedChild({ name: "hang", entry, env: { ...process.env, DIE_FILE: dieFile }, logsDir: dir, log: recordingLogger(records), clock, health: { probe } });
+    const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+    const { intervalMs, timeoutMs, maxFailures } = DEFAULT_HEALTH_POLICY;
+    try {
+      child.start();
+      const first = child.pid as number;
+      expect(child.snapshot()).toMatchObject({ state: "starting", health: "silent" });
+      // The check in flight was silent: it times out, and the next one (100 ms later) answers.
+      answering = true;
+      clock.advance(timeoutMs);
+      await settle();
+      expect(child.snapshot().state).toBe("starting");
+      clock.advance(100);
+      await settle();
+      expect(child.snapshot()).toMatchObject({ state: "running", health: "answering", pid: first });
+
+      // It stops answering (as a SIGSTOPped or deadlocked process would): maxFailures checks.
+      answering = false;
+      for (let n = 0; n < maxFailures; n++) {
+        clock.advance(intervalMs);
+        await settle();
+        clock.advance(timeoutMs);
+        await settle();
+      }
+      const killed = await eventually(async () => (child.snapshot().state === "restarting" ? child.snapshot() : undefined), 20_000, "the hung child to be killed");
+      expect(() => process.kill(first, 0)).toThrow();
+      expect(killed.lastExit).toBe(`hung: it stopped answering its health check (${maxFailures} checks in a row, ${timeoutMs / 1000} s each); killed`);
+      expect(killed.restarts).toBe(1);
+      expect(records.find((r) => r.msg === "service exited; restarting")?.obj).toMatchObject({ signal: "SIGKILL", delay: 500 });
+
+      // Restarted after the backoff, and running again once its health answers.
+      answering = true;
+      clock.advance(500);
+      expect(child.snapshot().state).toBe("starting");
+      expect(child.pid).not.toBe(first);
+      await settle();
+      expect(child.snapshot()).toMatchObject({ state: "running", health: "answering" });
+    } finally {
+      await child.stop();
+    }
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it("counts hangs toward the crash-loop limit", async () => {
+    rmSync(dieFile, { force: true });
+    const clock = new FakeClock();
+    const records: Record_[] = [];
+    const silent: HealthProbe = (signal) => new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(new Error("timeout"))));
+    const child = new SupervisedChild({ name: "mute", entry, env: { ...process.env, DIE_FILE: dieFile }, logsDir: dir, log: recordingLogger(records), clock, health: { probe: silent } });
+    const restarts = () => records.filter((r) => r.msg === "service exited; restarting").length;
+    try {
+      child.start();
+      for (let n = 1; n <= MAX_QUICK_RESTARTS + 1; n++) {
+        // Never answers: hung once startTimeoutMs has passed, then restarted after the backoff.
+        for (let t = 0; t < DEFAULT_HEALTH_POLICY.startTimeoutMs + DEFAULT_HEALTH_POLICY.timeoutMs; t += 1_000) {
+          clock.advance(1_000);
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+        if (n <= MAX_QUICK_RESTARTS) {
+          await eventually(async () => (restarts() >= n ? true : undefined), 20_000, `${n} restarts`);
+          clock.advance(30_000);
+        }
+      }
+      const failed = await eventually(async () => (child.snapshot().state === "failed" ? child.snapshot() : undefined), 20_000, "the child to be given up on");
+      expect(failed.message).toMatch(/^the mute service crashed 7 times in a row \(last: hung: it did not answer its health check within 20 s of starting; killed\); gave up/);
+      expect(clock.pendingTimers).toBe(0);
+    } finally {
+      await child.stop();
+    }
   });
 });
