@@ -6,6 +6,7 @@ import { NetworkService } from "@jarvis/proto/jarvis/network/v1/network_service"
 import { SessionService } from "@jarvis/proto/jarvis/session/v1/session_service";
 import { SupervisedChild } from "./supervised-child.js";
 import { healthProbe } from "./health-check.js";
+import { ipcInUse } from "./ipc-preflight.js";
 import { KeyCustody } from "./key-custody.js";
 import { DEFAULT_MAX_LOG_BYTES, rotateLogs } from "./log-rotation.js";
 import { ROLE_ENV, profileProcesses, stopProfileProcesses } from "./profile-processes.js";
@@ -48,13 +49,19 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   // Services orphaned by a supervisor that was killed exit by themselves within ~2 s; make
   // sure they are gone before ours try to take the same sockets.
   await stopProfileProcesses(paths.home, 3_000);
+  const requested = requestedIpc(paths, options.ipc);
+  // A chosen IPC address someone else listens on fails now, before any service (or the token)
+  // exists: see ipc-preflight.ts.
+  for (const [name, address] of [["session", requested.session], ["network", requested.network]] as const) {
+    const busy = await ipcInUse(address);
+    if (busy) return failStart(paths, `the ${name} service cannot listen on ${formatIpcAddress(address)}: ${busy}; choose another with --ipc (or port 0 for any free one)`);
+  }
   try {
     writeFileSync(paths.pidFile, String(process.pid), { flag: "wx", mode: 0o600 });
   } catch {
     return failStart(paths, "another daemon is starting for this profile");
   }
   const log = createServiceLogger(paths.home, "daemon", options.logLevel);
-  const requested = requestedIpc(paths, options.ipc);
   if (requested.session.kind === "tcp") ensureToken(paths);
   const bound: { session?: IpcAddress; network?: IpcAddress } = {};
   const custody = new KeyCustody();
