@@ -13,6 +13,17 @@ export const HEALTHY_AFTER_MS = 60_000;
 /** After this many exits in a row, each before it ran healthily, the service is given up on. */
 export const MAX_QUICK_RESTARTS = 6;
 const STOP_GRACE_MS = 5_000;
+/** How many restarts children.json keeps (enough to show a whole crash loop). */
+const ATTEMPTS_KEPT = MAX_QUICK_RESTARTS + 2;
+
+/** One exit that led to a restart: when, why, and how long the supervisor waited. */
+export interface RestartAttempt {
+  /** When the process exited (ISO 8601, the supervisor's clock). */
+  exitedAt: string;
+  exit: string;
+  /** The backoff before the next start (none when given up: the last entry has null). */
+  delayMs: number | null;
+}
 
 /** "starting": spawned, its health has not answered yet; "running": it has. */
 export type ChildState = "starting" | "running" | "restarting" | "failed" | "stopped";
@@ -27,6 +38,8 @@ export interface ChildSnapshot {
   message: string | null;
   /** The last grpc.health.v1 check: "answering", "silent" (failed checks), or null (not watched). */
   health: "answering" | "silent" | null;
+  /** The latest exits and the backoff after each, oldest first. */
+  attempts: RestartAttempt[];
 }
 
 export interface ChildOptions {
@@ -77,6 +90,7 @@ export class SupervisedChild {
   /** Why we killed the current process ourselves because it hung (its exit is then a crash). */
   #hung: string | undefined;
   #answering = false;
+  #attempts: RestartAttempt[] = [];
 
   constructor(options: ChildOptions) {
     this.#options = options;
@@ -94,7 +108,7 @@ export class SupervisedChild {
 
   snapshot(): ChildSnapshot {
     const health = !this.#options.health || !this.#process ? null : this.#answering ? "answering" : "silent";
-    return { name: this.name, state: this.#state, pid: this.pid ?? null, restarts: this.#restarts, lastExit: this.#lastExit, message: this.#message, health };
+    return { name: this.name, state: this.#state, pid: this.pid ?? null, restarts: this.#restarts, lastExit: this.#lastExit, message: this.#message, health, attempts: [...this.#attempts] };
   }
 
   /** Sends a message to the running process (dropped if none runs). */
@@ -169,12 +183,15 @@ export class SupervisedChild {
       this.#quickExits = 0;
     }
     this.#quickExits += 1;
+    const attempt: RestartAttempt = { exitedAt: new Date(clock.now()).toISOString(), exit: this.#lastExit ?? "", delayMs: null };
+    this.#attempts = [...this.#attempts, attempt].slice(-ATTEMPTS_KEPT);
     if (this.#quickExits > MAX_QUICK_RESTARTS) {
       this.#message = `the ${this.name} service crashed ${MAX_QUICK_RESTARTS + 1} times in a row (last: ${this.#lastExit}); gave up restarting it — see ${join(this.#options.logsDir, `${this.name}.stderr.log`)}, then run jarvis down and jarvis up`;
       this.#log.error({ code, signal, restarts: this.#restarts }, this.#message);
       return this.#setState("failed");
     }
     const delay = this.#backoff.next();
+    attempt.delayMs = delay;
     this.#restarts += 1;
     this.#log.warn({ code, signal, delay }, "service exited; restarting");
     this.#setState("restarting");
