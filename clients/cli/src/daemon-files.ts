@@ -85,11 +85,15 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
-/** The supervisor is running if its pid is alive; a pid file without a live process is stale. */
+/**
+ * The supervisor is running if its pid is alive; a pid file without a live process is stale.
+ * So is one naming the caller itself: a restarted container gives its first process the
+ * same pid the previous one had, and finds that one's pid file on the volume.
+ */
 export function runningDaemonPid(paths: ProfilePaths): number | undefined {
   const pid = readPid(paths);
   if (pid === undefined) return undefined;
-  if (isProcessAlive(pid)) return pid;
+  if (pid !== process.pid && isProcessAlive(pid)) return pid;
   rmSync(paths.pidFile, { force: true });
   return undefined;
 }

@@ -18,6 +18,11 @@ export interface DaemonOptions {
   advertise: string;
   ipc: string | undefined;
   logLevel: string;
+  /**
+   * A network service run by someone else (another container): this supervisor then runs only
+   * the session, pointed at it. Restarts of the session still come back unlocked.
+   */
+  externalNetwork?: IpcAddress;
 }
 
 /** Both children get their own 5 s stop grace (then SIGKILL), one after the other. */
@@ -49,10 +54,13 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   // Services orphaned by a supervisor that was killed exit by themselves within ~2 s; make
   // sure they are gone before ours try to take the same sockets.
   await stopProfileProcesses(paths.home, 3_000);
+  const external = options.externalNetwork;
   const requested = requestedIpc(paths, options.ipc);
+  if (external) requested.network = external;
   // A chosen IPC address someone else listens on fails now, before any service (or the token)
-  // exists: see ipc-preflight.ts.
-  for (const [name, address] of [["session", requested.session], ["network", requested.network]] as const) {
+  // exists: see ipc-preflight.ts. (An external network service is meant to be listening.)
+  const ours = external ? ([["session", requested.session]] as const) : ([["session", requested.session], ["network", requested.network]] as const);
+  for (const [name, address] of ours) {
     const busy = await ipcInUse(address);
     if (busy) return failStart(paths, `the ${name} service cannot listen on ${formatIpcAddress(address)}: ${busy}; choose another with --ipc (or port 0 for any free one)`);
   }
@@ -63,7 +71,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   }
   const log = createServiceLogger(paths.home, "daemon", options.logLevel);
   if (requested.session.kind === "tcp") ensureToken(paths);
-  const bound: { session?: IpcAddress; network?: IpcAddress } = {};
+  const bound: { session?: IpcAddress; network?: IpcAddress } = { network: external };
   const custody = new KeyCustody();
   const waiters = new Map<string, (address: IpcAddress | undefined) => void>();
 
@@ -131,7 +139,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     children.push(c);
     return c;
   };
-  const network = child("network", "@jarvis/network/main", NetworkService.typeName);
+  const network = external ? undefined : child("network", "@jarvis/network/main", NetworkService.typeName);
   const session = child("session", "@jarvis/session/main", SessionService.typeName, {
     // A restarted session is handed the key at once: the node is back as the person left it.
     onSpawn: (c) => {
@@ -145,7 +153,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 
   const stopAll = async () => {
     await session.stop();
-    await network.stop();
+    await network?.stop();
     custody.wipe();
   };
   const firstStart = async (c: SupervisedChild) => {
@@ -161,7 +169,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     waiters.delete(c.name);
     return got;
   };
-  for (const c of [network, session]) {
+  for (const c of children) {
     if (await firstStart(c)) continue;
     await stopAll();
     rmSync(paths.pidFile, { force: true });
@@ -169,8 +177,9 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     log.error({ child: c.name, wanted }, "service did not start");
     return failStart(paths, `the ${c.name} service could not listen on ${wanted} (is it in use?); see ${paths.logsDir}/${c.name}.stderr.log`);
   }
-  log.info({ pid: process.pid, session: bound.session, network: bound.network }, "daemon started");
-  const runDirCheck = setInterval(() => void restoreRunDir(paths, log, requested, [session, network]), RUN_DIR_CHECK_MS);
+  log.info({ pid: process.pid, session: bound.session, network: bound.network, externalNetwork: external !== undefined }, "daemon started");
+  // Restored in this order: the session first (it owns what clients connect to).
+  const runDirCheck = setInterval(() => void restoreRunDir(paths, log, requested, [session, ...(network ? [network] : [])]), RUN_DIR_CHECK_MS);
   const maxLogBytes = Number(process.env.JARVIS_LOG_MAX_BYTES) || DEFAULT_MAX_LOG_BYTES;
   const logRotation = setInterval(() => {
     const rotated = rotateLogs(paths.logsDir, maxLogBytes);
