@@ -169,23 +169,33 @@ describe("SupervisedChild", () => {
     const clock = new FakeClock();
     const records: Record_[] = [];
     const silent: HealthProbe = (signal) => new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(new Error("timeout"))));
-    const child = new SupervisedChild({ name: "mute", entry, env: { ...process.env, DIE_FILE: dieFile }, logsDir: dir, log: recordingLogger(records), clock, health: { probe: silent } });
-    const restarts = () => records.filter((r) => r.msg === "service exited; restarting").length;
+    // Short health deadlines, so each life lasts ~1 s of fake time: far from the 60 s after
+    // which an exit no longer counts as part of a crash loop.
+    const policy = { intervalMs: 100, timeoutMs: 200, maxFailures: 3, startTimeoutMs: 1_000 };
+    const child = new SupervisedChild({ name: "mute", entry, env: { ...process.env, DIE_FILE: dieFile }, logsDir: dir, log: recordingLogger(records), clock, health: { probe: silent, policy } });
+    const count = (msg: string) => records.filter((r) => r.msg === msg);
+    // One timer at a time, letting each check's outcome run before the next step.
+    const stepUntil = async (done: () => boolean) => {
+      for (let i = 0; i < 100 && !done(); i++) {
+        clock.advance(100);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    };
     try {
       child.start();
       for (let n = 1; n <= MAX_QUICK_RESTARTS + 1; n++) {
-        // Never answers: hung once startTimeoutMs has passed, then restarted after the backoff.
-        for (let t = 0; t < DEFAULT_HEALTH_POLICY.startTimeoutMs + DEFAULT_HEALTH_POLICY.timeoutMs; t += 1_000) {
-          clock.advance(1_000);
-          await new Promise<void>((resolve) => setImmediate(resolve));
-        }
-        if (n <= MAX_QUICK_RESTARTS) {
-          await eventually(async () => (restarts() >= n ? true : undefined), 20_000, `${n} restarts`);
-          clock.advance(30_000);
-        }
+        // It never answers: hung once startTimeoutMs has passed, and killed.
+        await stepUntil(() => count("service hung; killing it").length >= n);
+        expect(count("service hung; killing it")).toHaveLength(n);
+        if (n > MAX_QUICK_RESTARTS) break;
+        // Its exit (a real one) goes through the crash path: restarted after the backoff.
+        const exits = await eventually(async () => (count("service exited; restarting").length >= n ? count("service exited; restarting") : undefined), 20_000, `${n} restarts`);
+        clock.advance(exits[n - 1]?.obj.delay as number);
+        expect(child.snapshot().state).toBe("starting");
       }
       const failed = await eventually(async () => (child.snapshot().state === "failed" ? child.snapshot() : undefined), 20_000, "the child to be given up on");
-      expect(failed.message).toMatch(/^the mute service crashed 7 times in a row \(last: hung: it did not answer its health check within 20 s of starting; killed\); gave up/);
+      expect(failed.message).toMatch(/^the mute service crashed 7 times in a row \(last: hung: it did not answer its health check within 1 s of starting; killed\); gave up/);
+      expect(failed.attempts.map((a) => a.delayMs)).toEqual([500, 1_000, 2_000, 4_000, 8_000, 16_000, null]);
       expect(clock.pendingTimers).toBe(0);
     } finally {
       await child.stop();
