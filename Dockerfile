@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# Jarvis node image: one image, two roles (network / session), chosen by the command.
+# Jarvis node image: one image, roles chosen by the command: the network service, or the
+# supervisor (`jarvis daemon`) running the session (with --network-ipc) or the whole node.
 # Build stage compiles the native modules (better-sqlite3-multiple-ciphers, argon2) and the
 # TypeScript; the runtime stage gets only production dependencies and compiled output.
 
@@ -43,7 +44,8 @@ USER node
 VOLUME ["/data"]
 EXPOSE 7000
 ENTRYPOINT ["/app/docker/entrypoint.sh"]
-CMD ["node", "services/session/dist/main.js"]
-# Default role is the session: healthy once unlocked and connected to its network service.
+# Default: the whole node under its supervisor (crashed services restart, the session unlocked).
+CMD ["node", "clients/cli/bin/jarvis.js", "daemon"]
+# Healthy once the session is unlocked and connected to its network service.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "docker/health.js", "session"]

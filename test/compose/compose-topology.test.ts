@@ -7,13 +7,16 @@ import { once } from "node:events";
 import { createClient } from "@connectrpc/connect";
 import { createIpcTransport, parseIpcAddress } from "@jarvis/rpc";
 import { SessionService } from "@jarvis/proto/jarvis/session/v1/session_service";
+import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../helpers/cli.js";
+import { childPid, killService } from "../running/processes.js";
 
-// The compose topology as plain processes (no container engine runs here): per node a network
-// and a session process started through docker/entrypoint.sh with the compose file's
-// environment, sharing one directory as the node's "volume", no supervisor; then
-// docker/mesh-init.js creates and links the identities and docker/health.js probes them.
+// The compose topology as plain processes (no container engine runs here): per node the network
+// service and the session container's command (the supervisor, running only the session
+// against the network's socket), each started through docker/entrypoint.sh with the commands
+// of docker-compose.yml and its environment, sharing one directory as the node's "volume";
+// then docker/mesh-init.js creates and links the identities and docker/health.js probes them.
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const PASSWORD = "compose-test-password";
 const names = ["alice", "bob"] as const;
@@ -33,7 +36,7 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
   return new Promise((resolve) => child.once("exit", (code) => resolve({ code, stdout, stderr })));
 }
 
-/** The compose env only: nothing from a supervisor may leak in (the services run unsupervised). */
+/** The compose env only: nothing of this test process's own environment may leak in. */
 function cleanEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const base: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
   return { ...base, ...env };
@@ -44,11 +47,15 @@ describe("compose topology as processes", () => {
   const children: ChildProcess[] = [];
   const home = (name: string) => join(base, name);
 
+  const compose = parse(readFileSync(join(root, "docker-compose.yml"), "utf8"), { merge: true }) as { services: Record<string, { command: string[] }> };
   const startService = (name: string, role: "network" | "session") => {
-    // Same variables as docker-compose.yml, except a loopback port 0 for the fixed 0.0.0.0:7000
-    // and no JARVIS_ADVERTISE (there is no <name>-network host name outside compose).
+    // The compose file's command, with the volume mounted at /data replaced by this node's
+    // directory; the same variables, except a loopback port 0 for the fixed 0.0.0.0:7000 and
+    // no JARVIS_ADVERTISE (there is no <name>-network host name outside compose).
+    const [program, ...args] = (compose.services[`${name}-${role}`]?.command ?? []).map((arg) => arg.replaceAll("/data", home(name)));
+    expect(program).toBe("node");
     const env = cleanEnv({ JARVIS_HOME: home(name), JARVIS_LISTEN: "127.0.0.1:0", JARVIS_LOG_LEVEL: "info" });
-    const child = spawn("sh", [join(root, "docker/entrypoint.sh"), process.execPath, `services/${role}/dist/main.js`], { cwd: root, env, stdio: "ignore" });
+    const child = spawn("sh", [join(root, "docker/entrypoint.sh"), process.execPath, ...args], { cwd: root, env, stdio: "ignore" });
     children.push(child);
   };
 
@@ -112,5 +119,29 @@ describe("compose topology as processes", () => {
       "bob to receive alice's message",
     );
     expect(received.text).toBe("hello from a container");
+  });
+
+  it("a session process killed -9 is restarted by the container's supervisor, unlocked, with no mesh-init", async () => {
+    const alice = { home: home("alice"), name: "alice" };
+    const before = childPid(alice, "session");
+    expect(before).toBeTypeOf("number");
+    const after = await killService(alice, "session");
+    expect(after).not.toBe(before);
+    // Healthy again by itself: unlocked (the supervisor handed over the key) and networked.
+    const healthy = await eventually(async () => {
+      const result = await run(["docker/health.js", "session"], { JARVIS_HOME: home("alice") });
+      return result.code === 0 ? result : undefined;
+    }, 60_000, "alice's restarted session to be healthy");
+    expect(healthy.stderr).toBe("");
+
+    const client = (name: string) => createClient(SessionService, createIpcTransport(parseIpcAddress(`unix:${join(home(name), "run/session.sock")}`)));
+    expect((await client("alice").getStatus({})).locked).toBe(false);
+    await client("bob").sendMessage({ conversation: "alice", text: "after the crash" });
+    const received = await eventually(
+      async () => (await client("alice").listMessages({ conversation: "bob" })).messages.find((m) => m.text === "after the crash"),
+      60_000,
+      "alice's restarted session to receive bob's message",
+    );
+    expect(received.outgoing).toBe(false);
   });
 });

@@ -41,6 +41,11 @@ describe("a squatter on the session IPC port chosen with --ipc", () => {
     expect(result.stderr).toContain(String(port));
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
 
+    expect(result.stderr.trim()).toBe(`jarvis: the session service cannot listen on tcp://127.0.0.1:${port}: port ${port} is already in use; choose another with --ipc (or port 0 for any free one)`);
+    // Found before anything started: no service ran (no log of either), no token was made.
+    for (const log of ["network.log", "network.stderr.log", "session.log", "session.stderr.log"]) expect(existsSync(join(home, "logs", log))).toBe(false);
+    expect(existsSync(profilePaths(home).token)).toBe(false);
+
     // init is atomic: no identity was left, so running it again is possible.
     expect(existsSync(profilePaths(home).keyfile)).toBe(false);
 

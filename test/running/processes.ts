@@ -5,8 +5,11 @@ import { createIpcTransport, parseIpcAddress } from "@jarvis/rpc";
 import { SessionService } from "@jarvis/proto/jarvis/session/v1/session_service";
 import { eventually, type TestNode } from "../helpers/cli.js";
 
+/** A node as these helpers need it: a TestNode, or any profile directory run by a supervisor. */
+type Supervised = Pick<TestNode, "home" | "name">;
+
 /** What the supervisor says about its services (run/children.json). */
-export function childPid(node: TestNode, name: "network" | "session"): number | undefined {
+export function childPid(node: Supervised, name: "network" | "session"): number | undefined {
   try {
     const info = JSON.parse(readFileSync(join(node.home, "run", "children.json"), "utf8")) as { children: { name: string; pid: number | null; state: string }[] };
     const child = info.children.find((c) => c.name === name);
@@ -17,7 +20,7 @@ export function childPid(node: TestNode, name: "network" | "session"): number | 
 }
 
 /** kill -9 one service of a node, then wait until the supervisor runs a new one. */
-export async function killService(node: TestNode, name: "network" | "session"): Promise<number> {
+export async function killService(node: Supervised, name: "network" | "session"): Promise<number> {
   const killed = await eventually(async () => childPid(node, name), 20_000, `${node.name}'s ${name} pid`);
   process.kill(killed, "SIGKILL");
   return eventually(async () => {

@@ -38,14 +38,14 @@ describe("starting a node right", () => {
     await Promise.all(nodes.splice(0).map((n) => n.destroy()));
   });
 
-  it("a chosen port that is busy fails in under 2 s, naming the port, with nothing saved or started", async () => {
+  // Fast because nothing is started before the check (asserted below: no supervisor ever ran, so
+  // no daemon log); the wall time itself is not asserted (a loaded machine would fail it).
+  it("a chosen port that is busy fails before anything starts, naming the port, with nothing saved", async () => {
     const node = fresh("busy");
-    const started = Date.now();
     const result = await node.cli(["init", "--name", "busy", "--listen", `127.0.0.1:${portOf(squatter)}`]);
-    const elapsed = Date.now() - started;
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`port ${portOf(squatter)} is already in use`);
-    expect(elapsed).toBeLessThan(2_000);
+    expect(existsSync(join(node.home, "logs", "daemon.log"))).toBe(false);
     expect(existsSync(join(node.home, "node.json"))).toBe(false);
     expect(existsSync(join(node.home, "keyfile"))).toBe(false);
     expect(processesOfProfile(node.home)).toEqual([]);

@@ -1,9 +1,9 @@
-import { DEFAULT_LISTEN_ADDRESS } from "@jarvis/core";
 import { flagValue } from "./args.js";
 import type { Command } from "./context.js";
 import type { OptionName } from "./options.js";
 import { runDaemon } from "./daemon.js";
-import { checkStartOptions } from "./node-settings.js";
+import { checkStartOptions, parseNetworkIpc } from "./node-settings.js";
+import { envLayer, resolveSettings } from "./start-config.js";
 import * as lifecycle from "./commands/lifecycle.js";
 import { status } from "./commands/status.js";
 import * as contacts from "./commands/contacts.js";
@@ -70,21 +70,18 @@ export const COMMANDS: CommandSpec[] = [
     name: "daemon",
     args: "",
     summary: "run the supervisor in the foreground (what `jarvis up` starts)",
-    options: START,
+    options: [...START, "network-ipc"],
     min: 0,
     max: 0,
     hidden: true,
     ownsSignals: true,
     run: (ctx) => {
-      const options = {
-        home: ctx.paths.home,
-        listen: flagValue(ctx.args, "listen") ?? DEFAULT_LISTEN_ADDRESS,
-        advertise: flagValue(ctx.args, "advertise") ?? "",
-        ipc: flagValue(ctx.args, "ipc"),
-        logLevel: flagValue(ctx.args, "log-level") ?? "info",
-      };
-      checkStartOptions(options);
-      return runDaemon(options);
+      // Flags, then JARVIS_* (a container sets those), then defaults; `up` passes flags.
+      const flags = { listen: flagValue(ctx.args, "listen"), advertise: flagValue(ctx.args, "advertise"), ipc: flagValue(ctx.args, "ipc"), "log-level": flagValue(ctx.args, "log-level") };
+      const { settings } = resolveSettings([flags, envLayer(process.env)]);
+      checkStartOptions(settings);
+      const networkIpc = flagValue(ctx.args, "network-ipc");
+      return runDaemon({ home: ctx.paths.home, ...settings, externalNetwork: networkIpc === undefined ? undefined : parseNetworkIpc(networkIpc) });
     },
   },
 ];

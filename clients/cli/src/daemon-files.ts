@@ -4,6 +4,7 @@ import { connect } from "node:net";
 import { randomBytes } from "node:crypto";
 import { ensurePrivateDir, writeFileAtomic, type ProfilePaths } from "@jarvis/core";
 import { formatIpcAddress, parseIpcAddress, type IpcAddress } from "@jarvis/rpc";
+import type { ChildSnapshot } from "./supervised-child.js";
 
 /**
  * How the CLI and the supervisor find each other: run/daemon.pid and run/ipc.json (where
@@ -84,11 +85,15 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
-/** The supervisor is running if its pid is alive; a pid file without a live process is stale. */
+/**
+ * The supervisor is running if its pid is alive; a pid file without a live process is stale.
+ * So is one naming the caller itself: a restarted container gives its first process the
+ * same pid the previous one had, and finds that one's pid file on the volume.
+ */
 export function runningDaemonPid(paths: ProfilePaths): number | undefined {
   const pid = readPid(paths);
   if (pid === undefined) return undefined;
-  if (isProcessAlive(pid)) return pid;
+  if (pid !== process.pid && isProcessAlive(pid)) return pid;
   rmSync(paths.pidFile, { force: true });
   return undefined;
 }
@@ -106,7 +111,7 @@ export function probeSocket(address: IpcAddress): Promise<boolean> {
 
 /** run/children.json: each service's state as the supervisor sees it (for `status`). */
 export interface ChildrenInfo {
-  children: { name: string; state: string; pid: number | null; restarts: number; lastExit: string | null; message: string | null }[];
+  children: ChildSnapshot[];
 }
 
 const childrenFile = (paths: ProfilePaths) => join(paths.runDir, "children.json");

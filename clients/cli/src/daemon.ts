@@ -2,11 +2,15 @@ import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ensurePrivateDir, foregroundClock, profilePaths, writeFileAtomic, type Logger, type ProfilePaths, type TimerHandle } from "@jarvis/core";
 import { createServiceLogger, formatIpcAddress, onShutdownSignal, parseIpcAddress, type IpcAddress, type PipeMessage } from "@jarvis/rpc";
+import { NetworkService } from "@jarvis/proto/jarvis/network/v1/network_service";
+import { SessionService } from "@jarvis/proto/jarvis/session/v1/session_service";
 import { SupervisedChild } from "./supervised-child.js";
+import { healthProbe } from "./health-check.js";
+import { ipcInUse } from "./ipc-preflight.js";
 import { KeyCustody } from "./key-custody.js";
 import { DEFAULT_MAX_LOG_BYTES, rotateLogs } from "./log-rotation.js";
 import { ROLE_ENV, profileProcesses, stopProfileProcesses } from "./profile-processes.js";
-import { ensureToken, requestedIpc, runningDaemonPid, startErrorFile, writeChildrenInfo, writeIpcInfo } from "./daemon-files.js";
+import { ensureToken, readToken, requestedIpc, runningDaemonPid, startErrorFile, writeChildrenInfo, writeIpcInfo } from "./daemon-files.js";
 
 export interface DaemonOptions {
   home: string;
@@ -14,11 +18,16 @@ export interface DaemonOptions {
   advertise: string;
   ipc: string | undefined;
   logLevel: string;
+  /**
+   * A network service run by someone else (another container): this supervisor then runs only
+   * the session, pointed at it. Restarts of the session still come back unlocked.
+   */
+  externalNetwork?: IpcAddress;
 }
 
 /** Both children get their own 5 s stop grace (then SIGKILL), one after the other. */
 const SHUTDOWN_GRACE_MS = 12_000;
-/** How long a service may take to bind its IPC listener on first start. */
+/** How long a service may take to answer its health check on first start. */
 const FIRST_START_TIMEOUT_MS = 20_000;
 /** How often the supervisor checks that run/ (its pid file) still exists. */
 const RUN_DIR_CHECK_MS = 1_000;
@@ -27,7 +36,7 @@ const LOG_ROTATION_CHECK_MS = 10_000;
 
 /**
  * The supervisor (`jarvis daemon`): runs the network and session services as child
- * processes, restarts a crashed one with backoff (an unlocked session comes back unlocked:
+ * processes, watches their grpc.health.v1, restarts a crashed or hung one with backoff (an unlocked session comes back unlocked:
  * this process holds the store key while unlocked), and on SIGTERM stops session first (so it
  * can lock and say goodbye), then network. One per profile: the pid file is created
  * exclusively, and a stale one (dead pid) is replaced.
@@ -45,15 +54,24 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   // Services orphaned by a supervisor that was killed exit by themselves within ~2 s; make
   // sure they are gone before ours try to take the same sockets.
   await stopProfileProcesses(paths.home, 3_000);
+  const external = options.externalNetwork;
+  const requested = requestedIpc(paths, options.ipc);
+  if (external) requested.network = external;
+  // A chosen IPC address someone else listens on fails now, before any service (or the token)
+  // exists: see ipc-preflight.ts. (An external network service is meant to be listening.)
+  const ours = external ? ([["session", requested.session]] as const) : ([["session", requested.session], ["network", requested.network]] as const);
+  for (const [name, address] of ours) {
+    const busy = await ipcInUse(address);
+    if (busy) return failStart(paths, `the ${name} service cannot listen on ${formatIpcAddress(address)}: ${busy}; choose another with --ipc (or port 0 for any free one)`);
+  }
   try {
     writeFileSync(paths.pidFile, String(process.pid), { flag: "wx", mode: 0o600 });
   } catch {
     return failStart(paths, "another daemon is starting for this profile");
   }
   const log = createServiceLogger(paths.home, "daemon", options.logLevel);
-  const requested = requestedIpc(paths, options.ipc);
   if (requested.session.kind === "tcp") ensureToken(paths);
-  const bound: { session?: IpcAddress; network?: IpcAddress } = {};
+  const bound: { session?: IpcAddress; network?: IpcAddress } = { network: external };
   const custody = new KeyCustody();
   const waiters = new Map<string, (address: IpcAddress | undefined) => void>();
 
@@ -74,7 +92,6 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       const address = parseIpcAddress(message.address);
       bound[child.name as "session" | "network"] = address;
       if (child.name === "session") writeIpcInfo(paths, { session: address, network: bound.network ?? requested.network, listen: options.listen });
-      waiters.get(child.name)?.(address);
     } else if (child.name === "session" && message.type === "key") {
       custody.hold(message.key);
     } else if (child.name === "session" && message.type === "wipe") {
@@ -91,16 +108,39 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   };
   const onChange = (child: SupervisedChild) => {
     publish();
-    // A service that dies before it ever listened is a failed start, not something to retry.
-    if (child.snapshot().state !== "running") waiters.get(child.name)?.(undefined);
+    // Started means its health answered; one that dies or hangs before that is a failed
+    // start, not something to retry.
+    const { state } = child.snapshot();
+    if (state === "running") waiters.get(child.name)?.(bound[child.name as "session" | "network"]);
+    else if (state !== "starting") waiters.get(child.name)?.(undefined);
   };
-  const child = (name: string, specifier: string, extra: Partial<ConstructorParameters<typeof SupervisedChild>[0]> = {}) => {
-    const c: SupervisedChild = new SupervisedChild({ name, entry: serviceEntry(specifier), env: envFor(name), logsDir: paths.logsDir, log, clock: foregroundClock, onMessage, onChange: () => onChange(c), ...extra });
+  // The token as last read: if run/ is deleted, checks keep working until it is restored.
+  const tokens = new Map<string, string | undefined>();
+  const healthOf = (name: "session" | "network", service: string) =>
+    healthProbe(() => {
+      const address = bound[name];
+      if (!address) return undefined;
+      tokens.set(name, readToken(paths, address) ?? tokens.get(name));
+      return { address, token: tokens.get(name) };
+    }, service);
+  const child = (name: "session" | "network", specifier: string, service: string, extra: Partial<ConstructorParameters<typeof SupervisedChild>[0]> = {}) => {
+    const c: SupervisedChild = new SupervisedChild({
+      name,
+      entry: serviceEntry(specifier),
+      env: envFor(name),
+      logsDir: paths.logsDir,
+      log,
+      clock: foregroundClock,
+      onMessage,
+      onChange: () => onChange(c),
+      health: { probe: healthOf(name, service) },
+      ...extra,
+    });
     children.push(c);
     return c;
   };
-  const network = child("network", "@jarvis/network/main");
-  const session = child("session", "@jarvis/session/main", {
+  const network = external ? undefined : child("network", "@jarvis/network/main", NetworkService.typeName);
+  const session = child("session", "@jarvis/session/main", SessionService.typeName, {
     // A restarted session is handed the key at once: the node is back as the person left it.
     onSpawn: (c) => {
       const key = custody.copy();
@@ -113,7 +153,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 
   const stopAll = async () => {
     await session.stop();
-    await network.stop();
+    await network?.stop();
     custody.wipe();
   };
   const firstStart = async (c: SupervisedChild) => {
@@ -129,7 +169,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     waiters.delete(c.name);
     return got;
   };
-  for (const c of [network, session]) {
+  for (const c of children) {
     if (await firstStart(c)) continue;
     await stopAll();
     rmSync(paths.pidFile, { force: true });
@@ -137,8 +177,9 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     log.error({ child: c.name, wanted }, "service did not start");
     return failStart(paths, `the ${c.name} service could not listen on ${wanted} (is it in use?); see ${paths.logsDir}/${c.name}.stderr.log`);
   }
-  log.info({ pid: process.pid, session: bound.session, network: bound.network }, "daemon started");
-  const runDirCheck = setInterval(() => void restoreRunDir(paths, log, requested, [session, network]), RUN_DIR_CHECK_MS);
+  log.info({ pid: process.pid, session: bound.session, network: bound.network, externalNetwork: external !== undefined }, "daemon started");
+  // Restored in this order: the session first (it owns what clients connect to).
+  const runDirCheck = setInterval(() => void restoreRunDir(paths, log, requested, [session, ...(network ? [network] : [])]), RUN_DIR_CHECK_MS);
   const maxLogBytes = Number(process.env.JARVIS_LOG_MAX_BYTES) || DEFAULT_MAX_LOG_BYTES;
   const logRotation = setInterval(() => {
     const rotated = rotateLogs(paths.logsDir, maxLogBytes);

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensurePrivateDir, InvalidArgumentError, parseHostPort, writeFileAtomic, type ProfilePaths } from "@jarvis/core";
-import { parseIpcAddress } from "@jarvis/rpc";
+import { parseIpcAddress, type IpcAddress } from "@jarvis/rpc";
 import { UsageError } from "./args.js";
 
 /** How this profile's node is started (listen/advertise/IPC), remembered in <home>/node.json. */
@@ -45,4 +45,16 @@ export function checkStartOptions(options: { listen: string; advertise: string; 
     throw error;
   }
   if (!LOG_LEVELS.includes(options.logLevel)) throw new UsageError(`bad log level "${options.logLevel}": expected one of ${LOG_LEVELS.join(", ")}`);
+}
+
+/** `jarvis daemon --network-ipc ADDR`: the external network service's address (usage error if bad). */
+export function parseNetworkIpc(value: string): IpcAddress {
+  try {
+    const address = parseIpcAddress(value);
+    if (address.kind === "tcp" && address.port === 0) throw new InvalidArgumentError("--network-ipc needs the port the network service listens on, not 0");
+    return address;
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) throw new UsageError(error.message);
+    throw error;
+  }
 }

@@ -22,6 +22,7 @@ export const OPTIONS = {
   advertise: { type: "string", value: "HOST:PORT", help: "the address put on your link code and card" },
   ipc: { type: "string", value: "ADDR", help: "local API address: unix:/path or tcp://127.0.0.1:PORT" },
   "log-level": { type: "string", value: "LEVEL", help: "log level: debug, info, warn, error" },
+  "network-ipc": { type: "string", value: "ADDR", help: "daemon: supervise only the session, against the network service already at ADDR" },
   after: { type: "string", value: "CURSOR", help: "watch: replay events after this cursor, then follow; history: messages after this position" },
   before: { type: "string", value: "CURSOR", help: "history: messages before this position (page back with the first position shown)" },
   all: { type: "boolean", help: "history: every message in the range, oldest first, not one page" },

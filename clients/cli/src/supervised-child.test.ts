@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { FakeClock, type Logger } from "@jarvis/core";
 import { eventually } from "../../../test/helpers/cli.js";
 import { HEALTHY_AFTER_MS, MAX_QUICK_RESTARTS, SupervisedChild } from "./supervised-child.js";
+import { DEFAULT_HEALTH_POLICY, type HealthProbe } from "./health-watch.js";
 
 /** A fake service: exits with 3 as soon as the "die" file exists, runs until then. */
 const SERVICE = `
@@ -110,5 +111,94 @@ describe("SupervisedChild", () => {
     expect(() => process.kill(pid, 0)).toThrow();
     expect(records.filter((r) => r.level === "warn")).toEqual([]);
     expect(clock.pendingTimers).toBe(0);
+  });
+
+  it("is running only once its health answers, and is killed and restarted like a crash when its health goes silent", async () => {
+    rmSync(dieFile, { force: true });
+    const clock = new FakeClock();
+    const records: Record_[] = [];
+    // The process is real; what its health says is played by the test.
+    let answering = false;
+    const probe: HealthProbe = (signal) =>
+      answering ? Promise.resolve() : new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(new Error("timeout"))));
+    const child = new SupervisedChild({ name: "hang", entry, env: { ...process.env, DIE_FILE: dieFile }, logsDir: dir, log: recordingLogger(records), clock, health: { probe } });
+    const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+    const { intervalMs, timeoutMs, maxFailures } = DEFAULT_HEALTH_POLICY;
+    try {
+      child.start();
+      const first = child.pid as number;
+      expect(child.snapshot()).toMatchObject({ state: "starting", health: "silent" });
+      // The check in flight was silent: it times out, and the next one (100 ms later) answers.
+      answering = true;
+      clock.advance(timeoutMs);
+      await settle();
+      expect(child.snapshot().state).toBe("starting");
+      clock.advance(100);
+      await settle();
+      expect(child.snapshot()).toMatchObject({ state: "running", health: "answering", pid: first });
+
+      // It stops answering (as a SIGSTOPped or deadlocked process would): maxFailures checks.
+      answering = false;
+      for (let n = 0; n < maxFailures; n++) {
+        clock.advance(intervalMs);
+        await settle();
+        clock.advance(timeoutMs);
+        await settle();
+      }
+      const killed = await eventually(async () => (child.snapshot().state === "restarting" ? child.snapshot() : undefined), 20_000, "the hung child to be killed");
+      expect(() => process.kill(first, 0)).toThrow();
+      expect(killed.lastExit).toBe(`hung: it stopped answering its health check (${maxFailures} checks in a row, ${timeoutMs / 1000} s each); killed`);
+      expect(killed.restarts).toBe(1);
+      expect(records.find((r) => r.msg === "service exited; restarting")?.obj).toMatchObject({ signal: "SIGKILL", delay: 500 });
+
+      // Restarted after the backoff, and running again once its health answers.
+      answering = true;
+      clock.advance(500);
+      expect(child.snapshot().state).toBe("starting");
+      expect(child.pid).not.toBe(first);
+      await settle();
+      expect(child.snapshot()).toMatchObject({ state: "running", health: "answering" });
+    } finally {
+      await child.stop();
+    }
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it("counts hangs toward the crash-loop limit", async () => {
+    rmSync(dieFile, { force: true });
+    const clock = new FakeClock();
+    const records: Record_[] = [];
+    const silent: HealthProbe = (signal) => new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(new Error("timeout"))));
+    // Short health deadlines, so each life lasts ~1 s of fake time: far from the 60 s after
+    // which an exit no longer counts as part of a crash loop.
+    const policy = { intervalMs: 100, timeoutMs: 200, maxFailures: 3, startTimeoutMs: 1_000 };
+    const child = new SupervisedChild({ name: "mute", entry, env: { ...process.env, DIE_FILE: dieFile }, logsDir: dir, log: recordingLogger(records), clock, health: { probe: silent, policy } });
+    const count = (msg: string) => records.filter((r) => r.msg === msg);
+    // One timer at a time, letting each check's outcome run before the next step.
+    const stepUntil = async (done: () => boolean) => {
+      for (let i = 0; i < 100 && !done(); i++) {
+        clock.advance(100);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    };
+    try {
+      child.start();
+      for (let n = 1; n <= MAX_QUICK_RESTARTS + 1; n++) {
+        // It never answers: hung once startTimeoutMs has passed, and killed.
+        await stepUntil(() => count("service hung; killing it").length >= n);
+        expect(count("service hung; killing it")).toHaveLength(n);
+        if (n > MAX_QUICK_RESTARTS) break;
+        // Its exit (a real one) goes through the crash path: restarted after the backoff.
+        const exits = await eventually(async () => (count("service exited; restarting").length >= n ? count("service exited; restarting") : undefined), 20_000, `${n} restarts`);
+        clock.advance(exits[n - 1]?.obj.delay as number);
+        expect(child.snapshot().state).toBe("starting");
+      }
+      const failed = await eventually(async () => (child.snapshot().state === "failed" ? child.snapshot() : undefined), 20_000, "the child to be given up on");
+      expect(failed.message).toMatch(/^the mute service crashed 7 times in a row \(last: hung: it did not answer its health check within 1 s of starting; killed\); gave up/);
+      expect(failed.attempts.map((a) => a.delayMs)).toEqual([500, 1_000, 2_000, 4_000, 8_000, 16_000, null]);
+      expect(clock.pendingTimers).toBe(0);
+    } finally {
+      await child.stop();
+    }
   });
 });

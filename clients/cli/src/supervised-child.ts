@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Duplex } from "node:stream";
 import { Backoff, type BackoffPolicy, type Clock, type Logger, type TimerHandle } from "@jarvis/core";
 import { SUPERVISOR_PIPE_ENV, SUPERVISOR_PIPE_FD, SupervisorPipe, type PipeMessage } from "@jarvis/rpc";
+import { DEFAULT_HEALTH_POLICY, HealthWatch, type HealthPolicy, type HealthProbe } from "./health-watch.js";
 
 /** Crash-loop protection: 0.5 s, 1 s, 2 s … up to 30 s between restarts. */
 export const RESTART_BACKOFF: BackoffPolicy = { baseMs: 500, factor: 2, capMs: 30_000, jitter: "none" };
@@ -12,8 +13,20 @@ export const HEALTHY_AFTER_MS = 60_000;
 /** After this many exits in a row, each before it ran healthily, the service is given up on. */
 export const MAX_QUICK_RESTARTS = 6;
 const STOP_GRACE_MS = 5_000;
+/** How many restarts children.json keeps (enough to show a whole crash loop). */
+const ATTEMPTS_KEPT = MAX_QUICK_RESTARTS + 2;
 
-export type ChildState = "running" | "restarting" | "failed" | "stopped";
+/** One exit that led to a restart: when, why, and how long the supervisor waited. */
+export interface RestartAttempt {
+  /** When the process exited (ISO 8601, the supervisor's clock). */
+  exitedAt: string;
+  exit: string;
+  /** The backoff before the next start (none when given up: the last entry has null). */
+  delayMs: number | null;
+}
+
+/** "starting": spawned, its health has not answered yet; "running": it has. */
+export type ChildState = "starting" | "running" | "restarting" | "failed" | "stopped";
 
 /** What `status` shows about a service (written by the supervisor to run/children.json). */
 export interface ChildSnapshot {
@@ -23,6 +36,10 @@ export interface ChildSnapshot {
   restarts: number;
   lastExit: string | null;
   message: string | null;
+  /** The last grpc.health.v1 check: "answering", "silent" (failed checks), or null (not watched). */
+  health: "answering" | "silent" | null;
+  /** The latest exits and the backoff after each, oldest first. */
+  attempts: RestartAttempt[];
 }
 
 export interface ChildOptions {
@@ -41,12 +58,18 @@ export interface ChildOptions {
   onSpawn?: (child: SupervisedChild) => void;
   /** Whenever the state changes (for run/children.json). */
   onChange?: () => void;
+  /**
+   * grpc.health.v1 of the running process. With it, a child is "running" only once its health
+   * answers, and one that stops answering is killed and restarted like a crash. Without it, a
+   * child is running as soon as it is spawned.
+   */
+  health?: { probe: HealthProbe; policy?: HealthPolicy };
 }
 
 /**
- * One supervised service process: restarted with backoff when it exits, until stop() — or
- * until it has crashed MAX_QUICK_RESTARTS times in a row, when it is given up on loudly
- * rather than restarted forever in silence.
+ * One supervised service process: restarted with backoff when it exits or hangs (its health
+ * stops answering), until stop() — or until it has crashed MAX_QUICK_RESTARTS times in a row,
+ * when it is given up on loudly rather than restarted forever in silence.
  */
 export class SupervisedChild {
   #options: ChildOptions;
@@ -63,6 +86,11 @@ export class SupervisedChild {
   #lastExit: string | null = null;
   #message: string | null = null;
   #restartTimer: TimerHandle | undefined;
+  #watch: HealthWatch | undefined;
+  /** Why we killed the current process ourselves because it hung (its exit is then a crash). */
+  #hung: string | undefined;
+  #answering = false;
+  #attempts: RestartAttempt[] = [];
 
   constructor(options: ChildOptions) {
     this.#options = options;
@@ -79,7 +107,8 @@ export class SupervisedChild {
   }
 
   snapshot(): ChildSnapshot {
-    return { name: this.name, state: this.#state, pid: this.pid ?? null, restarts: this.#restarts, lastExit: this.#lastExit, message: this.#message };
+    const health = !this.#options.health || !this.#process ? null : this.#answering ? "answering" : "silent";
+    return { name: this.name, state: this.#state, pid: this.pid ?? null, restarts: this.#restarts, lastExit: this.#lastExit, message: this.#message, health, attempts: [...this.#attempts] };
   }
 
   /** Sends a message to the running process (dropped if none runs). */
@@ -98,15 +127,19 @@ export class SupervisedChild {
     closeSync(out);
     this.#process = child;
     this.#startedAt = clock.now();
-    this.#setState("running");
+    this.#hung = undefined;
+    this.#answering = false;
+    this.#setState(this.#options.health ? "starting" : "running");
     const pipeEnd = child.stdio[SUPERVISOR_PIPE_FD] as Duplex;
     const pipe = new SupervisorPipe(pipeEnd, { onMessage: (message) => this.#options.onMessage?.(message, this) });
     this.#pipe = pipe;
     child.on("exit", (code, signal) => {
       pipe.close();
+      this.#watch?.stop();
+      this.#watch = undefined;
       if (this.#pipe === pipe) this.#pipe = undefined;
       this.#process = undefined;
-      this.#lastExit = signal ? `killed by ${signal}` : `exit code ${code}`;
+      this.#lastExit = this.#hung ? `hung: it ${this.#hung}; killed` : signal ? `killed by ${signal}` : `exit code ${code}`;
       if (this.#stopping) return this.#setState("stopped");
       if (this.#recycling) {
         this.#recycling = false;
@@ -115,6 +148,32 @@ export class SupervisedChild {
       this.#scheduleRestart(code, signal);
     });
     this.#options.onSpawn?.(this);
+    this.#watchHealth(child);
+  }
+
+  #watchHealth(child: ChildProcess): void {
+    const { health, clock } = this.#options;
+    if (!health) return;
+    this.#watch = new HealthWatch(health.probe, clock, health.policy ?? DEFAULT_HEALTH_POLICY, {
+      onStarted: () => {
+        this.#log.info({ pid: child.pid }, "service answers its health check");
+        this.#answering = true;
+        this.#setState("running");
+      },
+      onAnswering: (answering) => {
+        this.#answering = answering;
+        if (!answering) this.#log.warn({ pid: child.pid }, "service did not answer a health check");
+        this.#options.onChange?.();
+      },
+      onHung: (reason) => {
+        // Alive but useless (stopped, deadlocked): SIGKILL, since it would not act on SIGTERM;
+        // its exit then goes through the crash path, backoff and crash-loop limit included.
+        this.#hung = reason;
+        this.#answering = false;
+        this.#log.error({ pid: child.pid, reason }, "service hung; killing it");
+        child.kill("SIGKILL");
+      },
+    });
   }
 
   #scheduleRestart(code: number | null, signal: NodeJS.Signals | null): void {
@@ -124,12 +183,15 @@ export class SupervisedChild {
       this.#quickExits = 0;
     }
     this.#quickExits += 1;
+    const attempt: RestartAttempt = { exitedAt: new Date(clock.now()).toISOString(), exit: this.#lastExit ?? "", delayMs: null };
+    this.#attempts = [...this.#attempts, attempt].slice(-ATTEMPTS_KEPT);
     if (this.#quickExits > MAX_QUICK_RESTARTS) {
       this.#message = `the ${this.name} service crashed ${MAX_QUICK_RESTARTS + 1} times in a row (last: ${this.#lastExit}); gave up restarting it — see ${join(this.#options.logsDir, `${this.name}.stderr.log`)}, then run jarvis down and jarvis up`;
       this.#log.error({ code, signal, restarts: this.#restarts }, this.#message);
       return this.#setState("failed");
     }
     const delay = this.#backoff.next();
+    attempt.delayMs = delay;
     this.#restarts += 1;
     this.#log.warn({ code, signal, delay }, "service exited; restarting");
     this.#setState("restarting");
@@ -152,6 +214,7 @@ export class SupervisedChild {
   async stop(): Promise<void> {
     this.#stopping = true;
     this.#restartTimer?.cancel();
+    this.#watch?.stop();
     const child = this.#process;
     if (!child) return this.#setState("stopped");
     await this.#terminate(child);

@@ -70,6 +70,8 @@ export async function status(ctx: CommandContext): Promise<number> {
   ctx.out(`health: ${health.replace("_", " ")}`);
   for (const c of failed) ctx.out(`${c.name}: failed — ${c.message ?? ""}`);
   for (const c of children.filter((c) => c.state === "restarting")) ctx.out(`${c.name}: restarting after ${c.lastExit ?? "an exit"} (${c.restarts} restarts so far)`);
+  for (const c of children.filter((c) => c.state === "starting")) ctx.out(`${c.name}: starting (its health check has not answered yet)`);
+  for (const c of children.filter((c) => c.state === "running" && c.health === "silent")) ctx.out(`${c.name}: not answering its health check (restarted if it stays silent)`);
   if (!s.identityExists) ctx.out("identity: none (run jarvis init)");
   // A profile made by test tooling records cheap Argon2id parameters; a person must see that.
   if (s.weakKdf) ctx.out("warning: this profile's password hashing is weaker than the default (a test profile?)");
