@@ -80,7 +80,7 @@ describe("npm run breaking (buf breaking against main)", () => {
   });
 
   it("passes an added field", () => {
-    edit("  bool weak_kdf = 8;\n", "  bool weak_kdf = 8;\n  // A field added compatibly.\n  bool added_later = 9;\n");
+    edit("  bool weak_kdf = 8;\n", "  bool weak_kdf = 8;\n  // A field added compatibly.\n  bool added_later = 999;\n");
     const result = breaking(repo);
     expect(result.output).not.toContain("Previously present");
     expect(result.status).toBe(0);
