@@ -1,4 +1,5 @@
 import type { Db } from "./database.js";
+import { typedStoreError } from "./store-errors.js";
 import type { EventLog } from "../events/event-log.js";
 import type { DomainEvent, StoredEvent } from "../model.js";
 
@@ -52,6 +53,8 @@ export class UnitOfWork {
         for (const summary of this.#beforeCommit.values()) summary();
         return value;
       })();
+    } catch (error) {
+      throw typedStoreError(error);
     } finally {
       this.#depth = 0;
       this.#beforeCommit.clear();
@@ -76,7 +79,7 @@ export class UnitOfWork {
       return value;
     } catch (error) {
       this.#pending.pop();
-      throw error;
+      throw typedStoreError(error);
     } finally {
       this.#depth--;
     }
