@@ -31,6 +31,12 @@ export class UnitOfWork {
   #beforeCommit = new Map<string, () => void>();
   #writes: QueuedWrite[] = [];
   #endListeners: (() => void)[] = [];
+  /**
+   * Set when SQLite rolled back the whole transaction under a failing savepoint (it does so
+   * on SQLITE_FULL and I/O errors): nothing of it survives, so the rest of it must not run
+   * in autocommit and the outermost must fail as a whole, even if a caller caught the error.
+   */
+  #aborted: { error: unknown } | undefined;
 
   constructor(db: Db, events: EventLog) {
     this.#db = db;
@@ -49,6 +55,7 @@ export class UnitOfWork {
     try {
       result = this.#db.transaction(() => {
         const value = fn();
+        if (this.#aborted) throw this.#aborted.error;
         // Summaries (e.g. unread counts) are computed once per commit, not once per change.
         for (const summary of this.#beforeCommit.values()) summary();
         return value;
@@ -57,6 +64,7 @@ export class UnitOfWork {
       throw typedStoreError(error);
     } finally {
       this.#depth = 0;
+      this.#aborted = undefined;
       this.#beforeCommit.clear();
       for (const listener of this.#endListeners) listener();
     }
@@ -68,6 +76,7 @@ export class UnitOfWork {
   }
 
   #savepoint<T>(fn: () => T): T {
+    if (this.#aborted) throw this.#aborted.error;
     this.#depth++;
     this.#pending.push({ events: [], after: [] });
     try {
@@ -79,7 +88,9 @@ export class UnitOfWork {
       return value;
     } catch (error) {
       this.#pending.pop();
-      throw typedStoreError(error);
+      const typed = typedStoreError(error);
+      if (!this.#db.inTransaction) this.#aborted = { error: typed };
+      throw typed;
     } finally {
       this.#depth--;
     }
