@@ -1,8 +1,9 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { expect } from "vitest";
 import { eventually } from "../helpers/cli.js";
 import { LoadNode, linkNodes } from "./load-nodes.js";
 import { ReferenceLoop } from "./load-reference.js";
-import { seededRandom } from "./scale.js";
+import { seedFromEnv, seededRandom, soak } from "./scale.js";
 
 export type Topology = "star" | "mesh";
 
@@ -36,6 +37,19 @@ export interface LoadReport {
 }
 
 const MiB = 1024 * 1024;
+
+/**
+ * The assertions of every load test: nothing lost, nothing twice, each sender's order kept;
+ * in the soak also no event-loop stall over 200 ms. Prints the seed for a replay.
+ */
+export async function checkLoad(topology: Topology, nodes: number, perNode: number): Promise<LoadReport> {
+  const seed = seedFromEnv();
+  console.log(`load-${topology} seed ${seed} (replay with JARVIS_SEED=${seed})`);
+  const report = await runLoad({ topology, nodes, perNode, seed });
+  expect({ lost: report.lost, duplicated: report.duplicated, outOfOrder: report.outOfOrder }).toEqual({ lost: 0, duplicated: 0, outOfOrder: 0 });
+  if (soak) expect(report.maxEventLoopDelayMs).toBeLessThanOrEqual(200);
+  return report;
+}
 
 /** Who each node talks to in a topology: the hub is node 0 of a star. */
 export function peersOf(topology: Topology, index: number, count: number): number[] {
@@ -108,8 +122,7 @@ export async function runLoad(plan: LoadPlan, log: (line: string) => void = cons
         const got = receiver.received.get(sender.uid) ?? [];
         const seen = new Set(got);
         // The store must hold each exactly once too, not just the live stream have shown it.
-        const conversationSize = want.length + (expected.get(pairKey(receiver.uid, sender.uid))?.length ?? 0);
-        const stored = want.length > 0 ? receiver.app.listMessages(sender.uid, { limit: conversationSize + 10 }).messages.filter((m) => !m.outgoing) : [];
+        const stored = want.length > 0 ? storedMessages(receiver, sender.uid).filter((m) => !m.outgoing) : [];
         const storedTexts = new Set(stored.map((m) => m.text));
         lost += want.filter((text) => !seen.has(text) || !storedTexts.has(text)).length;
         duplicated += Math.max(got.length - seen.size, stored.length - storedTexts.size);
@@ -154,6 +167,19 @@ async function untilAllReceived(nodes: LoadNode[], expected: number[]): Promise<
     if (now !== last) [last, lastChange] = [now, performance.now()];
     else if (performance.now() - lastChange > 60_000) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** A whole conversation from the node's store, oldest first, page by page (pages hold ≤ 1,000). */
+function storedMessages(node: LoadNode, conversation: string): { text: string; outgoing: boolean }[] {
+  const all: { text: string; outgoing: boolean }[] = [];
+  let before = 0;
+  for (;;) {
+    const page = node.app.listMessages(conversation, { before, after: 0, limit: 1_000 });
+    all.unshift(...page.messages);
+    const oldest = page.messages[0];
+    if (!page.hasMore || !oldest) return all;
+    before = oldest.position;
   }
 }
 

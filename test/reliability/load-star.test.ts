@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
-import { runLoad } from "./load-scenario.js";
-import { scaled, seedFromEnv, soak } from "./scale.js";
+import { describe, it } from "vitest";
+import { checkLoad } from "./load-scenario.js";
+import { scaled } from "./scale.js";
 
 /**
  * Issue 20, load: 50 nodes in a star (the hub has 49 channels), each leaf sending its
@@ -10,11 +10,5 @@ import { scaled, seedFromEnv, soak } from "./scale.js";
  * reference process, not asserted, because on the shared machine it is mostly the machine).
  */
 describe("load: a star", () => {
-  it("delivers every message exactly once, in order per sender", async () => {
-    const seed = seedFromEnv();
-    console.log(`load-star seed ${seed} (replay with JARVIS_SEED=${seed})`);
-    const report = await runLoad({ topology: "star", nodes: scaled(50, 50), perNode: scaled(20, 1_000), seed });
-    expect({ lost: report.lost, duplicated: report.duplicated, outOfOrder: report.outOfOrder }).toEqual({ lost: 0, duplicated: 0, outOfOrder: 0 });
-    if (soak) expect(report.maxEventLoopDelayMs).toBeLessThanOrEqual(200);
-  }, scaled(300_000, 0));
+  it("delivers every message exactly once, in order per sender", () => checkLoad("star", scaled(50, 50), scaled(20, 1_000)), scaled(300_000, 0));
 });
