@@ -226,8 +226,14 @@ export class UnlockedSession {
       ack: (contact, body) => this.acks.receive(contact, body),
       receipt: (contact, body) => this.conversations.receiveReceipt(contact, body, (groupId, uid) => this.groups.isMember(groupId, uid)),
     };
-    this.store.uow.tx(() => {
-      for (const frame of frames) dispatchPeerFrame(handlers, this.drops, frame.key, frame.payload, this.#log);
-    });
+    try {
+      this.store.uow.tx(() => {
+        for (const frame of frames) dispatchPeerFrame(handlers, this.drops, frame.key, frame.payload, this.#log);
+      });
+    } catch (error) {
+      // The batch could not be committed (e.g. the disk is full): nothing of it was stored, so
+      // nothing of it is acked, and the peers resend it. Not a reason to stop the service.
+      this.#log.error({ err: error, frames: frames.length }, "storing inbound frames failed; they were not acked");
+    }
   }
 }

@@ -31,6 +31,14 @@ export class Acks {
   }
 
   queue(contact: Contact, id: string): void {
+    // Store first, then ack: inside a transaction the ack waits for its commit and is dropped
+    // if it rolls back (a full disk), so nothing that was not stored is ever acked.
+    const { uow } = this.#deps;
+    if (uow.inTransaction) return uow.afterCommit(() => this.#enqueue(contact, id));
+    this.#enqueue(contact, id);
+  }
+
+  #enqueue(contact: Contact, id: string): void {
     const pending = this.#pending.get(contact.uid);
     if (pending) pending.ids.push(id);
     else this.#pending.set(contact.uid, { publicKey: contact.publicKey, ids: [id] });

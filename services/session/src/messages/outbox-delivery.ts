@@ -94,13 +94,19 @@ export class OutboxDelivery {
     const written = this.#written;
     this.#written = [];
     if (this.#stopped || written.length === 0) return;
-    const { uow, outbox, outgoing } = this.#deps;
-    uow.tx(() => {
-      for (const item of written) {
-        if (!item.needsAck) outbox.remove(item.seq);
-        else if (item.messageId) outgoing.advance(item.messageId, "sent");
-      }
-    });
+    const { uow, outbox, outgoing, log } = this.#deps;
+    try {
+      uow.tx(() => {
+        for (const item of written) {
+          if (!item.needsAck) outbox.remove(item.seq);
+          else if (item.messageId) outgoing.advance(item.messageId, "sent");
+        }
+      });
+    } catch (error) {
+      // Not recorded (e.g. the disk is full): the entries stay in the outbox as they were; a
+      // message's ack still moves it to delivered, and a receipt is resent (dedup answers it).
+      log.error({ err: error, frames: written.length }, "recording sent frames failed");
+    }
   }
 
   #sweep(): void {

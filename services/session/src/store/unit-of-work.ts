@@ -1,4 +1,5 @@
 import type { Db } from "./database.js";
+import { typedStoreError } from "./store-errors.js";
 import type { EventLog } from "../events/event-log.js";
 import type { DomainEvent, StoredEvent } from "../model.js";
 
@@ -30,6 +31,12 @@ export class UnitOfWork {
   #beforeCommit = new Map<string, () => void>();
   #writes: QueuedWrite[] = [];
   #endListeners: (() => void)[] = [];
+  /**
+   * Set when SQLite rolled back the whole transaction under a failing savepoint (it does so
+   * on SQLITE_FULL and I/O errors): nothing of it survives, so the rest of it must not run
+   * in autocommit and the outermost must fail as a whole, even if a caller caught the error.
+   */
+  #aborted: { error: unknown } | undefined;
 
   constructor(db: Db, events: EventLog) {
     this.#db = db;
@@ -48,12 +55,16 @@ export class UnitOfWork {
     try {
       result = this.#db.transaction(() => {
         const value = fn();
+        if (this.#aborted) throw this.#aborted.error;
         // Summaries (e.g. unread counts) are computed once per commit, not once per change.
         for (const summary of this.#beforeCommit.values()) summary();
         return value;
       })();
+    } catch (error) {
+      throw typedStoreError(error);
     } finally {
       this.#depth = 0;
+      this.#aborted = undefined;
       this.#beforeCommit.clear();
       for (const listener of this.#endListeners) listener();
     }
@@ -65,6 +76,7 @@ export class UnitOfWork {
   }
 
   #savepoint<T>(fn: () => T): T {
+    if (this.#aborted) throw this.#aborted.error;
     this.#depth++;
     this.#pending.push({ events: [], after: [] });
     try {
@@ -76,7 +88,9 @@ export class UnitOfWork {
       return value;
     } catch (error) {
       this.#pending.pop();
-      throw error;
+      const typed = typedStoreError(error);
+      if (!this.#db.inTransaction) this.#aborted = { error: typed };
+      throw typed;
     } finally {
       this.#depth--;
     }
