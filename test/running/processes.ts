@@ -6,7 +6,7 @@ import { SessionService } from "@jarvis/proto/jarvis/session/v1/session_service"
 import { eventually, type TestNode } from "../helpers/cli.js";
 
 /** What the supervisor says about its services (run/children.json). */
-export function childPid(node: TestNode, name: "network" | "session"): number | undefined {
+export function childPid(node: Pick<TestNode, "home">, name: "network" | "session"): number | undefined {
   try {
     const info = JSON.parse(readFileSync(join(node.home, "run", "children.json"), "utf8")) as { children: { name: string; pid: number | null; state: string }[] };
     const child = info.children.find((c) => c.name === name);
@@ -17,7 +17,7 @@ export function childPid(node: TestNode, name: "network" | "session"): number | 
 }
 
 /** kill -9 one service of a node, then wait until the supervisor runs a new one. */
-export async function killService(node: TestNode, name: "network" | "session"): Promise<number> {
+export async function killService(node: Pick<TestNode, "home" | "name">, name: "network" | "session"): Promise<number> {
   const killed = await eventually(async () => childPid(node, name), 20_000, `${node.name}'s ${name} pid`);
   process.kill(killed, "SIGKILL");
   return eventually(async () => {
@@ -27,7 +27,7 @@ export async function killService(node: TestNode, name: "network" | "session"): 
 }
 
 /** A direct gRPC client of a node's session (many calls without a CLI process each). */
-export function sessionClient(node: TestNode): Client<typeof SessionService> {
+export function sessionClient(node: Pick<TestNode, "home">): Client<typeof SessionService> {
   const ipc = JSON.parse(readFileSync(join(node.home, "run", "ipc.json"), "utf8")) as { session: string };
   const address = parseIpcAddress(ipc.session);
   const token = address.kind === "tcp" ? readFileSync(join(node.home, "run", "token"), "utf8").trim() : undefined;
