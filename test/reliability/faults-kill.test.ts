@@ -5,7 +5,7 @@ import { ExchangeProgress, killSupervisor, planFaults, type PlannedFault } from 
 import { ProbeDir } from "./faults-metrics.js";
 import { startLinkedPair, type PairSide } from "./faults-pair.js";
 import { TuiSender } from "./faults-tui.js";
-import { expectConverged } from "./faults-verify.js";
+import { expectAllRead, expectConverged } from "./faults-verify.js";
 import { scaled, seedFromEnv, seededRandom, soak } from "./scale.js";
 
 /** Messages each side sends (both at once): 300 in all for CI, 2,000 in a soak. */
@@ -94,5 +94,6 @@ describe(`kill -9 at random moments during a ${PER_SIDE * 2}-message exchange${s
       processes: probe.figures({ [alice.node.home]: "alice", [bob.node.home]: "bob" }),
     };
     console.log(`[faults-kill] report ${JSON.stringify(report)}`);
+    await expectAllRead(alice, bob, PER_SIDE, PER_SIDE);
   }, scaled(300_000, 24 * 3_600_000));
 });

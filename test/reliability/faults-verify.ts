@@ -18,8 +18,8 @@ export interface ExchangeOutcome {
 /**
  * The end state every fault scenario must reach, checked through the API of both nodes:
  * each side holds exactly the messages each sender sent — every one once, in the sender's
- * order, under the same ids on both sides — and, once both mark the conversation read, every
- * outgoing message converges to delivered and then read. Lost and duplicated are counted
+ * order, under the same ids on both sides — and every outgoing message converges to
+ * delivered. Lost and duplicated are counted
  * before the assertions, so a failure still reports the figures.
  */
 export async function expectConverged(a: Side, b: Side, aTexts: readonly string[], bTexts: readonly string[], timeoutMs = 180_000): Promise<ExchangeOutcome> {
@@ -59,10 +59,20 @@ export async function expectConverged(a: Side, b: Side, aTexts: readonly string[
     waitForOutgoing(aToB, aTexts.length, MessageState.DELIVERED, `${name(a)}'s messages to be delivered`, timeoutMs),
     waitForOutgoing(bToA, bTexts.length, MessageState.DELIVERED, `${name(b)}'s messages to be delivered`, timeoutMs),
   ]);
+  return outcome;
+}
+
+/**
+ * Both users mark the conversation read; every outgoing message on both sides must then
+ * converge to read (the read receipts arrive, whatever the faults did to the channel before).
+ */
+export async function expectAllRead(a: Side, b: Side, aCount: number, bCount: number, timeoutMs = 120_000): Promise<void> {
+  const name = (s: Side) => s.session.node.name;
+  const aToB = () => a.session.call((c) => wholeConversation(c, b.uid));
+  const bToA = () => b.session.call((c) => wholeConversation(c, a.uid));
   await Promise.all([a.session.call((c) => c.markRead({ conversation: b.uid })), b.session.call((c) => c.markRead({ conversation: a.uid }))]);
   await Promise.all([
-    waitForOutgoing(aToB, aTexts.length, MessageState.READ, `${name(a)}'s messages to be read`, timeoutMs),
-    waitForOutgoing(bToA, bTexts.length, MessageState.READ, `${name(b)}'s messages to be read`, timeoutMs),
+    waitForOutgoing(aToB, aCount, MessageState.READ, `${name(a)}'s messages to be read`, timeoutMs),
+    waitForOutgoing(bToA, bCount, MessageState.READ, `${name(b)}'s messages to be read`, timeoutMs),
   ]);
-  return outcome;
 }
