@@ -32,7 +32,8 @@ describe(`kill -9 at random moments during a ${PER_SIDE * 2}-message exchange${s
   beforeAll(async () => {
     console.log(`[faults-kill] seed ${seed} (replay: JARVIS_SEED=${seed})`);
     ({ alice, bob } = await startLinkedPair({ alice: probe.env, bob: probe.env }));
-    tui = new TuiSender(alice.session, "bob", { ...probe.env, JARVIS_PROBE_ROLE: "tui" });
+    // JARVIS_HOME only labels the probe report (--home decides where the TUI looks).
+    tui = new TuiSender(alice.session, "bob", { ...probe.env, JARVIS_PROBE_ROLE: "tui", JARVIS_HOME: alice.node.home });
     // Started up front so that a TUI fault always has a TUI to kill.
     await tui.start();
   }, 120_000);
