@@ -38,7 +38,7 @@ export class ProbeDir {
   /** Figures per node label and role, from whatever the processes last wrote. */
   figures(labels: Record<string, string>): Record<string, Record<string, RoleFigures>> {
     const out: Record<string, Record<string, RoleFigures>> = {};
-    for (const file of readdirSync(this.dir)) {
+    for (const file of readdirSync(this.dir).filter((f) => f.endsWith(".json"))) {
       let report: ProbeReport;
       try {
         report = JSON.parse(readFileSync(join(this.dir, file), "utf8")) as ProbeReport;

@@ -2,7 +2,7 @@
 // (the supervisor passes its environment on to its services), so a reliability run can report
 // each service's worst event-loop stall and peak RSS without any hook in the product code.
 // Each process rewrites one small JSON file, <JARVIS_PROBE_DIR>/<role>-<pid>.json, once a second.
-import { writeFileSync } from "node:fs";
+import { renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setInterval } from "node:timers";
@@ -30,7 +30,9 @@ if (dir && role) {
     }
     const report = { role, pid: process.pid, home: process.env.JARVIS_HOME ?? "", maxDelayMs: warm ? delay.max / 1e6 : 0, startupMaxDelayMs, peakRssBytes: peakRss };
     try {
-      writeFileSync(file, JSON.stringify(report));
+      // Whole or not at all: a kill -9 mid-write must not leave half a report to read.
+      writeFileSync(`${file}.tmp`, JSON.stringify(report));
+      renameSync(`${file}.tmp`, file);
     } catch {
       // The profile is being torn down: nothing left to report to.
     }
