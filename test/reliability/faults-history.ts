@@ -5,16 +5,19 @@ import { eventually } from "../helpers/cli.js";
 
 type Session = Client<typeof SessionService>;
 
-/** ListMessages returns at most 1,000 a page: walk the conversation forward by position. */
+/**
+ * ListMessages returns at most 1,000 a page, and without a cursor the newest: walk the
+ * conversation backwards by position and return it oldest first.
+ */
 export async function wholeConversation(client: Session, conversation: string): Promise<Message[]> {
-  const all: Message[] = [];
-  let after = 0n;
+  const pages: Message[][] = [];
+  let before = 0n;
   for (;;) {
-    const page = await client.listMessages({ conversation, after, limit: 1000 });
-    all.push(...page.messages);
-    const last = page.messages.at(-1);
-    if (!page.hasMore || !last) return all;
-    after = last.position;
+    const page = await client.listMessages({ conversation, before, limit: 1000 });
+    pages.unshift(page.messages);
+    const first = page.messages[0];
+    if (!page.hasMore || !first) return pages.flat();
+    before = first.position;
   }
 }
 
