@@ -30,7 +30,7 @@ export async function killService(node: Supervised, name: "network" | "session")
 }
 
 /** A direct gRPC client of a node's session (many calls without a CLI process each). */
-export function sessionClient(node: TestNode): Client<typeof SessionService> {
+export function sessionClient(node: Pick<TestNode, "home">): Client<typeof SessionService> {
   const ipc = JSON.parse(readFileSync(join(node.home, "run", "ipc.json"), "utf8")) as { session: string };
   const address = parseIpcAddress(ipc.session);
   const token = address.kind === "tcp" ? readFileSync(join(node.home, "run", "token"), "utf8").trim() : undefined;
