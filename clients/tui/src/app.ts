@@ -66,7 +66,12 @@ export async function runApp(options: AppOptions): Promise<number> {
     const conversations = store.conversations();
     if (!selected || !conversations.some((c) => c.id === selected)) selected = conversations[0]?.id;
     const current = conversations.find((c) => c.id === selected);
-    const rows = selected ? conversationRows(store.history(selected).messages, pending.filter((p) => p.conversation === selected), (uid) => store.nameOf(uid), main.chatWidth()) : [];
+    // Lay out only the newest messages the view can reach: every message takes at least one
+    // row, so scroll + height + 1 of them fill the pane. Laying out the whole history on every
+    // event made a busy open conversation quadratic (seconds per event at a few thousand).
+    const messages = selected ? store.history(selected).messages : [];
+    const reach = scroll + main.chatHeight() + 1;
+    const rows = selected ? conversationRows(messages.slice(-reach), pending.filter((p) => p.conversation === selected), (uid) => store.nameOf(uid), main.chatWidth()) : [];
     const online = [...store.contacts.values()].filter((c) => c.presence === 1).length;
     const link = connected ? "connected" : "reconnecting… (typed text is kept)";
     main.render({
@@ -75,6 +80,16 @@ export async function runApp(options: AppOptions): Promise<number> {
       status: ` jarvis · ${store.selfName || "?"} · ${online}/${store.contacts.size} online · ${locked ? "locked" : "unlocked"} · ${link}`,
     });
     screen.render();
+  };
+  // Events arrive in bursts; one render per turn shows them all.
+  let renderQueued = false;
+  const renderSoon = () => {
+    if (renderQueued) return;
+    renderQueued = true;
+    setImmediate(() => {
+      renderQueued = false;
+      render();
+    });
   };
   const say = (text: string) => {
     notice = text;
@@ -128,9 +143,24 @@ export async function runApp(options: AppOptions): Promise<number> {
     render();
   };
 
+  // Reading the open conversation marks it read, so the sender sees "read". One MarkRead at a
+  // time: messages that arrive while it runs are covered by one more call after it.
+  let marking: string | undefined;
+  let markAgain = false;
+  const markOpenRead = (conversation: string) => {
+    if (marking === conversation) return void (markAgain = true);
+    marking = conversation;
+    markAgain = false;
+    void client
+      .markRead({ conversation })
+      .catch(() => {})
+      .finally(() => {
+        marking = undefined;
+        if (markAgain && conversation === selected && !locked) markOpenRead(conversation);
+      });
+  };
   store.onIncoming = (m: Message) => {
-    // Reading the open conversation marks it read, so the sender sees "read".
-    if (m.conversationId === selected && !locked) void client.markRead({ conversation: m.conversationId }).catch(() => {});
+    if (m.conversationId === selected && !locked) markOpenRead(m.conversationId);
     else if (settings.notifications) notify(`jarvis: ${store.nameOf(m.senderUid)}`, m.text);
   };
 
@@ -159,7 +189,7 @@ export async function runApp(options: AppOptions): Promise<number> {
       } else notice = `daemon unreachable (${reason ?? "?"}); retrying`;
       render();
     },
-    changed: render,
+    changed: renderSoon,
   });
 
   const onMainKey = (ch: string | undefined, key: Key) => {
