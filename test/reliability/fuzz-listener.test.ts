@@ -1,11 +1,11 @@
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newMessageId } from "@jarvis/core";
-import { portOf, RawNoisePeer, RecordingProxy } from "../helpers/network.js";
+import { RawNoisePeer, RecordingProxy } from "../helpers/network.js";
 import { eventually, TestNode } from "../helpers/cli.js";
 import { ackFor, chat, hello, person, Victim } from "../security/peer-kit.js";
 import { listenerInput, splitFrames, type InputKind } from "./fuzz-inputs.js";
-import { isAlive, memoryOf, refusals, runPool, sendAndClose, servicePids, type ServicePids } from "./fuzz-process.js";
+import { isAlive, memoryOf, openHeld, refusals, runPool, sendAndClose, servicePids, type ServicePids } from "./fuzz-process.js";
 import { scaled, seededRandom, seedFromEnv } from "./scale.js";
 
 /**
@@ -142,20 +142,3 @@ describe("the P2P listener of a real node, before the handshake", () => {
     for (const pid of [pids.network, pids.session]) expect(isAlive(pid)).toBe(true);
   }, 90_000);
 });
-
-/** Opens `count` sockets from `localAddress`, each writing its first bytes and then going silent. */
-async function openHeld(address: string, localAddress: string, count: number, first: (i: number) => Buffer): Promise<Socket[]> {
-  return Promise.all(
-    Array.from({ length: count }, (_, i) =>
-      new Promise<Socket>((resolve, reject) => {
-        const socket = connect({ host: "127.0.0.1", port: portOf(address), localAddress });
-        socket.once("error", (error) => (socket.connecting ? reject(error) : undefined));
-        socket.on("error", () => undefined);
-        socket.once("connect", () => {
-          socket.write(first(i));
-          resolve(socket);
-        });
-      }),
-    ),
-  );
-}

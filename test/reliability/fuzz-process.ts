@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createIpcTransport, parseIpcAddress } from "@jarvis/rpc";
@@ -84,5 +84,22 @@ export async function runPool(count: number, concurrency: number, job: (index: n
     Array.from({ length: concurrency }, async (_, worker) => {
       while (next < count) await job(next++, worker);
     }),
+  );
+}
+
+/** Opens `count` sockets from `localAddress`, each writing its first bytes and then going silent. */
+export async function openHeld(address: string, localAddress: string, count: number, first: (i: number) => Buffer): Promise<Socket[]> {
+  return Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      new Promise<Socket>((resolve, reject) => {
+        const socket = connect({ host: "127.0.0.1", port: portOf(address), localAddress });
+        socket.once("error", (error) => (socket.connecting ? reject(error) : undefined));
+        socket.on("error", () => undefined);
+        socket.once("connect", () => {
+          socket.write(first(i));
+          resolve(socket);
+        });
+      }),
+    ),
   );
 }

@@ -65,9 +65,9 @@ export class Victim {
     this.node = node;
   }
 
-  /** Starts the node (test profile, `jarvis up`) and adds these people as its contacts. */
-  async start(contacts: Person[]): Promise<void> {
-    await this.node.init();
+  /** Starts the node (test profile, `jarvis up` with `extra` flags) and adds these people as its contacts. */
+  async start(contacts: Person[], extra: string[] = []): Promise<void> {
+    await this.node.init(extra);
     for (const p of contacts) await this.node.ok(["contact", "add", linkCodeOf(p)]);
     this.address = decodeLinkCode(await this.node.linkCode()).addresses[0] ?? "";
   }
