@@ -113,7 +113,10 @@ describe("the P2P listener of a real node, before the handshake", () => {
     expect(servicePids(victim.node)).toEqual(pids);
   }, 90_000);
 
-  it(`caps the pending-handshake table at ${TABLE_CAP} against strangers from many sources, and reports whether a contact still gets in`, async () => {
+  // Known gap (docs/security.md): with every slot held by a different source, no source holds
+  // more than a newcomer, so nothing is evicted and a contact waits for the strangers'
+  // handshakes to time out (15 s). What holds today is asserted; the wait is printed.
+  it(`caps the pending-handshake table at ${TABLE_CAP} against strangers from many sources; a contact gets in at the latest when their handshakes time out`, async () => {
     const sources = scaled(300, 1_000);
     const sockets: Socket[] = [];
     for (let i = 0; i < sources; i++) {
