@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
 import { newMessageId, profilePaths } from "@jarvis/core";
 import { createTestProfile, openAccount, Store } from "@jarvis/session/testing";
+import { seededRandom } from "../helpers/network.js";
 
 /**
  * Issue 15, stored secrets: a password change killed at any point leaves a store that the old
@@ -17,18 +18,6 @@ import { createTestProfile, openAccount, Store } from "@jarvis/session/testing";
 const CHILD = fileURLToPath(new URL("./rekey-child.mjs", import.meta.url));
 const OLD = "the old password";
 const NEW = "the new password";
-
-/** mulberry32: a small seeded generator, so a failing seed can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Runs the child; kills it `killAfterMs` after it said "ready" (never, when undefined). Resolves with the ms from ready to exit. */
 function runChild(home: string, killAfterMs: number | undefined): Promise<{ ms: number; finished: boolean }> {
@@ -98,7 +87,7 @@ export async function rekeyCrashAttack(options: { messages: number; seeds: numbe
     for (const seed of options.seeds) {
       const home = join(root, `seed-${seed}`);
       cpSync(template, home, { recursive: true });
-      const delay = Math.floor(seeded(seed)() * window);
+      const delay = Math.floor(seededRandom(seed)() * window);
       const run = await runChild(home, delay);
       const withOld = await countWith(home, OLD);
       const withNew = withOld === undefined ? await countWith(home, NEW) : undefined;
