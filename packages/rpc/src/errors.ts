@@ -26,10 +26,24 @@ export const ERROR_CODE_HEADER = "jarvis-error-code";
 /** ErrorInfo.domain of every Jarvis error. */
 export const ERROR_DOMAIN = "jarvis";
 
+/**
+ * The status message travels in an HTTP/2 trailer (grpc-message). A message that quotes a huge
+ * input (an unknown contact reference of 70 KB, say) overflowed the header block: the stream
+ * died with NGHTTP2_FRAME_SIZE_ERROR, the client saw INTERNAL, and the connection's next call
+ * was refused. Messages are cut to this many code points instead.
+ */
+export const MAX_STATUS_MESSAGE_CHARS = 1_024;
+
+function boundedMessage(message: string): string {
+  if (message.length <= MAX_STATUS_MESSAGE_CHARS) return message;
+  // By code points, so a cut never leaves half a surrogate pair behind.
+  return Array.from(message).slice(0, MAX_STATUS_MESSAGE_CHARS).join("") + "…";
+}
+
 export function toConnectError(error: unknown): ConnectError {
   if (error instanceof ConnectError) return error;
   if (error instanceof JarvisError) {
-    return new ConnectError(error.message, CODE_BY_KIND[error.kind], { [ERROR_CODE_HEADER]: error.code }, [errorInfo(error.code)], error);
+    return new ConnectError(boundedMessage(error.message), CODE_BY_KIND[error.kind], { [ERROR_CODE_HEADER]: error.code }, [errorInfo(error.code)], error);
   }
   return new ConnectError("internal error", Code.Internal, undefined, undefined, error);
 }

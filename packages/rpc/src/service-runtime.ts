@@ -3,6 +3,10 @@ import closeWithGrace from "close-with-grace";
 import { profilePaths, type Logger } from "@jarvis/core";
 import type { IpcAddress } from "./address.js";
 import { flushLogger } from "./service-logger.js";
+import { startShutdownWatchdog } from "./shutdown-watchdog.js";
+
+/** A stopping service whose event loop does not turn for this long is killed (shutdown-watchdog.ts). */
+const SHUTDOWN_STALL_MS = 1_000;
 
 /** TCP IPC requires the profile's token; Unix sockets rely on the 0700 run directory. */
 export function readIpcToken(home: string, ipc: IpcAddress): string | undefined {
@@ -14,6 +18,7 @@ export function readIpcToken(home: string, ipc: IpcAddress): string | undefined 
  * Runs `stop` once, on the first SIGTERM/SIGINT/SIGHUP (or an uncaught error), logs "stopped"
  * and exits. A second signal, or `stop` taking longer than `graceMs`, exits at once with 1.
  * Every path flushes the log first, so the last lines (the reason we stopped) are on disk.
+ * A stop whose event loop stalls for 1 s (SQLite is crash-safe, so even a slow close may be cut), or that outlives the grace by 1 s, is SIGKILLed.
  */
 export function onShutdownSignal(stop: () => Promise<void>, logger: Logger, graceMs = 5_000): void {
   closeWithGrace(
@@ -34,6 +39,8 @@ export function onShutdownSignal(stop: () => Promise<void>, logger: Logger, grac
       },
     },
     async ({ signal, err }) => {
+      // The grace timer above needs this thread's event loop; the watchdog does not.
+      startShutdownWatchdog(SHUTDOWN_STALL_MS, graceMs + 1_000);
       if (err) logger.error({ err }, "uncaught error; shutting down");
       else logger.info({ signal: signal ?? "exit" }, "shutting down");
       try {

@@ -121,6 +121,9 @@ export class SecureChannel {
         payload = this.#reassembler.push(plaintext);
       }
     } catch (error) {
+      // A chunk-level refusal keeps its own code (bad-chunk, bad-control, reassembly-too-large):
+      // the frame decrypted fine, so "decrypt-failed" would send whoever reads the stats astray.
+      if (error instanceof FrameError) return this.close(error);
       this.close(new ProtocolError(`channel integrity failure: ${(error as Error).message}`, "decrypt-failed", { cause: error }));
       return;
     }

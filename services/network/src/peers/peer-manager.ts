@@ -3,6 +3,7 @@ import type { BackoffPolicy, Clock, Logger } from "@jarvis/core";
 import type { KeyPair } from "../noise/index.js";
 import { DEFAULT_FLOW_LIMITS, DEFAULT_HANDSHAKE_LIMITS, type ChannelTimeouts, type FlowLimits, type HandshakeLimits } from "../constants.js";
 import { ChannelClosedError, NotConnectedError, PeerRejectedError, errorCode, errorMessage } from "../errors.js";
+import { FrameError } from "../framing/frame-error.js";
 import { Acceptor } from "./acceptor.js";
 import { Dialer } from "./dialer.js";
 import { ChannelBinder } from "./channel-binder.js";
@@ -234,7 +235,7 @@ export class PeerManager {
   /** The active channel is gone: count it, tell the Link, and decide how soon to redial. */
   #onLost(entry: PeerEntry, error: Error, heard: boolean): void {
     const code = errorCode(error);
-    if (code === "decrypt-failed" || code === "frame-error") this.counters.protocolErrors++;
+    if (code === "decrypt-failed" || code === "frame-error" || error instanceof FrameError) this.counters.protocolErrors++;
     logPeerEvent(this.#log, "channel closed", entry.uid, { code });
     this.#options.events.disconnected(entry.key, code, errorMessage(error));
     // Closed before the peer said anything (e.g. it has not added us and drops us after the

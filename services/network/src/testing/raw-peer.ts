@@ -124,6 +124,17 @@ export class RawNoisePeer {
     return Buffer.concat(splitPayload(payload).map((chunk) => encodeFrame(send.encryptWithAd(EMPTY, chunk))));
   }
 
+  /**
+   * Encrypts one chunk plaintext exactly as given (flag byte included) into a frame, with the
+   * next send nonce: a hostile peer's tool for chunks the node would never write (unknown
+   * flags, empty or unterminated chunks) and for replaying or reordering frames.
+   */
+  encryptChunk(chunkPlaintext: Uint8Array): Buffer {
+    const send = this.#send;
+    if (!send) throw new Error("handshake not complete");
+    return encodeFrame(send.encryptWithAd(EMPTY, chunkPlaintext));
+  }
+
   send(payload: Uint8Array): void {
     this.socket.write(this.encryptPayload(payload));
   }
