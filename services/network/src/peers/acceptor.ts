@@ -25,8 +25,11 @@ export interface AcceptorOptions {
  * handshakes capped in total and per source (an IPv4 address, an IPv6 /64), so one stranger's
  * flood cannot use up the slots a contact needs (design §4). Over the per-source cap the new
  * socket is closed at once. When the total is full, a newcomer from a source holding fewer
- * slots takes the oldest slot of the source holding the most: to lock a contact out an
- * attacker needs as many sources as there are slots, not one.
+ * slots than the largest source takes that source's oldest slot, and a newcomer from a fresh
+ * source can always get in this way. Strangers holding one slot each from as many sources as
+ * there are slots therefore cannot lock a contact out: the contact's handshake evicts the
+ * oldest of theirs, and to push the contact out again they must churn through the whole table
+ * within the contact's handshake round trips.
  */
 export class Acceptor {
   #options: AcceptorOptions;
@@ -91,7 +94,7 @@ export class Acceptor {
   /** True if a handshake from a source holding `fromSource` slots may start now. */
   #makeRoom(fromSource: number): boolean {
     if (this.#pending.size < this.#options.limits.pendingTotal) return true;
-    const victim = this.#bySource.oldestOfLargest(fromSource + 1);
+    const victim = this.#bySource.oldestOfLargest(fromSource);
     if (!victim) return false;
     this.#track(victim.item, victim.source, -1);
     victim.item.destroy(new HandshakeError("evicted: its source holds too many pending handshakes", "handshake-evicted"));
