@@ -30,6 +30,16 @@ export const REPLAY_PAGE = 500;
 
 export const MAX_SUBSCRIBER_BACKLOG = 10_000;
 
+/**
+ * The event log keeps this many of its newest events; older ones are compacted away (a client
+ * whose cursor is older reloads its state). Message events are a few dozen bytes each, so the
+ * log stays a small, bounded part of the store.
+ */
+export const EVENT_LOG_RETAIN = 100_000;
+
+/** Compaction runs once this many events beyond EVENT_LOG_RETAIN have piled up (one DELETE). */
+export const EVENT_LOG_COMPACT_EVERY = 1_000;
+
 export const MAX_CARD_BYTES = 4096;
 
 export const MAX_NAME_LENGTH = 64;

@@ -115,7 +115,8 @@ export class UnlockedSession {
         this.presence.changed();
       },
     });
-    this.#inbound = new InboundBatcher((frames) => this.#handleFrames(frames));
+    const inNextCommit = (run: () => void) => uow.inNextCommit(run, (err: unknown) => log.warn({ err }, "inbound batch rolled back"));
+    this.#inbound = new InboundBatcher((frames) => this.#handleFrames(frames), { schedule: inNextCommit });
   }
 
   get listenAddress(): string {

@@ -7,7 +7,7 @@ const tick = () => new Promise((resolve) => setImmediate(resolve));
 describe("InboundBatcher", () => {
   it("handles frames of one turn as one batch and asks the reader to wait only past the byte bound", async () => {
     const batches: InboundFrame[][] = [];
-    const batcher = new InboundBatcher((frames) => batches.push(frames), 1000);
+    const batcher = new InboundBatcher((frames) => batches.push(frames), { maxPendingBytes: 1000 });
     expect(batcher.push(key, Buffer.alloc(400))).toBeUndefined();
     expect(batcher.push(key, Buffer.alloc(400))).toBeUndefined();
     const wait = batcher.push(key, Buffer.alloc(400));
@@ -24,7 +24,7 @@ describe("InboundBatcher", () => {
 
   it("drops what is pending when closed", async () => {
     const batches: InboundFrame[][] = [];
-    const batcher = new InboundBatcher((frames) => batches.push(frames), 1000);
+    const batcher = new InboundBatcher((frames) => batches.push(frames), { maxPendingBytes: 1000 });
     batcher.push(key, Buffer.alloc(10));
     batcher.close();
     await tick();

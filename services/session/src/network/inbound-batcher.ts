@@ -14,14 +14,24 @@ export interface InboundFrame {
 export class InboundBatcher {
   #handle: (frames: InboundFrame[]) => void;
   #maxPendingBytes: number;
+  #schedule: (run: () => void) => void;
   #frames: InboundFrame[] = [];
   #bytes = 0;
   #drained: Promise<void> | undefined;
   #closed = false;
 
-  constructor(handle: (frames: InboundFrame[]) => void, maxPendingBytes = MAX_INBOUND_PENDING_BYTES) {
+  /**
+   * `schedule` runs the batch later in this turn's queue of work — by default its own
+   * setImmediate; the session passes the unit of work's group commit, so a batch of inbound
+   * frames shares one commit with the sends and reports of the same turn.
+   */
+  constructor(
+    handle: (frames: InboundFrame[]) => void,
+    options: { maxPendingBytes?: number; schedule?: (run: () => void) => void } = {},
+  ) {
     this.#handle = handle;
-    this.#maxPendingBytes = maxPendingBytes;
+    this.#maxPendingBytes = options.maxPendingBytes ?? MAX_INBOUND_PENDING_BYTES;
+    this.#schedule = options.schedule ?? ((run) => void setImmediate(run));
   }
 
   get pendingBytes(): number {
@@ -33,10 +43,15 @@ export class InboundBatcher {
     this.#frames.push({ key, payload });
     this.#bytes += payload.length;
     if (!this.#drained) {
-      this.#drained = new Promise<void>((resolve) => setImmediate(() => {
-        this.#drain();
-        resolve();
-      }));
+      this.#drained = new Promise<void>((resolve) =>
+        this.#schedule(() => {
+          try {
+            this.#drain();
+          } finally {
+            resolve();
+          }
+        }),
+      );
     }
     return this.#bytes > this.#maxPendingBytes ? this.#drained : undefined;
   }

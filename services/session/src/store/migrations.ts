@@ -123,4 +123,17 @@ export const MIGRATIONS: string[] = [
     UPDATE unread_counts SET unread = unread - 1 WHERE conversation_id = OLD.conversation_id;
   END;
   `,
+  // 6: reserved for the TUI's migration (developed in parallel; merged here in its place).
+  `
+  SELECT 1;
+  `,
+  // 7: fewer bytes per message (issue 18). A message event refers to its message row instead
+  // of copying it as JSON (replay rebuilds it from the row); the log is compacted to its newest
+  // events, and how far is recorded so a cursor from before that is told so. The ack path
+  // counts what is still owed for a message from an index instead of scanning the outbox.
+  `
+  ALTER TABLE events ADD COLUMN message_position INTEGER;
+  INSERT OR IGNORE INTO counters (name, value) VALUES ('events_compacted_through', 0);
+  CREATE INDEX outbox_owed ON outbox (message_id) WHERE needs_ack = 1;
+  `,
 ];
