@@ -61,6 +61,10 @@ export const RESEND_PAGE = 32;
 /** Delivery limits (design §5, anchor §4.14). */
 export const OUTBOX_LIMITS = {
   perRecipient: 1000,
+  /** Undelivered messages to a connected contact beyond which a send is refused as `busy` (overload). */
+  busyBacklog: 256,
+  /** The retry hint of a `busy` refusal. */
+  busyRetryMs: 50,
   expiryMs: 7 * 24 * 60 * 60 * 1000,
   retry: { baseMs: 10_000, factor: 2, capMs: 5 * 60_000 },
   expirySweepMs: 60 * 60 * 1000,
@@ -72,6 +76,9 @@ export const MAX_IDS_PER_RECEIPT = 1000;
 
 /** Unanswered requests one SendMessages stream may hold; more are read only as these are answered. */
 export const SEND_STREAM_WINDOW = 256;
+
+/** A SendMessages stream waits this way while its recipient is `busy` (backpressure), then answers the error. */
+export const SEND_STREAM_BUSY_RETRY = { policy: { baseMs: 10, factor: 2, capMs: 1_000 }, maxAttempts: 40 };
 
 /** Messages MarkRead marks per transaction before yielding to the event loop (~20 ms each on a loaded 2-core box). */
 export const MARK_READ_CHUNK = 2000;

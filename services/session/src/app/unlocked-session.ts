@@ -72,7 +72,8 @@ export class UnlockedSession {
       settleMs: options.presenceSettleMs,
     });
     const handOff = (item: Parameters<OutboxDelivery["offer"]>[0]) => this.delivery.offer(item);
-    this.outgoing = new Outgoing({ clock, uow, messages, outbox, ownUid, handOff });
+    const connected = (uid: string) => this.delivery.channel(uid) !== undefined;
+    this.outgoing = new Outgoing({ clock, uow, messages, outbox, ownUid, handOff, connected });
     this.delivery = new OutboxDelivery({ clock, log, network, uow, outbox, outgoing: this.outgoing });
     this.acks = new Acks({ network, uow, outbox, outgoing: this.outgoing, delivery: this.delivery });
     this.conversations = new Conversations({ clock, uow, messages, contacts: contactRepo, outgoing: this.outgoing, acks: this.acks, drops: this.drops });

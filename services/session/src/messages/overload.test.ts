@@ -1,0 +1,89 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { Code } from "@connectrpc/connect";
+import { FakeClock, ResourceExhaustedError } from "@jarvis/core";
+import { toConnectError } from "@jarvis/rpc";
+import { ErrorInfoSchema } from "@jarvis/proto/google/rpc/error_details";
+import { TestNodes, link, type TestNode } from "../testing/test-nodes.js";
+import type { SessionApp } from "../app/session-app.js";
+import type { StreamedSend, StreamedSendOutcome } from "../app/send-stream.js";
+import { OUTBOX_LIMITS, SEND_STREAM_BUSY_RETRY, SEND_STREAM_WINDOW } from "../constants.js";
+
+let nodes = new TestNodes();
+afterEach(async () => {
+  await nodes.cleanup();
+  nodes = new TestNodes();
+});
+
+const waitFor = <T>(fn: () => T) => vi.waitFor(fn, { timeout: 5_000, interval: 5 });
+const uidOf = (app: SessionApp) => app.identity().identity.uid;
+const BUSY = OUTBOX_LIMITS.busyBacklog;
+
+/** Alice and bob connected; every frame alice sends is reported written but never arrives, so nothing is ever acked. */
+async function saturatedPair(clock?: FakeClock): Promise<[TestNode, TestNode]> {
+  const alice = await nodes.person("alice", { clock });
+  const bob = await nodes.person("bob");
+  link(alice.app, bob.app);
+  await waitFor(() => expect(alice.app.requireUnlocked().presence.isConnected(uidOf(bob.app))).toBe(true));
+  alice.network.fate = () => "lose";
+  return [alice, bob];
+}
+
+describe("overload", () => {
+  it("unary: a burst beyond the backlog to a connected contact is refused at once as busy, with a retry hint", async () => {
+    const [alice, bob] = await saturatedPair();
+    const burst = BUSY + 44;
+    const results = await Promise.allSettled(Array.from({ length: burst }, (_, i) => alice.app.sendMessage(uidOf(bob.app), `m${i}`)));
+    const refused = results.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason as ResourceExhaustedError);
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(BUSY);
+    expect(refused).toHaveLength(44);
+    expect(refused.every((e) => e instanceof ResourceExhaustedError && e.code === "busy" && e.retryAfterMs === OUTBOX_LIMITS.busyRetryMs)).toBe(true);
+    // Over RPC: RESOURCE_EXHAUSTED with ErrorInfo reason busy and metadata retry_after_ms.
+    const status = toConnectError(refused[0]);
+    expect(status.code).toBe(Code.ResourceExhausted);
+    expect(status.findDetails(ErrorInfoSchema)[0]?.metadata).toEqual({ retry_after_ms: String(OUTBOX_LIMITS.busyRetryMs) });
+    // Nothing refused was stored: the conversation holds exactly the accepted ones.
+    expect(alice.app.listMessages(uidOf(bob.app), { before: 0, after: 0, limit: 1000 }).messages).toHaveLength(BUSY);
+  });
+
+  it("an offline contact still queues up to the full outbox (busy is about a connected one)", async () => {
+    const [alice, bob] = await saturatedPair();
+    const bobUid = uidOf(bob.app);
+    await bob.app.lock();
+    await waitFor(() => expect(alice.app.requireUnlocked().presence.isConnected(bobUid)).toBe(false));
+    const results = await Promise.allSettled(Array.from({ length: BUSY + 10 }, (_, i) => alice.app.sendMessage(bobUid, `m${i}`)));
+    expect(results.every((r) => r.status === "fulfilled")).toBe(true);
+  });
+
+  it("stream: past the backlog the stream holds back (reads no further) instead of failing, then answers busy after its retries", async () => {
+    const clock = new FakeClock();
+    const [alice, bob] = await saturatedPair(clock);
+    const total = BUSY + SEND_STREAM_WINDOW + 40;
+    let pulled = 0;
+    async function* requests(): AsyncGenerator<StreamedSend> {
+      for (let i = 0; i < total; i++) {
+        pulled++;
+        yield { correlationId: String(i), conversation: uidOf(bob.app), text: `m${i}` };
+      }
+    }
+    const answers: StreamedSendOutcome[] = [];
+    const reading = (async () => {
+      for await (const outcome of alice.app.sendMessages(requests())) answers.push(outcome);
+    })();
+    await waitFor(() => expect(answers).toHaveLength(BUSY));
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    // Held: no error answered, and no more requests read than the stream's window allows.
+    expect(answers).toHaveLength(BUSY);
+    expect(answers.every((a) => a.message !== undefined)).toBe(true);
+    const heldAt = pulled;
+    // The accepted ones plus one window of waiting sends (and the one the reader is holding).
+    expect(heldAt).toBeLessThanOrEqual(BUSY + SEND_STREAM_WINDOW + 1);
+    // Time passes on the clock until the waiting sends give up; each then answers busy.
+    for (let step = 0; step < SEND_STREAM_BUSY_RETRY.maxAttempts * 10 && answers.length < total; step++) {
+      clock.advance(SEND_STREAM_BUSY_RETRY.policy.capMs);
+      for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await reading;
+    expect(answers).toHaveLength(total);
+    expect(answers.slice(BUSY).every((a) => a.error instanceof ResourceExhaustedError && a.error.code === "busy")).toBe(true);
+  });
+});
