@@ -1,5 +1,5 @@
 
-import { MAX_INBOUND_PENDING_BYTES } from "../constants.js";
+import { MAX_INBOUND_BATCH_BYTES, MAX_INBOUND_PENDING_BYTES } from "../constants.js";
 export interface InboundFrame {
   key: Buffer;
   payload: Buffer;
@@ -14,6 +14,7 @@ export interface InboundFrame {
 export class InboundBatcher {
   #handle: (frames: InboundFrame[]) => void;
   #maxPendingBytes: number;
+  #maxBatchBytes: number;
   #schedule: (run: () => void) => void;
   #frames: InboundFrame[] = [];
   #bytes = 0;
@@ -27,10 +28,11 @@ export class InboundBatcher {
    */
   constructor(
     handle: (frames: InboundFrame[]) => void,
-    options: { maxPendingBytes?: number; schedule?: (run: () => void) => void } = {},
+    options: { maxPendingBytes?: number; maxBatchBytes?: number; schedule?: (run: () => void) => void } = {},
   ) {
     this.#handle = handle;
     this.#maxPendingBytes = options.maxPendingBytes ?? MAX_INBOUND_PENDING_BYTES;
+    this.#maxBatchBytes = options.maxBatchBytes ?? MAX_INBOUND_BATCH_BYTES;
     this.#schedule = options.schedule ?? ((run) => void setImmediate(run));
   }
 
@@ -42,18 +44,20 @@ export class InboundBatcher {
     if (this.#closed) return undefined;
     this.#frames.push({ key, payload });
     this.#bytes += payload.length;
-    if (!this.#drained) {
-      this.#drained = new Promise<void>((resolve) =>
-        this.#schedule(() => {
-          try {
-            this.#drain();
-          } finally {
-            resolve();
-          }
-        }),
-      );
-    }
+    if (!this.#drained) this.#scheduleDrain();
     return this.#bytes > this.#maxPendingBytes ? this.#drained : undefined;
+  }
+
+  #scheduleDrain(): void {
+    this.#drained = new Promise<void>((resolve) =>
+      this.#schedule(() => {
+        try {
+          this.#drain();
+        } finally {
+          resolve();
+        }
+      }),
+    );
   }
 
   close(): void {
@@ -62,11 +66,19 @@ export class InboundBatcher {
     this.#bytes = 0;
   }
 
+  /** Handles up to maxBatchBytes (at least one frame); the rest is the next turn's batch. */
   #drain(): void {
-    const frames = this.#frames;
-    this.#frames = [];
-    this.#bytes = 0;
+    let take = 0;
+    let bytes = 0;
+    while (take < this.#frames.length && (take === 0 || bytes + (this.#frames[take] as InboundFrame).payload.length <= this.#maxBatchBytes)) {
+      bytes += (this.#frames[take] as InboundFrame).payload.length;
+      take++;
+    }
+    const frames = this.#frames.slice(0, take);
+    this.#frames = this.#frames.slice(take);
+    this.#bytes -= bytes;
     this.#drained = undefined;
+    if (this.#frames.length > 0) this.#scheduleDrain();
     if (!this.#closed && frames.length > 0) this.#handle(frames);
   }
 }

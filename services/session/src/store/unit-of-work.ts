@@ -5,6 +5,8 @@ import type { DomainEvent, StoredEvent } from "../model.js";
 
 /** Turns a group commit may wait for more writes while they keep arriving (each turn is one loop iteration). */
 const MAX_COMMIT_DEFERRALS = 4;
+/** A batch this large commits without waiting for more (bounds one turn's work). */
+const MAX_WRITES_TO_WAIT_FOR = 256;
 
 /** What one (save)point produced: it survives only if that savepoint is released. */
 interface Pending {
@@ -169,7 +171,8 @@ export class UnitOfWork {
    * of them in one commit; a lone write is committed at the first turn, without waiting.
    */
   #commitWhenSettled(): void {
-    if (this.#writes.length > this.#seen && this.#deferrals < MAX_COMMIT_DEFERRALS) {
+    const growing = this.#writes.length > this.#seen && this.#writes.length < MAX_WRITES_TO_WAIT_FOR;
+    if (growing && this.#deferrals < MAX_COMMIT_DEFERRALS) {
       this.#seen = this.#writes.length;
       this.#deferrals++;
       setImmediate(() => this.#commitWhenSettled());
