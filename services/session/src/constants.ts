@@ -63,6 +63,8 @@ export const OUTBOX_LIMITS = {
   perRecipient: 1000,
   /** Undelivered messages to a connected contact beyond which a send is refused as `busy` (overload). */
   busyBacklog: 256,
+  /** A contact counts as live for `busy` if it acked within this long; one that stopped acking queues like an offline one. */
+  busyAckWindowMs: 2_000,
   /** The retry hint of a `busy` refusal. */
   busyRetryMs: 50,
   expiryMs: 7 * 24 * 60 * 60 * 1000,

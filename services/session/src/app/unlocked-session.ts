@@ -13,6 +13,7 @@ import { helloEnvelope } from "../messages/envelopes.js";
 import { NetworkSync } from "../network/network-sync.js";
 import { InboundBatcher, type InboundFrame } from "../network/inbound-batcher.js";
 import { advertisedAddresses } from "../identity/advertised-addresses.js";
+import { OUTBOX_LIMITS } from "../constants.js";
 import { dispatchPeerFrame, type PeerFrameHandlers } from "../network/frame-dispatch.js";
 
 export interface UnlockedSessionOptions {
@@ -72,7 +73,7 @@ export class UnlockedSession {
       settleMs: options.presenceSettleMs,
     });
     const handOff = (item: Parameters<OutboxDelivery["offer"]>[0]) => this.delivery.offer(item);
-    const connected = (uid: string) => this.delivery.channel(uid) !== undefined;
+    const connected = (uid: string) => this.delivery.channel(uid)?.ackedWithin(OUTBOX_LIMITS.busyAckWindowMs) ?? false;
     this.outgoing = new Outgoing({ clock, uow, messages, outbox, ownUid, handOff, connected });
     this.delivery = new OutboxDelivery({ clock, log, network, uow, outbox, outgoing: this.outgoing });
     this.acks = new Acks({ network, uow, outbox, outgoing: this.outgoing, delivery: this.delivery });

@@ -16,7 +16,7 @@ export interface OutgoingDeps {
   ownUid: string;
   /** Receives each new entry right after its transaction commits, in outbox order. */
   handOff: (item: OutboxItem) => void;
-  /** Whether a recipient's channel is up now (its backlog is then a throughput question, not an offline one). */
+  /** Whether a recipient's channel is up and acking now (its backlog is then a throughput question, not a stalled or offline peer). */
   connected?: (uid: string) => boolean;
 }
 
@@ -37,9 +37,9 @@ export class Outgoing {
 
   /**
    * Refuses a send that cannot be delivered soon, at once, instead of letting latency grow.
-   * An offline contact may owe up to OUTBOX_LIMITS.perRecipient (`outbox-full`); a connected
-   * one that already owes OUTBOX_LIMITS.busyBacklog acks means we send faster than the path
-   * delivers: `busy`, with a retry hint (ErrorInfo metadata retry_after_ms). Accepted messages
+   * An offline or stalled contact may owe up to OUTBOX_LIMITS.perRecipient (`outbox-full`); a
+   * connected one that acked lately but already owes OUTBOX_LIMITS.busyBacklog means we send
+   * faster than the path delivers: `busy`, with a retry hint (ErrorInfo metadata retry_after_ms). Accepted messages
    * thus wait behind at most busyBacklog others.
    */
   checkCapacity(recipientUids: string[]): void {
