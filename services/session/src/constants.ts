@@ -79,8 +79,6 @@ export const MAX_IDS_PER_RECEIPT = 1000;
 /** Unanswered requests one SendMessages stream may hold; more are read only as these are answered. */
 export const SEND_STREAM_WINDOW = 256;
 
-/** A SendMessages stream waits this way while its recipient is `busy` (backpressure), then answers the error. */
-export const SEND_STREAM_BUSY_RETRY = { policy: { baseMs: 10, factor: 2, capMs: 1_000 }, maxAttempts: 40 };
 
 /**
  * Messages MarkRead marks per transaction before yielding to the event loop, and so the most ids

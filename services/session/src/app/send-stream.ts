@@ -1,6 +1,4 @@
-import { retry, ResourceExhaustedError, type Clock } from "@jarvis/core";
 import type { Message } from "../model.js";
-import { SEND_STREAM_BUSY_RETRY } from "../constants.js";
 
 export interface StreamedSend {
   correlationId: string;
@@ -82,14 +80,3 @@ export async function* pipelineSends(
   if (readError !== undefined) throw readError;
 }
 
-const isBusy = (error: unknown) => error instanceof ResourceExhaustedError && error.code === "busy";
-
-/**
- * A stream's send: while the recipient is `busy` it waits (backoff on the clock) instead of
- * answering, so the stream's window fills and the client is slowed by flow control; after
- * SEND_STREAM_BUSY_RETRY.maxAttempts it answers `busy` after all. Other errors are answered at once.
- */
-export function waitWhileBusy(send: (conversation: string, text: string) => Promise<Message>, clock: Clock) {
-  return (conversation: string, text: string): Promise<Message> =>
-    retry(() => send(conversation, text), { clock, ...SEND_STREAM_BUSY_RETRY, isRetryable: isBusy });
-}

@@ -5,7 +5,7 @@ import { decodeLinkCode, validateCard } from "../contacts/card-codec.js";
 import type { ContactCard } from "@jarvis/proto/jarvis/peer/v1/card";
 import { IdentityLifecycle, type SessionOptions } from "./identity-lifecycle.js";
 import type { UnlockedSession } from "./unlocked-session.js";
-import { pipelineSends, waitWhileBusy, type StreamedSend, type StreamedSendOutcome } from "./send-stream.js";
+import { pipelineSends, type StreamedSend, type StreamedSendOutcome } from "./send-stream.js";
 import { resolveConversation, type Conversation } from "./conversation-ref.js";
 import { DEFAULT_PAGE, MAX_PAGE, SEND_STREAM_WINDOW } from "../constants.js";
 
@@ -31,12 +31,10 @@ export interface PageQuery {
  */
 export class SessionApp extends IdentityLifecycle {
   #network: SessionOptions["network"];
-  #clock: SessionOptions["clock"];
 
   constructor(options: SessionOptions) {
     super(options);
     this.#network = options.network;
-    this.#clock = options.clock;
   }
 
   identity(): { identity: Identity; card: Card } {
@@ -74,16 +72,15 @@ export class SessionApp extends IdentityLifecycle {
     return this.requireUnlocked().contacts.safetyNumber(required(query, "contact"));
   }
 
-  sendMessage(conversation: string, text: string): Promise<Message> {
+  sendMessage(conversation: string, text: string, options: { busy: boolean } = { busy: true }): Promise<Message> {
     const u = this.requireUnlocked();
     const target = this.#conversation(u, conversation);
-    return target.kind === "group" ? u.groups.send(target.id, text) : u.conversations.sendDirect(target.contact, text);
+    return target.kind === "group" ? u.groups.send(target.id, text) : u.conversations.sendDirect(target.contact, text, options);
   }
 
   /** SendMessage for a stream of requests: pipelined, answered in order, backpressured (send-stream.ts). */
   sendMessages(requests: AsyncIterable<StreamedSend>): AsyncGenerator<StreamedSendOutcome> {
-    const send = waitWhileBusy((conversation, text) => this.sendMessage(conversation, text), this.#clock);
-    return pipelineSends(requests, send, SEND_STREAM_WINDOW);
+    return pipelineSends(requests, (conversation, text) => this.sendMessage(conversation, text, { busy: false }), SEND_STREAM_WINDOW);
   }
 
   listMessages(conversation: string, query: PageQuery): { messages: Message[]; hasMore: boolean } {

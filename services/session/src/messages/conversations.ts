@@ -56,12 +56,13 @@ export class Conversations {
     this.#deps = deps;
   }
 
-  async sendDirect(contact: Contact, text: string): Promise<Message> {
+  /** `busy: false` for a stream's sends (see Outgoing.checkCapacity). */
+  async sendDirect(contact: Contact, text: string, options: { busy: boolean } = { busy: true }): Promise<Message> {
     validateText(text);
     const { uow, contacts, outgoing } = this.#deps;
     const id = newMessageId();
     return uow.write(() => {
-      outgoing.checkCapacity([contact.uid]);
+      outgoing.checkCapacity([contact.uid], options);
       const message = outgoing.storeMessage(id, contact.uid, contacts.takeSequence(contact.uid), text, "queued");
       outgoing.enqueue([contact.uid], { ackId: id, messageId: id, payload: chatEnvelope(message), needsAck: true });
       return message;

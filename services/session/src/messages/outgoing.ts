@@ -40,9 +40,10 @@ export class Outgoing {
    * An offline or stalled contact may owe up to OUTBOX_LIMITS.perRecipient (`outbox-full`); a
    * connected one that acked lately but already owes OUTBOX_LIMITS.busyBacklog means we send
    * faster than the path delivers: `busy`, with a retry hint (ErrorInfo metadata retry_after_ms). Accepted messages
-   * thus wait behind at most busyBacklog others.
+   * thus wait behind at most busyBacklog others. A SendMessages stream skips `busy`: its
+   * window of unanswered requests is its backpressure, and waiting per item could reorder it.
    */
-  checkCapacity(recipientUids: string[]): void {
+  checkCapacity(recipientUids: string[], options: { busy: boolean } = { busy: true }): void {
     for (const uid of recipientUids) {
       const owed = this.#deps.outbox.pendingCount(uid);
       if (owed >= OUTBOX_LIMITS.perRecipient) {
@@ -51,7 +52,7 @@ export class Outgoing {
           "outbox-full",
         );
       }
-      if (owed >= OUTBOX_LIMITS.busyBacklog && this.#deps.connected?.(uid)) {
+      if (options.busy && owed >= OUTBOX_LIMITS.busyBacklog && this.#deps.connected?.(uid)) {
         throw new ResourceExhaustedError(
           `busy: ${owed} messages to this contact are not yet delivered; retry in ${OUTBOX_LIMITS.busyRetryMs} ms`,
           "busy",

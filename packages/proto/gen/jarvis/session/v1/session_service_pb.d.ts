@@ -1700,8 +1700,7 @@ export declare const SessionService: GenService<{
    * response per request carrying the request's correlation_id, in request order, with the
    * stored message or the error for that message alone. The server holds a bounded number of
    * unanswered requests and reads more only as it answers them, so a sender above capacity is
-   * slowed by flow control instead of refused; a `busy` send waits (backoff, about a minute at
-   * most) before it is answered, which holds the stream back the same way.
+   * slowed by flow control instead of refused (never `busy`, which would let it reorder).
    *
    * @generated from rpc jarvis.session.v1.SessionService.SendMessages
    */
