@@ -7,7 +7,7 @@ import type { LinkEvent } from "./src/link/index.js";
 import { errorCode } from "./src/errors.js";
 
 /**
- * The Link RPC over the domain Link. Outbound frames are read one at a time and each read
+ * The Link RPC over the domain Link. Outbound frames (alone or in batches) are read one at a time and each read
  * waits until the network has room for more, so a session that sends too much is pushed back
  * by HTTP/2 flow control. Inbound events are taken from the Link only when connect asks for
  * the next one, which it does after the previous one was written to the HTTP/2 stream (it
@@ -23,9 +23,15 @@ export async function* runLink(
   const link = node.openLink();
   const pump = (async () => {
     for await (const request of requests) {
-      if (request.body.case !== "frame") continue;
-      const { publicKey, payload, frameId, channelId } = request.body.value;
-      await link.send(publicKey, payload, frameId, channelId);
+      const { body } = request;
+      if (body.case === "options") {
+        if (body.value.inboundFrameBatches) link.batchInbound();
+      } else if (body.case === "frame") {
+        await link.send(body.value.publicKey, body.value.payload, body.value.frameId, body.value.channelId);
+      } else if (body.case === "frames") {
+        // The same as one request per frame: each waits for room, each is reported on its own.
+        for (const frame of body.value.frames) await link.send(frame.publicKey, frame.payload, frame.frameId, frame.channelId);
+      }
     }
   })().catch((error: unknown) => logger.debug({ code: errorCode(error) }, "link request stream ended"));
   const onAbort = () => node.closeLink(link);
@@ -45,6 +51,8 @@ export function linkEventToProto(event: LinkEvent): LinkResponse {
   switch (event.kind) {
     case "frame":
       return create(LinkResponseSchema, { body: { case: "frame", value: { publicKey: event.publicKey, payload: event.payload } } });
+    case "frames":
+      return create(LinkResponseSchema, { body: { case: "frames", value: { frames: event.frames } } });
     case "connected":
       return create(LinkResponseSchema, {
         body: { case: "peerConnected", value: { publicKey: event.publicKey, address: event.address, outbound: event.outbound, channelId: event.channelId } },

@@ -42,6 +42,7 @@ export function createNetworkRoutes(node: NetworkNode, logger: Logger, options: 
           rejectedPeers: BigInt(status.rejectedPeers),
           protocolErrors: BigInt(status.protocolErrors),
           handshakeTimeouts: BigInt(status.handshakeTimeouts),
+          linkFrameBatches: true,
         };
       },
       async configure(req) {

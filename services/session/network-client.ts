@@ -1,20 +1,21 @@
 import { create } from "@bufbuild/protobuf";
-import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { createClient, type CallOptions, type Client, type Transport } from "@connectrpc/connect";
 import { AsyncQueue, Backoff, sleep, type BackoffPolicy, type Clock, type Logger } from "@jarvis/core";
 import { UnprovenServerError, requireIpcProof } from "@jarvis/rpc";
-import { NetworkService, LinkRequestSchema, type LinkRequest, type LinkResponse } from "@jarvis/proto/jarvis/network/v1/network_service";
-import { PeerState, type PeerStats } from "@jarvis/proto/jarvis/network/v1/peer";
-import type { FrameOutcome, NetworkPeer, PeerHealth, PeerNetwork, PeerNetworkEvents } from "./src/peer-network.js";
+import {
+  NetworkService,
+  LinkRequestSchema,
+  OutboundFrameSchema,
+  type LinkRequest,
+  type LinkResponse,
+  type OutboundFrame,
+} from "@jarvis/proto/jarvis/network/v1/network_service";
+import type { FrameOutcome, NetworkPeer, PeerNetwork, PeerNetworkEvents } from "./src/peer-network.js";
+import { STATE, toHealth } from "./network-peer-view.js";
 import { SendWindows } from "./send-windows.js";
 
 export const RECONNECT_BACKOFF: BackoffPolicy = { baseMs: 100, factor: 2, capMs: 2_000 };
 
-const STATE: Record<number, NetworkPeer["state"]> = {
-  [PeerState.CONNECTED]: "connected",
-  [PeerState.CONNECTING]: "connecting",
-  [PeerState.DISCONNECTED]: "disconnected",
-};
 
 export interface GrpcPeerNetworkOptions {
   /** Unanswered bytes allowed in flight per peer (default SendWindows' 1 MiB). */
@@ -51,6 +52,10 @@ export class GrpcPeerNetwork implements PeerNetwork {
   /** Set while the current server has proved itself; cleared whenever the link goes down. */
   #proven = false;
   #linkError: Error | undefined;
+  /** The network takes OutboundFrameBatch (GetStatusResponse.link_frame_batches). */
+  #batching = false;
+  /** Frames sent this turn, flushed as one Link message at the end of it. */
+  #batch: OutboundFrame[] = [];
 
   constructor(transport: Transport, clock: Clock, logger: Logger, options: GrpcPeerNetworkOptions = {}) {
     this.#client = createClient(NetworkService, transport);
@@ -116,7 +121,19 @@ export class GrpcPeerNetwork implements PeerNetwork {
       return void onOutcome?.({ sent: false, code: "link-down" });
     }
     const frameId = this.#windows.track(peer, payload.length, onOutcome);
-    outbound.push(create(LinkRequestSchema, { body: { case: "frame", value: { publicKey, payload, frameId, channelId } } }));
+    const frame = create(OutboundFrameSchema, { publicKey, payload, frameId, channelId });
+    if (!this.#batching) return void outbound.push(create(LinkRequestSchema, { body: { case: "frame", value: frame } }));
+    this.#batch.push(frame);
+    if (this.#batch.length === 1) setImmediate(() => this.#flushBatch(outbound));
+  }
+
+  /** One Link message for every frame of the turn; frames of a link that went down are already settled as dropped. */
+  #flushBatch(outbound: AsyncQueue<LinkRequest>): void {
+    const frames = this.#batch;
+    this.#batch = [];
+    if (outbound !== this.#outbound || frames.length === 0) return;
+    const body = frames.length === 1 ? { case: "frame" as const, value: frames[0] as OutboundFrame } : { case: "frames" as const, value: { frames } };
+    outbound.push(create(LinkRequestSchema, { body }));
   }
 
   async listPeers(): Promise<NetworkPeer[]> {
@@ -142,7 +159,10 @@ export class GrpcPeerNetwork implements PeerNetwork {
       const outbound = new AsyncQueue<LinkRequest>();
       try {
         await this.#proveServer();
-        await this.#client.getStatus({}, this.#callOptions(this.#abort.signal));
+        const status = await this.#client.getStatus({}, this.#callOptions(this.#abort.signal));
+        this.#batching = status.linkFrameBatches;
+        this.#batch = [];
+        if (this.#batching) outbound.push(create(LinkRequestSchema, { body: { case: "options", value: { inboundFrameBatches: true } } }));
         const responses = this.#client.link(outbound, this.#callOptions(this.#abort.signal));
         this.#outbound = outbound;
         this.#linkError = undefined;
@@ -216,26 +236,14 @@ export class GrpcPeerNetwork implements PeerNetwork {
         return;
       case "frame":
         return this.#events?.frame(Buffer.from(body.value.publicKey), Buffer.from(body.value.payload));
+      case "frames": {
+        // Handled in order; if the session asks us to wait, the last frame's wait covers them all.
+        let behind: void | Promise<void> = undefined;
+        for (const frame of body.value.frames) behind = this.#events?.frame(Buffer.from(frame.publicKey), Buffer.from(frame.payload)) ?? behind;
+        return behind;
+      }
       default:
         return;
     }
   }
-}
-
-function toHealth(s: PeerStats): PeerHealth {
-  return {
-    connectAttempts: Number(s.connectAttempts),
-    connectSuccesses: Number(s.connectSuccesses),
-    connectFailures: Number(s.connectFailures),
-    bytesSent: Number(s.bytesSent),
-    bytesReceived: Number(s.bytesReceived),
-    messagesSent: Number(s.messagesSent),
-    messagesReceived: Number(s.messagesReceived),
-    connectedSince: s.connectedSinceTime ? timestampMs(s.connectedSinceTime) : 0,
-    connectedDurationMs: Number(s.connectedDurationMs),
-    rttMs: s.rttMs,
-    lastErrorCode: s.lastErrorCode,
-    lastError: s.lastError,
-    lastErrorAt: s.lastErrorTime ? timestampMs(s.lastErrorTime) : 0,
-  };
 }

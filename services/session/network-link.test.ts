@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createRouterTransport } from "@connectrpc/connect";
+import { createRouterTransport, type Interceptor } from "@connectrpc/connect";
+import type { LinkRequest, LinkResponse } from "@jarvis/proto/jarvis/network/v1/network_service";
 import { profilePaths, silentLogger, systemClock } from "@jarvis/core";
 import { NetworkNode, createNetworkRoutes } from "@jarvis/network";
 import { GrpcPeerNetwork } from "./network-client.js";
@@ -24,11 +25,46 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function startNode(name: string): Promise<Node> {
+/** What crossed one node's Link, message by message (each entry: the body's case and its frame count). */
+interface LinkTraffic {
+  requests: { kind: string; frames: number }[];
+  responses: { kind: string; frames: number }[];
+}
+
+const framesIn = (body: LinkRequest["body"] | LinkResponse["body"]): number =>
+  body.case === "frame" ? 1 : body.case === "frames" ? body.value.frames.length : 0;
+
+async function* tap<T>(messages: AsyncIterable<T>, seen: (message: T) => void): AsyncIterable<T> {
+  for await (const message of messages) {
+    seen(message);
+    yield message;
+  }
+}
+
+/**
+ * Records every Link message between session and network; `legacyNetwork` makes GetStatus
+ * answer as a network from before frame batches (link_frame_batches false).
+ */
+function linkTap(traffic: LinkTraffic, legacyNetwork: boolean): Interceptor {
+  return (next) => async (req) => {
+    if (req.stream && req.method.name === "Link") {
+      req = { ...req, message: tap(req.message as AsyncIterable<LinkRequest>, (m) => traffic.requests.push({ kind: m.body.case ?? "", frames: framesIn(m.body) })) };
+    }
+    const res = await next(req);
+    if (res.stream && res.method.name === "Link") {
+      return { ...res, message: tap(res.message as AsyncIterable<LinkResponse>, (m) => traffic.responses.push({ kind: m.body.case ?? "", frames: framesIn(m.body) })) };
+    }
+    if (!res.stream && res.method.name === "GetStatus" && legacyNetwork) (res.message as { linkFrameBatches: boolean }).linkFrameBatches = false;
+    return res;
+  };
+}
+
+async function startNode(name: string, tapOptions?: { traffic: LinkTraffic; legacyNetwork: boolean }): Promise<Node> {
   const home = mkdtempSync(join(tmpdir(), "jv-link-"));
   await createTestProfile(home, { name, password: TEST_PASSWORD });
   const network = new NetworkNode({ clock: systemClock, logger: silentLogger, defaultListen: "127.0.0.1:0" });
-  const transport = createRouterTransport(createNetworkRoutes(network, silentLogger));
+  const interceptors = tapOptions ? [linkTap(tapOptions.traffic, tapOptions.legacyNetwork)] : [];
+  const transport = createRouterTransport(createNetworkRoutes(network, silentLogger), { transport: { interceptors } });
   const client = new GrpcPeerNetwork(transport, systemClock, silentLogger, { reconnect: { baseMs: 20, factor: 2, capMs: 200 } });
   const app = new SessionApp({ paths: profilePaths(home), clock: systemClock, logger: silentLogger, network: client, listen: "127.0.0.1:0", advertise: "" });
   client.start();
@@ -99,5 +135,44 @@ describe("session network client over a real in-process network node", () => {
     await vi.waitFor(() => expect(stateOf(alice, bobUid, message.id)).toBe("delivered"), { timeout: 20_000 });
     const received = bob.app.listMessages(aliceUid, { limit: 10 }).messages;
     expect(received.map((m) => m.id)).toEqual([message.id]);
+  });
+
+  it.each([
+    ["batches frames per turn both ways", false],
+    ["still speaks one frame per message to a network without batches", true],
+  ])("%s; 200 messages arrive once, in order", async (_name, legacyNetwork) => {
+    const aliceLink: LinkTraffic = { requests: [], responses: [] };
+    const bobLink: LinkTraffic = { requests: [], responses: [] };
+    const alice = await startNode("alice", { traffic: aliceLink, legacyNetwork });
+    const bob = await startNode("bob", { traffic: bobLink, legacyNetwork });
+    linkNodes(alice, bob);
+    const bobUid = bob.app.identity().identity.uid;
+    const aliceUid = alice.app.identity().identity.uid;
+    await vi.waitFor(() => expect(alice.network.listPeers().some((p) => p.state === "connected")).toBe(true), { timeout: 10_000 });
+    await vi.waitFor(() => expect(bob.network.listPeers().some((p) => p.state === "connected")).toBe(true), { timeout: 10_000 });
+
+    const count = 200;
+    const sent = await Promise.all(Array.from({ length: count }, (_, i) => alice.app.sendMessage(bobUid, `message ${i}`)));
+    const undelivered = () => alice.app.listMessages(bobUid, { limit: 1000 }).messages.filter((m) => m.state !== "delivered").length;
+    await vi.waitFor(() => expect(undelivered()).toBe(0), { timeout: 20_000 });
+    const received = bob.app.listMessages(aliceUid, { limit: 1000 }).messages;
+    expect(received.map((m) => m.text)).toEqual(sent.map((m) => m.text));
+
+    const chatRequests = aliceLink.requests.filter((r) => r.frames > 0);
+    const inbound = bobLink.responses.filter((r) => r.frames > 0);
+    if (legacyNetwork) {
+      // No options, no batches: exactly what an older network understands.
+      expect(aliceLink.requests.every((r) => r.kind === "frame")).toBe(true);
+      expect(bobLink.responses.some((r) => r.kind === "frames")).toBe(false);
+      expect(chatRequests.length).toBeGreaterThanOrEqual(count);
+    } else {
+      expect(aliceLink.requests[0]?.kind).toBe("options");
+      // The 200 sends were committed together, so their frames crossed alice's Link in a few messages.
+      expect(chatRequests.reduce((n, r) => n + r.frames, 0)).toBeGreaterThanOrEqual(count);
+      expect(chatRequests.length).toBeLessThan(count / 10);
+      // Bob's network read them in socket-sized pieces and passed each piece on as one message.
+      expect(inbound.reduce((n, r) => n + r.frames, 0)).toBeGreaterThanOrEqual(count);
+      expect(inbound.length).toBeLessThan(count);
+    }
   });
 });

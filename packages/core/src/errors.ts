@@ -72,8 +72,12 @@ export class UnauthenticatedError extends JarvisError {
 }
 
 export class ResourceExhaustedError extends JarvisError {
-  constructor(message: string, code = "resource-exhausted") {
+  /** When set, how long a caller should wait before trying again (sent as ErrorInfo metadata `retry_after_ms`). */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(message: string, code = "resource-exhausted", options: { retryAfterMs?: number } = {}) {
     super("resource-exhausted", code, message);
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 

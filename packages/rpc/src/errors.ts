@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { JarvisError, type ErrorKind } from "@jarvis/core";
+import { JarvisError, ResourceExhaustedError, type ErrorKind } from "@jarvis/core";
 import { ErrorInfoSchema } from "@jarvis/proto/google/rpc/error_details";
 
 /**
@@ -43,13 +43,18 @@ function boundedMessage(message: string): string {
 export function toConnectError(error: unknown): ConnectError {
   if (error instanceof ConnectError) return error;
   if (error instanceof JarvisError) {
-    return new ConnectError(boundedMessage(error.message), CODE_BY_KIND[error.kind], { [ERROR_CODE_HEADER]: error.code }, [errorInfo(error.code)], error);
+    return new ConnectError(boundedMessage(error.message), CODE_BY_KIND[error.kind], { [ERROR_CODE_HEADER]: error.code }, [errorInfo(error.code, retryHint(error))], error);
   }
   return new ConnectError("internal error", Code.Internal, undefined, undefined, error);
 }
 
-function errorInfo(code: string) {
-  return { desc: ErrorInfoSchema, value: { reason: code, domain: ERROR_DOMAIN } };
+function errorInfo(code: string, metadata: Record<string, string>) {
+  return { desc: ErrorInfoSchema, value: { reason: code, domain: ERROR_DOMAIN, metadata } };
+}
+
+/** A busy server's hint, as ErrorInfo metadata `retry_after_ms` (milliseconds, decimal). */
+function retryHint(error: JarvisError): Record<string, string> {
+  return error instanceof ResourceExhaustedError && error.retryAfterMs !== undefined ? { retry_after_ms: String(error.retryAfterMs) } : {};
 }
 
 /**

@@ -1,7 +1,7 @@
 // The public surface of @jarvis/rpc: what the services' composition roots and the clients
 // use. Interceptors, health and the error table are wired inside startServer.
 export { parseIpcAddress, formatIpcAddress, type IpcAddress } from "./address.js";
-export { errorCodeOf, statusOf } from "./errors.js";
+export { errorCodeOf, statusOf, toConnectError } from "./errors.js";
 export { errorMappingInterceptor, type RpcLogger } from "./interceptors.js";
 export { registerHealth, type Readiness, type HealthOptions } from "./health.js";
 export { registerReflection } from "./reflection.js";

@@ -5,6 +5,7 @@ import type { InboundFlow } from "./inbound-flow.js";
 /** What the network tells the session, in order. */
 export type LinkEvent =
   | { kind: "frame"; publicKey: Buffer; payload: Buffer }
+  | { kind: "frames"; frames: { publicKey: Buffer; payload: Buffer }[] }
   | { kind: "connected"; publicKey: Buffer; address: string; outbound: boolean; channelId: bigint }
   | { kind: "disconnected"; publicKey: Buffer; code: string; message: string }
   | { kind: "sent"; publicKey: Buffer; frameIds: bigint[] }
@@ -31,6 +32,9 @@ export class Link implements AsyncIterable<LinkEvent> {
   #sender: PayloadSender;
   #sentBatches = new Map<string, { publicKey: Buffer; frameIds: bigint[] }>();
   #flushScheduled = false;
+  /** Set once the session asked for inbound batches (LinkOptions); until then one event per frame. */
+  #batchInbound = false;
+  #inboundBatch: { publicKey: Buffer; payload: Buffer }[] = [];
 
   constructor(sender: PayloadSender, inbound: InboundFlow) {
     this.#sender = sender;
@@ -41,11 +45,36 @@ export class Link implements AsyncIterable<LinkEvent> {
     return this.#queue.ended;
   }
 
+  /**
+   * From now on, frames received in one turn of the event loop go to the session as one
+   * "frames" event (in arrival order, never reordered around other events).
+   */
+  batchInbound(): void {
+    this.#batchInbound = true;
+  }
+
   /** Queues an event for the session; payload bytes count against the inbound caps until taken. */
   deliver(event: LinkEvent): void {
     if (this.ended) return;
-    if (event.kind === "frame") this.#inbound.added(event.publicKey, event.payload.length);
+    if (event.kind === "frame") {
+      this.#inbound.added(event.publicKey, event.payload.length);
+      if (this.#batchInbound) {
+        this.#inboundBatch.push({ publicKey: event.publicKey, payload: event.payload });
+        if (this.#inboundBatch.length === 1) setImmediate(() => this.#flushInbound());
+        return;
+      }
+    } else {
+      // Frames that arrived before this event reach the session before it.
+      this.#flushInbound();
+    }
     this.#queue.push(event);
+  }
+
+  #flushInbound(): void {
+    const frames = this.#inboundBatch;
+    if (frames.length === 0 || this.ended) return;
+    this.#inboundBatch = [];
+    this.#queue.push(frames.length === 1 ? { kind: "frame", ...(frames[0] as { publicKey: Buffer; payload: Buffer }) } : { kind: "frames", frames });
   }
 
   /** Writes one outbound frame; resolves when the network has room for the next (never rejects). */
@@ -61,12 +90,16 @@ export class Link implements AsyncIterable<LinkEvent> {
 
   end(): void {
     this.#queue.end();
+    this.#inboundBatch = [];
     this.#inbound.reset();
   }
 
   async next(): Promise<IteratorResult<LinkEvent>> {
     const result = await this.#queue.next();
-    if (!result.done && result.value.kind === "frame") this.#inbound.taken(result.value.publicKey, result.value.payload.length);
+    if (result.done) return result;
+    const event = result.value;
+    if (event.kind === "frame") this.#inbound.taken(event.publicKey, event.payload.length);
+    if (event.kind === "frames") for (const frame of event.frames) this.#inbound.taken(frame.publicKey, frame.payload.length);
     return result;
   }
 

@@ -81,3 +81,4 @@ export async function* pipelineSends(
   await reader;
   if (readError !== undefined) throw readError;
 }
+

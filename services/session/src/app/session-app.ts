@@ -85,20 +85,23 @@ export class SessionApp extends IdentityLifecycle {
     return this.requireUnlocked().contacts.safetyNumber(required(query, "contact"));
   }
 
-  /** With an idempotency key, a repeat returns the message the key first made (idempotent-send.ts). */
-  sendMessage(conversation: string, text: string, idempotencyKey = ""): Promise<Message> {
+  /**
+   * With an idempotency key, a repeat returns the message the key first made (idempotent-send.ts).
+   * `busy: false` for a stream's sends, whose window is their backpressure (Outgoing.checkCapacity).
+   */
+  sendMessage(conversation: string, text: string, idempotencyKey = "", options: { busy: boolean } = { busy: true }): Promise<Message> {
     const u = this.requireUnlocked();
     const target = this.#conversation(u, conversation);
     if (idempotencyKey) {
-      const store = () => (target.kind === "group" ? u.groups.storeMessage(target.id, text) : u.conversations.storeDirect(target.contact, text));
+      const store = () => (target.kind === "group" ? u.groups.storeMessage(target.id, text) : u.conversations.storeDirect(target.contact, text, options));
       return sendOnce(u, target.id, idempotencyKey, text, store);
     }
-    return target.kind === "group" ? u.groups.send(target.id, text) : u.conversations.sendDirect(target.contact, text);
+    return target.kind === "group" ? u.groups.send(target.id, text) : u.conversations.sendDirect(target.contact, text, options);
   }
 
   /** SendMessage for a stream of requests: pipelined, answered in order, backpressured (send-stream.ts). */
   sendMessages(requests: AsyncIterable<StreamedSend>): AsyncGenerator<StreamedSendOutcome> {
-    return pipelineSends(requests, (conversation, text, key) => this.sendMessage(conversation, text, key), SEND_STREAM_WINDOW);
+    return pipelineSends(requests, (conversation, text, key) => this.sendMessage(conversation, text, key, { busy: false }), SEND_STREAM_WINDOW);
   }
 
   listMessages(conversation: string, query: PageQuery): { messages: Message[]; hasMore: boolean } {

@@ -13,6 +13,7 @@ import { helloEnvelope } from "../messages/envelopes.js";
 import { NetworkSync } from "../network/network-sync.js";
 import { InboundBatcher, type InboundFrame } from "../network/inbound-batcher.js";
 import { advertisedAddresses } from "../identity/advertised-addresses.js";
+import { OUTBOX_LIMITS } from "../constants.js";
 import { dispatchPeerFrame, type PeerFrameHandlers } from "../network/frame-dispatch.js";
 
 /** Settings key of the advertised address chosen by the person (SetAdvertisedAddress). */
@@ -75,7 +76,8 @@ export class UnlockedSession {
       settleMs: options.presenceSettleMs,
     });
     const handOff = (item: Parameters<OutboxDelivery["offer"]>[0]) => this.delivery.offer(item);
-    this.outgoing = new Outgoing({ clock, uow, messages, outbox, ownUid, handOff });
+    const connected = (uid: string) => this.delivery.channel(uid)?.ackedWithin(OUTBOX_LIMITS.busyAckWindowMs) ?? false;
+    this.outgoing = new Outgoing({ clock, uow, messages, outbox, ownUid, handOff, connected });
     this.delivery = new OutboxDelivery({ clock, log, network, uow, outbox, outgoing: this.outgoing });
     this.acks = new Acks({ network, uow, outbox, outgoing: this.outgoing, delivery: this.delivery });
     this.conversations = new Conversations({ clock, uow, messages, contacts: contactRepo, outgoing: this.outgoing, acks: this.acks, drops: this.drops });
@@ -118,7 +120,8 @@ export class UnlockedSession {
         this.presence.changed();
       },
     });
-    this.#inbound = new InboundBatcher((frames) => this.#handleFrames(frames));
+    const inNextCommit = (run: () => void) => uow.inNextCommit(run, (err: unknown) => log.warn({ err }, "inbound batch rolled back"));
+    this.#inbound = new InboundBatcher((frames) => this.#handleFrames(frames), { schedule: inNextCommit });
   }
 
   get listenAddress(): string {

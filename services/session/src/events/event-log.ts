@@ -1,28 +1,72 @@
 import { AsyncQueue, ResourceExhaustedError } from "@jarvis/core";
 import type { Db } from "../store/database.js";
 import type { DomainEvent, StoredEvent } from "../model.js";
-import { MAX_SUBSCRIBER_BACKLOG, REPLAY_PAGE } from "../constants.js";
+import { toMessage, type MessageRow } from "../messages/message-repo.js";
+import { EVENT_LOG_COMPACT_EVERY, EVENT_LOG_RETAIN, MAX_SUBSCRIBER_BACKLOG, REPLAY_PAGE } from "../constants.js";
+
+export interface EventLogOptions {
+  /** How many of the newest events compaction keeps (default EVENT_LOG_RETAIN). */
+  retain?: number;
+  /** Compaction runs once this many events beyond `retain` have piled up (default EVENT_LOG_COMPACT_EVERY). */
+  compactEvery?: number;
+}
+
+/** A page of the log after a cursor, each message event joined to its message row. */
+export const REPLAY_QUERY = `SELECT e.cursor, e.payload, e.created_at AS event_created_at, e.message_position, m.*
+  FROM events e LEFT JOIN messages m ON m.position = e.message_position
+  WHERE e.cursor > ? ORDER BY e.cursor LIMIT ?`;
+
+type EventRow = { cursor: number; payload: string; event_created_at: number; message_position: number | null } & Partial<MessageRow>;
+
+/** Events that carry a message store a reference to its row, not a copy of it. */
+function messagePosition(event: DomainEvent): number | null {
+  return event.type === "message_created" || event.type === "message_received" ? event.message.position : null;
+}
 
 /**
  * The durable, append-only event log and its live subscribers. A subscriber first reads the
  * log after its cursor, then receives live events; the switch from replay to live happens in
  * one synchronous step (read the last page, then attach), so no event falls between the two
  * and none arrives twice.
+ *
+ * Size: a message event stores only its type and the message's position; replay rebuilds the
+ * message from its row as it is now (current state), and skips the event if the message has
+ * since been deleted with its conversation. The log keeps its newest `retain` events (never
+ * past a subscriber that is still replaying); a cursor older than that gets RESOURCE_EXHAUSTED
+ * `events-compacted` — the client reloads state (contacts, history) and subscribes again.
  */
 export class EventLog {
+  #db: Db;
   #append;
   #after;
   #latest;
+  #compact;
   #subscribers = new Set<AsyncQueue<StoredEvent>>();
+  /** Cursors of subscribers still reading the log: compaction never passes them. */
+  #replaying = new Set<{ cursor: number }>();
+  #compactedThrough: number;
+  #retain: number;
+  #compactEvery: number;
   #now: () => number;
 
-  constructor(db: Db, now: () => number) {
+  constructor(db: Db, now: () => number, options: EventLogOptions = {}) {
+    this.#db = db;
     this.#now = now;
-    this.#append = db.prepare<[string, number], { cursor: number }>("INSERT INTO events (payload, created_at) VALUES (?, ?) RETURNING cursor");
-    this.#after = db.prepare<[number, number], { cursor: number; payload: string; created_at: number }>(
-      "SELECT cursor, payload, created_at FROM events WHERE cursor > ? ORDER BY cursor LIMIT ?",
+    this.#retain = options.retain ?? EVENT_LOG_RETAIN;
+    this.#compactEvery = options.compactEvery ?? EVENT_LOG_COMPACT_EVERY;
+    this.#append = db.prepare<[string, number, number | null], { cursor: number }>(
+      "INSERT INTO events (payload, created_at, message_position) VALUES (?, ?, ?) RETURNING cursor",
     );
+    this.#after = db.prepare<[number, number], EventRow>(REPLAY_QUERY);
     this.#latest = db.prepare<[], { cursor: number | null }>("SELECT max(cursor) AS cursor FROM events");
+    const deleteThrough = db.prepare("DELETE FROM events WHERE cursor <= ?");
+    const record = db.prepare("UPDATE counters SET value = ? WHERE name = 'events_compacted_through'");
+    this.#compact = db.transaction((through: number) => {
+      deleteThrough.run(through);
+      record.run(through);
+    });
+    const row = db.prepare<[], { value: number }>("SELECT value FROM counters WHERE name = 'events_compacted_through'").get();
+    this.#compactedThrough = row?.value ?? 0;
   }
 
   /**
@@ -31,13 +75,31 @@ export class EventLog {
    */
   append(event: DomainEvent): StoredEvent {
     const createdAt = this.#now();
-    const row = this.#append.get(JSON.stringify(event), createdAt);
+    const position = messagePosition(event);
+    const payload = position === null ? JSON.stringify(event) : `{"type":"${event.type}"}`;
+    const row = this.#append.get(payload, createdAt, position);
     return { cursor: row?.cursor ?? 0, createdAt, event };
   }
 
-  /** Sends committed events to live subscribers. */
+  /** Sends committed events to live subscribers (outside any transaction), then compacts if due. */
   publish(events: StoredEvent[]): void {
     for (const stored of events) this.#deliver(stored);
+    const last = events.at(-1);
+    if (last) this.#compactIfDue(last.cursor);
+  }
+
+  /** Cursors up to this one have been compacted away (0: none). */
+  get compactedThrough(): number {
+    return this.#compactedThrough;
+  }
+
+  #compactIfDue(latest: number): void {
+    let through = latest - this.#retain;
+    if (through - this.#compactedThrough < this.#compactEvery) return;
+    for (const reader of this.#replaying) through = Math.min(through, reader.cursor);
+    if (through <= this.#compactedThrough || this.#db.inTransaction) return;
+    this.#compact(through);
+    this.#compactedThrough = through;
   }
 
   #deliver(stored: StoredEvent): void {
@@ -62,29 +124,39 @@ export class EventLog {
   }
 
   async *subscribe(afterCursor: number, signal: AbortSignal): AsyncGenerator<StoredEvent> {
-    let cursor = afterCursor;
+    if (afterCursor > 0 && afterCursor < this.#compactedThrough) {
+      throw new ResourceExhaustedError(
+        `events up to cursor ${this.#compactedThrough} were compacted away; reload the state and subscribe again (live_only, or from cursor 0)`,
+        "events-compacted",
+      );
+    }
+    const reader = { cursor: afterCursor };
     let live: AsyncQueue<StoredEvent> | undefined;
     const onAbort = () => live?.end();
     signal.addEventListener("abort", onAbort, { once: true });
+    this.#replaying.add(reader);
     try {
       while (!live) {
-        const page = this.#after.all(cursor, REPLAY_PAGE);
+        const page = this.#after.all(reader.cursor, REPLAY_PAGE);
         if (page.length < REPLAY_PAGE) {
           live = new AsyncQueue<StoredEvent>();
           this.#subscribers.add(live);
+          this.#replaying.delete(reader);
           if (signal.aborted) live.end();
         }
         for (const row of page) {
-          cursor = row.cursor;
-          yield { cursor: row.cursor, createdAt: row.created_at, event: JSON.parse(row.payload) as DomainEvent };
+          reader.cursor = row.cursor;
+          const event = eventFromRow(row);
+          if (event) yield { cursor: row.cursor, createdAt: row.event_created_at, event };
         }
       }
       for await (const stored of live) {
-        if (stored.cursor <= cursor) continue;
-        cursor = stored.cursor;
+        if (stored.cursor <= reader.cursor) continue;
+        reader.cursor = stored.cursor;
         yield stored;
       }
     } finally {
+      this.#replaying.delete(reader);
       signal.removeEventListener("abort", onAbort);
       if (live) {
         this.#subscribers.delete(live);
@@ -101,4 +173,13 @@ export class EventLog {
     }
     this.#subscribers.clear();
   }
+}
+
+/** The event a row holds; undefined for a message event whose message is gone. */
+function eventFromRow(row: EventRow): DomainEvent | undefined {
+  const stored = JSON.parse(row.payload) as DomainEvent;
+  if (row.message_position === null) return stored;
+  if (row.position === null || row.position === undefined) return undefined;
+  const message = toMessage(row as MessageRow);
+  return stored.type === "message_received" ? { type: "message_received", message } : { type: "message_created", message };
 }

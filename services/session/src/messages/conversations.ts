@@ -56,17 +56,18 @@ export class Conversations {
     this.#deps = deps;
   }
 
-  async sendDirect(contact: Contact, text: string): Promise<Message> {
+  /** `busy: false` for a stream's sends (see Outgoing.checkCapacity). */
+  async sendDirect(contact: Contact, text: string, options: { busy: boolean } = { busy: true }): Promise<Message> {
     validateText(text);
-    return this.#deps.uow.write(() => this.storeDirect(contact, text));
+    return this.#deps.uow.write(() => this.storeDirect(contact, text, options));
   }
 
   /** sendDirect inside the caller's transaction (an idempotent send records its key in the same one). */
-  storeDirect(contact: Contact, text: string): Message {
+  storeDirect(contact: Contact, text: string, options: { busy: boolean } = { busy: true }): Message {
     validateText(text);
     const { contacts, outgoing } = this.#deps;
     const id = newMessageId();
-    outgoing.checkCapacity([contact.uid]);
+    outgoing.checkCapacity([contact.uid], options);
     const message = outgoing.storeMessage(id, contact.uid, contacts.takeSequence(contact.uid), text, "queued");
     outgoing.enqueue([contact.uid], { ackId: id, messageId: id, payload: chatEnvelope(message), needsAck: true });
     return message;

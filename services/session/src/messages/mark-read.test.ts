@@ -45,6 +45,24 @@ describe("MarkRead at scale", () => {
     seedConversation(alice, bob, COUNT);
     expect(bob.unreadCounts().total).toBe(COUNT);
 
+    // Every chunk (one transaction, one turn) marks at most MARK_READ_CHUNK; every receipt the
+    // sender must apply in one go carries at most that many ids.
+    const chunks: number[] = [];
+    const bobMessages = bob.requireUnlocked().store.messages;
+    const markChunk = bobMessages.markRead.bind(bobMessages);
+    vi.spyOn(bobMessages, "markRead").mockImplementation((conversationId, after, upTo) => {
+      const marked = markChunk(conversationId, after, upTo);
+      chunks.push(marked);
+      return marked;
+    });
+    const receiptSizes: number[] = [];
+    const aliceConversations = alice.requireUnlocked().conversations;
+    const receive = aliceConversations.receiveReceipt.bind(aliceConversations);
+    vi.spyOn(aliceConversations, "receiveReceipt").mockImplementation((contact, body, isMember) => {
+      receiptSizes.push(body.messageIds.length);
+      receive(contact, body, isMember);
+    });
+
     // Counts the macrotask turns other work got while MarkRead ran: it must yield between chunks.
     let turns = 0;
     let running = true;
@@ -57,10 +75,15 @@ describe("MarkRead at scale", () => {
     running = false;
     expect(marked).toBe(COUNT);
     expect(turns).toBeGreaterThanOrEqual(COUNT / MARK_READ_CHUNK - 1);
+    expect(chunks).toHaveLength(COUNT / MARK_READ_CHUNK);
+    expect(Math.max(...chunks)).toBe(MARK_READ_CHUNK);
     expect(bob.unreadCounts()).toEqual({ counts: [], total: 0 });
     expect(await bob.markRead("alice")).toBe(0);
 
     await vi.waitFor(() => expect(countInState(alice, "read")).toBe(COUNT), { timeout: 60_000, interval: 50 });
+    // At least every id once (a retry on a loaded box may resend a receipt; applying it twice is harmless).
+    expect(receiptSizes.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(COUNT);
+    expect(Math.max(...receiptSizes)).toBeLessThanOrEqual(MARK_READ_CHUNK);
   }, 120_000);
 });
 

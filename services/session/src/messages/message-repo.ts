@@ -4,7 +4,8 @@ import type { Message, MessageState, UnreadCount } from "../model.js";
 const STATES: MessageState[] = ["queued", "sent", "delivered", "read", "failed", "received"];
 const stateCode = (state: MessageState) => STATES.indexOf(state);
 
-interface MessageRow {
+/** A messages row as SQLite returns it (also read by the event log to rebuild message events). */
+export interface MessageRow {
   position: number;
   id: string;
   conversation_id: string;
@@ -18,7 +19,7 @@ interface MessageRow {
   read: number;
 }
 
-const toMessage = (row: MessageRow): Message => ({
+export const toMessage = (row: MessageRow): Message => ({
   position: row.position,
   id: row.id,
   conversationId: row.conversation_id,
@@ -31,6 +32,15 @@ const toMessage = (row: MessageRow): Message => ({
   receivedAt: row.received_at,
   read: row.read === 1,
 });
+
+/** The queries on the send, receive, ack and paging paths, named so a test can check each one's plan. */
+export const MESSAGE_HOT_QUERIES = {
+  byId: "SELECT * FROM messages WHERE sender_uid = ? AND id = ?",
+  setState: "UPDATE messages SET state = ? WHERE sender_uid = ? AND id = ?",
+  newest: "SELECT * FROM messages WHERE conversation_id = ? ORDER BY position DESC LIMIT ?",
+  before: "SELECT * FROM messages WHERE conversation_id = ? AND position < ? ORDER BY position DESC LIMIT ?",
+  after: "SELECT * FROM messages WHERE conversation_id = ? AND position > ? AND position < ? ORDER BY position ASC LIMIT ?",
+};
 
 /** Messages of all conversations; position is the local, monotonic paging cursor. */
 export class MessageRepo {
@@ -52,17 +62,12 @@ export class MessageRepo {
        VALUES (@id, @conversationId, @senderUid, @outgoing, @text, @state, @sequence, @sentAt, @receivedAt, @read)
        ON CONFLICT (sender_uid, id) DO NOTHING`,
     );
-    this.#byId = db.prepare<[string, string], MessageRow>("SELECT * FROM messages WHERE sender_uid = ? AND id = ?");
-    this.#setState = db.prepare("UPDATE messages SET state = ? WHERE sender_uid = ? AND id = ?");
-    this.#newest = db.prepare<[string, number], MessageRow>(
-      "SELECT * FROM messages WHERE conversation_id = ? ORDER BY position DESC LIMIT ?",
-    );
-    this.#before = db.prepare<[string, number, number], MessageRow>(
-      "SELECT * FROM messages WHERE conversation_id = ? AND position < ? ORDER BY position DESC LIMIT ?",
-    );
-    this.#after = db.prepare<[string, number, number, number], MessageRow>(
-      "SELECT * FROM messages WHERE conversation_id = ? AND position > ? AND position < ? ORDER BY position ASC LIMIT ?",
-    );
+    const q = MESSAGE_HOT_QUERIES;
+    this.#byId = db.prepare<[string, string], MessageRow>(q.byId);
+    this.#setState = db.prepare(q.setState);
+    this.#newest = db.prepare<[string, number], MessageRow>(q.newest);
+    this.#before = db.prepare<[string, number, number], MessageRow>(q.before);
+    this.#after = db.prepare<[string, number, number, number], MessageRow>(q.after);
     // Both walk the partial unread index (conversation_id, then position as its rowid).
     this.#unreadIds = db.prepare<[string, number, number, number], { position: number; id: string; sender_uid: string }>(
       `SELECT position, id, sender_uid FROM messages INDEXED BY messages_unread

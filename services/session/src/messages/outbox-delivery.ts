@@ -85,9 +85,10 @@ export class OutboxDelivery {
       this.#channels.get(item.recipientUid)?.dropped();
       return;
     }
-    // Reports come in bursts (one FramesSent covers many frames): one commit per burst.
+    // Reports come in bursts (one FramesSent covers many frames) and join the turn's group
+    // commit: the transient "sent" state costs no commit of its own.
     this.#written.push(item);
-    if (this.#written.length === 1) setImmediate(() => this.#applyWritten());
+    if (this.#written.length === 1) this.#deps.uow.inNextCommit(() => this.#applyWritten(), (err: unknown) => this.#deps.log.warn({ err }, "written reports not applied"));
   }
 
   #applyWritten(): void {

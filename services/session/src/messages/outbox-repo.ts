@@ -40,6 +40,16 @@ const toEntry = (row: OutboxRow): OutboxEntry => ({
   attempts: row.attempts,
 });
 
+/** The queries on the send and ack path, named so a test can check each one's plan uses an index. */
+export const OUTBOX_HOT_QUERIES = {
+  forRecipient: "SELECT * FROM outbox WHERE recipient_uid = ? AND seq > ? ORDER BY seq LIMIT ?",
+  oldest: "SELECT seq FROM outbox WHERE recipient_uid = ? ORDER BY seq LIMIT 1",
+  count: "SELECT count(*) AS n FROM outbox WHERE recipient_uid = ? AND needs_ack = 1",
+  deleteBySeq: "DELETE FROM outbox WHERE seq = ?",
+  deleteAck: "DELETE FROM outbox WHERE recipient_uid = ? AND ack_id = ? RETURNING message_id",
+  remainingFor: "SELECT count(*) AS n FROM outbox WHERE message_id = ? AND needs_ack = 1",
+};
+
 export class OutboxRepo {
   #insert;
   #oldest;
@@ -59,16 +69,14 @@ export class OutboxRepo {
        ON CONFLICT (recipient_uid, ack_id) DO UPDATE SET payload = excluded.payload
        RETURNING seq`,
     );
-    this.#forRecipient = db.prepare<[string, number, number], OutboxRow>(
-      "SELECT * FROM outbox WHERE recipient_uid = ? AND seq > ? ORDER BY seq LIMIT ?",
-    );
-    this.#oldest = db.prepare<[string], { seq: number }>("SELECT seq FROM outbox WHERE recipient_uid = ? ORDER BY seq LIMIT 1");
-    this.#count = db.prepare<[string], { n: number }>("SELECT count(*) AS n FROM outbox WHERE recipient_uid = ? AND needs_ack = 1");
-    this.#deleteBySeq = db.prepare("DELETE FROM outbox WHERE seq = ?");
-    this.#deleteAck = db.prepare<[string, string], { message_id: string }>(
-      "DELETE FROM outbox WHERE recipient_uid = ? AND ack_id = ? RETURNING message_id",
-    );
-    this.#remainingFor = db.prepare<[string], { n: number }>("SELECT count(*) AS n FROM outbox WHERE message_id = ? AND needs_ack = 1");
+    const q = OUTBOX_HOT_QUERIES;
+    this.#forRecipient = db.prepare<[string, number, number], OutboxRow>(q.forRecipient);
+    this.#oldest = db.prepare<[string], { seq: number }>(q.oldest);
+    this.#count = db.prepare<[string], { n: number }>(q.count);
+    this.#deleteBySeq = db.prepare(q.deleteBySeq);
+    this.#deleteAck = db.prepare<[string, string], { message_id: string }>(q.deleteAck);
+    // Indexed by outbox_owed (migration 7): every ack asks this, and the outbox can be long.
+    this.#remainingFor = db.prepare<[string], { n: number }>(q.remainingFor);
     this.#expired = db.prepare<[number], OutboxRow>("SELECT * FROM outbox WHERE created_at < ? ORDER BY seq");
     this.#attempted = db.prepare("UPDATE outbox SET attempts = attempts + 1 WHERE seq = ?");
     this.#deleteRecipient = db.prepare("DELETE FROM outbox WHERE recipient_uid = ? RETURNING message_id");

@@ -16,6 +16,8 @@ export interface OutgoingDeps {
   ownUid: string;
   /** Receives each new entry right after its transaction commits, in outbox order. */
   handOff: (item: OutboxItem) => void;
+  /** Whether a recipient's channel is up and acking now (its backlog is then a throughput question, not a stalled or offline peer). */
+  connected?: (uid: string) => boolean;
 }
 
 const ORDER: MessageState[] = ["queued", "sent", "delivered", "read"];
@@ -33,12 +35,28 @@ export class Outgoing {
     this.#deps = deps;
   }
 
-  checkCapacity(recipientUids: string[]): void {
+  /**
+   * Refuses a send that cannot be delivered soon, at once, instead of letting latency grow.
+   * An offline or stalled contact may owe up to OUTBOX_LIMITS.perRecipient (`outbox-full`); a
+   * connected one that acked lately but already owes OUTBOX_LIMITS.busyBacklog means we send
+   * faster than the path delivers: `busy`, with a retry hint (ErrorInfo metadata retry_after_ms). Accepted messages
+   * thus wait behind at most busyBacklog others. A SendMessages stream skips `busy`: its
+   * window of unanswered requests is its backpressure, and waiting per item could reorder it.
+   */
+  checkCapacity(recipientUids: string[], options: { busy: boolean } = { busy: true }): void {
     for (const uid of recipientUids) {
-      if (this.#deps.outbox.pendingCount(uid) >= OUTBOX_LIMITS.perRecipient) {
+      const owed = this.#deps.outbox.pendingCount(uid);
+      if (owed >= OUTBOX_LIMITS.perRecipient) {
         throw new ResourceExhaustedError(
           `outbox for this contact is full (${OUTBOX_LIMITS.perRecipient} undelivered messages); wait until they come online`,
           "outbox-full",
+        );
+      }
+      if (options.busy && owed >= OUTBOX_LIMITS.busyBacklog && this.#deps.connected?.(uid)) {
+        throw new ResourceExhaustedError(
+          `busy: ${owed} messages to this contact are not yet delivered; retry in ${OUTBOX_LIMITS.busyRetryMs} ms`,
+          "busy",
+          { retryAfterMs: OUTBOX_LIMITS.busyRetryMs },
         );
       }
     }

@@ -34,6 +34,7 @@ export class PeerChannel {
   #pumping = false;
   #closed = false;
   #retryTimer: TimerHandle | undefined;
+  #lastAckAt: number | undefined;
   #backoff = new Backoff({ ...OUTBOX_LIMITS.retry, jitter: "none" });
 
   constructor(deps: PeerChannelDeps) {
@@ -60,6 +61,15 @@ export class PeerChannel {
   /** The peer acked something: it is alive and reading, so start the backoff over. */
   progressed(): void {
     this.#backoff.reset();
+    this.#lastAckAt = this.#deps.clock.now();
+  }
+
+  /**
+   * The peer acked within the last `windowMs`: the path is working, so a backlog to it means we
+   * send faster than it delivers (overload), not that it stalled (which is like being offline).
+   */
+  ackedWithin(windowMs: number): boolean {
+    return this.#lastAckAt !== undefined && this.#deps.clock.now() - this.#lastAckAt <= windowMs;
   }
 
   /** A frame was not sent: it is still in the outbox; the next retry resends it. */

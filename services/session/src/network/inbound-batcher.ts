@@ -1,5 +1,5 @@
 
-import { MAX_INBOUND_PENDING_BYTES } from "../constants.js";
+import { MAX_INBOUND_BATCH_BYTES, MAX_INBOUND_PENDING_BYTES } from "../constants.js";
 export interface InboundFrame {
   key: Buffer;
   payload: Buffer;
@@ -14,14 +14,26 @@ export interface InboundFrame {
 export class InboundBatcher {
   #handle: (frames: InboundFrame[]) => void;
   #maxPendingBytes: number;
+  #maxBatchBytes: number;
+  #schedule: (run: () => void) => void;
   #frames: InboundFrame[] = [];
   #bytes = 0;
   #drained: Promise<void> | undefined;
   #closed = false;
 
-  constructor(handle: (frames: InboundFrame[]) => void, maxPendingBytes = MAX_INBOUND_PENDING_BYTES) {
+  /**
+   * `schedule` runs the batch later in this turn's queue of work — by default its own
+   * setImmediate; the session passes the unit of work's group commit, so a batch of inbound
+   * frames shares one commit with the sends and reports of the same turn.
+   */
+  constructor(
+    handle: (frames: InboundFrame[]) => void,
+    options: { maxPendingBytes?: number; maxBatchBytes?: number; schedule?: (run: () => void) => void } = {},
+  ) {
     this.#handle = handle;
-    this.#maxPendingBytes = maxPendingBytes;
+    this.#maxPendingBytes = options.maxPendingBytes ?? MAX_INBOUND_PENDING_BYTES;
+    this.#maxBatchBytes = options.maxBatchBytes ?? MAX_INBOUND_BATCH_BYTES;
+    this.#schedule = options.schedule ?? ((run) => void setImmediate(run));
   }
 
   get pendingBytes(): number {
@@ -32,13 +44,20 @@ export class InboundBatcher {
     if (this.#closed) return undefined;
     this.#frames.push({ key, payload });
     this.#bytes += payload.length;
-    if (!this.#drained) {
-      this.#drained = new Promise<void>((resolve) => setImmediate(() => {
-        this.#drain();
-        resolve();
-      }));
-    }
+    if (!this.#drained) this.#scheduleDrain();
     return this.#bytes > this.#maxPendingBytes ? this.#drained : undefined;
+  }
+
+  #scheduleDrain(): void {
+    this.#drained = new Promise<void>((resolve) =>
+      this.#schedule(() => {
+        try {
+          this.#drain();
+        } finally {
+          resolve();
+        }
+      }),
+    );
   }
 
   close(): void {
@@ -47,11 +66,19 @@ export class InboundBatcher {
     this.#bytes = 0;
   }
 
+  /** Handles up to maxBatchBytes (at least one frame); the rest is the next turn's batch. */
   #drain(): void {
-    const frames = this.#frames;
-    this.#frames = [];
-    this.#bytes = 0;
+    let take = 0;
+    let bytes = 0;
+    while (take < this.#frames.length && (take === 0 || bytes + (this.#frames[take] as InboundFrame).payload.length <= this.#maxBatchBytes)) {
+      bytes += (this.#frames[take] as InboundFrame).payload.length;
+      take++;
+    }
+    const frames = this.#frames.slice(0, take);
+    this.#frames = this.#frames.slice(take);
+    this.#bytes -= bytes;
     this.#drained = undefined;
+    if (this.#frames.length > 0) this.#scheduleDrain();
     if (!this.#closed && frames.length > 0) this.#handle(frames);
   }
 }

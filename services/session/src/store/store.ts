@@ -2,7 +2,7 @@ import { ContactRepo } from "../contacts/contact-repo.js";
 import { MessageRepo } from "../messages/message-repo.js";
 import { OutboxRepo } from "../messages/outbox-repo.js";
 import { GroupRepo } from "../groups/group-repo.js";
-import { EventLog } from "../events/event-log.js";
+import { EventLog, type EventLogOptions } from "../events/event-log.js";
 import { SettingsRepo } from "./settings-repo.js";
 import { SendKeyRepo } from "./send-key-repo.js";
 import { UnitOfWork } from "./unit-of-work.js";
@@ -23,7 +23,7 @@ export class Store {
   readonly uow: UnitOfWork;
   #db: Db;
 
-  constructor(db: Db, now: () => number) {
+  constructor(db: Db, now: () => number, options: { eventLog?: EventLogOptions } = {}) {
     this.#db = db;
     this.contacts = new ContactRepo(db);
     this.messages = new MessageRepo(db);
@@ -31,7 +31,7 @@ export class Store {
     this.groups = new GroupRepo(db);
     this.settings = new SettingsRepo(db);
     this.sendKeys = new SendKeyRepo(db);
-    this.events = new EventLog(db, now);
+    this.events = new EventLog(db, now, options.eventLog);
     this.uow = new UnitOfWork(db, this.events);
     this.uow.onTransactionEnd(() => this.contacts.transactionEnded());
   }
@@ -47,6 +47,7 @@ export class Store {
   }
 
   close(): void {
+    this.uow.close();
     this.#db.close();
   }
 }

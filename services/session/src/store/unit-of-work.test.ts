@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { InvalidArgumentError } from "@jarvis/core";
+import { InvalidArgumentError, LockedError } from "@jarvis/core";
 import { openTestStore } from "../testing/open-test-store.js";
 import type { StoredEvent } from "../model.js";
 
@@ -58,5 +58,56 @@ describe("UnitOfWork", () => {
     expect(settings.get("k")).toBeUndefined();
     expect(store.events.latestCursor()).toBe(0);
     expect(handedOff).toEqual([]);
+  });
+
+  it("client writes and internal work of one turn share one commit", async () => {
+    const store = fresh();
+    const { uow, settings } = store;
+    const before = uow.commits;
+    const internal: string[] = [];
+    const writes = [uow.write(() => settings.set("a", "1")), uow.write(() => settings.set("b", "2"))];
+    uow.inNextCommit(() => internal.push(settings.get("a") ?? "unset"), () => internal.push("failed"));
+    uow.inNextCommit(() => {
+      settings.set("c", "3");
+      throw new Error("this part rolls back alone");
+    }, () => internal.push("failed"));
+    expect(uow.queuedWrites).toBe(4);
+    await Promise.all(writes);
+    expect(uow.commits - before).toBe(1);
+    expect(internal).toEqual(["1", "failed"]);
+    expect([settings.get("a"), settings.get("b"), settings.get("c")]).toEqual(["1", "2", undefined]);
+  });
+
+  it("waits a few turns while writes keep arriving, then commits them together; a lone write does not wait", async () => {
+    const store = fresh();
+    const { uow, settings } = store;
+    const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+    let before = uow.commits;
+    const lone = uow.write(() => settings.set("lone", "1"));
+    await turn();
+    expect(uow.commits - before).toBe(1);
+    await lone;
+
+    // A busy source: two new writes every turn for 20 turns (40 writes).
+    before = uow.commits;
+    const all: Promise<void>[] = [];
+    for (let i = 0; i < 20; i++) {
+      all.push(uow.write(() => settings.set(`a${i}`, "v")), uow.write(() => settings.set(`b${i}`, "v")));
+      await turn();
+    }
+    await Promise.all(all);
+    const commits = uow.commits - before;
+    // Each commit waits at most MAX_COMMIT_DEFERRALS (4) more turns: 20 busy turns take 4 to 10
+    // commits, not 20 (one per turn) and not 1 (waiting without bound).
+    expect(commits).toBeGreaterThanOrEqual(4);
+    expect(commits).toBeLessThanOrEqual(10);
+  });
+
+  it("a write still queued when the store closes fails with LockedError; later ones too", async () => {
+    const { store, cleanup } = openTestStore();
+    const queued = store.uow.write(() => store.settings.set("k", "v"));
+    cleanup();
+    await expect(queued).rejects.toBeInstanceOf(LockedError);
+    await expect(store.uow.write(() => 1)).rejects.toBeInstanceOf(LockedError);
   });
 });

@@ -1,7 +1,13 @@
+import { LockedError } from "@jarvis/core";
 import type { Db } from "./database.js";
 import { typedStoreError } from "./store-errors.js";
 import type { EventLog } from "../events/event-log.js";
 import type { DomainEvent, StoredEvent } from "../model.js";
+
+/** Turns a group commit may wait for more writes while they keep arriving (each turn is one loop iteration). */
+const MAX_COMMIT_DEFERRALS = 4;
+/** A batch this large commits without waiting for more (bounds one turn's work). */
+const MAX_WRITES_TO_WAIT_FOR = 256;
 
 /** What one (save)point produced: it survives only if that savepoint is released. */
 interface Pending {
@@ -13,6 +19,8 @@ interface QueuedWrite {
   fn: () => unknown;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+  /** Internal work (no client waits on it): dropped silently when the store closes first. */
+  internal: boolean;
 }
 
 /**
@@ -37,10 +45,20 @@ export class UnitOfWork {
    * in autocommit and the outermost must fail as a whole, even if a caller caught the error.
    */
   #aborted: { error: unknown } | undefined;
+  #closed = false;
+  /** Queue length at the last look, and how many turns the pending commit has waited. */
+  #seen = 0;
+  #deferrals = 0;
+  #commits = 0;
 
   constructor(db: Db, events: EventLog) {
     this.#db = db;
     this.#events = events;
+  }
+
+  /** Outermost transactions committed so far (diagnostics: commits per message). */
+  get commits(): number {
+    return this.#commits;
   }
 
   get inTransaction(): boolean {
@@ -68,6 +86,7 @@ export class UnitOfWork {
       this.#beforeCommit.clear();
       for (const listener of this.#endListeners) listener();
     }
+    this.#commits++;
     const committed = this.#pending[0] as Pending;
     this.#pending = [];
     this.#events.publish(committed.events);
@@ -125,20 +144,69 @@ export class UnitOfWork {
   }
 
   /**
-   * Group commit for client writes: every write requested in the same turn of the event loop
-   * runs in one transaction (each in its own savepoint, so one failure does not undo the
-   * others), and each caller's promise settles only after that transaction has committed.
+   * Group commit: every write requested in the same turn of the event loop — client sends,
+   * inbound frames, the network's written reports — runs in one transaction (each in its own
+   * savepoint, so one failure does not undo the others), and each caller's promise settles
+   * only after that transaction has committed. One commit per turn instead of one per source.
    */
   write<T>(fn: () => T): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.#writes.push({ fn, resolve: resolve as (value: unknown) => void, reject });
-      if (this.#writes.length === 1) setImmediate(() => this.#commitWrites());
-    });
+    return new Promise<T>((resolve, reject) => this.#queue({ fn, resolve: resolve as (value: unknown) => void, reject, internal: false }));
+  }
+
+  /**
+   * Runs `fn` in the next group commit, for internal work nobody awaits; `onError` hears a
+   * failure (its savepoint was rolled back, the rest of the batch committed).
+   */
+  inNextCommit(fn: () => void, onError: (error: unknown) => void): void {
+    this.#queue({ fn, resolve: () => undefined, reject: onError, internal: true });
+  }
+
+  /** Writes waiting for the next group commit (for overload checks and tests). */
+  get queuedWrites(): number {
+    return this.#writes.length;
+  }
+
+  #queue(write: QueuedWrite): void {
+    if (this.#closed) {
+      if (!write.internal) write.reject(new LockedError("identity locked"));
+      return;
+    }
+    this.#writes.push(write);
+    if (this.#writes.length === 1) {
+      this.#deferrals = 0;
+      this.#seen = 1;
+      setImmediate(() => this.#commitWhenSettled());
+    }
+  }
+
+  /**
+   * Commits once a turn brings no new writes, or after MAX_COMMIT_DEFERRALS turns: while
+   * writes keep arriving (a busy stream, many clients), waiting a turn or two puts many more
+   * of them in one commit; a lone write is committed at the first turn, without waiting.
+   */
+  #commitWhenSettled(): void {
+    const growing = this.#writes.length > this.#seen && this.#writes.length < MAX_WRITES_TO_WAIT_FOR;
+    if (growing && this.#deferrals < MAX_COMMIT_DEFERRALS) {
+      this.#seen = this.#writes.length;
+      this.#deferrals++;
+      setImmediate(() => this.#commitWhenSettled());
+      return;
+    }
+    this.#commitWrites();
+  }
+
+  /** The store is closing (lock, shutdown): writes still queued fail with LockedError. */
+  close(): void {
+    this.#closed = true;
+    const writes = this.#writes;
+    this.#writes = [];
+    for (const write of writes) if (!write.internal) write.reject(new LockedError("identity locked"));
   }
 
   #commitWrites(): void {
     const writes = this.#writes;
     this.#writes = [];
+    if (this.#closed) return;
     const outcomes: (() => void)[] = [];
     try {
       this.tx(() => {

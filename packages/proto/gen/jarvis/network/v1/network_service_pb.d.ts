@@ -119,6 +119,13 @@ export declare type GetStatusResponse = Message<"jarvis.network.v1.GetStatusResp
    * @generated from field: uint64 handshake_timeouts = 6;
    */
   handshakeTimeouts: bigint;
+
+  /**
+   * True when the Link accepts OutboundFrameBatch and LinkOptions (older networks: false).
+   *
+   * @generated from field: bool link_frame_batches = 7;
+   */
+  linkFrameBatches: boolean;
 };
 
 /**
@@ -380,6 +387,23 @@ export declare type LinkRequest = Message<"jarvis.network.v1.LinkRequest"> & {
      */
     value: OutboundFrame;
     case: "frame";
+  } | {
+    /**
+     * Several frames to send, in order: the same as that many `frame` requests, in one Link
+     * message. Send only to a network whose GetStatusResponse.link_frame_batches is true.
+     *
+     * @generated from field: jarvis.network.v1.OutboundFrameBatch frames = 2;
+     */
+    value: OutboundFrameBatch;
+    case: "frames";
+  } | {
+    /**
+     * How this session wants the Link to behave; send it first, before any frame.
+     *
+     * @generated from field: jarvis.network.v1.LinkOptions options = 3;
+     */
+    value: LinkOptions;
+    case: "options";
   } | { case: undefined; value?: undefined };
 };
 
@@ -388,6 +412,47 @@ export declare type LinkRequest = Message<"jarvis.network.v1.LinkRequest"> & {
  * Use `create(LinkRequestSchema)` to create a new message.
  */
 export declare const LinkRequestSchema: GenMessage<LinkRequest>;
+
+/**
+ * OutboundFrameBatch carries the frames a session had ready in one turn of its event loop.
+ *
+ * @generated from message jarvis.network.v1.OutboundFrameBatch
+ */
+export declare type OutboundFrameBatch = Message<"jarvis.network.v1.OutboundFrameBatch"> & {
+  /**
+   * The frames, in send order; each is reported on its own (FramesSent or FrameDropped).
+   *
+   * @generated from field: repeated jarvis.network.v1.OutboundFrame frames = 1;
+   */
+  frames: OutboundFrame[];
+};
+
+/**
+ * Describes the message jarvis.network.v1.OutboundFrameBatch.
+ * Use `create(OutboundFrameBatchSchema)` to create a new message.
+ */
+export declare const OutboundFrameBatchSchema: GenMessage<OutboundFrameBatch>;
+
+/**
+ * LinkOptions: what the session on this Link understands. An older session sends none and
+ * gets the original behaviour.
+ *
+ * @generated from message jarvis.network.v1.LinkOptions
+ */
+export declare type LinkOptions = Message<"jarvis.network.v1.LinkOptions"> & {
+  /**
+   * When true, the network may send received frames as InboundFrameBatch.
+   *
+   * @generated from field: bool inbound_frame_batches = 1;
+   */
+  inboundFrameBatches: boolean;
+};
+
+/**
+ * Describes the message jarvis.network.v1.LinkOptions.
+ * Use `create(LinkOptionsSchema)` to create a new message.
+ */
+export declare const LinkOptionsSchema: GenMessage<LinkOptions>;
 
 /**
  * OutboundFrame is one application payload (a serialized jarvis.peer.v1.Envelope) for a peer.
@@ -484,6 +549,14 @@ export declare type LinkResponse = Message<"jarvis.network.v1.LinkResponse"> & {
      */
     value: FramesSent;
     case: "framesSent";
+  } | {
+    /**
+     * Several received frames, in arrival order (only after LinkOptions.inbound_frame_batches).
+     *
+     * @generated from field: jarvis.network.v1.InboundFrameBatch frames = 6;
+     */
+    value: InboundFrameBatch;
+    case: "frames";
   } | { case: undefined; value?: undefined };
 };
 
@@ -492,6 +565,27 @@ export declare type LinkResponse = Message<"jarvis.network.v1.LinkResponse"> & {
  * Use `create(LinkResponseSchema)` to create a new message.
  */
 export declare const LinkResponseSchema: GenMessage<LinkResponse>;
+
+/**
+ * InboundFrameBatch carries frames received in one turn of the network's event loop, possibly
+ * from several peers, in the order they arrived.
+ *
+ * @generated from message jarvis.network.v1.InboundFrameBatch
+ */
+export declare type InboundFrameBatch = Message<"jarvis.network.v1.InboundFrameBatch"> & {
+  /**
+   * The frames, in arrival order.
+   *
+   * @generated from field: repeated jarvis.network.v1.InboundFrame frames = 1;
+   */
+  frames: InboundFrame[];
+};
+
+/**
+ * Describes the message jarvis.network.v1.InboundFrameBatch.
+ * Use `create(InboundFrameBatchSchema)` to create a new message.
+ */
+export declare const InboundFrameBatchSchema: GenMessage<InboundFrameBatch>;
 
 /**
  * InboundFrame is one application payload received from an authenticated peer.

@@ -1865,7 +1865,11 @@ export declare const SessionService: GenService<{
    * arrives as MessageStateChanged events. Errors: INVALID_ARGUMENT `empty-text` or `text-too-long`
    * (over 65,536 UTF-8 bytes); NOT_FOUND `unknown-contact` / `unknown-group`; INVALID_ARGUMENT
    * `ambiguous-conversation` (see SendMessageRequest.conversation); FAILED_PRECONDITION
-   * `not-a-member` for a group left; FAILED_PRECONDITION `locked` while no identity is unlocked.
+   * `not-a-member` for a group left; FAILED_PRECONDITION `locked` while no identity is unlocked;
+   * RESOURCE_EXHAUSTED `outbox-full` (1,000 undelivered to an offline contact) or, on overload,
+   * `busy` (256 undelivered to a contact that is connected and acked in the last 2 s: we send faster
+   * than it is delivered), refused
+   * at once with ErrorInfo metadata `retry_after_ms`, so accepted messages never queue without bound.
    *
    * @generated from rpc jarvis.session.v1.SessionService.SendMessage
    */
@@ -1879,7 +1883,7 @@ export declare const SessionService: GenService<{
    * response per request carrying the request's correlation_id, in request order, with the
    * stored message or the error for that message alone. The server holds a bounded number of
    * unanswered requests and reads more only as it answers them, so a sender above capacity is
-   * slowed by flow control instead of refused.
+   * slowed by flow control instead of refused (never `busy`, which would let it reorder).
    *
    * @generated from rpc jarvis.session.v1.SessionService.SendMessages
    */
@@ -2044,7 +2048,10 @@ export declare const SessionService: GenService<{
    * no duplicate between the two (see docs/api.md, "Events"). The stream ends when the server
    * shuts down or the identity is locked. Errors: RESOURCE_EXHAUSTED `subscriber-overflow` when the
    * client reads so slowly that over 10,000 events wait for it (reconnect with the last cursor:
-   * nothing is lost); FAILED_PRECONDITION `locked` while no identity is unlocked.
+   * nothing is lost); RESOURCE_EXHAUSTED `events-compacted` when after_cursor is older than the
+   * log keeps (its newest 100,000 events: reload state, then subscribe live_only); FAILED_PRECONDITION
+   * `locked` while no identity is unlocked. A replayed message event carries the message as
+   * stored now (its current state); one whose conversation was deleted is skipped.
    *
    * @generated from rpc jarvis.session.v1.SessionService.Subscribe
    */

@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+import { Link, type LinkEvent } from "./link.js";
+import { InboundFlow } from "./inbound-flow.js";
+
+const key = (n: number) => Buffer.alloc(32, n);
+const frame = (n: number, text: string): LinkEvent => ({ kind: "frame", publicKey: key(n), payload: Buffer.from(text) });
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function newLink(paused: string[]): { link: Link; flow: InboundFlow } {
+  const flow = new InboundFlow({ inboundBytesPerPeer: 1 << 20, inboundBytesTotal: 4 << 20 }, { setReadingPaused: (k, p) => paused.push(`${k[0]}:${p}`) });
+  return { link: new Link(async () => undefined, flow), flow };
+}
+
+/** Takes the events queued so far, as short strings. */
+async function take(link: Link, count: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const { value } = (await link.next()) as IteratorYieldResult<LinkEvent>;
+    if (value.kind === "frames") out.push(`frames(${value.frames.map((f) => f.payload.toString()).join(",")})`);
+    else if (value.kind === "frame") out.push(`frame(${value.payload.toString()})`);
+    else out.push(value.kind);
+  }
+  return out;
+}
+
+describe("Link inbound batches", () => {
+  it("without LinkOptions, one event per frame", async () => {
+    const { link } = newLink([]);
+    link.deliver(frame(1, "a"));
+    link.deliver(frame(1, "b"));
+    expect(await take(link, 2)).toEqual(["frame(a)", "frame(b)"]);
+  });
+
+  it("frames of one turn become one event, never reordered around other events; bytes count until taken", async () => {
+    const { link, flow } = newLink([]);
+    link.batchInbound();
+    link.deliver(frame(1, "a"));
+    link.deliver(frame(2, "b"));
+    link.deliver({ kind: "disconnected", publicKey: key(2), code: "goodbye", message: "" });
+    link.deliver(frame(1, "c"));
+    link.deliver(frame(1, "d"));
+    expect(flow.queuedBytes).toBe(4);
+    await turn();
+    link.deliver(frame(1, "e"));
+    await turn();
+    expect(await take(link, 4)).toEqual(["frames(a,b)", "disconnected", "frames(c,d)", "frame(e)"]);
+    expect(flow.queuedBytes).toBe(0);
+  });
+});

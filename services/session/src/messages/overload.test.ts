@@ -1,0 +1,84 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { Code } from "@connectrpc/connect";
+import { FakeClock, ResourceExhaustedError } from "@jarvis/core";
+import { toConnectError } from "@jarvis/rpc";
+import { ErrorInfoSchema } from "@jarvis/proto/google/rpc/error_details";
+import { TestNodes, link, type TestNode } from "../testing/test-nodes.js";
+import type { SessionApp } from "../app/session-app.js";
+import type { StreamedSend, StreamedSendOutcome } from "../app/send-stream.js";
+import { OUTBOX_LIMITS } from "../constants.js";
+
+let nodes = new TestNodes();
+afterEach(async () => {
+  await nodes.cleanup();
+  nodes = new TestNodes();
+});
+
+const waitFor = <T>(fn: () => T) => vi.waitFor(fn, { timeout: 5_000, interval: 5 });
+const uidOf = (app: SessionApp) => app.identity().identity.uid;
+const BUSY = OUTBOX_LIMITS.busyBacklog;
+
+/**
+ * Alice and bob connected, bob acking (one message delivered), then every frame alice sends is
+ * reported written but never arrives: from then on nothing is acked. Alice's clock does not
+ * move unless the test moves it, so bob still counts as acking lately.
+ */
+async function saturatedPair(clock = new FakeClock()): Promise<[TestNode, TestNode]> {
+  const alice = await nodes.person("alice", { clock });
+  const bob = await nodes.person("bob");
+  link(alice.app, bob.app);
+  await waitFor(() => expect(alice.app.requireUnlocked().presence.isConnected(uidOf(bob.app))).toBe(true));
+  const first = await alice.app.sendMessage(uidOf(bob.app), "first");
+  await waitFor(() => expect(alice.app.requireUnlocked().outgoing.ownMessage(first.id)?.state).toBe("delivered"));
+  alice.network.fate = () => "lose";
+  return [alice, bob];
+}
+
+describe("overload", () => {
+  it("unary: a burst beyond the backlog to a connected contact is refused at once as busy, with a retry hint", async () => {
+    const [alice, bob] = await saturatedPair();
+    const burst = BUSY + 44;
+    const results = await Promise.allSettled(Array.from({ length: burst }, (_, i) => alice.app.sendMessage(uidOf(bob.app), `m${i}`)));
+    const refused = results.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason as ResourceExhaustedError);
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(BUSY);
+    // (+1 below: the delivered first message.)
+    expect(refused).toHaveLength(44);
+    expect(refused.every((e) => e instanceof ResourceExhaustedError && e.code === "busy" && e.retryAfterMs === OUTBOX_LIMITS.busyRetryMs)).toBe(true);
+    // Over RPC: RESOURCE_EXHAUSTED with ErrorInfo reason busy and metadata retry_after_ms.
+    const status = toConnectError(refused[0]);
+    expect(status.code).toBe(Code.ResourceExhausted);
+    expect(status.findDetails(ErrorInfoSchema)[0]?.metadata).toEqual({ retry_after_ms: String(OUTBOX_LIMITS.busyRetryMs) });
+    // Nothing refused was stored: the conversation holds exactly the accepted ones.
+    expect(alice.app.listMessages(uidOf(bob.app), { before: 0, after: 0, limit: 1000 }).messages).toHaveLength(BUSY + 1);
+  });
+
+  it("a contact that stopped acking queues like an offline one, up to the full outbox", async () => {
+    const clock = new FakeClock();
+    const [alice, bob] = await saturatedPair(clock);
+    clock.advance(OUTBOX_LIMITS.busyAckWindowMs + 1);
+    const results = await Promise.allSettled(Array.from({ length: BUSY + 10 }, (_, i) => alice.app.sendMessage(uidOf(bob.app), `m${i}`)));
+    expect(results.every((r) => r.status === "fulfilled")).toBe(true);
+  });
+
+  it("an offline contact still queues up to the full outbox (busy is about a connected one)", async () => {
+    const [alice, bob] = await saturatedPair();
+    const bobUid = uidOf(bob.app);
+    await bob.app.lock();
+    await waitFor(() => expect(alice.app.requireUnlocked().presence.isConnected(bobUid)).toBe(false));
+    const results = await Promise.allSettled(Array.from({ length: BUSY + 10 }, (_, i) => alice.app.sendMessage(bobUid, `m${i}`)));
+    expect(results.every((r) => r.status === "fulfilled")).toBe(true);
+  });
+
+  it("stream: not refused as busy, in order; its window of unanswered requests holds the client back", async () => {
+    const [alice, bob] = await saturatedPair();
+    const total = BUSY + 40;
+    async function* requests(): AsyncGenerator<StreamedSend> {
+      for (let i = 0; i < total; i++) yield { correlationId: String(i), conversation: uidOf(bob.app), text: `m${i}` };
+    }
+    const answers: StreamedSendOutcome[] = [];
+    for await (const outcome of alice.app.sendMessages(requests())) answers.push(outcome);
+    expect(answers.every((a) => a.message !== undefined)).toBe(true);
+    const stored = alice.app.listMessages(uidOf(bob.app), { before: 0, after: 0, limit: 1000 }).messages.map((m) => m.text);
+    expect(stored.slice(1)).toEqual(Array.from({ length: total }, (_, i) => `m${i}`));
+  });
+});

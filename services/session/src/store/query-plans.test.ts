@@ -1,0 +1,50 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { afterEach, describe, expect, it } from "vitest";
+import { openDatabase, type Db } from "./database.js";
+import { OUTBOX_HOT_QUERIES } from "../messages/outbox-repo.js";
+import { MESSAGE_HOT_QUERIES } from "../messages/message-repo.js";
+import { REPLAY_QUERY } from "../events/event-log.js";
+
+const cleanups: (() => void)[] = [];
+afterEach(() => cleanups.splice(0).forEach((c) => c()));
+
+function freshDb(): Db {
+  const dir = mkdtempSync(join(tmpdir(), "jv-plan-"));
+  const db = openDatabase(join(dir, "store.db"), randomBytes(32), { create: true });
+  cleanups.push(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return db;
+}
+
+/** The plan's steps, e.g. "SEARCH outbox USING INDEX outbox_owed (message_id=?)". */
+function plan(db: Db, sql: string): string[] {
+  const params = (sql.match(/\?/g) ?? []).map(() => 1);
+  return db
+    .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+    .all(...params)
+    .map((row) => (row as { detail: string }).detail);
+}
+
+describe("hot queries use an index (EXPLAIN QUERY PLAN on the real encrypted store)", () => {
+  const queries: [string, string][] = [
+    ...Object.entries(OUTBOX_HOT_QUERIES).map(([name, sql]): [string, string] => [`outbox.${name}`, sql]),
+    ...Object.entries(MESSAGE_HOT_QUERIES).map(([name, sql]): [string, string] => [`messages.${name}`, sql]),
+    ["events.replay", REPLAY_QUERY],
+  ];
+
+  it.each(queries)("%s searches, never scans a table", (_name, sql) => {
+    const steps = plan(freshDb(), sql);
+    expect(steps.length).toBeGreaterThan(0);
+    // A full SCAN of a table grows with the table; every hot step must be a SEARCH (index or rowid).
+    expect(steps.filter((step) => /^SCAN (outbox|messages|events)\b/.test(step))).toEqual([]);
+  });
+
+  it("counts what a message is still owed from the outbox_owed index", () => {
+    expect(plan(freshDb(), OUTBOX_HOT_QUERIES.remainingFor).join("\n")).toMatch(/USING (COVERING )?INDEX outbox_owed/);
+  });
+});
