@@ -74,6 +74,7 @@ export class UnlockedSession {
       ownUid,
       reachable: () => this.#listenAddress !== "" && network.available,
       settleMs: options.presenceSettleMs,
+      onStoreFailed: (err) => log.warn({ err }, "storing presence changes failed; trying again"),
     });
     const handOff = (item: Parameters<OutboxDelivery["offer"]>[0]) => this.delivery.offer(item);
     const connected = (uid: string) => this.delivery.channel(uid)?.ackedWithin(OUTBOX_LIMITS.busyAckWindowMs) ?? false;
@@ -120,7 +121,8 @@ export class UnlockedSession {
         this.presence.changed();
       },
     });
-    const inNextCommit = (run: () => void) => uow.inNextCommit(run, (err: unknown) => log.warn({ err }, "inbound batch rolled back"));
+    // A shared commit that fails (e.g. the disk is full) stored nothing of the batch, so nothing was acked.
+    const inNextCommit = (run: () => void) => uow.inNextCommit(run, (err: unknown) => log.error({ err }, "storing inbound frames failed; they were not acked"));
     this.#inbound = new InboundBatcher((frames) => this.#handleFrames(frames), { schedule: inNextCommit });
   }
 
@@ -165,6 +167,10 @@ export class UnlockedSession {
     this.presence.close();
     try {
       this.store.uow.tx(() => this.store.uow.emit({ type: "identity_locked", uid: this.identity.uid }));
+    } catch (err) {
+      // Locking must work on a full disk too: subscribers still hear of it (closed with
+      // LockedError below); only the log entry is missing.
+      this.#log.warn({ err }, "the lock could not be written to the event log");
     } finally {
       this.store.events.closeSubscribers(new LockedError("identity locked"));
       this.store.close();

@@ -14,6 +14,8 @@ export interface PresenceDeps {
   /** Whether anyone can reach us: our listener is bound and the network service is up. */
   reachable: () => boolean;
   settleMs?: number;
+  /** Storing the presence events failed (e.g. the disk is full); they are tried again. */
+  onStoreFailed?: (error: unknown) => void;
 }
 
 /**
@@ -103,6 +105,7 @@ export class PresenceTracker {
   settle(): void {
     const { uow, contacts, groups } = this.#deps;
     const changes: (() => void)[] = [];
+    const before = new Map(this.#published);
     for (const contact of contacts.list()) {
       const presence = this.presenceOf(contact.uid);
       if (this.#published.get(contact.uid) === presence) continue;
@@ -115,7 +118,17 @@ export class PresenceTracker {
       this.#published.set(group.id, presence);
       changes.push(() => uow.emit({ type: "group_changed", group: { ...this.groupView(group), presence } }));
     }
-    if (changes.length > 0) uow.tx(() => changes.forEach((emit) => emit()));
+    if (changes.length === 0) return;
+    try {
+      uow.tx(() => changes.forEach((emit) => emit()));
+    } catch (error) {
+      // Nothing was stored (a full disk, say): the log still says what it said before, so
+      // the net change is tried again after the next settle window rather than lost — and a
+      // background timer must never take the service down.
+      this.#published = before;
+      this.#deps.onStoreFailed?.(error);
+      this.changed();
+    }
   }
 
   close(): void {
