@@ -11,7 +11,7 @@ import { interleaved, round0, timeAsync } from "./measure.js";
 const TEXT = "x".repeat(100);
 const PAYLOAD = Buffer.alloc(100, 1);
 
-async function unary(client, n, concurrency) {
+export async function unary(client, n, concurrency) {
   let next = 0;
   let refused = 0;
   const worker = async () => {
@@ -28,7 +28,7 @@ async function unary(client, n, concurrency) {
   return refused;
 }
 
-async function streamed(client, n) {
+export async function streamed(client, n) {
   async function* requests() {
     for (let i = 0; i < n; i++) yield { correlationId: String(i), conversation: "bob", text: TEXT };
   }
