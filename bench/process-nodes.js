@@ -15,8 +15,8 @@ import { createTestProfile, TEST_PASSWORD } from "@jarvis/session/testing";
 const JARVIS = fileURLToPath(new URL("../clients/cli/bin/jarvis.js", import.meta.url));
 const run = promisify(execFile);
 
-function jarvis(home, args) {
-  return run(process.execPath, [JARVIS, "--home", home, ...args], { env: { ...process.env, JARVIS_PASSWORD: TEST_PASSWORD }, timeout: 60_000 });
+function jarvis(home, args, env = {}) {
+  return run(process.execPath, [JARVIS, "--home", home, ...args], { env: { ...process.env, JARVIS_PASSWORD: TEST_PASSWORD, ...env }, timeout: 60_000 });
 }
 
 /** VmRSS and VmHWM (peak) of a live process, in MB; zeros if it is gone. */
@@ -30,11 +30,12 @@ export function memoryOf(pid) {
   }
 }
 
-export async function startProcessNode(name) {
+/** `env` is added to the environment of `jarvis up`, which its services inherit. */
+export async function startProcessNode(name, { env = {} } = {}) {
   // Short path: the session's Unix socket lives under it and must fit in ~107 bytes.
   const home = mkdtempSync(join(tmpdir(), `jv-b${name.slice(0, 3)}-`));
   await createTestProfile(home, { name, password: TEST_PASSWORD });
-  await jarvis(home, ["up", "--listen", "127.0.0.1:0"]);
+  await jarvis(home, ["up", "--listen", "127.0.0.1:0"], env);
   const read = (file) => readFileSync(join(home, "run", file), "utf8");
   const ipc = JSON.parse(read("ipc.json"));
   const address = parseIpcAddress(ipc.session);
