@@ -64,7 +64,8 @@ async function run(kind, keys, perPeer) {
     const establishSeconds = await hub.until((s) => s.connected >= count, start);
     const loaded = await hub.stats();
     start = process.hrtime.bigint();
-    for (let k = 0; k < perPeer; k++) for (const peer of dialled) kind === "jarvis" ? peer.send(PAYLOAD) : peer.write(PAYLOAD);
+    const send = kind === "jarvis" ? (peer) => peer.send(PAYLOAD) : (socket) => socket.write(PAYLOAD);
+    for (let k = 0; k < perPeer; k++) for (const peer of dialled) send(peer);
     const flowSeconds = await hub.until((s) => s.frames >= count * perPeer, start);
     const after = await hub.stats();
     return { idle, loaded, after, establishSeconds, flowSeconds };

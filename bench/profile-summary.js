@@ -26,7 +26,7 @@ export function summariseProfile(profile, topCount = 15) {
   const parent = new Map();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
   const groupOf = (id) => {
-    const { functionName, url } = byId.get(id).callFrame;
+    const { functionName } = byId.get(id).callFrame;
     if (functionName === "(garbage collector)") return "gc";
     if (functionName === "(idle)" || functionName === "(program)") return "idle";
     for (let at = id; at !== undefined; at = parent.get(at)) {
