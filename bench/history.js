@@ -5,7 +5,7 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { newMessageId } from "@jarvis/core";
 import { TestNodes, TEST_PASSWORD, link } from "@jarvis/session/testing";
-import { interleaved, round2, timeSlice } from "./measure.js";
+import { interleaved, round2, sig3, timeSlice } from "./measure.js";
 
 const FILL_CHUNK = 10_000;
 const PAGE = 50;
@@ -38,9 +38,9 @@ function fill(alice, bob, count, unread) {
 async function query(name, app, repo, { sliceMs, rounds }) {
   const r = await interleaved(rounds, () => timeSlice(() => (app(), 1), sliceMs), () => timeSlice(() => (repo(), 1), sliceMs));
   return {
-    figure: round2(1000 / r.figure),
+    figure: sig3(1000 / r.figure),
     unit: `ms per ${name}, through SessionApp`,
-    ceiling: round2(1000 / r.ceiling),
+    ceiling: sig3(1000 / r.ceiling),
     ceilingName: "ms for the same query through the store repository alone (no application layer)",
     // Lower is better here, so the ratio is reference time over figure time.
     ratio: round2(r.figure / r.ceiling),

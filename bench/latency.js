@@ -10,6 +10,7 @@ import { performance } from "node:perf_hooks";
 import { startGrpcEcho } from "./grpc-ceiling.js";
 import { linkNodes, receivedCounter, startNode } from "./nodes.js";
 import { latencySummary } from "./percentiles.js";
+import { sig3 } from "./measure.js";
 
 const PAYLOAD = Buffer.alloc(100, 1);
 /** A message that has not arrived this long after the last send is counted as lost. */
@@ -94,7 +95,7 @@ export async function latencyAtRate({ rate, n, rounds }) {
       ceiling: grpcUnary.p50,
       ceilingName: "ms p50 of a bare grpc-js unary round trip over a Unix socket (100 bytes)",
       grpcUnary,
-      ratio: Math.round((grpcUnary.p50 / Math.max(figure.p50, 1e-6)) * 1000) / 1000,
+      ratio: sig3(grpcUnary.p50 / Math.max(figure.p50, 1e-6)),
       target: { p50Ms: 2, p99Ms: 10, offeredPerSecond: 1000 },
     };
   } finally {
