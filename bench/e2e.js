@@ -37,6 +37,17 @@ export async function streamed(client, n) {
   return refused;
 }
 
+/** A slice: `send()` n messages (returning how many were refused), timed until bob's subscriber saw the rest. */
+export function deliverySlice(received, n, send) {
+  return async () => {
+    const before = received.count;
+    const start = process.hrtime.bigint();
+    const refused = await send();
+    await received.until(before + n - refused);
+    return { ops: n - refused, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
+  };
+}
+
 export async function endToEnd({ n, rounds }) {
   const dir = mkdtempSync(join(tmpdir(), "jv-bench-grpc-"));
   const echo = await startGrpcEcho(dir);
@@ -49,13 +60,7 @@ export async function endToEnd({ n, rounds }) {
     await alice.client.sendMessage({ conversation: "bob", text: "warm-up" });
     await received.until(1);
     const ceiling = () => timeAsync(n, () => echo.roundTrips(n, PAYLOAD));
-    const scenario = (send) => async () => {
-      const before = received.count;
-      const start = process.hrtime.bigint();
-      const refused = await send();
-      await received.until(before + n - refused);
-      return { ops: n - refused, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
-    };
+    const scenario = (send) => deliverySlice(received, n, send);
     const results = {};
     const cases = [
       ["unaryConcurrency1", () => unary(alice.client, n, 1)],

@@ -11,6 +11,7 @@ import { createClient } from "@connectrpc/connect";
 import { SessionService } from "@jarvis/proto/jarvis/session/v1/session_service";
 import { createIpcTransport, parseIpcAddress } from "@jarvis/rpc";
 import { createTestProfile, TEST_PASSWORD } from "@jarvis/session/testing";
+import { receivedCounter } from "./nodes.js";
 
 const JARVIS = fileURLToPath(new URL("../clients/cli/bin/jarvis.js", import.meta.url));
 const run = promisify(execFile);
@@ -67,4 +68,32 @@ export async function linkProcessNodes(a, b) {
   const codeOf = async (node) => (await node.client.getIdentity({})).identity.linkCode;
   await a.client.addContact({ source: { case: "linkCode", value: await codeOf(b) } });
   await b.client.addContact({ source: { case: "linkCode", value: await codeOf(a) } });
+}
+
+/**
+ * alice and bob as process trees, each other's contacts, bob's subscriber counting, and one
+ * warm-up message through (the channel is up). `aliceEnv` goes to alice's `jarvis up`.
+ * close() stops everything started, also after a partial start.
+ */
+export async function startLinkedPair({ aliceEnv = {} } = {}) {
+  const started = [];
+  let received;
+  const close = async () => {
+    received?.stop();
+    for (const node of started.splice(0)) await node.close();
+  };
+  try {
+    const alice = await startProcessNode("alice", { env: aliceEnv });
+    started.push(alice);
+    const bob = await startProcessNode("bob");
+    started.push(bob);
+    await linkProcessNodes(alice, bob);
+    received = receivedCounter(bob);
+    await alice.client.sendMessage({ conversation: "bob", text: "warm-up" });
+    await received.until(1);
+    return { alice, bob, received, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }

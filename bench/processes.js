@@ -5,10 +5,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { streamed, unary } from "./e2e.js";
+import { deliverySlice, streamed, unary } from "./e2e.js";
 import { startGrpcEcho } from "./grpc-ceiling.js";
-import { receivedCounter } from "./nodes.js";
-import { linkProcessNodes, startProcessNode } from "./process-nodes.js";
+import { startLinkedPair } from "./process-nodes.js";
 import { interleaved, round0, timeAsync } from "./measure.js";
 
 const PAYLOAD = Buffer.alloc(100, 1);
@@ -16,27 +15,14 @@ const PAYLOAD = Buffer.alloc(100, 1);
 export async function nodesAsProcesses({ n, rounds }) {
   const dir = mkdtempSync(join(tmpdir(), "jv-bench-proc-"));
   const echo = await startGrpcEcho(dir);
-  const started = [];
-  let received;
+  let pair;
   try {
-    const alice = await startProcessNode("alice");
-    started.push(alice);
-    const bob = await startProcessNode("bob");
-    started.push(bob);
-    await linkProcessNodes(alice, bob);
-    received = receivedCounter(bob);
-    await alice.client.sendMessage({ conversation: "bob", text: "warm-up" });
-    await received.until(1);
+    pair = await startLinkedPair();
+    const { alice, bob, received } = pair;
     const idle = { alice: alice.memory(), bob: bob.memory() };
 
     const ceiling = () => timeAsync(n, () => echo.roundTrips(n, PAYLOAD));
-    const scenario = (send) => async () => {
-      const before = received.count;
-      const start = process.hrtime.bigint();
-      const refused = await send();
-      await received.until(before + n - refused);
-      return { ops: n - refused, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
-    };
+    const scenario = (send) => deliverySlice(received, n, send);
     const results = {};
     for (const [name, send] of [
       ["unaryConcurrency16", () => unary(alice.client, n, 16)],
@@ -62,8 +48,7 @@ export async function nodesAsProcesses({ n, rounds }) {
       },
     };
   } finally {
-    received?.stop();
-    for (const node of started) await node.close();
+    await pair?.close();
     await echo.close();
     rmSync(dir, { recursive: true, force: true });
   }

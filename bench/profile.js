@@ -8,8 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { streamed } from "./e2e.js";
-import { receivedCounter } from "./nodes.js";
-import { linkProcessNodes, startProcessNode } from "./process-nodes.js";
+import { startLinkedPair } from "./process-nodes.js";
 import { fileURLToPath } from "node:url";
 import { summariseProfile } from "./profile-summary.js";
 
@@ -18,27 +17,19 @@ const HOOK = fileURLToPath(new URL("./peers/cpu-profile-hook.js", import.meta.ur
 const quick = process.argv.includes("--quick");
 const n = Number(process.env.BENCH_PROFILE_N ?? (quick ? 2000 : 20_000));
 const profiles = mkdtempSync(join(tmpdir(), "jv-prof-"));
-const started = [];
-let received;
+let pair;
 try {
-  const alice = await startProcessNode("alice", {
-    env: { NODE_OPTIONS: `--import ${HOOK}`, BENCH_PROFILE_ROLE: "session", BENCH_PROFILE_DIR: profiles },
+  pair = await startLinkedPair({
+    aliceEnv: { NODE_OPTIONS: `--import ${HOOK}`, BENCH_PROFILE_ROLE: "session", BENCH_PROFILE_DIR: profiles },
   });
-  started.push(alice);
-  const bob = await startProcessNode("bob");
-  started.push(bob);
-  await linkProcessNodes(alice, bob);
-  received = receivedCounter(bob);
-  await alice.client.sendMessage({ conversation: "bob", text: "warm-up" });
-  await received.until(1);
+  const { alice, received } = pair;
   const start = process.hrtime.bigint();
   const refused = await streamed(alice.client, n);
   await received.until(1 + n - refused);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  received.stop();
   const sessionPid = alice.pids.session;
   // The profile is written when the session exits; `jarvis down` stops it cleanly.
-  for (const node of started.splice(0)) await node.close();
+  await pair.close();
   const file = readdirSync(profiles).find((name) => name === `session.${sessionPid}.cpuprofile`);
   if (!file) throw new Error(`no profile of the sender session (pid ${sessionPid}) in ${profiles}: ${readdirSync(profiles).join(", ")}`);
   const summary = summariseProfile(JSON.parse(readFileSync(join(profiles, file), "utf8")));
@@ -53,8 +44,7 @@ try {
   };
   process.stdout.write(JSON.stringify(doc, null, 2) + "\n");
 } finally {
-  received?.stop();
-  for (const node of started) await node.close();
+  await pair?.close();
   rmSync(profiles, { recursive: true, force: true });
 }
 process.exit(0);
