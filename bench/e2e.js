@@ -11,7 +11,7 @@ import { interleaved, round0, timeAsync } from "./measure.js";
 const TEXT = "x".repeat(100);
 const PAYLOAD = Buffer.alloc(100, 1);
 
-async function unary(client, n, concurrency) {
+export async function unary(client, n, concurrency) {
   let next = 0;
   let refused = 0;
   const worker = async () => {
@@ -28,13 +28,24 @@ async function unary(client, n, concurrency) {
   return refused;
 }
 
-async function streamed(client, n) {
+export async function streamed(client, n) {
   async function* requests() {
     for (let i = 0; i < n; i++) yield { correlationId: String(i), conversation: "bob", text: TEXT };
   }
   let refused = 0;
   for await (const answer of client.sendMessages(requests())) if (answer.result.case === "error") refused++;
   return refused;
+}
+
+/** A slice: `send()` n messages (returning how many were refused), timed until bob's subscriber saw the rest. */
+export function deliverySlice(received, n, send) {
+  return async () => {
+    const before = received.count;
+    const start = process.hrtime.bigint();
+    const refused = await send();
+    await received.until(before + n - refused);
+    return { ops: n - refused, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
+  };
 }
 
 export async function endToEnd({ n, rounds }) {
@@ -49,13 +60,7 @@ export async function endToEnd({ n, rounds }) {
     await alice.client.sendMessage({ conversation: "bob", text: "warm-up" });
     await received.until(1);
     const ceiling = () => timeAsync(n, () => echo.roundTrips(n, PAYLOAD));
-    const scenario = (send) => async () => {
-      const before = received.count;
-      const start = process.hrtime.bigint();
-      const refused = await send();
-      await received.until(before + n - refused);
-      return { ops: n - refused, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
-    };
+    const scenario = (send) => deliverySlice(received, n, send);
     const results = {};
     const cases = [
       ["unaryConcurrency1", () => unary(alice.client, n, 1)],

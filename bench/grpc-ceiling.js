@@ -6,8 +6,10 @@ import * as grpc from "@grpc/grpc-js";
 
 const same = (x) => x;
 const METHOD = "/bench.Echo/Echo";
+const UNARY = "/bench.Echo/Unary";
 const definition = {
   echo: { path: METHOD, requestStream: true, responseStream: true, requestSerialize: same, requestDeserialize: same, responseSerialize: same, responseDeserialize: same },
+  unary: { path: UNARY, requestStream: false, responseStream: false, requestSerialize: same, requestDeserialize: same, responseSerialize: same, responseDeserialize: same },
 };
 
 export async function startGrpcEcho(dir) {
@@ -17,6 +19,9 @@ export async function startGrpcEcho(dir) {
     echo(call) {
       call.on("data", (data) => call.write(data));
       call.on("end", () => call.end());
+    },
+    unary(call, callback) {
+      callback(null, call.request);
     },
   });
   await new Promise((resolve, reject) => server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
@@ -37,6 +42,10 @@ export async function startGrpcEcho(dir) {
       }
       await done;
       call.end();
+    },
+    /** One unary round trip of `payload`. */
+    unaryCall(payload) {
+      return new Promise((resolve, reject) => client.makeUnaryRequest(UNARY, same, same, payload, (e) => (e ? reject(e) : resolve())));
     },
     async close() {
       client.close();

@@ -42,3 +42,5 @@ export async function interleaved(rounds, figure, ceiling) {
 
 export const round2 = (x) => Math.round(x * 100) / 100;
 export const round0 = (x) => Math.round(x);
+/** Three significant digits: for small times and ratios that two decimals would round to 0. */
+export const sig3 = (x) => Number(x.toPrecision(3));

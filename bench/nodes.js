@@ -44,8 +44,11 @@ export function linkNodes(a, b) {
   b.app.addContact({ linkCode: encodeLinkCode(a.app.identity().card) }, "");
 }
 
-/** Counts message_received events on the node's public Subscribe stream; waits for a total. */
-export function receivedCounter(node) {
+/**
+ * Counts message_received events on the node's public Subscribe stream; waits for a total.
+ * `onMessage(text)` sees each received message's text as it arrives (latency probes).
+ */
+export function receivedCounter(node, onMessage = () => {}) {
   const abort = new AbortController();
   let count = 0;
   let waiter;
@@ -54,6 +57,7 @@ export function receivedCounter(node) {
       for await (const event of node.client.subscribe({ liveOnly: true }, { signal: abort.signal })) {
         if (event.event.case !== "messageReceived") continue;
         count++;
+        onMessage(event.event.value.message?.text ?? "");
         if (waiter && count >= waiter.target) waiter.resolve();
       }
     } catch {

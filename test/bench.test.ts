@@ -6,30 +6,67 @@ import { describe, expect, it } from "vitest";
 const run = promisify(execFile);
 const BENCH = fileURLToPath(new URL("../bench/run.js", import.meta.url));
 
-interface Scenario {
+interface Measured {
   figure: number;
-  ceiling: number;
-  ratio: number;
+  ceiling?: number;
+  ratio?: number;
   target: unknown;
 }
+type Doc = { mode: string; scenarios: Record<string, Record<string, unknown>> };
 
-function expectScenario(scenario: Scenario): void {
-  expect(Number.isFinite(scenario.figure) && scenario.figure > 0).toBe(true);
-  expect(Number.isFinite(scenario.ceiling) && scenario.ceiling > 0).toBe(true);
-  expect(typeof scenario.ratio).toBe("number");
-  expect(scenario.target).toBeDefined();
+/** Every number anywhere in the document, with its path. */
+function numbers(value: unknown, path = ""): [string, number][] {
+  if (typeof value === "number") return [[path, value]];
+  if (value && typeof value === "object") return Object.entries(value).flatMap(([key, v]) => numbers(v, `${path}.${key}`));
+  return [];
 }
 
-// Checks that the bench runs and prints one well-formed JSON document; asserts no timings.
-describe("npm run bench -- --quick", () => {
+function expectCompared(name: string, scenario: unknown): void {
+  const s = scenario as Measured;
+  expect(typeof s.figure, `${name}.figure`).toBe("number");
+  expect(s.ceiling! > 0, `${name}.ceiling > 0`).toBe(true);
+  expect(typeof s.ratio, `${name}.ratio`).toBe("number");
+  expect(s.target, `${name}.target`).toBeDefined();
+}
+
+// Checks that the bench runs every scenario and prints one well-formed JSON document, with the
+// smallest counts (--tiny); it asserts no timings.
+describe("npm run bench", () => {
   it("prints one JSON document with a figure, same-run ceiling, ratio and target per scenario", async () => {
-    const { stdout } = await run(process.execPath, [BENCH, "--quick"], { env: { ...process.env, BENCH_E2E_N: "10" }, maxBuffer: 1 << 20 });
-    const doc = JSON.parse(stdout) as { mode: string; scenarios: Record<string, Scenario & Record<string, Scenario>> };
-    expect(doc.mode).toBe("quick");
-    const { endToEnd, ...crypto } = doc.scenarios;
-    expect(Object.keys(crypto).sort()).toEqual(["handshakes", "noiseTransport16KiB", "noiseTransport64KiB"]);
-    for (const scenario of Object.values(crypto)) expectScenario(scenario);
+    const { stdout } = await run(process.execPath, [BENCH, "--tiny"], { maxBuffer: 4 << 20 });
+    const doc = JSON.parse(stdout) as Doc;
+    expect(doc.mode).toBe("tiny");
+    const { endToEnd, nodesAsProcesses, history, ...single } = doc.scenarios;
+    expect(Object.keys(single).sort()).toEqual([
+      "handshakes",
+      "latencyAt1000PerSecond",
+      "manyChannels",
+      "noiseTransport16KiB",
+      "noiseTransport64KiB",
+      "oneWayTransports",
+      "serverStacks",
+    ]);
+    for (const [name, scenario] of Object.entries(single)) expectCompared(name, scenario);
+
     expect(Object.keys(endToEnd ?? {}).sort()).toEqual(["streaming", "unaryConcurrency1", "unaryConcurrency16", "unaryConcurrency64"]);
-    for (const scenario of Object.values(endToEnd ?? {})) expectScenario(scenario);
-  }, 180_000);
+    for (const [name, scenario] of Object.entries(endToEnd ?? {})) expectCompared(`endToEnd.${name}`, scenario);
+
+    const { memory, ...throughput } = nodesAsProcesses ?? {};
+    expect(Object.keys(throughput).sort()).toEqual(["streaming", "unaryConcurrency16"]);
+    for (const [name, scenario] of Object.entries(throughput)) expectCompared(`nodesAsProcesses.${name}`, scenario);
+    // Memory of each service of both process trees, idle and after the load, from /proc.
+    for (const phase of ["idle", "afterLoad"]) {
+      for (const node of ["alice", "bob"]) {
+        const services = (memory as Record<string, Record<string, Record<string, { rssMB: number }>>>)[phase]![node]!;
+        expect(Object.keys(services).sort()).toEqual(["daemon", "network", "session"]);
+        for (const service of Object.values(services)) expect(service.rssMB).toBeGreaterThan(0);
+      }
+    }
+
+    for (const name of ["newestPage", "deepPage", "unreadCount"]) expectCompared(`history.${name}`, history?.[name]);
+    expect((history?.markRead as { marked: number }).marked).toBe(history?.messages);
+    expect(typeof (history?.unlockToReady as Measured).figure).toBe("number");
+
+    for (const [path, value] of numbers(doc)) expect(Number.isFinite(value), `${path} is finite`).toBe(true);
+  }, 300_000);
 });

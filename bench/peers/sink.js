@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// A receiving peer in its own process for the one-way transport scenario:
+//   node sink.js tcp|secret-stream|jarvis <messages-per-ack> [client-public-key-hex]
+// It listens on 127.0.0.1:0, prints one JSON line ({ address, publicKey? }) and then counts
+// the messages arriving on its connection, answering one small ack each time another
+// <messages-per-ack> have arrived, so the sender can time a slice end to end.
+import { createServer } from "node:net";
+import SecretStream from "@hyperswarm/secret-stream";
+import { silentLogger, systemClock } from "@jarvis/core";
+import { NetworkNode, generateKeyPair } from "@jarvis/network/testing";
+
+const [kind, perAckArg, clientKeyHex] = process.argv.slice(2);
+const perAck = Number(perAckArg);
+const MESSAGE_BYTES = 100;
+const ACK = Buffer.from([1]);
+
+function announce(info) {
+  process.stdout.write(JSON.stringify(info) + "\n");
+}
+
+if (kind === "tcp" || kind === "secret-stream") {
+  const server = createServer((socket) => {
+    socket.setNoDelay(true);
+    let count = 0;
+    if (kind === "tcp") {
+      // Fixed-size messages: a byte count is a message count, whatever the segmenting.
+      let bytes = 0;
+      socket.on("data", (chunk) => {
+        bytes += chunk.length;
+        while (bytes >= (count + 1) * MESSAGE_BYTES) if (++count % perAck === 0) socket.write(ACK);
+      });
+    } else {
+      const stream = new SecretStream(false, socket);
+      stream.on("data", () => {
+        if (++count % perAck === 0) stream.write(ACK);
+      });
+      stream.on("error", () => {});
+    }
+    socket.on("error", () => {});
+  });
+  server.listen(0, "127.0.0.1", () => announce({ address: `127.0.0.1:${server.address().port}` }));
+} else if (kind === "jarvis") {
+  const keys = generateKeyPair();
+  const node = new NetworkNode({ clock: systemClock, logger: silentLogger, defaultListen: "127.0.0.1:0" });
+  const { listenAddress } = await node.configure({ privateKey: Buffer.from(keys.privateKey), listen: "127.0.0.1:0", allowed: [Buffer.from(clientKeyHex, "hex")] });
+  const link = node.openLink();
+  announce({ address: listenAddress, publicKey: Buffer.from(keys.publicKey).toString("hex") });
+  let count = 0;
+  for await (const event of link) {
+    if (event.kind === "frame" && ++count % perAck === 0) void node.send(event.publicKey, ACK);
+  }
+} else {
+  process.stderr.write(`unknown kind ${kind}\n`);
+  process.exit(2);
+}
