@@ -161,10 +161,13 @@ export class Conversations {
       for (const [senderUid, ids] of bySender) {
         // Receipts are a courtesy the user can withhold per contact.
         if (!contacts.get(senderUid)?.sendReceipts) continue;
-        // Chunked so that every receipt stays far below the peer payload cap.
+        // Chunked so that every receipt stays far below the peer payload cap. Kept until the
+        // peer acks it: written is not enough, since a peer whose session is restarting loses
+        // what its network was handed, and a conversation already read is never marked again.
         for (let i = 0; i < ids.length; i += MAX_IDS_PER_RECEIPT) {
-          const payload = receiptEnvelope(ids.slice(i, i + MAX_IDS_PER_RECEIPT));
-          outgoing.enqueue([senderUid], { ackId: `receipt:${newMessageId()}`, messageId: "", payload, needsAck: false });
+          const receiptId = newMessageId();
+          const payload = receiptEnvelope(ids.slice(i, i + MAX_IDS_PER_RECEIPT), receiptId);
+          outgoing.enqueue([senderUid], { ackId: receiptId, messageId: "", payload, needsAck: true });
         }
       }
       this.unreadCountsChanged();
@@ -173,8 +176,11 @@ export class Conversations {
   }
 
   receiveReceipt(contact: Contact, body: Receipt, isMember: (groupId: string, uid: string) => boolean): void {
-    const { uow, outgoing } = this.#deps;
+    const { uow, outgoing, acks } = this.#deps;
     uow.tx(() => {
+      // Acked once applied (after the commit), so the reader stops resending it; a repeat is
+      // harmless — read stays read — and is acked again.
+      if (isMessageId(body.receiptId)) acks.queue(contact, body.receiptId);
       for (const id of body.messageIds.slice(0, MAX_IDS_PER_RECEIPT)) {
         // Only our own messages: a receipt names ids we sent, never another sender's.
         const message = outgoing.ownMessage(id);

@@ -88,6 +88,29 @@ describe("outbox delivery", () => {
     expect(alice.app.requireUnlocked().store.outbox.pendingCount(uidOf(bob.app))).toBe(0);
   });
 
+  it("keeps a read receipt the network wrote but the peer never took until the peer acks it", async () => {
+    const [alice, bob] = await pair();
+    const message = await alice.app.sendMessage("bob", "read me");
+    await waitFor(() => expect(state(alice.app, message.id)).toBe("delivered"));
+    // Written to the channel, then lost on the way (alice's session was restarting): without
+    // an ack nobody would know, and marking read again sends nothing (it is read already).
+    const lost = { n: 0 };
+    bob.network.fate = fateFor("receipt", "lose", lost);
+    expect(await bob.app.markRead("alice")).toBe(1);
+    await waitFor(() => expect(lost.n).toBe(1));
+    await ticks();
+    const owed = () => bob.app.requireUnlocked().store.outbox.pending(uidOf(alice.app), 0, 10);
+    expect(owed().map((e) => bodyOf(e.payload))).toEqual(["receipt"]);
+    expect(state(alice.app, message.id)).toBe("delivered");
+    expect(await bob.app.markRead("alice")).toBe(0);
+
+    bob.network.fate = undefined;
+    reconnect(bob, alice.app);
+    await waitFor(() => expect(state(alice.app, message.id)).toBe("read"));
+    // alice acked it, so it leaves bob's outbox and is not sent again.
+    await waitFor(() => expect(owed()).toEqual([]));
+  });
+
   it("keeps a read receipt in the outbox until it is written", async () => {
     const [alice, bob] = await pair();
     const message = await alice.app.sendMessage("bob", "read me");

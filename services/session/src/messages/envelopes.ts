@@ -62,7 +62,7 @@ export const groupUpdateEnvelope = (g: { id: string; name: string; creatorUid: s
   });
 
 export const ackEnvelope = (ids: string[]) => encode({ case: "ack", value: create(AckSchema, { messageIds: ids }) });
-export const receiptEnvelope = (ids: string[]) => encode({ case: "receipt", value: create(ReceiptSchema, { messageIds: ids }) });
+export const receiptEnvelope = (ids: string[], receiptId: string) => encode({ case: "receipt", value: create(ReceiptSchema, { messageIds: ids, receiptId }) });
 
 /** The ack id of a group update: a revision is acknowledged, not a message. */
 export const groupUpdateAckId = (groupId: string, revision: number | bigint) => `${groupId}:${revision}`;

@@ -1,18 +1,18 @@
 import type { Db } from "../store/database.js";
 
 /**
- * The durable outbox: what we owe each peer, in FIFO order per recipient. Entries that need
- * an ack (messages, group updates) stay until the peer acks them; receipts leave once the
- * network reports them written to the peer's channel.
+ * The durable outbox: what we owe each peer, in FIFO order per recipient. Messages, group
+ * updates and read receipts stay until the peer acks them; an entry without `needsAck` (none
+ * are queued today) leaves once the network reports it written to the peer's channel.
  */
 export interface OutboxEntry {
   seq: number;
   recipientUid: string;
   ackId: string;
-  /** The message this entry carries ("" for group updates and receipts). */
+  /** The message this entry carries ("" for group updates and receipts). Only these count toward a contact's outbox limit. */
   messageId: string;
   payload: Buffer;
-  /** Messages and group updates stay until acked; receipts leave once written. */
+  /** Stays until acked (messages, group updates, receipts); otherwise leaves once written. */
   needsAck: boolean;
   createdAt: number;
   attempts: number;
@@ -44,7 +44,7 @@ const toEntry = (row: OutboxRow): OutboxEntry => ({
 export const OUTBOX_HOT_QUERIES = {
   forRecipient: "SELECT * FROM outbox WHERE recipient_uid = ? AND seq > ? ORDER BY seq LIMIT ?",
   oldest: "SELECT seq FROM outbox WHERE recipient_uid = ? ORDER BY seq LIMIT 1",
-  count: "SELECT count(*) AS n FROM outbox WHERE recipient_uid = ? AND needs_ack = 1",
+  count: "SELECT count(*) AS n FROM outbox WHERE recipient_uid = ? AND needs_ack = 1 AND message_id != ''",
   deleteBySeq: "DELETE FROM outbox WHERE seq = ?",
   deleteAck: "DELETE FROM outbox WHERE recipient_uid = ? AND ack_id = ? RETURNING message_id",
   remainingFor: "SELECT count(*) AS n FROM outbox WHERE message_id = ? AND needs_ack = 1",

@@ -305,6 +305,16 @@ export declare type Receipt = Message<"jarvis.peer.v1.Receipt"> & {
    * @generated from field: repeated string message_ids = 1;
    */
   messageIds: string[];
+
+  /**
+   * Names this receipt so its receiver can acknowledge it (an Ack carrying this id, in the
+   * message id format): the sender keeps the receipt and resends it on every new channel until
+   * that ack arrives, because a receipt written to a channel can still be lost when the peer's
+   * session is not there to take it. Empty from senders that do not want an ack.
+   *
+   * @generated from field: string receipt_id = 2;
+   */
+  receiptId: string;
 };
 
 /**
