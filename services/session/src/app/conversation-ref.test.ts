@@ -37,6 +37,21 @@ function codeOf(fn: () => unknown): string {
 }
 
 describe("resolveConversation", () => {
+  it("answers a contact's full uid from the contact lookup alone, without listing groups", () => {
+    const carol = { uid: "0123456789abcdef0123456789abcdef", name: "carol", alias: "" } as Contact;
+    const groupsUntouched: ConversationLookups = {
+      contacts: lookups([carol], []).contacts,
+      groups: {
+        resolve: () => {
+          throw new Error("groups were listed for a uid");
+        },
+      },
+    };
+    expect(resolveConversation(carol.uid, groupsUntouched)).toEqual({ kind: "contact", contact: carol, id: carol.uid });
+    // A uid that is nobody's still falls through to the usual lookups and their NOT_FOUND.
+    expect(codeOf(() => resolveConversation("f".repeat(32), lookups([carol], [team])))).toBe("unknown-contact");
+  });
+
   it("finds a group by name, a contact by name, and a group by id", () => {
     const l = lookups([bob], [team]);
     expect(resolveConversation("team", l)).toMatchObject({ kind: "group", id: team.id });

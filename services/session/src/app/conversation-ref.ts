@@ -1,4 +1,4 @@
-import { InvalidArgumentError, NotFoundError, isGroupId } from "@jarvis/core";
+import { InvalidArgumentError, NotFoundError, isGroupId, isUid } from "@jarvis/core";
 import type { Contact, Group } from "../model.js";
 
 /** A conversation as a person or a client names it, resolved to the one thing it means. */
@@ -16,7 +16,8 @@ export const GROUP_PREFIX = "group:";
 
 /**
  * The one way every conversation RPC (send, list messages, mark read) reads its reference:
- * `contact:REF` or `group:REF` say the kind; a group id is a group; anything else is looked up
+ * `contact:REF` or `group:REF` say the kind; a group id is a group; a contact's full uid is that
+ * contact (the common case for programs, answered without listing groups); anything else is looked up
  * as a contact (uid, alias, name, uid prefix) and as a group name. When both match, the answer
  * is an `ambiguous-conversation` error naming both qualified forms, never a guess. When neither
  * matches, the contact lookup's NOT_FOUND `unknown-contact` is kept (the older contract).
@@ -28,6 +29,10 @@ export function resolveConversation(reference: string, lookups: ConversationLook
   if (lower.startsWith(CONTACT_PREFIX)) return contactConversation(lookups.contacts.resolve(q.slice(CONTACT_PREFIX.length)));
   if (lower.startsWith(GROUP_PREFIX)) return groupConversation(lookups.groups.resolve(q.slice(GROUP_PREFIX.length)));
   if (isGroupId(q)) return groupConversation(lookups.groups.resolve(q));
+  if (isUid(q)) {
+    const byUid = unlessNotFound(() => lookups.contacts.resolve(q));
+    if (byUid.found && byUid.value.uid === q.toLowerCase()) return contactConversation(byUid.value);
+  }
   const contact = unlessNotFound(() => lookups.contacts.resolve(q));
   const group = unlessNotFound(() => lookups.groups.resolve(q));
   if (contact.found && group.found) {
