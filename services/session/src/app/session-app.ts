@@ -99,9 +99,33 @@ export class SessionApp extends IdentityLifecycle {
     return target.kind === "group" ? u.groups.send(target.id, text) : u.conversations.sendDirect(target.contact, text, options);
   }
 
-  /** SendMessage for a stream of requests: pipelined, answered in order, backpressured (send-stream.ts). */
+  /**
+   * SendMessage for a stream of requests: pipelined, answered in order, backpressured
+   * (send-stream.ts). Where a unary send would be refused as `busy`, a stream's request waits
+   * for room instead; the waits run one at a time in request order, so the sends start — and
+   * are stored — in request order, and the stream's window then holds the client back.
+   */
   sendMessages(requests: AsyncIterable<StreamedSend>): AsyncGenerator<StreamedSendOutcome> {
-    return pipelineSends(requests, (conversation, text, key) => this.sendMessage(conversation, text, key, { busy: false }), SEND_STREAM_WINDOW);
+    let previous: Promise<unknown> = Promise.resolve();
+    return pipelineSends(
+      requests,
+      (conversation, text, key) => {
+        const room = previous.then(() => this.#roomToSend(conversation));
+        previous = room.catch(() => undefined);
+        return room.then(() => this.sendMessage(conversation, text, key, { busy: false }));
+      },
+      SEND_STREAM_WINDOW,
+    );
+  }
+
+  /** Resolves once a send to this conversation would not be `busy`; fails if the node locks meanwhile. */
+  async #roomToSend(conversation: string): Promise<void> {
+    for (;;) {
+      const u = this.requireUnlocked();
+      const target = this.#conversation(u, conversation);
+      if (target.kind !== "contact" || !u.outgoing.isBusy(target.contact.uid)) return;
+      await u.outgoing.pauseWhileBusy();
+    }
   }
 
   listMessages(conversation: string, query: PageQuery): { messages: Message[]; hasMore: boolean } {

@@ -1,4 +1,4 @@
-import { ResourceExhaustedError, type Clock } from "@jarvis/core";
+import { ResourceExhaustedError, sleep, type Clock } from "@jarvis/core";
 import type { UnitOfWork } from "../store/unit-of-work.js";
 import type { MessageRepo } from "./message-repo.js";
 import type { OutboxEntry, OutboxRepo } from "./outbox-repo.js";
@@ -40,9 +40,20 @@ export class Outgoing {
    * An offline or stalled contact may owe up to OUTBOX_LIMITS.perRecipient (`outbox-full`); a
    * connected one that acked lately but already owes OUTBOX_LIMITS.busyBacklog means we send
    * faster than the path delivers: `busy`, with a retry hint (ErrorInfo metadata retry_after_ms). Accepted messages
-   * thus wait behind at most busyBacklog others. A SendMessages stream skips `busy`: its
-   * window of unanswered requests is its backpressure, and waiting per item could reorder it.
+   * thus wait behind at most busyBacklog others. A SendMessages stream skips `busy`: it waits
+   * for room instead (isBusy, one request at a time, in order), so its flow control holds the
+   * client back.
    */
+  /** True while a send to this contact would be refused as `busy` (see checkCapacity). */
+  isBusy(uid: string): boolean {
+    return this.#deps.outbox.pendingCount(uid) >= OUTBOX_LIMITS.busyBacklog && (this.#deps.connected?.(uid) ?? false);
+  }
+
+  /** One pause between looks at isBusy, on the injectable clock. */
+  pauseWhileBusy(): Promise<void> {
+    return sleep(this.#deps.clock, OUTBOX_LIMITS.busyRetryMs);
+  }
+
   checkCapacity(recipientUids: string[], options: { busy: boolean } = { busy: true }): void {
     for (const uid of recipientUids) {
       const owed = this.#deps.outbox.pendingCount(uid);

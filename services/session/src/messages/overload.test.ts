@@ -69,16 +69,43 @@ describe("overload", () => {
     expect(results.every((r) => r.status === "fulfilled")).toBe(true);
   });
 
-  it("stream: not refused as busy, in order; its window of unanswered requests holds the client back", async () => {
-    const [alice, bob] = await saturatedPair();
+  it("stream: waits for room instead of being refused, then stores everything in request order", async () => {
+    const clock = new FakeClock();
+    const [alice, bob] = await saturatedPair(clock);
+    const bobUid = uidOf(bob.app);
     const total = BUSY + 40;
     async function* requests(): AsyncGenerator<StreamedSend> {
-      for (let i = 0; i < total; i++) yield { correlationId: String(i), conversation: uidOf(bob.app), text: `m${i}` };
+      for (let i = 0; i < total; i++) yield { correlationId: String(i), conversation: bobUid, text: `m${i}` };
     }
     const answers: StreamedSendOutcome[] = [];
-    for await (const outcome of alice.app.sendMessages(requests())) answers.push(outcome);
+    const streaming = (async () => {
+      for await (const outcome of alice.app.sendMessages(requests())) answers.push(outcome);
+    })();
+    // The backlog fills, then the rest wait: none refused, none stored past the backlog.
+    await waitFor(() => expect(answers).toHaveLength(BUSY));
+    for (let i = 0; i < 5; i++) {
+      clock.advance(OUTBOX_LIMITS.busyRetryMs);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(answers).toHaveLength(BUSY);
+    expect(alice.app.requireUnlocked().store.outbox.pendingCount(bobUid)).toBe(BUSY);
+
+    // Delivery resumes (the lost frames are resent on a new channel and acked): room appears
+    // and the waiting requests go on, on the next looks.
+    alice.network.fate = undefined;
+    alice.network.dropPeer(bob.app.identity().identity.publicKey.toString("hex"));
+    nodes.hub.refresh();
+    await vi.waitFor(
+      () => {
+        clock.advance(OUTBOX_LIMITS.busyRetryMs);
+        expect(answers).toHaveLength(total);
+      },
+      { timeout: 10_000, interval: 5 },
+    );
+    await streaming;
     expect(answers.every((a) => a.message !== undefined)).toBe(true);
-    const stored = alice.app.listMessages(uidOf(bob.app), { before: 0, after: 0, limit: 1000 }).messages.map((m) => m.text);
+    expect(answers.map((a) => a.correlationId)).toEqual(Array.from({ length: total }, (_, i) => String(i)));
+    const stored = alice.app.listMessages(bobUid, { before: 0, after: 0, limit: 1000 }).messages.map((m) => m.text);
     expect(stored.slice(1)).toEqual(Array.from({ length: total }, (_, i) => `m${i}`));
   });
 });

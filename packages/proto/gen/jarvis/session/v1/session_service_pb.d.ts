@@ -1882,8 +1882,10 @@ export declare const SessionService: GenService<{
    * SendMessages is SendMessage for busy clients (bots, bridges, the bench): one stream, one
    * response per request carrying the request's correlation_id, in request order, with the
    * stored message or the error for that message alone. The server holds a bounded number of
-   * unanswered requests and reads more only as it answers them, so a sender above capacity is
-   * slowed by flow control instead of refused (never `busy`, which would let it reorder).
+   * unanswered requests and reads more only as it answers them. Where SendMessage would answer
+   * `busy`, a request waits (in request order) until the contact has room, so a sender above
+   * capacity is slowed by flow control instead of refused; `outbox-full` still refuses a send to
+   * an offline or stalled contact.
    *
    * @generated from rpc jarvis.session.v1.SessionService.SendMessages
    */
