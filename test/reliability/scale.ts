@@ -20,14 +20,5 @@ export function seedFromEnv(fallback: number = Math.floor(Math.random() * 2 ** 3
   return seed;
 }
 
-/** A small, fast, seedable generator (mulberry32): the same seed gives the same faults. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The same seeded generator (mulberry32) the network's abuse tests use: a seed replays the faults. */
+export { seededRandom } from "@jarvis/network/testing";
