@@ -87,7 +87,7 @@ export class SessionApp extends IdentityLifecycle {
 
   /**
    * With an idempotency key, a repeat returns the message the key first made (idempotent-send.ts).
-   * `busy: false` for a stream's sends, whose window is their backpressure (Outgoing.checkCapacity).
+   * `busy: false` for a stream's sends, which wait for room before they get here (sendMessages).
    */
   sendMessage(conversation: string, text: string, idempotencyKey = "", options: { busy: boolean } = { busy: true }): Promise<Message> {
     const u = this.requireUnlocked();
