@@ -1,6 +1,6 @@
 import { Socket } from "node:net";
-import { Worker } from "node:worker_threads";
 import type { Duplex } from "node:stream";
+import { startShutdownWatchdog } from "./shutdown-watchdog.js";
 
 /**
  * The private channel between the supervisor (`jarvis daemon`) and a service it runs: an extra
@@ -134,11 +134,9 @@ export function openSupervisorPipe(env: NodeJS.ProcessEnv, handlers: { onMessage
  */
 export function exitWhenSupervisorGone(hardExitMs = 1_500): () => void {
   return () => {
-    // The deadline is kept by a worker thread, not a timer: a timer needs the main thread's
-    // event loop, and a stuck shutdown can hold it (seen: Node's http2 looping in RstStream
-    // when both services close their link at once). SIGKILL from the worker always works.
-    const watchdog = new Worker(`setTimeout(() => process.kill(${process.pid}, "SIGKILL"), ${hardExitMs});`, { eval: true });
-    watchdog.unref();
+    // The deadline is kept by a worker thread, not a timer: a stuck shutdown can hold the
+    // main thread's event loop (see shutdown-watchdog.ts). SIGKILL from the worker always works.
+    startShutdownWatchdog(hardExitMs, hardExitMs);
     process.kill(process.pid, "SIGTERM");
   };
 }
