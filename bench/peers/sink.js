@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // A receiving peer in its own process for the one-way transport scenario:
-//   node sink.js tcp|secret-stream|jarvis <messages-per-ack> [client-public-key-hex]
+//   node sink.js tcp|secret-stream|jarvis <messages-per-ack> [client-public-key-hex[,hex...]]
 // It listens on 127.0.0.1:0, prints one JSON line ({ address, publicKey? }) and then counts
-// the messages arriving on its connection, answering one small ack each time another
-// <messages-per-ack> have arrived, so the sender can time a slice end to end.
+// the messages arriving on each connection, answering one small ack each time another
+// <messages-per-ack> have arrived, so the sender can time a slice end to end. With an ack per
+// message it is also the far end of the round-trip and handshake scenarios (any number of
+// connections; the jarvis node allows every listed client key).
 import { createServer } from "node:net";
 import SecretStream from "@hyperswarm/secret-stream";
 import { silentLogger, systemClock } from "@jarvis/core";
@@ -13,6 +15,7 @@ const [kind, perAckArg, clientKeyHex] = process.argv.slice(2);
 const perAck = Number(perAckArg);
 const MESSAGE_BYTES = 100;
 const ACK = Buffer.from([1]);
+const SECRET_STREAM_KEYS = SecretStream.keyPair();
 
 function announce(info) {
   process.stdout.write(JSON.stringify(info) + "\n");
@@ -30,7 +33,9 @@ if (kind === "tcp" || kind === "secret-stream") {
         while (bytes >= (count + 1) * MESSAGE_BYTES) if (++count % perAck === 0) socket.write(ACK);
       });
     } else {
-      const stream = new SecretStream(false, socket);
+      // One static key pair for every connection, as our node has: a handshake should not
+      // pay for generating the responder's long-term key.
+      const stream = new SecretStream(false, socket, { keyPair: SECRET_STREAM_KEYS });
       stream.on("data", () => {
         if (++count % perAck === 0) stream.write(ACK);
       });
@@ -42,12 +47,16 @@ if (kind === "tcp" || kind === "secret-stream") {
 } else if (kind === "jarvis") {
   const keys = generateKeyPair();
   const node = new NetworkNode({ clock: systemClock, logger: silentLogger, defaultListen: "127.0.0.1:0" });
-  const { listenAddress } = await node.configure({ privateKey: Buffer.from(keys.privateKey), listen: "127.0.0.1:0", allowed: [Buffer.from(clientKeyHex, "hex")] });
+  const { listenAddress } = await node.configure({ privateKey: Buffer.from(keys.privateKey), listen: "127.0.0.1:0", allowed: clientKeyHex.split(",").map((hex) => Buffer.from(hex, "hex")) });
   const link = node.openLink();
   announce({ address: listenAddress, publicKey: Buffer.from(keys.publicKey).toString("hex") });
-  let count = 0;
+  const counts = new Map();
   for await (const event of link) {
-    if (event.kind === "frame" && ++count % perAck === 0) void node.send(event.publicKey, ACK);
+    if (event.kind !== "frame") continue;
+    const key = Buffer.from(event.publicKey).toString("hex");
+    const count = (counts.get(key) ?? 0) + 1;
+    counts.set(key, count);
+    if (count % perAck === 0) void node.send(event.publicKey, ACK);
   }
 } else {
   process.stderr.write(`unknown kind ${kind}\n`);

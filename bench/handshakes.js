@@ -1,0 +1,118 @@
+// Handshakes/s over real TCP with the responder in its own process (bench/peers/sink.js):
+// our XX handshake (RawNoisePeer, built from the node's own noise and framing modules, dialling
+// a NetworkNode) against @hyperswarm/secret-stream (its XX over TCP), sequential and
+// `concurrency` at a time, in rotating slices of the same count, plus the X25519 work of one
+// handshake (2 keygen + 6 DH) in this process as the CPU ceiling.
+// Each handshake is counted when the initiator has the responder's first message on the new
+// channel (a one-byte reply to a one-byte message), so both sides have finished it; that is
+// the same extra round trip for both transports. Every connection is then closed.
+import { connect } from "node:net";
+import { diffieHellman, generateKeyPairSync } from "node:crypto";
+import SecretStream from "@hyperswarm/secret-stream";
+import { RawNoisePeer, generateKeyPair, portOf } from "@jarvis/network/testing";
+import { round0, round2 } from "./measure.js";
+import { startSink } from "./senders.js";
+
+const HELLO = Buffer.from([2]);
+// Our node keeps one channel per peer key and drops a duplicate by tie-break, so the diallers
+// cycle through more keys than are ever in flight at once: a key is reused long after its
+// previous channel was closed. secret-stream has no such rule; it reuses one key pair.
+const KEY_POOL = 64;
+
+async function ourHandshake(address, keys) {
+  const peer = await RawNoisePeer.dial(address, keys);
+  try {
+    peer.send(HELLO);
+    await peer.waitForPayloads(1, 60_000);
+  } finally {
+    peer.destroy();
+  }
+}
+
+async function secretStreamHandshake(address, keyPair) {
+  const socket = connect({ host: "127.0.0.1", port: portOf(address) });
+  socket.setNoDelay(true);
+  const stream = new SecretStream(true, socket, { keyPair });
+  try {
+    await new Promise((resolve, reject) => {
+      stream.once("data", resolve);
+      stream.once("error", reject);
+      stream.once("close", () => reject(new Error("secret-stream closed before its first message")));
+      stream.write(HELLO);
+    });
+  } finally {
+    stream.destroy();
+  }
+}
+
+/** X25519 work of one XX handshake, both sides: 2 ephemeral keygens and 6 DH. */
+function x25519Work(staticA, staticB) {
+  const ea = generateKeyPairSync("x25519");
+  const eb = generateKeyPairSync("x25519");
+  for (const [privateKey, publicKey] of [
+    [ea.privateKey, eb.publicKey], [staticA.privateKey, eb.publicKey], [ea.privateKey, staticB.publicKey],
+    [eb.privateKey, ea.publicKey], [staticB.privateKey, ea.publicKey], [eb.privateKey, staticA.publicKey],
+  ]) diffieHellman({ privateKey, publicKey });
+}
+
+/** Runs `count` handshakes, `concurrency` at a time; returns the seconds taken. */
+async function timed(count, concurrency, handshake) {
+  const start = process.hrtime.bigint();
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await handshake(next++);
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+export async function handshakesAcrossProcesses({ n, rounds, concurrency = 10 }) {
+  const keys = Array.from({ length: KEY_POOL }, () => generateKeyPair());
+  const clientKeys = keys.map((k) => Buffer.from(k.publicKey).toString("hex")).join(",");
+  const secretStreamKeys = SecretStream.keyPair();
+  const staticA = generateKeyPairSync("x25519");
+  const staticB = generateKeyPairSync("x25519");
+  const sinks = [];
+  try {
+    const jarvis = await startSink("jarvis", 1, clientKeys);
+    sinks.push(jarvis);
+    const ss = await startSink("secret-stream", 1);
+    sinks.push(ss);
+    const kinds = {
+      jarvisSequential: () => timed(n, 1, (i) => ourHandshake(jarvis.address, keys[i % KEY_POOL])),
+      secretStreamSequential: () => timed(n, 1, () => secretStreamHandshake(ss.address, secretStreamKeys)),
+      jarvisConcurrent: () => timed(n, concurrency, (i) => ourHandshake(jarvis.address, keys[i % KEY_POOL])),
+      secretStreamConcurrent: () => timed(n, concurrency, () => secretStreamHandshake(ss.address, secretStreamKeys)),
+      x25519: async () => timed(n, 1, async () => x25519Work(staticA, staticB)),
+    };
+    const names = Object.keys(kinds);
+    const seconds = Object.fromEntries(names.map((name) => [name, 0]));
+    for (let round = 0; round < rounds; round++) {
+      for (let k = 0; k < names.length; k++) {
+        const name = names[(k + round) % names.length];
+        seconds[name] += await kinds[name]();
+      }
+    }
+    const rate = (name) => (n * rounds) / seconds[name];
+    return {
+      figure: round0(rate("jarvisSequential")),
+      unit: "XX handshakes/s over TCP, sequential: RawNoisePeer dialling a NetworkNode in another process, until its first reply",
+      ceiling: round0(rate("secretStreamSequential")),
+      ceilingName: "@hyperswarm/secret-stream handshakes/s over TCP, sequential, responder in another process, until its first reply",
+      ratio: round2(rate("jarvisSequential") / rate("secretStreamSequential")),
+      concurrent: {
+        concurrency,
+        figure: round0(rate("jarvisConcurrent")),
+        secretStream: round0(rate("secretStreamConcurrent")),
+        ratio: round2(rate("jarvisConcurrent") / rate("secretStreamConcurrent")),
+      },
+      x25519PerSecond: round0(rate("x25519")),
+      x25519Name: "X25519 work of one handshake (2 keygen + 6 DH, node:crypto) per second, in the bench process",
+      ratioToX25519: round2(rate("jarvisSequential") / rate("x25519")),
+      handshakesPerSlice: n,
+      target: { ratio: 1.0, concurrentRatio: 1.0 },
+    };
+  } finally {
+    for (const sink of sinks) sink.child.kill();
+  }
+}

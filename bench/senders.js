@@ -1,0 +1,93 @@
+// The sending ends of the transport scenarios, each talking to a receiver in its own process
+// (bench/peers/sink.js): raw TCP, @hyperswarm/secret-stream, and our Noise channel
+// (NetworkNode to NetworkNode). Each sender has send(payload), which resolves when the
+// transport has room for more (its own backpressure), and acks.next(), which resolves on the
+// sink's next ack.
+import { spawn } from "node:child_process";
+import { connect } from "node:net";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import SecretStream from "@hyperswarm/secret-stream";
+import { silentLogger, systemClock } from "@jarvis/core";
+import { NetworkNode, portOf } from "@jarvis/network/testing";
+
+const SINK = fileURLToPath(new URL("./peers/sink.js", import.meta.url));
+
+/** Starts a receiving peer (bench/peers/sink.js) and waits for its { address, publicKey? } line. */
+export async function startSink(kind, perAck, clientKeyHex = "") {
+  const child = spawn(process.execPath, [SINK, kind, String(perAck), clientKeyHex], { stdio: ["ignore", "pipe", "inherit"] });
+  const [line] = await Promise.race([
+    createInterface({ input: child.stdout })[Symbol.asyncIterator]().next().then((r) => [r.value]),
+    new Promise((_, reject) => child.once("exit", (code) => reject(new Error(`${kind} sink exited ${code}`)))),
+  ]);
+  return { child, ...JSON.parse(line) };
+}
+
+/** Resolves the waiter for the next ack each time onAck() is called; counts unclaimed acks. */
+function acks() {
+  const pending = [];
+  let early = 0;
+  return {
+    next: () => {
+      if (early > 0) {
+        early--;
+        return Promise.resolve();
+      }
+      return new Promise((resolve) => pending.push(resolve));
+    },
+    onAck: () => {
+      const wake = pending.shift();
+      if (wake) wake();
+      else early++;
+    },
+  };
+}
+
+function connected(address) {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: "127.0.0.1", port: portOf(address) }, () => resolve(socket));
+    socket.setNoDelay(true);
+    socket.once("error", reject);
+  });
+}
+
+function streamSend(stream) {
+  return (payload) => (stream.write(payload) ? undefined : new Promise((resolve) => stream.once("drain", resolve)));
+}
+
+export async function tcpSender(address) {
+  const socket = await connected(address);
+  const ack = acks();
+  // The sink acks with single bytes: a byte is an ack, whatever the segmenting.
+  socket.on("data", (chunk) => chunk.forEach(() => ack.onAck()));
+  return { send: streamSend(socket), acks: ack, close: () => socket.destroy() };
+}
+
+export async function secretStreamSender(address) {
+  const stream = new SecretStream(true, await connected(address));
+  const ack = acks();
+  stream.on("data", () => ack.onAck());
+  stream.on("error", () => {});
+  await stream.opened;
+  return { send: streamSend(stream), acks: ack, close: () => stream.destroy() };
+}
+
+export async function jarvisSender(sinkKeyHex, address, keys) {
+  const sinkKey = Buffer.from(sinkKeyHex, "hex");
+  const node = new NetworkNode({ clock: systemClock, logger: silentLogger, defaultListen: "127.0.0.1:0" });
+  await node.configure({ privateKey: Buffer.from(keys.privateKey), listen: "127.0.0.1:0", allowed: [sinkKey] });
+  const link = node.openLink();
+  const ack = acks();
+  const up = new Promise((resolve) => {
+    void (async () => {
+      for await (const event of link) {
+        if (event.kind === "connected") resolve();
+        if (event.kind === "frame") ack.onAck();
+      }
+    })();
+  });
+  node.dial(sinkKey, [address]);
+  await up;
+  // send() resolves when the channel has room for more: the channel's own backpressure.
+  return { send: (payload) => node.send(sinkKey, payload), acks: ack, close: () => node.close() };
+}
