@@ -1,35 +1,47 @@
 // Many channels into one network service: a NetworkNode in its own process (bench/peers/hub.js)
-// and `count` peers from this process speaking the real protocol (RawNoisePeer: TCP, Noise XX,
-// framing). Reports the time until the hub has every channel up, its memory per channel, and
-// the time for `perPeer` messages from every peer to arrive. The reference is the same number
-// of plain TCP connections into a plain net.Server process, measured just before.
+// and `count` peers driven by a load-generator process (bench/peers/channel-generator.js)
+// speaking the real protocol (RawNoisePeer: TCP, Noise XX, framing), so the hub's, the
+// generator's and the bench's CPU and memory are separate. Reports the time until the hub has
+// every channel up, its memory per channel, and the time for `perPeer` messages from every peer
+// to arrive. The reference is the same number of plain TCP connections from the same generator
+// into a plain net.Server process, measured just before in the same run.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { retry, systemClock } from "@jarvis/core";
-import { RawNoisePeer, connectRaw, generateKeyPair } from "@jarvis/network/testing";
 import { round0, round2 } from "./measure.js";
 
 const HUB = fileURLToPath(new URL("./peers/hub.js", import.meta.url));
+const GENERATOR = fileURLToPath(new URL("./peers/channel-generator.js", import.meta.url));
 // The hub admits 16 handshakes at once from one address (design §4) and all peers are
 // 127.0.0.1. A dialler finishes before the hub has read its last handshake message, so 16
-// diallers can exceed the hub's count; 8 stay under it. A refused or timed-out dial (a loaded
-// machine) is retried with backoff and counted.
+// diallers can exceed the hub's count; 8 stay under it.
 const DIAL_CONCURRENCY = 8;
-const DIAL_RETRY = { policy: { baseMs: 50, factor: 2, capMs: 1000 }, maxAttempts: 10 };
-const PAYLOAD = Buffer.alloc(100, 3);
 
-async function startHub(kind, allowed) {
-  const child = spawn(process.execPath, [HUB, kind], { stdio: ["pipe", "pipe", "inherit"] });
+/** A child process answering one JSON line on stdout for each line written to its stdin. */
+function lineChild(script, args) {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ["pipe", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  if (kind === "jarvis") child.stdin.write(JSON.stringify(allowed.map((k) => Buffer.from(k.publicKey).toString("hex"))) + "\n");
-  const info = JSON.parse((await lines.next()).value);
+  const exited = new Promise((_, reject) => child.once("exit", (code) => reject(new Error(`${script} exited ${code}`))));
+  exited.catch(() => {});
+  const next = async () => JSON.parse((await Promise.race([lines.next(), exited])).value);
+  return {
+    child,
+    next,
+    async ask(line) {
+      child.stdin.write(line + "\n");
+      return next();
+    },
+    close: () => child.kill(),
+  };
+}
+
+async function startHub(kind, publicKeys) {
+  const hub = lineChild(HUB, [kind]);
+  if (kind === "jarvis") hub.child.stdin.write(JSON.stringify(publicKeys) + "\n");
+  const info = await hub.next();
   return {
     ...info,
-    async stats() {
-      child.stdin.write("stats\n");
-      return JSON.parse((await lines.next()).value);
-    },
+    stats: () => hub.ask("stats"),
     /** Polls the hub until check(stats) holds; returns the seconds since `start`. */
     async until(check, start) {
       for (;;) {
@@ -37,60 +49,40 @@ async function startHub(kind, allowed) {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     },
-    close: () => child.kill(),
+    close: hub.close,
   };
 }
 
-async function inParallel(count, concurrency, fn) {
-  const results = new Array(count);
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      const i = next++;
-      results[i] = await fn(i);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return results;
-}
-
-async function run(kind, keys, perPeer) {
-  const count = keys.length;
-  const hub = await startHub(kind, keys);
-  const peers = [];
+async function run(kind, count, perPeer) {
+  const generator = lineChild(GENERATOR, [kind, String(count)]);
+  let hub;
   try {
+    const { publicKeys } = await generator.next();
+    hub = await startHub(kind, publicKeys);
     const idle = await hub.stats();
     let start = process.hrtime.bigint();
-    let retries = 0;
-    const dial = (i) => (kind === "jarvis" ? RawNoisePeer.dial(hub.address, keys[i]) : connectRaw(hub.address));
-    const dialled = await inParallel(count, DIAL_CONCURRENCY, async (i) => {
-      const peer = await retry(() => dial(i), { ...DIAL_RETRY, clock: systemClock, onRetry: () => retries++ });
-      peers.push(peer);
-      return peer;
-    });
+    const dialled = await generator.ask(JSON.stringify({ dial: hub.address, concurrency: DIAL_CONCURRENCY }));
     const establishSeconds = await hub.until((s) => s.connected >= count, start);
     const loaded = await hub.stats();
     start = process.hrtime.bigint();
-    const send = kind === "jarvis" ? (peer) => peer.send(PAYLOAD) : (socket) => socket.write(PAYLOAD);
-    for (let k = 0; k < perPeer; k++) for (const peer of dialled) send(peer);
+    await generator.ask(JSON.stringify({ send: perPeer }));
     const flowSeconds = await hub.until((s) => s.frames >= count * perPeer, start);
     const after = await hub.stats();
-    return { idle, loaded, after, establishSeconds, flowSeconds, retries };
+    return { idle, loaded, after, establishSeconds, flowSeconds, retries: dialled.retries, dialSeconds: dialled.seconds };
   } finally {
-    for (const peer of peers) peer.destroy();
-    hub.close();
+    generator.child.stdin.write(JSON.stringify({ close: true }) + "\n");
+    hub?.close();
   }
 }
 
 export async function manyChannels({ count, perPeer }) {
-  const keys = Array.from({ length: count }, () => generateKeyPair());
-  const tcp = await run("tcp", keys, perPeer);
-  const jarvis = await run("jarvis", keys, perPeer);
+  const tcp = await run("tcp", count, perPeer);
+  const jarvis = await run("jarvis", count, perPeer);
   return {
     figure: round0(count / jarvis.establishSeconds),
-    unit: `channels/s: ${count} peers dialled ${DIAL_CONCURRENCY} at a time until the hub reports every one connected (TCP + Noise XX)`,
+    unit: `channels/s: ${count} peers from a load-generator process, dialled ${DIAL_CONCURRENCY} at a time until the hub process reports every one connected (TCP + Noise XX)`,
     ceiling: round0(count / tcp.establishSeconds),
-    ceilingName: `plain TCP connections/s into a plain net.Server process, same count and concurrency`,
+    ceilingName: "plain TCP connections/s from the same generator into a plain net.Server process, same count and concurrency",
     ratio: round2(tcp.establishSeconds / jarvis.establishSeconds),
     channels: count,
     establishMs: round0(jarvis.establishSeconds * 1000),

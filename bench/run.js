@@ -7,17 +7,19 @@
 import { cpus, loadavg } from "node:os";
 import { manyChannels } from "./channels.js";
 import { handshakesVsX25519, noiseVsRawCipher } from "./crypto.js";
+import { handshakesAcrossProcesses } from "./handshakes.js";
 import { endToEnd } from "./e2e.js";
 import { history } from "./history.js";
 import { latencyAtRate } from "./latency.js";
 import { nodesAsProcesses } from "./processes.js";
+import { pipelinedRoundTrips } from "./round-trips.js";
 import { serverStacks } from "./server-stacks.js";
 import { oneWayTransports } from "./transports.js";
 
 const MODES = {
-  full: { sliceMs: 1000, rounds: 4, n: 5000, latencyN: 10_000, processN: 5000, transportN: 100_000, channels: 1000, history: 1_000_000, stackN: 5000 },
-  quick: { sliceMs: 250, rounds: 2, n: 1000, latencyN: 1000, processN: 500, transportN: 20_000, channels: 200, history: 50_000, stackN: 1000 },
-  tiny: { sliceMs: 20, rounds: 2, n: 10, latencyN: 20, processN: 10, transportN: 100, channels: 4, history: 200, stackN: 20 },
+  full: { sliceMs: 1000, rounds: 4, n: 5000, latencyN: 10_000, processN: 5000, transportN: 100_000, channels: 1000, history: 1_000_000, stackN: 5000, handshakeN: 500, roundTripN: 50_000 },
+  quick: { sliceMs: 250, rounds: 2, n: 1000, latencyN: 1000, processN: 500, transportN: 20_000, channels: 200, history: 50_000, stackN: 1000, handshakeN: 100, roundTripN: 5000 },
+  tiny: { sliceMs: 20, rounds: 2, n: 10, latencyN: 20, processN: 10, transportN: 100, channels: 4, history: 200, stackN: 20, handshakeN: 4, roundTripN: 50 },
 };
 const mode = process.argv.includes("--tiny") ? "tiny" : process.argv.includes("--quick") ? "quick" : "full";
 const s = MODES[mode];
@@ -37,7 +39,9 @@ const loadAverageAtStart = loadavg().map(round2);
 await scenario("noiseTransport16KiB", () => noiseVsRawCipher({ size: 16 * 1024, sliceMs: s.sliceMs, rounds: s.rounds }));
 await scenario("noiseTransport64KiB", () => noiseVsRawCipher({ size: 65_518, sliceMs: s.sliceMs, rounds: s.rounds }));
 await scenario("handshakes", () => handshakesVsX25519({ sliceMs: s.sliceMs, rounds: s.rounds }));
+await scenario("handshakesAcrossProcesses", () => handshakesAcrossProcesses({ n: s.handshakeN, rounds: s.rounds, concurrency: 10 }));
 await scenario("oneWayTransports", () => oneWayTransports({ n: s.transportN, rounds: s.rounds }));
+await scenario("pipelinedRoundTrips", () => pipelinedRoundTrips({ n: s.roundTripN, rounds: s.rounds, window: 16 }));
 await scenario("serverStacks", () => serverStacks({ n: s.stackN, rounds: s.rounds }));
 await scenario("endToEnd", () => endToEnd({ n, rounds: s.rounds }));
 await scenario("latencyAt1000PerSecond", () => latencyAtRate({ rate: 1000, n: s.latencyN, rounds: s.rounds }));
@@ -52,7 +56,6 @@ const result = {
   scenarios,
   notMeasured: [
     "libp2p (TCP + noise + yamux): libp2p 3.x needs Node >= 22 (Promise.withResolvers); this machine runs Node 20",
-    "handshakes/s and pipelined round trips against secret-stream in separate processes (only one-way msgs/s is)",
   ],
 };
 process.stdout.write(JSON.stringify(result, null, 2) + "\n");

@@ -39,14 +39,23 @@ describe("npm run bench", () => {
     const { endToEnd, nodesAsProcesses, history, ...single } = doc.scenarios;
     expect(Object.keys(single).sort()).toEqual([
       "handshakes",
+      "handshakesAcrossProcesses",
       "latencyAt1000PerSecond",
       "manyChannels",
       "noiseTransport16KiB",
       "noiseTransport64KiB",
       "oneWayTransports",
+      "pipelinedRoundTrips",
       "serverStacks",
     ]);
     for (const [name, scenario] of Object.entries(single)) expectCompared(name, scenario);
+    // Handshakes across processes: the 10-concurrent figures beside the sequential ones.
+    const concurrent = (single.handshakesAcrossProcesses as { concurrent: Record<string, number> }).concurrent;
+    for (const key of ["figure", "secretStream", "ratio"]) expect(typeof concurrent[key], `concurrent.${key}`).toBe("number");
+    expect(concurrent.concurrency).toBe(10);
+    // Many channels: the hub's memory with the load generator in its own process.
+    const channels = single.manyChannels as { channels: number; hubRssMB: { allConnected: number } };
+    expect(channels.hubRssMB.allConnected).toBeGreaterThan(0);
 
     expect(Object.keys(endToEnd ?? {}).sort()).toEqual(["streaming", "unaryConcurrency1", "unaryConcurrency16", "unaryConcurrency64"]);
     for (const [name, scenario] of Object.entries(endToEnd ?? {})) expectCompared(`endToEnd.${name}`, scenario);
