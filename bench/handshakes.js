@@ -2,7 +2,8 @@
 // our XX handshake (RawNoisePeer, built from the node's own noise and framing modules, dialling
 // a NetworkNode) against @hyperswarm/secret-stream (its XX over TCP), sequential and
 // `concurrency` at a time, in rotating slices of the same count, plus the X25519 work of one
-// handshake (2 keygen + 6 DH) in this process as the CPU ceiling.
+// handshake (2 keygen + 6 DH) in this process as the CPU ceiling, and the same XX with a bare
+// RawNoisePeer responder (no NetworkNode) to show what the node adds.
 // Each handshake is counted when the initiator has the responder's first message on the new
 // channel (a one-byte reply to a one-byte message), so both sides have finished it; that is
 // the same extra round trip for both transports. Every connection is then closed.
@@ -78,21 +79,34 @@ export async function handshakesAcrossProcesses({ n, rounds, concurrency = 10 })
     sinks.push(jarvis);
     const ss = await startSink("secret-stream", 1);
     sinks.push(ss);
+    const raw = await startSink("raw-noise", 1);
+    sinks.push(raw);
+    const ours = (sink, parallel) => ({ sink, run: () => timed(n, parallel, (i) => ourHandshake(sink.address, keys[i % KEY_POOL])) });
+    const theirs = (parallel) => ({ sink: ss, run: () => timed(n, parallel, () => secretStreamHandshake(ss.address, secretStreamKeys)) });
     const kinds = {
-      jarvisSequential: () => timed(n, 1, (i) => ourHandshake(jarvis.address, keys[i % KEY_POOL])),
-      secretStreamSequential: () => timed(n, 1, () => secretStreamHandshake(ss.address, secretStreamKeys)),
-      jarvisConcurrent: () => timed(n, concurrency, (i) => ourHandshake(jarvis.address, keys[i % KEY_POOL])),
-      secretStreamConcurrent: () => timed(n, concurrency, () => secretStreamHandshake(ss.address, secretStreamKeys)),
-      x25519: async () => timed(n, 1, async () => x25519Work(staticA, staticB)),
+      jarvisSequential: ours(jarvis, 1),
+      secretStreamSequential: theirs(1),
+      jarvisConcurrent: ours(jarvis, concurrency),
+      secretStreamConcurrent: theirs(concurrency),
+      rawNoiseSequential: ours(raw, 1),
+      rawNoiseConcurrent: ours(raw, concurrency),
+      x25519: { run: () => timed(n, 1, async () => x25519Work(staticA, staticB)) },
     };
     const names = Object.keys(kinds);
     const seconds = Object.fromEntries(names.map((name) => [name, 0]));
+    // The responder process's CPU over its slices: a per-handshake cost that, unlike the rate,
+    // does not depend on how much of the loaded machine the processes got.
+    const responderMicros = Object.fromEntries(names.map((name) => [name, 0]));
     for (let round = 0; round < rounds; round++) {
       for (let k = 0; k < names.length; k++) {
         const name = names[(k + round) % names.length];
-        seconds[name] += await kinds[name]();
+        const { sink, run } = kinds[name];
+        const cpuBefore = await sink?.cpuMicros();
+        seconds[name] += await run();
+        if (sink) responderMicros[name] += (await sink.cpuMicros()) - cpuBefore;
       }
     }
+    const responderUs = (name) => round0(responderMicros[name] / (n * rounds));
     const rate = (name) => (n * rounds) / seconds[name];
     return {
       figure: round0(rate("jarvisSequential")),
@@ -105,6 +119,17 @@ export async function handshakesAcrossProcesses({ n, rounds, concurrency = 10 })
         figure: round0(rate("jarvisConcurrent")),
         secretStream: round0(rate("secretStreamConcurrent")),
         ratio: round2(rate("jarvisConcurrent") / rate("secretStreamConcurrent")),
+        rawNoiseResponder: round0(rate("rawNoiseConcurrent")),
+      },
+      rawNoiseResponder: round0(rate("rawNoiseSequential")),
+      rawNoiseResponderName: "the same XX and framing with a bare RawNoisePeer as the responder (no NetworkNode around it): what the node adds",
+      responderCpuMicrosPerHandshake: {
+        ours: responderUs("jarvisSequential"),
+        secretStream: responderUs("secretStreamSequential"),
+        rawNoise: responderUs("rawNoiseSequential"),
+        oursConcurrent: responderUs("jarvisConcurrent"),
+        secretStreamConcurrent: responderUs("secretStreamConcurrent"),
+        rawNoiseConcurrent: responderUs("rawNoiseConcurrent"),
       },
       x25519PerSecond: round0(rate("x25519")),
       x25519Name: "X25519 work of one handshake (2 keygen + 6 DH, node:crypto) per second, in the bench process",

@@ -13,14 +13,25 @@ import { NetworkNode, portOf } from "@jarvis/network/testing";
 
 const SINK = fileURLToPath(new URL("./peers/sink.js", import.meta.url));
 
-/** Starts a receiving peer (bench/peers/sink.js) and waits for its { address, publicKey? } line. */
+/**
+ * Starts a receiving peer (bench/peers/sink.js) and waits for its { address, publicKey? } line.
+ * cpuMicros() asks it for its own CPU time so far (user + system, µs).
+ */
 export async function startSink(kind, perAck, clientKeyHex = "") {
-  const child = spawn(process.execPath, [SINK, kind, String(perAck), clientKeyHex], { stdio: ["ignore", "pipe", "inherit"] });
-  const [line] = await Promise.race([
-    createInterface({ input: child.stdout })[Symbol.asyncIterator]().next().then((r) => [r.value]),
-    new Promise((_, reject) => child.once("exit", (code) => reject(new Error(`${kind} sink exited ${code}`)))),
-  ]);
-  return { child, ...JSON.parse(line) };
+  const child = spawn(process.execPath, [SINK, kind, String(perAck), clientKeyHex], { stdio: ["pipe", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const exited = new Promise((_, reject) => child.once("exit", (code) => reject(new Error(`${kind} sink exited ${code}`))));
+  exited.catch(() => {});
+  const next = async () => JSON.parse((await Promise.race([lines.next(), exited])).value);
+  const info = await next();
+  return {
+    child,
+    ...info,
+    async cpuMicros() {
+      child.stdin.write("cpu\n");
+      return (await next()).cpuMicros;
+    },
+  };
 }
 
 /** Resolves the waiter for the next ack each time onAck() is called; counts unclaimed acks. */
