@@ -53,6 +53,11 @@ describe("npm run bench", () => {
     const concurrent = (single.handshakesAcrossProcesses as { concurrent: Record<string, number> }).concurrent;
     for (const key of ["figure", "secretStream", "ratio"]) expect(typeof concurrent[key], `concurrent.${key}`).toBe("number");
     expect(concurrent.concurrency).toBe(10);
+    // What each responder process spent per handshake: ours (NetworkNode), secret-stream's, and
+    // the bare RawNoisePeer responder.
+    const responderCpu = (single.handshakesAcrossProcesses as { responderCpuMicrosPerHandshake: Record<string, number> }).responderCpuMicrosPerHandshake;
+    expect(Object.keys(responderCpu).sort()).toEqual(["ours", "oursConcurrent", "rawNoise", "rawNoiseConcurrent", "secretStream", "secretStreamConcurrent"]);
+    for (const micros of Object.values(responderCpu)) expect(micros).toBeGreaterThan(0);
     // Many channels: the hub's memory with the load generator in its own process.
     const channels = single.manyChannels as { channels: number; hubRssMB: { allConnected: number } };
     expect(channels.hubRssMB.allConnected).toBeGreaterThan(0);
