@@ -9,7 +9,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import SecretStream from "@hyperswarm/secret-stream";
 import { silentLogger, systemClock } from "@jarvis/core";
-import { NetworkNode, portOf } from "@jarvis/network/testing";
+import { NetworkNode, generateKeyPair, portOf } from "@jarvis/network/testing";
 
 const SINK = fileURLToPath(new URL("./peers/sink.js", import.meta.url));
 
@@ -101,4 +101,45 @@ export async function jarvisSender(sinkKeyHex, address, keys) {
   await up;
   // send() resolves when the channel has room for more: the channel's own backpressure.
   return { send: (payload) => node.send(sinkKey, payload), acks: ack, close: () => node.close() };
+}
+
+/**
+ * Starts the three receivers (sink.js, acking every `perAck` messages) and a sender to each,
+ * then runs `slice(sender)` (n messages) for each in rotating order, `rounds` times. Returns
+ * each transport's messages/s and the receiver process's CPU µs per message over its slices
+ * (which, unlike the rate, does not depend on how much of a loaded machine the processes got).
+ */
+export async function rotateTransports({ n, rounds, perAck, slice }) {
+  const keys = generateKeyPair();
+  const sinks = {};
+  const senders = {};
+  try {
+    sinks.rawTcp = await startSink("tcp", perAck);
+    sinks.secretStream = await startSink("secret-stream", perAck);
+    sinks.jarvisNoise = await startSink("jarvis", perAck, Buffer.from(keys.publicKey).toString("hex"));
+    senders.rawTcp = await tcpSender(sinks.rawTcp.address);
+    senders.secretStream = await secretStreamSender(sinks.secretStream.address);
+    senders.jarvisNoise = await jarvisSender(sinks.jarvisNoise.publicKey, sinks.jarvisNoise.address, keys);
+    const names = Object.keys(senders);
+    const seconds = Object.fromEntries(names.map((name) => [name, 0]));
+    const micros = Object.fromEntries(names.map((name) => [name, 0]));
+    for (let round = 0; round < rounds; round++) {
+      for (let k = 0; k < names.length; k++) {
+        const name = names[(k + round) % names.length];
+        const cpuBefore = await sinks[name].cpuMicros();
+        const start = process.hrtime.bigint();
+        await slice(senders[name]);
+        seconds[name] += Number(process.hrtime.bigint() - start) / 1e9;
+        micros[name] += (await sinks[name].cpuMicros()) - cpuBefore;
+      }
+    }
+    const each = (f) => Object.fromEntries(names.map((name) => [name, f(name)]));
+    return {
+      perSecond: each((name) => (n * rounds) / seconds[name]),
+      receiverCpuMicrosPerMessage: each((name) => Number((micros[name] / (n * rounds)).toPrecision(3))),
+    };
+  } finally {
+    for (const sender of Object.values(senders)) await sender.close();
+    for (const sink of Object.values(sinks)) sink.child.kill();
+  }
 }
