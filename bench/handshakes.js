@@ -8,9 +8,10 @@
 // channel (a one-byte reply to a one-byte message), so both sides have finished it; that is
 // the same extra round trip for both transports. Every connection is then closed.
 import { connect } from "node:net";
-import { diffieHellman, generateKeyPairSync } from "node:crypto";
+import { generateKeyPairSync } from "node:crypto";
 import SecretStream from "@hyperswarm/secret-stream";
 import { RawNoisePeer, generateKeyPair, portOf } from "@jarvis/network/testing";
+import { x25519Work } from "./crypto.js";
 import { round0, round2 } from "./measure.js";
 import { startSink } from "./senders.js";
 
@@ -44,16 +45,6 @@ async function secretStreamHandshake(address, keyPair) {
   } finally {
     stream.destroy();
   }
-}
-
-/** X25519 work of one XX handshake, both sides: 2 ephemeral keygens and 6 DH. */
-function x25519Work(staticA, staticB) {
-  const ea = generateKeyPairSync("x25519");
-  const eb = generateKeyPairSync("x25519");
-  for (const [privateKey, publicKey] of [
-    [ea.privateKey, eb.publicKey], [staticA.privateKey, eb.publicKey], [ea.privateKey, staticB.publicKey],
-    [eb.privateKey, ea.publicKey], [staticB.privateKey, ea.publicKey], [eb.privateKey, staticA.publicKey],
-  ]) diffieHellman({ privateKey, publicKey });
 }
 
 /** Runs `count` handshakes, `concurrency` at a time; returns the seconds taken. */
