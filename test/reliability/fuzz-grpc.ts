@@ -31,12 +31,13 @@ export function problemWith(outcome: Outcome, method: DescMethod): string | unde
 }
 
 /**
- * connect-node answers a request body it cannot decode (bad protobuf, a compressed flag with no
- * encoding) with INTERNAL before any handler or interceptor runs, as grpc-go and grpc-java do.
+ * The server library answers a request body it cannot decode (bad protobuf, a compressed flag with
+ * no encoding) with INTERNAL before any handler runs, as grpc-go and grpc-java do: grpc-js (the
+ * services' server since issue 18) says "Error deserializing request"; connect-node said the others.
  * Raw-body cases with exactly these messages are counted and reported, not failed: they are the
  * library's protocol check, not a handler's failure. Any other INTERNAL is a finding.
  */
-export const UNDECODABLE_BODY = /^(parse binary: |received compressed envelope, but do not know how to decompress$)/;
+export const UNDECODABLE_BODY = /^(parse binary: |received compressed envelope, but do not know how to decompress$|Error deserializing request$)/;
 
 type AnyCall = (input: unknown, options?: CallOptions) => unknown;
 

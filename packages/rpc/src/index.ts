@@ -1,5 +1,5 @@
 // The public surface of @jarvis/rpc: what the services' composition roots and the clients
-// use. Interceptors, health and the error table are wired inside startServer.
+// use. The token check, health, reflection and the error table are wired inside startServer.
 export { parseIpcAddress, formatIpcAddress, type IpcAddress } from "./address.js";
 export { errorCodeOf, statusOf, toConnectError } from "./errors.js";
 export { errorMappingInterceptor, type RpcLogger } from "./interceptors.js";

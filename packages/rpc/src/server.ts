@@ -1,17 +1,20 @@
-import * as http2 from "node:http2";
 import { chmodSync, existsSync, lstatSync, unlinkSync } from "node:fs";
 import { connect as netConnect } from "node:net";
-import type { AddressInfo } from "node:net";
-import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { FailedPreconditionError } from "@jarvis/core";
+import type { ConnectRouter } from "@connectrpc/connect";
+import * as grpc from "@grpc/grpc-js";
+import { FailedPreconditionError, formatHostPort } from "@jarvis/core";
 import type { IpcAddress } from "./address.js";
-import { bearerTokenInterceptor, errorMappingInterceptor, type RpcLogger } from "./interceptors.js";
+import { bearerTokenCheck } from "./bearer-token.js";
+import { LiveCalls } from "./call-context.js";
+import { grpcServiceOf } from "./grpc-js-handlers.js";
+import type { RpcLogger } from "./interceptors.js";
 import { registerHealth, type Readiness } from "./health.js";
 import { registerReflection } from "./reflection.js";
+import { ServiceRegistry } from "./service-registry.js";
 
 export interface ServerOptions {
   listen: IpcAddress;
+  /** Registers the services (connect's router shape; served by grpc-js, see service-registry.ts). */
   routes: (router: ConnectRouter) => void;
   /** Fully-qualified service names answered by grpc.health.v1. */
   serviceNames: string[];
@@ -34,54 +37,66 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/**
+ * grpc-js server options, all explicit. No message size cap either way (-1): ImportAccount
+ * legitimately carries an archive of up to 512 MiB, and connect-node, which served before, had
+ * none below the 4 GiB the gRPC length prefix allows (grpc-js would refuse requests over 4 MiB).
+ * Channelz is off: it is per-call bookkeeping for an admin service we do not serve.
+ */
+const GRPC_SERVER_OPTIONS: grpc.ServerOptions = {
+  "grpc.max_receive_message_length": -1,
+  "grpc.max_send_message_length": -1,
+  "grpc.enable_channelz": 0,
+};
+
+/**
+ * Serves the registered services with @grpc/grpc-js (chosen by measurement: docs/architecture.md,
+ * "Server stack: measured, chosen"), plus grpc.health.v1 and server reflection.
+ */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { listen } = options;
   if (listen.kind === "tcp" && !options.token) {
     throw new FailedPreconditionError("a TCP IPC listener needs a bearer token");
   }
   const shutdown = new AbortController();
-  const interceptors: Interceptor[] = [];
-  if (options.token) interceptors.push(bearerTokenInterceptor(options.token, options.openMethods));
-  interceptors.push(errorMappingInterceptor(options.logger));
+  const live = new LiveCalls();
+  const registry = new ServiceRegistry();
+  registerHealth(registry, options.serviceNames, { readiness: options.readiness });
+  options.routes(registry);
+  // Reflection describes what was registered above (and health/reflection themselves).
+  registerReflection(registry, registry.services);
 
-  const handler = connectNodeAdapter({
-    routes: (router) => {
-      registerHealth(router, options.serviceNames, { readiness: options.readiness });
-      options.routes(router);
-      // Reflection describes what was registered above (and health/reflection themselves).
-      registerReflection(router, [...new Set(router.handlers.map((h) => h.service))]);
-    },
-    interceptors,
-    shutdownSignal: shutdown.signal,
-  });
-  const server = http2.createServer(handler);
-  // Node's http2 server.close() waits for live sessions; we track and close them ourselves.
-  const sessions = new Set<http2.ServerHttp2Session>();
-  server.on("session", (session) => {
-    sessions.add(session);
-    session.on("close", () => sessions.delete(session));
-  });
+  const admits = options.token ? bearerTokenCheck(options.token, options.openMethods) : () => true;
+  const server = new grpc.Server(GRPC_SERVER_OPTIONS);
+  for (const specs of registry.byService().values()) {
+    const { definition, implementation } = grpcServiceOf(specs, { live, admits, logger: options.logger });
+    server.addService(definition, implementation);
+  }
 
   if (listen.kind === "unix") await removeStaleSocket(listen.path);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    if (listen.kind === "unix") server.listen(listen.path, resolve);
-    else server.listen(listen.port, listen.host, resolve);
+  const target = listen.kind === "unix" ? `unix:${listen.path}` : formatHostPort(listen);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
+  }).catch((error: unknown) => {
+    server.forceShutdown();
+    throw error;
   });
   let address: IpcAddress = listen;
   if (listen.kind === "unix") chmodSync(listen.path, 0o600);
-  else address = { kind: "tcp", host: listen.host, port: (server.address() as AddressInfo).port };
+  else address = { kind: "tcp", host: listen.host, port };
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= new Promise<void>((resolve) => {
       shutdown.abort();
-      server.close(() => resolve());
-      for (const session of sessions) session.close();
-      const timer = setTimeout(() => {
-        for (const session of sessions) session.destroy();
-      }, options.closeGraceMs ?? 1_000);
+      live.abortAll(shutdown.signal.reason);
+      // Refuse new calls and let open ones finish; after the grace, cut whatever is left.
+      const timer = setTimeout(() => server.forceShutdown(), options.closeGraceMs ?? 1_000);
       timer.unref();
+      server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
     });
     return closing;
   };

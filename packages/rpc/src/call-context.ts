@@ -1,0 +1,121 @@
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
+import { Code, ConnectError, createContextValues, type ContextValues, type HandlerContext } from "@connectrpc/connect";
+import type { Deadline, Metadata } from "@grpc/grpc-js";
+import { headersOf, metadataOf } from "./status-details.js";
+
+/** What every kind of grpc-js server call has (its metadata, peer, deadline, "cancelled" event). */
+export interface ServerSurfaceCall {
+  readonly metadata: Metadata;
+  getPeer(): string;
+  getDeadline(): Deadline;
+  sendMetadata(metadata: Metadata): void;
+  once(event: "cancelled", listener: () => void): unknown;
+}
+
+/**
+ * The calls in flight on one server, so that close() can abort every handler's signal at once
+ * (`RunningServer.shutdownSignal` semantics: long-lived handlers end on it). A set, not an
+ * abort listener per call on the shutdown signal: nothing to leak, nothing to remove.
+ */
+export class LiveCalls {
+  readonly #controllers = new Set<AbortController>();
+  #shutdown: unknown;
+
+  add(controller: AbortController): void {
+    if (this.#shutdown !== undefined) controller.abort(this.#shutdown);
+    else this.#controllers.add(controller);
+  }
+
+  delete(controller: AbortController): void {
+    this.#controllers.delete(controller);
+  }
+
+  abortAll(reason: unknown): void {
+    this.#shutdown = reason;
+    for (const controller of this.#controllers) controller.abort(reason);
+    this.#controllers.clear();
+  }
+}
+
+/**
+ * connect's HandlerContext over a grpc-js call: what the handlers were written against. Its
+ * signal aborts on client cancel, deadline, the end of the call and server shutdown. Headers
+ * are built only when a handler asks for them: most calls never do, and the per-call cost of
+ * the server stack is what this module exists to cut.
+ */
+export class CallContext implements HandlerContext {
+  readonly requestMethod = "POST";
+  readonly protocolName = "grpc";
+  readonly #controller = new AbortController();
+  readonly #call: ServerSurfaceCall;
+  readonly #live: LiveCalls;
+  #requestHeader?: Headers;
+  #responseHeader?: Headers;
+  #responseTrailer?: Headers;
+  #values?: ContextValues;
+
+  constructor(
+    readonly method: DescMethod,
+    call: ServerSurfaceCall,
+    live: LiveCalls,
+  ) {
+    this.#call = call;
+    this.#live = live;
+    live.add(this.#controller);
+    // grpc-js reports a client cancel, a deadline and the call's own end all as 'cancelled'.
+    call.once("cancelled", () => this.end());
+  }
+
+  get service(): DescService {
+    return this.method.parent;
+  }
+  get url(): string {
+    return `/${this.method.parent.typeName}/${this.method.name}`;
+  }
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+  get peer(): { addr: string } {
+    return { addr: this.#call.getPeer() };
+  }
+  get requestHeader(): Headers {
+    return (this.#requestHeader ??= headersOf(this.#call.metadata));
+  }
+  get responseHeader(): Headers {
+    return (this.#responseHeader ??= new Headers());
+  }
+  get responseTrailer(): Headers {
+    return (this.#responseTrailer ??= new Headers());
+  }
+  get values(): ContextValues {
+    return (this.#values ??= createContextValues());
+  }
+
+  readonly timeoutMs = (): number | undefined => {
+    const deadline = this.#call.getDeadline();
+    const at = deadline instanceof Date ? deadline.getTime() : deadline;
+    return Number.isFinite(at) ? at - Date.now() : undefined;
+  };
+
+  /** The handler's response headers, once, if it set any (before the first message). */
+  takeResponseHeader(): Metadata | undefined {
+    const headers = this.#responseHeader;
+    this.#responseHeader = undefined;
+    return headers && hasEntries(headers) ? metadataOf(headers) : undefined;
+  }
+
+  /** The trailers the handler set, if any (a failure's status is added to them). */
+  get trailerIfSet(): Headers | undefined {
+    return this.#responseTrailer && hasEntries(this.#responseTrailer) ? this.#responseTrailer : undefined;
+  }
+
+  end(): void {
+    this.#live.delete(this.#controller);
+    if (!this.#controller.signal.aborted) this.#controller.abort(new ConnectError("the call ended", Code.Canceled));
+  }
+}
+
+function hasEntries(headers: Headers): boolean {
+  for (const _ of headers.keys()) return true;
+  return false;
+}

@@ -1,0 +1,156 @@
+import type { Writable } from "node:stream";
+import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethod } from "@bufbuild/protobuf";
+import type { MethodImplSpec } from "@connectrpc/connect";
+import type * as grpc from "@grpc/grpc-js";
+import { UnauthenticatedError } from "@jarvis/core";
+import { CallContext, type LiveCalls, type ServerSurfaceCall } from "./call-context.js";
+import { toConnectError } from "./errors.js";
+import type { RpcLogger } from "./interceptors.js";
+import { asBuffer, grpcStatusOf, metadataOf } from "./status-details.js";
+
+/** What every handler of one server shares. */
+export interface HandlerEnv {
+  live: LiveCalls;
+  /** False: answer UNAUTHENTICATED before the handler runs (the bearer-token check). */
+  admits(method: DescMethod, metadata: grpc.Metadata): boolean;
+  logger?: RpcLogger;
+}
+
+type AnyMessage = { $typeName: string };
+type Duplex = grpc.ServerDuplexStream<AnyMessage, unknown>;
+
+/** One grpc-js service definition and its implementation, from the registered methods. */
+export function grpcServiceOf(specs: readonly MethodImplSpec[], env: HandlerEnv) {
+  const definition: Record<string, grpc.MethodDefinition<AnyMessage, unknown>> = {};
+  const implementation: grpc.UntypedServiceImplementation = {};
+  for (const spec of specs) {
+    const { method } = spec;
+    definition[method.name] = {
+      path: `/${method.parent.typeName}/${method.name}`,
+      requestStream: spec.kind === "client_streaming" || spec.kind === "bidi_streaming",
+      responseStream: spec.kind === "server_streaming" || spec.kind === "bidi_streaming",
+      requestSerialize: serializer(method.input),
+      requestDeserialize: deserializer(method.input),
+      responseSerialize: serializer(method.output),
+      responseDeserialize: deserializer(method.output),
+    };
+    implementation[method.name] = handlerOf(spec, env);
+  }
+  return { definition: definition as grpc.ServiceDefinition, implementation };
+}
+
+/** Handlers may return init shapes (`{}`); the wire needs the message itself. */
+function serializer(schema: DescMessage) {
+  return (value: unknown) => asBuffer(toBinary(schema, isMessage(value, schema) ? value : create(schema, value as never)));
+}
+
+function deserializer(schema: DescMessage) {
+  // A Uint8Array view, not the Buffer: handlers get the same kind of bytes fields as from connect.
+  return (bytes: Buffer) => fromBinary(schema, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+}
+
+function handlerOf(spec: MethodImplSpec, env: HandlerEnv): grpc.UntypedHandleCall {
+  const { method } = spec;
+  /** The call's context, or undefined when it was refused (and already answered). */
+  const open = (call: ServerSurfaceCall, refuse: (status: grpc.StatusObject) => void): CallContext | undefined => {
+    if (env.admits(method, call.metadata)) return new CallContext(method, call, env.live);
+    refuse(grpcStatusOf(new UnauthenticatedError()));
+    return undefined;
+  };
+  const fail = (error: unknown, ctx: CallContext) => {
+    const status = grpcStatusOf(error, ctx.trailerIfSet);
+    if (status.code === 13) env.logger?.error({ method: method.name, err: error }, "internal error in handler");
+    return status;
+  };
+  switch (spec.kind) {
+    case "unary":
+      return (call: grpc.ServerUnaryCall<AnyMessage, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+        const ctx = open(call, (status) => callback(status));
+        if (ctx) respond(() => spec.impl(call.request, ctx), call, callback, ctx, fail);
+      };
+    case "client_streaming":
+      return (call: grpc.ServerReadableStream<AnyMessage, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+        const ctx = open(call, (status) => callback(status));
+        if (ctx) respond(() => spec.impl(requestsOf(call), ctx), call, callback, ctx, fail);
+      };
+    case "server_streaming":
+      return (call: grpc.ServerWritableStream<AnyMessage, unknown>) => {
+        const ctx = open(call, (status) => call.emit("error", status));
+        if (ctx) void writeAll(call, () => spec.impl(call.request, ctx), ctx, fail);
+      };
+    case "bidi_streaming":
+      return (call: Duplex) => {
+        const ctx = open(call, (status) => call.emit("error", status));
+        if (ctx) void writeAll(call, () => spec.impl(requestsOf(call), ctx), ctx, fail);
+      };
+  }
+}
+
+/**
+ * The request stream as the handler's AsyncIterable. Not the stream's default iterator: that
+ * destroys the duplex when iteration ends, which would cut the responses still being written.
+ * Reading pulls: grpc-js reads the next message off HTTP/2 only when asked, so a handler that
+ * reads slowly holds its client back by flow control.
+ */
+function requestsOf(call: grpc.ServerReadableStream<AnyMessage, unknown> | Duplex): AsyncIterable<AnyMessage> {
+  return { [Symbol.asyncIterator]: () => call.iterator({ destroyOnReturn: false }) as AsyncIterator<AnyMessage> };
+}
+
+type Fail = (error: unknown, ctx: CallContext) => grpc.StatusObject;
+
+/** A single response: sync handlers answer without a promise turn (the common, cheap case). */
+function respond(run: () => unknown, call: ServerSurfaceCall, callback: grpc.sendUnaryData<unknown>, ctx: CallContext, fail: Fail): void {
+  const ok = (response: unknown) => {
+    const header = ctx.takeResponseHeader();
+    if (header) call.sendMetadata(header);
+    const trailer = ctx.trailerIfSet;
+    callback(null, response, trailer && metadataOf(trailer));
+  };
+  const failed = (error: unknown) => callback(fail(error, ctx));
+  let result: unknown;
+  try {
+    result = run();
+  } catch (error) {
+    failed(error);
+    return;
+  }
+  if (result instanceof Promise) result.then(ok, failed);
+  else ok(result);
+}
+
+/**
+ * Writes the handler's responses, waiting for each write the stream cannot take at once to
+ * drain: Subscribe and Link produce as fast as the client reads, never faster. A failure (thrown
+ * by the handler mid-stream) becomes the call's status, mapped like a unary one.
+ */
+async function writeAll(call: grpc.ServerWritableStream<AnyMessage, unknown> | Duplex, run: () => AsyncIterable<unknown>, ctx: CallContext, fail: Fail): Promise<void> {
+  try {
+    for await (const response of run()) {
+      if (call.destroyed) break; // cancelled: no one reads; break ends the handler's generator
+      const header = ctx.takeResponseHeader();
+      if (header) call.sendMetadata(header);
+      if (!call.write(response)) await drained(call);
+    }
+    if (call.destroyed) return;
+    const header = ctx.takeResponseHeader();
+    if (header) call.sendMetadata(header);
+    const trailer = ctx.trailerIfSet;
+    call.end(trailer && metadataOf(trailer));
+  } catch (error) {
+    if (call.destroyed) return;
+    // grpc-js's documented way to end a stream with a status: an 'error' carrying it.
+    call.emit("error", fail(ctx.signal.aborted ? toConnectError(error) : error, ctx));
+  }
+}
+
+function drained(stream: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off("drain", done);
+      stream.off("close", done);
+      resolve();
+    };
+    stream.on("drain", done);
+    stream.on("close", done);
+  });
+}
