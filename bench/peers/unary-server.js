@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The same trivial unary method (SessionService.GetStatus, a fixed empty answer) served by one
 // server stack, in its own process so its CPU time is its own:
-//   node unary-server.js connect|grpc <unix-socket-path>
-// connect: the project's own startServer (connect-node's http2 adapter, with our interceptors,
+//   node unary-server.js ours|grpc <unix-socket-path>
+// ours: the project's own startServer (@jarvis/rpc, with our interceptors,
 // health and reflection, as the services run it). grpc: a bare @grpc/grpc-js server with the
 // protobuf-es types. Prints one "ready" JSON line; answers each stdin line "cpu" with one JSON
 // line { cpuMicros } (user + system since start).
@@ -16,7 +16,7 @@ import { startServer } from "@jarvis/rpc";
 const [kind, path] = process.argv.slice(2);
 const answer = create(GetStatusResponseSchema, {});
 
-if (kind === "connect") {
+if (kind === "ours") {
   await startServer({
     listen: { kind: "unix", path },
     routes: (router) => router.service(SessionService, { getStatus: () => answer }),
