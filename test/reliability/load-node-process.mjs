@@ -68,18 +68,21 @@ let busyRetries = 0;
  * Where the longest stalls went. A 10 ms ticker notes each late tick: how long the loop was
  * away, how much of that this thread ran (its CPU time), how much it waited for a core (the
  * scheduler's run-queue time, /proc/thread-self/schedstat), and the rest, blocked in the
- * kernel (a disk write, say). Kept: the five longest.
+ * kernel (a disk write, a lock); of that, block I/O when kernel.task_delayacct is on. Kept: the
+ * five longest.
  */
 const stalls = [];
 const schedWaitMs = () => Number(readFileSync("/proc/thread-self/schedstat", "utf8").split(" ")[1]) / 1e6;
-let tick = { at: performance.now(), cpu: process.cpuUsage(), wait: schedWaitMs() };
+// Block-I/O delay of this thread, in clock ticks (10 ms); 0 unless kernel.task_delayacct is on.
+const ioWaitMs = () => Number(readFileSync("/proc/thread-self/stat", "utf8").split(") ")[1].split(" ")[39]) * 10;
+let tick = { at: performance.now(), cpu: process.cpuUsage(), wait: schedWaitMs(), io: ioWaitMs() };
 const ticker = setInterval(() => {
-  const now = { at: performance.now(), cpu: process.cpuUsage(), wait: schedWaitMs() };
+  const now = { at: performance.now(), cpu: process.cpuUsage(), wait: schedWaitMs(), io: ioWaitMs() };
   const awayMs = now.at - tick.at;
   if (awayMs > 100) {
     const cpuMs = (now.cpu.user + now.cpu.system - tick.cpu.user - tick.cpu.system) / 1000;
     const waitMs = now.wait - tick.wait;
-    stalls.push({ awayMs: Math.round(awayMs), cpuMs: Math.round(cpuMs), waitingForCpuMs: Math.round(waitMs), blockedMs: Math.max(0, Math.round(awayMs - cpuMs - waitMs)) });
+    stalls.push({ awayMs: Math.round(awayMs), cpuMs: Math.round(cpuMs), waitingForCpuMs: Math.round(waitMs), blockedMs: Math.max(0, Math.round(awayMs - cpuMs - waitMs)), ioMs: now.io - tick.io });
     stalls.sort((a, b) => b.awayMs - a.awayMs);
     stalls.length = Math.min(stalls.length, 5);
   }

@@ -14,7 +14,7 @@ export interface NodeReport {
   peakRssBytes: number;
   busyRetries: number;
   /** The longest late ticks of a 10 ms timer, split into CPU, waiting for a core, and blocked. */
-  stalls: { awayMs: number; cpuMs: number; waitingForCpuMs: number; blockedMs: number }[];
+  stalls: { awayMs: number; cpuMs: number; waitingForCpuMs: number; blockedMs: number; ioMs: number }[];
   /** CPU time (user + system) the node used since its traffic started. */
   cpuMs: number;
 }
