@@ -39,7 +39,7 @@ export class OutboundFlow {
       onWritten?.(error);
     });
     this.#unwritten += size;
-    const ready = () => channel.closed || (channel.framed.unwrittenBytes <= this.#limits.outboundBytesPerPeer && this.#unwritten <= this.#limits.outboundBytesTotal);
+    const ready = () => channel.closed || (channel.unwrittenBytes <= this.#limits.outboundBytesPerPeer && this.#unwritten <= this.#limits.outboundBytesTotal);
     if (ready()) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.push({ ready, resolve }));
   }
