@@ -13,6 +13,7 @@ import { newPeerEntry, peerInfo, type PeerEntry, type PeerInfo } from "./peer-en
 import { countFailure, recordError, type ManagerCounters } from "./peer-stats.js";
 import { ReconnectScheduler } from "./reconnect.js";
 import { logPeerEvent } from "./peer-log.js";
+import { keyHex } from "./key-hex.js";
 
 export type { PeerInfo, PeerState } from "./peer-entry.js";
 export type { ManagerCounters } from "./peer-stats.js";
@@ -92,7 +93,7 @@ export class PeerManager {
   }
 
   setAllowed(keys: Iterable<Uint8Array>): void {
-    this.#allowed = new Set([...keys].map((k) => Buffer.from(k).toString("hex")));
+    this.#allowed = new Set([...keys].map(keyHex));
     for (const entry of this.#peers.values()) {
       if (this.#allowed.has(entry.keyHex)) continue;
       entry.wanted = false;
@@ -102,7 +103,7 @@ export class PeerManager {
   }
 
   isAllowed(key: Uint8Array): boolean {
-    return this.#allowed.has(Buffer.from(key).toString("hex"));
+    return this.#allowed.has(keyHex(key));
   }
 
   acceptSocket(socket: Socket): void {
@@ -123,7 +124,7 @@ export class PeerManager {
   }
 
   disconnect(publicKey: Uint8Array): void {
-    const entry = this.#peers.get(Buffer.from(publicKey).toString("hex"));
+    const entry = this.#peers.get(keyHex(publicKey));
     if (!entry) return;
     entry.wanted = false;
     this.#reconnect.cancel(entry.reconnect);
@@ -136,7 +137,7 @@ export class PeerManager {
    * its oldest unacknowledged message — in order — instead of carrying on with newer ones.
    */
   resetChannel(publicKey: Uint8Array): void {
-    const channel = this.#peers.get(Buffer.from(publicKey).toString("hex"))?.channel;
+    const channel = this.#peers.get(keyHex(publicKey))?.channel;
     if (!channel || channel.closed || this.#resetting.has(channel)) return;
     this.#resetting.add(channel);
     sayGoodbye(channel, this.#options.clock, "no session to deliver to", "goodbye");
@@ -144,7 +145,7 @@ export class PeerManager {
 
   /** Whether the peer's current channel is being reset: what still arrives on it is not delivered. */
   isResetting(publicKey: Uint8Array): boolean {
-    const channel = this.#peers.get(Buffer.from(publicKey).toString("hex"))?.channel;
+    const channel = this.#peers.get(keyHex(publicKey))?.channel;
     return channel !== undefined && this.#resetting.has(channel);
   }
 
@@ -155,7 +156,7 @@ export class PeerManager {
    * of the Link. Throws NotConnectedError or PayloadTooLargeError, having written nothing.
    */
   async send(publicKey: Uint8Array, payload: Uint8Array, onWritten?: (error?: Error) => void, channelId = 0n): Promise<void> {
-    const entry = this.#peers.get(Buffer.from(publicKey).toString("hex"));
+    const entry = this.#peers.get(keyHex(publicKey));
     const channel = entry?.channel;
     if (!entry || !channel || channel.closed) throw new NotConnectedError();
     // Meant for a channel that has gone: sending it on this one would put it ahead of what the
@@ -166,7 +167,7 @@ export class PeerManager {
 
   /** Pauses or resumes reading one peer's channel (inbound backpressure from the Link). */
   setReadingPaused(publicKey: Buffer, paused: boolean): void {
-    const entry = this.#peers.get(publicKey.toString("hex"));
+    const entry = this.#peers.get(keyHex(publicKey));
     if (!entry) return;
     entry.inboundPaused = paused;
     this.#binder.applyReading(entry);
@@ -199,11 +200,11 @@ export class PeerManager {
   }
 
   #entry(key: Buffer): PeerEntry {
-    const keyHex = key.toString("hex");
-    let entry = this.#peers.get(keyHex);
+    const hex = keyHex(key);
+    let entry = this.#peers.get(hex);
     if (!entry) {
       entry = newPeerEntry(key);
-      this.#peers.set(keyHex, entry);
+      this.#peers.set(hex, entry);
     }
     return entry;
   }
