@@ -26,6 +26,8 @@ export class TransportWriter {
   readonly #cipher: CipherState;
   #queue: Queued[] = [];
   #queuedBytes = 0;
+  /** What the queue would take as one packed plaintext. */
+  #packedBytes = PACKED_FLAG_LENGTH;
   #scheduled = false;
   #packing = false;
 
@@ -50,11 +52,15 @@ export class TransportWriter {
 
   /** Queues a chunk; `onWritten` fires once its frame has been written out (or could not be). */
   enqueue(chunk: Buffer, onWritten?: OnWritten): void {
+    // A full packed message's worth leaves at once (and no more: the rest of a burst keeps
+    // filling the next one): memory stays bounded by one message and the socket is kept busy
+    // while a long burst is still being queued.
+    const entryBytes = PACKED_ENTRY_OVERHEAD + chunk.length;
+    if (this.#queue.length > 0 && this.#packedBytes + entryBytes > MAX_PACKED_PLAINTEXT) this.flush();
     this.#queue.push({ chunk, onWritten });
     this.#queuedBytes += chunk.length;
-    // A full packed message's worth leaves at once: memory stays bounded by one message and the
-    // socket is kept busy while a long burst is still being queued.
-    if (this.#queuedBytes >= MAX_PACKED_PLAINTEXT) this.flush();
+    this.#packedBytes += entryBytes;
+    if (this.#packedBytes >= MAX_PACKED_PLAINTEXT) this.flush();
     else this.#schedule();
   }
 
@@ -63,6 +69,7 @@ export class TransportWriter {
     const queue = this.#queue;
     this.#queue = [];
     this.#queuedBytes = 0;
+    this.#packedBytes = PACKED_FLAG_LENGTH;
     if (this.#framed.closed) return this.#fail(queue);
     let start = 0;
     while (start < queue.length) {
@@ -79,6 +86,7 @@ export class TransportWriter {
     const queue = this.#queue;
     this.#queue = [];
     this.#queuedBytes = 0;
+    this.#packedBytes = PACKED_FLAG_LENGTH;
     this.#fail(queue);
   }
 
