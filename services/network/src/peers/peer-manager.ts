@@ -44,6 +44,8 @@ export interface PeerManagerOptions {
  */
 export class PeerManager {
   #resetting = new WeakSet<object>();
+  /** Resets ever started: while none has been, isResetting() answers without a lookup (it runs for every inbound frame). */
+  #resetsStarted = 0;
   readonly counters: ManagerCounters = { rejectedPeers: 0, protocolErrors: 0, handshakeTimeouts: 0 };
   #options: PeerManagerOptions;
   #log: Logger;
@@ -140,11 +142,13 @@ export class PeerManager {
     const channel = this.#peers.get(keyHex(publicKey))?.channel;
     if (!channel || channel.closed || this.#resetting.has(channel)) return;
     this.#resetting.add(channel);
+    this.#resetsStarted++;
     sayGoodbye(channel, this.#options.clock, "no session to deliver to", "goodbye");
   }
 
   /** Whether the peer's current channel is being reset: what still arrives on it is not delivered. */
   isResetting(publicKey: Uint8Array): boolean {
+    if (this.#resetsStarted === 0) return false;
     const channel = this.#peers.get(keyHex(publicKey))?.channel;
     return channel !== undefined && this.#resetting.has(channel);
   }
@@ -155,14 +159,20 @@ export class PeerManager {
    * peer's and the total unwritten bytes are under their caps): awaiting it is the backpressure
    * of the Link. Throws NotConnectedError or PayloadTooLargeError, having written nothing.
    */
-  async send(publicKey: Uint8Array, payload: Uint8Array, onWritten?: (error?: Error) => void, channelId = 0n): Promise<void> {
-    const entry = this.#peers.get(keyHex(publicKey));
-    const channel = entry?.channel;
-    if (!entry || !channel || channel.closed) throw new NotConnectedError();
-    // Meant for a channel that has gone: sending it on this one would put it ahead of what the
-    // session resends here, in order, from its oldest unacknowledged entry.
-    if (channelId !== 0n && channelId !== entry.channelId) throw new ChannelClosedError("the frame's channel has closed", "stale-channel");
-    await this.#outbound.send(channel, payload, onWritten);
+  send(publicKey: Uint8Array, payload: Uint8Array, onWritten?: (error?: Error) => void, channelId = 0n): Promise<void> {
+    // Not an async function: this runs once per payload, and the extra promise and frame showed
+    // in the sender's profile. Every refusal is still a rejected promise, never a throw.
+    try {
+      const entry = this.#peers.get(keyHex(publicKey));
+      const channel = entry?.channel;
+      if (!entry || !channel || channel.closed) throw new NotConnectedError();
+      // Meant for a channel that has gone: sending it on this one would put it ahead of what the
+      // session resends here, in order, from its oldest unacknowledged entry.
+      if (channelId !== 0n && channelId !== entry.channelId) throw new ChannelClosedError("the frame's channel has closed", "stale-channel");
+      return this.#outbound.send(channel, payload, onWritten);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
   }
 
   /** Pauses or resumes reading one peer's channel (inbound backpressure from the Link). */
