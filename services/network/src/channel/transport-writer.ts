@@ -72,12 +72,20 @@ export class TransportWriter {
     this.#packedBytes = PACKED_FLAG_LENGTH;
     if (this.#framed.closed) return this.#fail(queue);
     let start = 0;
-    while (start < queue.length) {
-      const end = this.#groupEnd(queue, start);
-      const first = queue[start] as Queued;
-      const plaintext = end - start === 1 ? first.chunk : encodePacked(queue.slice(start, end).map((entry) => entry.chunk));
-      this.#framed.writeFrame(this.#cipher.encryptWithAd(EMPTY_AD, plaintext), joinCallbacks(queue, start, end));
-      start = end;
+    try {
+      while (start < queue.length) {
+        const end = this.#groupEnd(queue, start);
+        const first = queue[start] as Queued;
+        const plaintext = end - start === 1 ? first.chunk : encodePacked(queue.slice(start, end).map((entry) => entry.chunk));
+        this.#framed.writeFrame(this.#cipher.encryptWithAd(EMPTY_AD, plaintext), joinCallbacks(queue, start, end));
+        start = end;
+      }
+    } catch (error) {
+      // Sealing failed (the nonce space is used up): this flush may run at the end of a turn,
+      // with no caller to throw to, so the channel closes with the error, as a failed decrypt
+      // would close it on the other side, and nothing of this session is sent any more.
+      this.#fail(queue.slice(start));
+      this.#framed.destroy(error as Error);
     }
   }
 

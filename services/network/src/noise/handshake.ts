@@ -1,9 +1,8 @@
 import type { CipherState } from "./cipher-state.js";
 import { NoiseError } from "./errors.js";
-import { DH_LENGTH, dhWithKeyObject, generateLoadedKeyPair, loadKeyPair, loadPublicKey } from "./keys.js";
 import type { KeyObject } from "node:crypto";
+import { DH_LENGTH, dhWithKeyObject, generateLoadedKeyPair, loadKeyPair, loadPublicKey, type KeyPair, type LoadedKeyPair } from "./keys.js";
 import { loadStaticKeyPair } from "./static-keys.js";
-import type { KeyPair, LoadedKeyPair } from "./keys.js";
 import { MAX_MESSAGE_LENGTH, TAG_LENGTH } from "./limits.js";
 import { XX_PATTERN } from "./patterns.js";
 import type { Token } from "./patterns.js";

@@ -160,8 +160,7 @@ export class PeerManager {
    * of the Link. Throws NotConnectedError or PayloadTooLargeError, having written nothing.
    */
   send(publicKey: Uint8Array, payload: Uint8Array, onWritten?: (error?: Error) => void, channelId = 0n): Promise<void> {
-    // Not an async function: this runs once per payload, and the extra promise and frame showed
-    // in the sender's profile. Every refusal is still a rejected promise, never a throw.
+    // Not async (it runs per payload; its extra promise showed in the profile), yet every refusal is still a rejection.
     try {
       const entry = this.#peers.get(keyHex(publicKey));
       const channel = entry?.channel;
