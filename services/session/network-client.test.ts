@@ -12,7 +12,11 @@ type Reply = MessageInitShape<typeof LinkResponseSchema>;
 class FakeNetworkService {
   statusFailures = 0;
   statusCalls = 0;
+  /** GetStatus says the network takes OutboundFrameBatch. */
+  batches = false;
   frames: OutboundFrame[] = [];
+  /** Frames per Link message, in arrival order. */
+  messages: number[] = [];
   #replies: AsyncQueue<Reply> | undefined;
 
   routes = (router: ConnectRouter) =>
@@ -23,13 +27,17 @@ class FakeNetworkService {
           this.statusFailures--;
           throw new ConnectError("network service not up yet", Code.Unavailable);
         }
-        return {};
+        return { linkFrameBatches: this.batches };
       },
       link: (requests: AsyncIterable<LinkRequest>) => {
         const replies = new AsyncQueue<Reply>();
         this.#replies = replies;
         void (async () => {
-          for await (const request of requests) if (request.body.case === "frame") this.frames.push(request.body.value);
+          for await (const request of requests) {
+            if (request.body.case === "frame") this.frames.push(request.body.value);
+            if (request.body.case === "frames") this.frames.push(...request.body.value.frames);
+            if (request.body.case === "frame" || request.body.case === "frames") this.messages.push(request.body.case === "frame" ? 1 : request.body.value.frames.length);
+          }
         })().catch(() => undefined);
         return replies;
       },
@@ -79,6 +87,39 @@ function start(fake: FakeNetworkService, options: { clock?: FakeClock; windowByt
 }
 
 describe("GrpcPeerNetwork against a NetworkService on the in-memory router transport", () => {
+  it("with batches, the frames of one job leave as one Link message before the turn ends, and a lone frame leaves alone", async () => {
+    const fake = new FakeNetworkService();
+    fake.batches = true;
+    const network = start(fake);
+    const { log, handler } = events();
+    network.setEventHandler(handler);
+    network.start();
+    await waitFor(() => expect(log).toEqual(["up"]));
+    // When each outbound Link message is handed to the stream: before or after the turn ended.
+    const handed: string[] = [];
+    let turnEnded = false;
+    const original = AsyncQueue.prototype.push;
+    vi.spyOn(AsyncQueue.prototype, "push").mockImplementation(function (this: AsyncQueue<unknown>, item: unknown) {
+      const body = (item as Partial<LinkRequest>).body;
+      if (body?.case === "frame" || body?.case === "frames") handed.push(`${body.case === "frame" ? 1 : body.value.frames.length}${turnEnded ? " after the turn" : ""}`);
+      original.call(this, item);
+    });
+    try {
+      setImmediate(() => (turnEnded = true));
+      for (let i = 0; i < 5; i++) void network.send(key(1), Buffer.from(`together ${i}`));
+      await tick(1);
+      turnEnded = false;
+      setImmediate(() => (turnEnded = true));
+      void network.send(key(1), Buffer.from("alone"));
+      await waitFor(() => expect(fake.frames).toHaveLength(6));
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(handed).toEqual(["5", "1"]);
+    expect(fake.messages).toEqual([5, 1]);
+    expect(fake.frames.map((f) => Buffer.from(f.payload).toString())).toEqual([0, 1, 2, 3, 4].map((i) => `together ${i}`).concat("alone"));
+  });
+
   it("turns FramesSent and FrameDropped into each frame's outcome, once", async () => {
     const fake = new FakeNetworkService();
     const network = start(fake);

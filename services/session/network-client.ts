@@ -54,7 +54,7 @@ export class GrpcPeerNetwork implements PeerNetwork {
   #linkError: Error | undefined;
   /** The network takes OutboundFrameBatch (GetStatusResponse.link_frame_batches). */
   #batching = false;
-  /** Frames sent this turn, flushed as one Link message at the end of it. */
+  /** Frames sent in the current job, flushed as one Link message at the end of it. */
   #batch: OutboundFrame[] = [];
 
   constructor(transport: Transport, clock: Clock, logger: Logger, options: GrpcPeerNetworkOptions = {}) {
@@ -124,7 +124,9 @@ export class GrpcPeerNetwork implements PeerNetwork {
     const frame = create(OutboundFrameSchema, { publicKey, payload, frameId, channelId });
     if (!this.#batching) return void outbound.push(create(LinkRequestSchema, { body: { case: "frame", value: frame } }));
     this.#batch.push(frame);
-    if (this.#batch.length === 1) setImmediate(() => this.#flushBatch(outbound));
+    // Flushed once the current job and its microtasks are done — a commit hands every new entry
+    // over in one job, so they travel together — without waiting for the rest of the turn.
+    if (this.#batch.length === 1) process.nextTick(() => this.#flushBatch(outbound));
   }
 
   /** One Link message for every frame of the turn; frames of a link that went down are already settled as dropped. */

@@ -123,10 +123,10 @@ export function channelCase(random: Random, target: ChannelTarget, index: number
       return { kind: "hostile-values", expect: "survive", bytes: payload(validEnvelope(random, target)) };
     case 6:
       return { kind: "odd-protobuf", expect: "survive", bytes: payload(oddProtobuf(random)) };
-    case 7: // an unknown control type is ignored (later versions may add some)
-      return { kind: "unknown-control", expect: "survive", bytes: (peer) => peer.encryptChunk(Buffer.concat([Buffer.from([0x02, int(random, 4, 255)]), randomBytes(random, int(random, 0, 64))])) };
-    case 8:
-      return { kind: "unknown-chunk-flag", expect: "close", code: "bad-chunk", bytes: (peer) => peer.encryptChunk(Buffer.concat([Buffer.from([int(random, 3, 255)]), randomBytes(random, 16)])) };
+    case 7: // an unknown control type is ignored (later versions may add some); 0x04 is features
+      return { kind: "unknown-control", expect: "survive", bytes: (peer) => peer.encryptChunk(Buffer.concat([Buffer.from([0x02, int(random, 5, 255)]), randomBytes(random, int(random, 0, 64))])) };
+    case 8: // 0x03 is a packed message (docs/protocol.md §4)
+      return { kind: "unknown-chunk-flag", expect: "close", code: "bad-chunk", bytes: (peer) => peer.encryptChunk(Buffer.concat([Buffer.from([int(random, 4, 255)]), randomBytes(random, 16)])) };
     case 9: {
       // Transport tampering: a frame replayed, two frames swapped, or one ciphertext byte flipped.
       const op = int(random, 0, 2);

@@ -1,96 +1,116 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createRouterTransport } from "@connectrpc/connect";
-import { profilePaths, silentLogger, systemClock } from "@jarvis/core";
-import { NetworkNode, createNetworkRoutes } from "@jarvis/network";
-import { SessionApp, createTestProfile, encodeLinkCode, TEST_PASSWORD } from "@jarvis/session/testing";
-import { GrpcPeerNetwork } from "../../services/session/dist/network-client.js";
-import { eventually } from "../helpers/cli.js";
+import { fork, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const NODE_PROCESS = fileURLToPath(new URL("./load-node-process.mjs", import.meta.url));
+
+/** What a node reports after the traffic: see load-node-process.mjs. */
+export interface NodeReport {
+  /** Texts from each sender, in the order the live event stream showed them. */
+  received: Record<string, string[]>;
+  /** Incoming texts from each sender as the store holds them, oldest first. */
+  stored: Record<string, string[]>;
+  maxDelayMs: number;
+  p99DelayMs: number;
+  peakRssBytes: number;
+  busyRetries: number;
+  /** The longest late ticks of a 10 ms timer, split into CPU, waiting for a core, and blocked. */
+  stalls: { awayMs: number; cpuMs: number; waitingForCpuMs: number; blockedMs: number; ioMs: number }[];
+  /** CPU time (user + system) the node used since its traffic started. */
+  cpuMs: number;
+}
+
+interface Reply {
+  id: number;
+  error?: string;
+  [field: string]: unknown;
+}
 
 /**
- * A whole node in this process, as services/session/network-link.test.ts builds one: the
- * session app over its real encrypted store (cheap-KDF profile), its own NetworkNode with a
- * real TCP listener on loopback and real Noise channels, and the session's real network client
- * speaking the real gRPC contract — connect's in-memory router transport stands in for the
- * Unix socket between the two processes only. Many of these make a load test of 50 nodes
- * affordable on two cores, where 150 processes would not be.
+ * One node of the load scenarios in its own process (load-node-process.mjs): its own event
+ * loop, so a stall measured there is that node's own, as it would be for a user, not the sum
+ * of every node sharing one loop. This class is the parent's handle: typed requests over the
+ * IPC channel, one reply each.
  */
 export class LoadNode {
   readonly name: string;
-  readonly home: string;
-  readonly network: NetworkNode;
-  readonly app: SessionApp;
   readonly uid: string;
-  /** Incoming messages seen on the live event stream, by sender uid, in arrival order. */
-  readonly received = new Map<string, string[]>();
-  #client: GrpcPeerNetwork;
-  #events = new AbortController();
-  #reading: Promise<void> | undefined;
-  #receivedCount = 0;
+  readonly linkCode: string;
+  #child: ChildProcess;
+  #nextId = 1;
+  #pending = new Map<number, { resolve: (reply: Reply) => void; reject: (error: Error) => void }>();
+  #exited: Promise<void>;
 
-  private constructor(name: string, home: string, network: NetworkNode, client: GrpcPeerNetwork, app: SessionApp) {
+  private constructor(name: string, child: ChildProcess, hello: Reply, exited: Promise<void>) {
     this.name = name;
-    this.home = home;
-    this.network = network;
-    this.#client = client;
-    this.app = app;
-    this.uid = app.identity().identity.uid;
+    this.#child = child;
+    this.uid = String(hello.uid);
+    this.linkCode = String(hello.linkCode);
+    this.#exited = exited;
+    child.on("message", (reply: Reply) => {
+      const waiter = this.#pending.get(reply.id);
+      this.#pending.delete(reply.id);
+      if (!waiter) return;
+      if (reply.error !== undefined) waiter.reject(new Error(`${name}: ${reply.error}`));
+      else waiter.resolve(reply);
+    });
+    child.once("exit", (code, signal) => {
+      for (const waiter of this.#pending.values()) waiter.reject(new Error(`${name} exited (${code ?? signal})`));
+      this.#pending.clear();
+    });
   }
 
   static async start(name: string): Promise<LoadNode> {
-    const home = mkdtempSync(join(tmpdir(), "jv-load-"));
-    await createTestProfile(home, { name, password: TEST_PASSWORD });
-    const network = new NetworkNode({ clock: systemClock, logger: silentLogger, defaultListen: "127.0.0.1:0" });
-    const client = new GrpcPeerNetwork(createRouterTransport(createNetworkRoutes(network, silentLogger)), systemClock, silentLogger);
-    const app = new SessionApp({ paths: profilePaths(home), clock: systemClock, logger: silentLogger, network: client, listen: "127.0.0.1:0", advertise: "" });
-    client.start();
-    await app.unlock(TEST_PASSWORD);
-    const node = new LoadNode(name, home, network, client, app);
-    node.#readEvents();
-    // A card handed out before the listener is bound would carry no address to dial.
-    await eventually(async () => (app.status().listenAddress !== "" ? true : undefined), 60_000, `${name} to listen`);
-    return node;
+    const child = fork(NODE_PROCESS, [name], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    const hello = await new Promise<Reply>((resolve, reject) => {
+      child.once("message", (reply: Reply) => resolve(reply));
+      child.once("exit", (code, signal) => reject(new Error(`${name} exited during start-up (${code ?? signal})`)));
+    });
+    return new LoadNode(name, child, hello, exited);
   }
 
-  get receivedCount(): number {
-    return this.#receivedCount;
+  /** Adds every link code as a contact; both sides of a pair add each other, as people do. */
+  async link(codes: string[]): Promise<void> {
+    await this.#request("link", { codes });
   }
 
-  connectedPeers(): number {
-    return this.network.listPeers().filter((p) => p.state === "connected").length;
+  async connectedPeers(): Promise<number> {
+    return Number((await this.#request("connected")).count);
   }
 
+  /**
+   * Sends each message in order, the k-th no earlier than `startInMs + k × intervalMs` from
+   * now; resolves when the last send call has returned.
+   */
+  async send(sends: { to: string; text: string }[], pace: { intervalMs: number; startInMs: number }): Promise<void> {
+    await this.#request("send", { sends, ...pace });
+  }
+
+  async receivedCount(): Promise<number> {
+    return Number((await this.#request("progress")).received);
+  }
+
+  async report(senders: string[]): Promise<NodeReport> {
+    return (await this.#request("report", { senders })) as unknown as NodeReport;
+  }
+
+  /** Stops the node and deletes its profile; a node that does not answer is killed. */
   async close(): Promise<void> {
-    this.#events.abort();
-    await this.#reading;
-    await this.app.close();
-    await this.#client.close();
-    await this.network.close();
-    rmSync(this.home, { recursive: true, force: true });
+    if (this.#child.exitCode === null && this.#child.signalCode === null) {
+      await this.#request("close").catch(() => this.#child.kill("SIGKILL"));
+    }
+    await this.#exited;
   }
 
-  /** Follows the node's own event log, as a client would: what arrived, from whom, in which order. */
-  #readEvents(): void {
-    this.#reading = (async () => {
-      try {
-        for await (const stored of this.app.subscribe(0, true, this.#events.signal)) {
-          if (stored.event.type !== "message_received") continue;
-          const { senderUid, text } = stored.event.message;
-          const list = this.received.get(senderUid) ?? [];
-          list.push(text);
-          this.received.set(senderUid, list);
-          this.#receivedCount++;
-        }
-      } catch {
-        // the store was locked at close
-      }
-    })();
+  #request(type: string, fields: object = {}): Promise<Reply> {
+    const id = this.#nextId++;
+    return new Promise<Reply>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#child.send({ id, type, ...fields }, (error) => {
+        if (!error) return;
+        this.#pending.delete(id);
+        reject(error);
+      });
+    });
   }
-}
-
-/** Makes two nodes each other's contacts, as exchanging link codes does. */
-export function linkNodes(a: LoadNode, b: LoadNode): void {
-  a.app.addContact({ linkCode: encodeLinkCode(b.app.identity().card) }, "");
-  b.app.addContact({ linkCode: encodeLinkCode(a.app.identity().card) }, "");
 }

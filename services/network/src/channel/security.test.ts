@@ -31,6 +31,23 @@ import {
 const cleanup = new Cleanup();
 cleanupAfterEach(cleanup);
 
+/**
+ * Each side's first transport message is its features announcement (docs/protocol.md §4): a
+ * 3-byte control chunk, so frame 2 upstream and frame 1 downstream; payloads follow it.
+ */
+const FEATURES_FRAME_BYTES = 2 + 3 + 16;
+const FIRST_PAYLOAD_FRAME_UP = 3;
+const FIRST_PAYLOAD_FRAME_DOWN = 2;
+
+/** Sends one at a time, each delivered before the next, so that no two share a packed message. */
+async function sendApart(from: TestNodeHandle, to: TestNodeHandle, texts: string[]): Promise<void> {
+  for (const text of texts) {
+    const mark = to.link.frames().length;
+    await from.node.send(to.publicKey, Buffer.from(text));
+    await until(() => to.link.frames().length === mark + 1, `"${text}" to arrive`);
+  }
+}
+
 async function pair(clock: FakeClock) {
   const aliceKeys = generateKeyPair();
   const bobKeys = generateKeyPair();
@@ -187,11 +204,10 @@ describe("authentication", () => {
     const { alice, bob } = await pair(clock);
     const proxy = await RecordingProxy.start({ target: bob.address }, cleanup);
     await connectVia(alice, bob, proxy.address);
-    for (const text of ["first", "second", "third"]) await alice.node.send(bob.publicKey, Buffer.from(text));
-    await until(() => bob.link.frames().length === 3, "the recorded session's payloads");
+    await sendApart(alice, bob, ["first", "second", "third"]);
     const recorded = proxy.upBytes(0);
     const originalReply = Buffer.concat(proxy.connections[0]?.down ?? []).subarray(0, 2 + 96);
-    expect(recorded.length).toBe(34 + 66 + 3 * (2 + 1 + 16) + "firstsecondthird".length);
+    expect(recorded.length).toBe(34 + 66 + FEATURES_FRAME_BYTES + 3 * (2 + 1 + 16) + "firstsecondthird".length);
 
     const mark = bob.link.events.length;
     const replay = RawNoisePeer.wrap(await connectRaw(bob.address));
@@ -219,7 +235,7 @@ describe("integrity", () => {
     for (let position = 0; position < frameLength; position++) {
       const clock = new FakeClock();
       const { alice, bob } = await pair(clock);
-      const proxy = await RecordingProxy.start({ target: bob.address, upstream: flipper(2, position) }, cleanup);
+      const proxy = await RecordingProxy.start({ target: bob.address, upstream: flipper(FIRST_PAYLOAD_FRAME_UP, position) }, cleanup);
       await connectVia(alice, bob, proxy.address);
       await alice.node.send(bob.publicKey, Buffer.from(text));
       const closed = await bob.link.waitFor((e) => e.kind === "disconnected", `bob to close the channel (byte ${position})`);
@@ -227,7 +243,7 @@ describe("integrity", () => {
       expect(bob.link.frames()).toEqual([]);
       expect(bob.node.status().protocolErrors).toBe(1);
       expect(bob.node.listPeers()[0]?.stats.lastErrorCode).toBe("decrypt-failed");
-      expect(proxy.upBytes(0).length).toBe(34 + 66 + 2 + frameLength);
+      expect(proxy.upBytes(0).length).toBe(34 + 66 + FEATURES_FRAME_BYTES + 2 + frameLength);
       await cleanup.run();
     }
   });
@@ -236,9 +252,10 @@ describe("integrity", () => {
     for (const position of [0, 14, 1 + text.length + 15]) {
       const clock = new FakeClock();
       const { alice, bob } = await pair(clock);
-      const proxy = await RecordingProxy.start({ target: bob.address, upstream: flipper(3, position) }, cleanup);
+      const proxy = await RecordingProxy.start({ target: bob.address, upstream: flipper(FIRST_PAYLOAD_FRAME_UP + 1, position) }, cleanup);
       await connectVia(alice, bob, proxy.address);
-      await alice.node.send(bob.publicKey, Buffer.from("untouched"));
+      await sendApart(alice, bob, ["untouched"]);
+      // The tampered frame holds the text, and "after" too if alice packs them together.
       await alice.node.send(bob.publicKey, Buffer.from(text));
       await alice.node.send(bob.publicKey, Buffer.from("after"));
       const closed = await bob.link.waitFor((e) => e.kind === "disconnected", "bob to close the channel");
@@ -251,8 +268,8 @@ describe("integrity", () => {
   it("tampering bob → alice is caught by alice the same way", async () => {
     const clock = new FakeClock();
     const { alice, bob } = await pair(clock);
-    // Downstream frames: 0 is "<- e, ee, s, es", 1 is bob's first transport message.
-    const proxy = await RecordingProxy.start({ target: bob.address, downstream: flipper(1, 5) }, cleanup);
+    // Downstream frames: 0 is "<- e, ee, s, es", 1 bob's features, 2 the payload.
+    const proxy = await RecordingProxy.start({ target: bob.address, downstream: flipper(FIRST_PAYLOAD_FRAME_DOWN, 5) }, cleanup);
     await connectVia(alice, bob, proxy.address);
     const mark = alice.link.events.length;
     await bob.node.send(alice.publicKey, Buffer.from(text));

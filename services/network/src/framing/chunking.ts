@@ -81,6 +81,8 @@ export class Reassembler {
         new FrameError("reassembly-too-large", `payload exceeds the limit of ${this.#maxPayloadBytes} bytes`),
       );
     }
+    // The common case, a payload in one chunk, is copied once, not once into parts and again by concat.
+    if (flag === FLAG_FINAL && this.#parts.length === 0) return Buffer.from(data);
     this.#parts.push(Buffer.from(data));
     this.#size += data.length;
     if (flag === FLAG_MORE) return undefined;

@@ -6,3 +6,4 @@ export { encodeFrame, FrameDecoder, MAX_FRAME_LENGTH } from "./frame-decoder.js"
 export type { DecodeStep, FrameDecoderOptions } from "./frame-decoder.js";
 export { FrameError } from "./frame-error.js";
 export type { FrameErrorCode } from "./frame-error.js";
+export { decodePacked, encodePacked, FLAG_PACKED, isPacked, MAX_PACKED_PLAINTEXT, PACKED_ENTRY_OVERHEAD, packedLength } from "./packing.js";

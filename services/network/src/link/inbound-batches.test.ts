@@ -47,3 +47,27 @@ describe("Link inbound batches", () => {
     expect(flow.queuedBytes).toBe(0);
   });
 });
+
+describe("Link batches do not wait for the end of the turn", () => {
+  it("a lone inbound frame reaches the session before the turn's other callbacks run", async () => {
+    const { link } = newLink([]);
+    link.batchInbound();
+    let turnEnded = false;
+    setImmediate(() => (turnEnded = true));
+    link.deliver(frame(1, "alone"));
+    expect(await take(link, 1)).toEqual(["frame(alone)"]);
+    expect(turnEnded).toBe(false);
+  });
+
+  it("reports the frames written in one job as one FramesSent, before the turn ends", async () => {
+    const flow = new InboundFlow({ inboundBytesPerPeer: 1 << 20, inboundBytesTotal: 4 << 20 }, { setReadingPaused: () => undefined });
+    // A sender whose writes complete at once (the socket took them).
+    const link = new Link(async (_key, _payload, onWritten) => onWritten?.(), flow);
+    let turnEnded = false;
+    setImmediate(() => (turnEnded = true));
+    for (const id of [1n, 2n, 3n]) void link.send(key(7), Buffer.from("x"), id);
+    const { value } = (await link.next()) as IteratorYieldResult<LinkEvent>;
+    expect(turnEnded).toBe(false);
+    expect(value.kind === "sent" ? value.frameIds : value.kind).toEqual([1n, 2n, 3n]);
+  });
+});

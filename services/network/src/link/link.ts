@@ -23,8 +23,8 @@ export type PayloadSender = (
  * The session's side of the network, as a domain object (routes.ts translates it to the Link
  * RPC). Inbound: an ordered stream of events whose payload bytes are counted by an InboundFlow
  * until the session takes them. Outbound: send() writes a frame and, for a frame_id other than
- * 0, reports exactly once — FramesSent once it was written, batched per peer per event-loop
- * turn in write order, or FrameDropped with the error's code.
+ * 0, reports exactly once — FramesSent once it was written, batched per peer per job (the
+ * write completions seen together) in write order, or FrameDropped with the error's code.
  */
 export class Link implements AsyncIterable<LinkEvent> {
   #queue = new AsyncQueue<LinkEvent>();
@@ -46,8 +46,8 @@ export class Link implements AsyncIterable<LinkEvent> {
   }
 
   /**
-   * From now on, frames received in one turn of the event loop go to the session as one
-   * "frames" event (in arrival order, never reordered around other events).
+   * From now on, frames received in one job (one socket read and what it decoded) go to the
+   * session as one "frames" event (in arrival order, never reordered around other events).
    */
   batchInbound(): void {
     this.#batchInbound = true;
@@ -60,7 +60,10 @@ export class Link implements AsyncIterable<LinkEvent> {
       this.#inbound.added(event.publicKey, event.payload.length);
       if (this.#batchInbound) {
         this.#inboundBatch.push({ publicKey: event.publicKey, payload: event.payload });
-        if (this.#inboundBatch.length === 1) setImmediate(() => this.#flushInbound());
+        // Flushed when the current job (this socket read and its microtasks) is done: every
+        // frame that read decoded is one event, and a lone frame does not wait for the rest of
+        // the event loop's turn (the other sockets' reads) before the session sees it.
+        if (this.#inboundBatch.length === 1) process.nextTick(() => this.#flushInbound());
         return;
       }
     } else {
@@ -123,7 +126,9 @@ export class Link implements AsyncIterable<LinkEvent> {
     batch.frameIds.push(frameId);
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    setImmediate(() => {
+    // Reported when the job that saw the writes complete is done (with every frame that job
+    // completed), not at the end of the turn: "sent" should not trail the peer's ack.
+    process.nextTick(() => {
       this.#flushScheduled = false;
       for (const keyHex of [...this.#sentBatches.keys()]) this.#flush(keyHex);
     });

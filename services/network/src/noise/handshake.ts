@@ -1,7 +1,8 @@
 import type { CipherState } from "./cipher-state.js";
 import { NoiseError } from "./errors.js";
-import { DH_LENGTH, dhWithKeyObject, generateLoadedKeyPair, loadKeyPair } from "./keys.js";
-import type { KeyPair, LoadedKeyPair } from "./keys.js";
+import type { KeyObject } from "node:crypto";
+import { DH_LENGTH, dhWithKeyObject, generateLoadedKeyPair, loadKeyPair, loadPublicKey, type KeyPair, type LoadedKeyPair } from "./keys.js";
+import { loadStaticKeyPair } from "./static-keys.js";
 import { MAX_MESSAGE_LENGTH, TAG_LENGTH } from "./limits.js";
 import { XX_PATTERN } from "./patterns.js";
 import type { Token } from "./patterns.js";
@@ -36,6 +37,8 @@ export class XXHandshake {
   #presetEphemeral: LoadedKeyPair | undefined;
   #ephemeral: LoadedKeyPair | undefined;
   #remoteEphemeral: Buffer | undefined;
+  /** Imported once: XX uses the remote ephemeral in two DHs. */
+  #remoteEphemeralObject: KeyObject | undefined;
   #remoteStatic: Buffer | undefined;
   #messageIndex = 0;
   #phase: Phase = "in-progress";
@@ -45,7 +48,7 @@ export class XXHandshake {
   /** Throws NoiseError("bad-key") if a key pair has the wrong size or its halves do not match. */
   constructor(options: HandshakeOptions) {
     this.#initiator = options.initiator;
-    this.#static = loadKeyPair(options.staticKeyPair, "static");
+    this.#static = loadStaticKeyPair(options.staticKeyPair);
     if (options.ephemeralKeyPair !== undefined) {
       this.#presetEphemeral = loadKeyPair(options.ephemeralKeyPair, "ephemeral");
     }
@@ -214,7 +217,9 @@ export class XXHandshake {
     if (local === undefined || remote === undefined) {
       throw new NoiseError("wrong-state", `token ${token} needs a key that has not been established`);
     }
-    const shared = dhWithKeyObject(local.privateKeyObject, remote);
+    let remoteKey: Uint8Array | KeyObject = remote;
+    if (remote === this.#remoteEphemeral) remoteKey = this.#remoteEphemeralObject ??= loadPublicKey(remote);
+    const shared = dhWithKeyObject(local.privateKeyObject, remoteKey);
     this.#symmetric.mixKey(shared);
     shared.fill(0);
   }
@@ -243,6 +248,7 @@ export class XXHandshake {
     this.#symmetric.destroy();
     this.#ephemeral = undefined;
     this.#presetEphemeral = undefined;
+    this.#remoteEphemeralObject = undefined;
     this.#static = undefined;
   }
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 
 import { NoiseError } from "./errors.js";
-import { dh, dhWithKeyObject, generateKeyPair, generateLoadedKeyPair, keyPairFromPrivateKey, loadKeyPair } from "./keys.js";
+import { dh, dhWithKeyObject, generateKeyPair, generateLoadedKeyPair, keyPairFromPrivateKey, loadKeyPair, loadPublicKey } from "./keys.js";
+import { loadStaticKeyPair } from "./static-keys.js";
 
 function expectBadKey(action: () => unknown): void {
   let caught: unknown;
@@ -84,5 +85,48 @@ describe("keys", () => {
     const b = generateKeyPair();
     expectBadKey(() => loadKeyPair({ publicKey: b.publicKey, privateKey: a.privateKey }, "test"));
     expectBadKey(() => loadKeyPair({ publicKey: a.publicKey, privateKey: Buffer.alloc(31) }, "test"));
+  });
+
+  it("generates fresh ephemeral pairs whose public key is the one X25519 derives from the private key", () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const ephemeral = generateLoadedKeyPair();
+      const peer = generateKeyPair();
+      // Both directions agree only if ephemeral.publicKey really belongs to its private key.
+      expect(dhWithKeyObject(ephemeral.privateKeyObject, peer.publicKey)).toEqual(dh(peer.privateKey, ephemeral.publicKey));
+      expect(ephemeral.publicKey.equals(Buffer.alloc(32))).toBe(false);
+      seen.add(ephemeral.publicKey.toString("hex"));
+    }
+    expect(seen.size).toBe(20);
+  });
+
+  it("uses a public key imported once exactly as the raw bytes, and refuses a bad one", () => {
+    const a = generateLoadedKeyPair();
+    const b = generateKeyPair();
+    expect(dhWithKeyObject(a.privateKeyObject, loadPublicKey(b.publicKey))).toEqual(dhWithKeyObject(a.privateKeyObject, b.publicKey));
+    expectBadKey(() => loadPublicKey(Buffer.alloc(31)));
+    for (const point of LOW_ORDER_POINTS) {
+      expectBadKey(() => dhWithKeyObject(a.privateKeyObject, loadPublicKey(Buffer.from(point, "hex"))));
+    }
+  });
+
+  it("imports a static pair once per pair object, and never returns a stale key after the pair changed in place", () => {
+    const pair = generateKeyPair();
+    const first = loadStaticKeyPair(pair);
+    expect(loadStaticKeyPair(pair)).toBe(first);
+    // A different object with the same bytes is imported on its own, with the same result.
+    const copy = { publicKey: Buffer.from(pair.publicKey), privateKey: Buffer.from(pair.privateKey) };
+    expect(loadStaticKeyPair(copy)).not.toBe(first);
+    expect(loadStaticKeyPair(copy).publicKey).toEqual(first.publicKey);
+    // Overwritten in place with another valid pair: the new key is loaded, not the cached one.
+    const other = generateKeyPair();
+    other.privateKey.copy(pair.privateKey);
+    other.publicKey.copy(pair.publicKey);
+    const reloaded = loadStaticKeyPair(pair);
+    expect(reloaded).not.toBe(first);
+    expect(dhWithKeyObject(reloaded.privateKeyObject, first.publicKey)).toEqual(dh(other.privateKey, first.publicKey));
+    // Only the private half wiped: the halves no longer match, so it is refused, not served from the cache.
+    pair.privateKey.fill(0);
+    expectBadKey(() => loadStaticKeyPair(pair));
   });
 });

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, timingSafeEqual } from "node:crypto";
+import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, randomBytes, timingSafeEqual } from "node:crypto";
 import type { KeyObject } from "node:crypto";
 
 import { NoiseError } from "./errors.js";
@@ -38,6 +38,7 @@ const PKCS8_X25519_PREFIX = Buffer.from("302e020100300506032b656e04220420", "hex
 /** Length of the fixed SPKI header (302a300506032b656e032100) before a raw X25519 public key. */
 const SPKI_X25519_PREFIX_LENGTH = 12;
 const ALL_ZERO = Buffer.alloc(DH_LENGTH);
+const JWK_X_PLACEHOLDER = ALL_ZERO.toString("base64url");
 
 function requireKeyLength(key: Uint8Array, what: string): void {
   if (key.length !== DH_LENGTH) {
@@ -61,6 +62,19 @@ function importPublicKey(publicKey: Uint8Array): KeyObject {
   return createPublicKey({ key: { kty: "OKP", crv: "X25519", x: base64url(publicKey) }, format: "jwk" });
 }
 
+/**
+ * A peer's public key imported once, for a handshake that uses it in two DHs (its ephemeral
+ * meets both of ours). Refuses what X25519 would refuse, as dhWithKeyObject does.
+ */
+export function loadPublicKey(publicKey: Uint8Array): KeyObject {
+  requireKeyLength(publicKey, "public key");
+  try {
+    return importPublicKey(publicKey);
+  } catch (cause) {
+    throw new NoiseError("bad-key", "X25519 public key cannot be imported", { cause });
+  }
+}
+
 /** Only ever called on imported keys; see the note on generateKeyPairSync above. */
 function rawPublicKeyOf(key: KeyObject): Buffer {
   const { x } = createPublicKey(key).export({ format: "jwk" });
@@ -81,12 +95,25 @@ export function generateKeyPair(): KeyPair {
   return pair;
 }
 
-/** A fresh, already imported key pair, for ephemeral keys; no raw private bytes are kept. */
+/**
+ * A fresh, already imported key pair, for ephemeral keys; no raw private bytes are kept.
+ *
+ * The one on the handshake's hot path. The scalar is 32 random bytes (RFC 7748 §6.1: X25519
+ * clamps it itself), imported once as a JWK; the public key is then read from that imported
+ * key, so it is always the one OpenSSL derived from the scalar (Node requires a JWK "x" member
+ * but derives a private key's public half from "d"; the placeholder below never reaches the
+ * wire, and if a Node version did use it, the peer's DH would fail loudly, never silently).
+ * This costs about one keygen: generating with DER encodings and re-importing, as
+ * generateKeyPair does, cost ~4.5x that and was the largest overhead of a handshake.
+ */
 export function generateLoadedKeyPair(): LoadedKeyPair {
-  const pair = generateKeyPair();
-  const loaded = loadKeyPair(pair, "ephemeral");
-  pair.privateKey.fill(0);
-  return loaded;
+  const scalar = randomBytes(DH_LENGTH);
+  const privateKeyObject = createPrivateKey({
+    key: { kty: "OKP", crv: "X25519", d: base64url(scalar), x: JWK_X_PLACEHOLDER },
+    format: "jwk",
+  });
+  scalar.fill(0);
+  return { publicKey: rawPublicKeyOf(privateKeyObject), privateKeyObject };
 }
 
 export function keyPairFromPrivateKey(privateKey: Uint8Array): KeyPair {
@@ -128,11 +155,11 @@ export function loadKeyPair(pair: KeyPair, what: string): LoadedKeyPair {
  * DH's contribution to the session keys, so that case is an error (Noise
  * §12.1 allows either behaviour; rejecting is the safer one).
  */
-export function dhWithKeyObject(privateKey: KeyObject, publicKey: Uint8Array): Buffer {
-  requireKeyLength(publicKey, "public key");
+export function dhWithKeyObject(privateKey: KeyObject, publicKey: Uint8Array | KeyObject): Buffer {
+  if (publicKey instanceof Uint8Array) requireKeyLength(publicKey, "public key");
   let shared: Buffer;
   try {
-    shared = diffieHellman({ privateKey, publicKey: importPublicKey(publicKey) });
+    shared = diffieHellman({ privateKey, publicKey: publicKey instanceof Uint8Array ? importPublicKey(publicKey) : publicKey });
   } catch (cause) {
     // OpenSSL itself refuses to return an all-zero X25519 result.
     throw new NoiseError("bad-key", "X25519 failed (invalid or low-order public key)", { cause });

@@ -7,6 +7,9 @@ export function wireBytes(payloadLength: number): number {
   return payloadLength + Math.max(1, Math.ceil(payloadLength / MAX_CHUNK_DATA)) * 19;
 }
 
+/** One settled promise for every send that finds room (most of them). */
+const ROOM: Promise<void> = Promise.resolve();
+
 interface Waiter {
   ready: () => boolean;
   resolve: () => void;
@@ -39,9 +42,12 @@ export class OutboundFlow {
       onWritten?.(error);
     });
     this.#unwritten += size;
-    const ready = () => channel.closed || (channel.framed.unwrittenBytes <= this.#limits.outboundBytesPerPeer && this.#unwritten <= this.#limits.outboundBytesTotal);
-    if (ready()) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push({ ready, resolve }));
+    if (this.#hasRoom(channel)) return ROOM;
+    return new Promise((resolve) => this.#waiters.push({ ready: () => this.#hasRoom(channel), resolve }));
+  }
+
+  #hasRoom(channel: SecureChannel): boolean {
+    return channel.closed || (channel.unwrittenBytes <= this.#limits.outboundBytesPerPeer && this.#unwritten <= this.#limits.outboundBytesTotal);
   }
 
   /** Lets every waiting sender go (shutdown). */

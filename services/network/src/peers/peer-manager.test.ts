@@ -50,6 +50,8 @@ function wireBytes(payloadLength: number): number {
 /** XX with empty payloads: -> e (32), <- e, ee, s, es (32 + 48 + 16), -> s, se (48 + 16); each framed (+2). */
 const HANDSHAKE_INITIATOR_BYTES = 2 + 32 + (2 + 48 + 16);
 const HANDSHAKE_RESPONDER_BYTES = 2 + 32 + 48 + 16;
+/** Each side's first transport message announces its features: a 3-byte control chunk. */
+const FEATURES_FRAME_BYTES = 2 + 3 + 16;
 
 describe("reconnect with backoff", () => {
   it("redials on the configured schedule (base·2^n, capped) and the channel comes back by itself", async () => {
@@ -184,16 +186,23 @@ describe("stats", () => {
     const { alice, bob } = await connectedPair(clock);
     const toBob = [Buffer.from("one"), Buffer.alloc(100_000, 7), Buffer.from("three")];
     const toAlice = [Buffer.from("uno"), Buffer.alloc(MAX_CHUNK_DATA, 1)];
-    for (const payload of toBob) await alice.node.send(bob.publicKey, payload);
-    for (const payload of toAlice) await bob.node.send(alice.publicKey, payload);
-    await until(() => bob.link.frames(alice.publicKey).length === 3 && alice.link.frames(bob.publicKey).length === 2, "all payloads");
+    // One at a time, each delivered before the next, so none share a packed message and
+    // wireBytes() gives each one's exact size.
+    for (const [index, payload] of toBob.entries()) {
+      await alice.node.send(bob.publicKey, payload);
+      await until(() => bob.link.frames(alice.publicKey).length === index + 1, `payload ${index} to bob`);
+    }
+    for (const [index, payload] of toAlice.entries()) {
+      await bob.node.send(alice.publicKey, payload);
+      await until(() => alice.link.frames(bob.publicKey).length === index + 1, `payload ${index} to alice`);
+    }
     expect(bob.link.frames(alice.publicKey)).toEqual(toBob);
     expect(alice.link.frames(bob.publicKey)).toEqual(toAlice);
 
     const a = peerOf(alice.node, bob.publicKey).stats;
     const b = peerOf(bob.node, alice.publicKey).stats;
-    const aliceWire = HANDSHAKE_INITIATOR_BYTES + toBob.reduce((n, p) => n + wireBytes(p.length), 0);
-    const bobWire = HANDSHAKE_RESPONDER_BYTES + toAlice.reduce((n, p) => n + wireBytes(p.length), 0);
+    const aliceWire = HANDSHAKE_INITIATOR_BYTES + FEATURES_FRAME_BYTES + toBob.reduce((n, p) => n + wireBytes(p.length), 0);
+    const bobWire = HANDSHAKE_RESPONDER_BYTES + FEATURES_FRAME_BYTES + toAlice.reduce((n, p) => n + wireBytes(p.length), 0);
     expect(a).toMatchObject({ messagesSent: 3, messagesReceived: 2, bytesSent: aliceWire, bytesReceived: bobWire });
     expect(b).toMatchObject({ messagesSent: 2, messagesReceived: 3, bytesSent: bobWire, bytesReceived: aliceWire });
     expect(a).toMatchObject({ connectAttempts: 1, connectSuccesses: 1, connectFailures: 0, lastErrorCode: "", connectedSince: clock.now() });

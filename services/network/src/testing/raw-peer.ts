@@ -199,7 +199,10 @@ export class RawNoisePeer {
         try {
           const plaintext = this.#receive.decryptWithAd(EMPTY, frame);
           if (isControlChunk(plaintext)) {
-            this.controls.push(decodeControlChunk(plaintext));
+            const control = decodeControlChunk(plaintext);
+            // A node's features announcement is the channel's own business; this peer plays a
+            // plain version-1 peer that never announces any, so it is never sent packed messages.
+            if (control.kind !== "features") this.controls.push(control);
           } else {
             const payload = this.#reassembler.push(plaintext);
             if (payload) this.payloads.push(payload);

@@ -6,7 +6,7 @@ import type { ContactCard } from "@jarvis/proto/jarvis/peer/v1/card";
 import { IdentityLifecycle, type SessionOptions } from "./identity-lifecycle.js";
 import type { UnlockedSession } from "./unlocked-session.js";
 import { pipelineSends, type StreamedSend, type StreamedSendOutcome } from "./send-stream.js";
-import { resolveConversation, type Conversation } from "./conversation-ref.js";
+import type { Conversation } from "./conversation-ref.js";
 import { sendOnce } from "./idempotent-send.js";
 import { DEFAULT_PAGE, MAX_PAGE, SEND_STREAM_WINDOW } from "../constants.js";
 
@@ -215,7 +215,7 @@ export class SessionApp extends IdentityLifecycle {
   }
 
   #conversation(u: UnlockedSession, conversation: string): Conversation {
-    return resolveConversation(conversation, { contacts: u.contacts, groups: u.groups });
+    return u.conversationRefs.resolve(conversation);
   }
 }
 

@@ -5,6 +5,7 @@ import { newDropCounters, type Card, type Contact, type DropCounters, type Ident
 import { PresenceTracker } from "../presence/presence-tracker.js";
 import { ContactService } from "../contacts/contact-service.js";
 import { GroupService } from "../groups/group-service.js";
+import { ConversationCache } from "./conversation-cache.js";
 import { Outgoing } from "../messages/outgoing.js";
 import { OutboxDelivery } from "../messages/outbox-delivery.js";
 import { Acks } from "../messages/acks.js";
@@ -46,6 +47,8 @@ export class UnlockedSession {
   readonly conversations: Conversations;
   readonly contacts: ContactService;
   readonly groups: GroupService;
+  /** Conversation references as clients write them, resolved once per change of contacts or groups. */
+  readonly conversationRefs: ConversationCache;
   readonly sync: NetworkSync;
   #options: UnlockedSessionOptions;
   #log: Logger;
@@ -107,6 +110,7 @@ export class UnlockedSession {
       ownCard: () => this.ownCard(),
       view: (g) => this.presence.groupView(g),
     });
+    this.conversationRefs = new ConversationCache({ contacts: this.contacts, groups: this.groups }, { contacts: contactRepo, groups: groupRepo, uow });
     this.sync = new NetworkSync({
       clock,
       log,

@@ -39,6 +39,7 @@ const toContact = (row: ContactRow): Contact => ({
 export class ContactRepo {
   #cache = new Map<string, Contact | undefined>();
   #writtenInTransaction = false;
+  #version = 0;
   #byUid;
   #all;
   #insert;
@@ -76,11 +77,21 @@ export class ContactRepo {
     if (!this.#writtenInTransaction) return;
     this.#writtenInTransaction = false;
     this.#cache.clear();
+    this.#version++;
+  }
+
+  /**
+   * Changes whenever the contacts table was written (and again when that transaction ended,
+   * committed or not): caches derived from contacts compare it to know they are stale.
+   */
+  get version(): number {
+    return this.#version;
   }
 
   #invalidate(): void {
     this.#writtenInTransaction = true;
     this.#cache.clear();
+    this.#version++;
   }
 
   /** Every contact, group contacts included (the network must reach them for their groups). */

@@ -19,6 +19,7 @@ export class GroupRepo {
   #addMember;
   #delete;
   #takeSequence;
+  #version = 0;
 
   constructor(db: Db) {
     this.#db = db;
@@ -46,8 +47,18 @@ export class GroupRepo {
     return this.#all.all().map((row) => this.#toGroup(row));
   }
 
+  /**
+   * Changes whenever a group is written or deleted: caches derived from groups compare it to
+   * know they are stale. (They never fill inside a transaction, so a rolled-back write only
+   * costs them a refill.)
+   */
+  get version(): number {
+    return this.#version;
+  }
+
   /** Writes the group and replaces its member list. */
   save(group: Group): void {
+    this.#version++;
     this.#db.transaction(() => {
       this.#upsert.run(group);
       this.#clearMembers.run(group.id);
@@ -56,6 +67,7 @@ export class GroupRepo {
   }
 
   delete(id: string): void {
+    this.#version++;
     this.#delete.run(id);
   }
 

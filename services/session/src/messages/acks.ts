@@ -44,7 +44,9 @@ export class Acks {
     else this.#pending.set(contact.uid, { publicKey: contact.publicKey, ids: [id] });
     if (this.#scheduled) return;
     this.#scheduled = true;
-    setImmediate(() => this.#flush());
+    // After the job that queued it (a commit's after-commit callbacks run together), not at
+    // the end of the turn: the ack is what lets the sender call a message delivered.
+    process.nextTick(() => this.#flush());
   }
 
   stop(): void {

@@ -37,6 +37,8 @@ export const toMessage = (row: MessageRow): Message => ({
 export const MESSAGE_HOT_QUERIES = {
   byId: "SELECT * FROM messages WHERE sender_uid = ? AND id = ?",
   setState: "UPDATE messages SET state = ? WHERE sender_uid = ? AND id = ?",
+  // States 0–3 (queued, sent, delivered, read) only move forward; failed (4) and received (5) never do.
+  advance: "UPDATE messages SET state = ? WHERE sender_uid = ? AND id = ? AND outgoing = 1 AND state < ? RETURNING conversation_id",
   newest: "SELECT * FROM messages WHERE conversation_id = ? ORDER BY position DESC LIMIT ?",
   before: "SELECT * FROM messages WHERE conversation_id = ? AND position < ? ORDER BY position DESC LIMIT ?",
   after: "SELECT * FROM messages WHERE conversation_id = ? AND position > ? AND position < ? ORDER BY position ASC LIMIT ?",
@@ -47,6 +49,7 @@ export class MessageRepo {
   #insert;
   #byId;
   #setState;
+  #advance;
   #newest;
   #before;
   #after;
@@ -65,6 +68,7 @@ export class MessageRepo {
     const q = MESSAGE_HOT_QUERIES;
     this.#byId = db.prepare<[string, string], MessageRow>(q.byId);
     this.#setState = db.prepare(q.setState);
+    this.#advance = db.prepare<[number, string, string, number], { conversation_id: string }>(q.advance);
     this.#newest = db.prepare<[string, number], MessageRow>(q.newest);
     this.#before = db.prepare<[string, number, number], MessageRow>(q.before);
     this.#after = db.prepare<[string, number, number, number], MessageRow>(q.after);
@@ -109,6 +113,15 @@ export class MessageRepo {
 
   setState(senderUid: string, id: string, state: MessageState): void {
     this.#setState.run(stateCode(state), senderUid, id);
+  }
+
+  /**
+   * Moves one of our messages forward to `state` (queued → sent → delivered → read), never
+   * back and never out of failed, in one statement; returns its conversation when it moved.
+   */
+  advance(senderUid: string, id: string, state: "sent" | "delivered" | "read"): string | undefined {
+    const code = stateCode(state);
+    return this.#advance.get(code, senderUid, id, code)?.conversation_id;
   }
 
   /** A page, oldest first, plus whether more exist in the paging direction. */

@@ -20,8 +20,6 @@ export interface OutgoingDeps {
   connected?: (uid: string) => boolean;
 }
 
-const ORDER: MessageState[] = ["queued", "sent", "delivered", "read"];
-
 /**
  * The one write path for what we send: our own messages (direct and group), group updates
  * and receipts all become outbox entries here, inside the caller's transaction, and go to the
@@ -119,13 +117,11 @@ export class Outgoing {
   }
 
   /** Moves an outgoing message forward (queued → sent → delivered → read), never back. */
-  advance(messageId: string, state: MessageState): void {
+  advance(messageId: string, state: "sent" | "delivered" | "read"): void {
     const { messages, uow, ownUid } = this.#deps;
-    const message = messages.get(ownUid, messageId);
-    if (!message || !message.outgoing) return;
-    if (message.state === "failed" || ORDER.indexOf(message.state) >= ORDER.indexOf(state)) return;
-    messages.setState(ownUid, messageId, state);
-    uow.emit({ type: "message_state_changed", messageId, conversationId: message.conversationId, state });
+    const conversationId = messages.advance(ownUid, messageId, state);
+    if (conversationId === undefined) return;
+    uow.emit({ type: "message_state_changed", messageId, conversationId, state });
   }
 
   /** A message nobody will ever ack (expired, recipient removed) becomes failed. */

@@ -110,4 +110,37 @@ describe("UnitOfWork", () => {
     await expect(queued).rejects.toBeInstanceOf(LockedError);
     await expect(store.uow.write(() => 1)).rejects.toBeInstanceOf(LockedError);
   });
+  it("a lone write is its own transaction: its failure leaves nothing, and a failure it catches inside rolls back alone", async () => {
+    const store = fresh();
+    const { uow, settings } = store;
+    const handedOff: string[] = [];
+    const failing = uow.write(() => {
+      settings.set("lone", "yes");
+      uow.emit({ type: "contact_removed", uid: "lone" });
+      uow.afterCommit(() => handedOff.push("lone"));
+      throw new InvalidArgumentError("lone is refused");
+    });
+    await expect(failing).rejects.toBeInstanceOf(InvalidArgumentError);
+    expect(settings.get("lone")).toBeUndefined();
+    expect(handedOff).toEqual([]);
+    expect(store.events.latestCursor()).toBe(0);
+
+    // Alone in its commit again: an inner transaction that fails and is caught undoes only itself.
+    const value = await uow.write(() => {
+      settings.set("outer", "kept");
+      try {
+        uow.tx(() => {
+          settings.set("inner", "undone");
+          throw new InvalidArgumentError("inner is refused");
+        });
+      } catch {
+        // the caller chose to go on without it
+      }
+      uow.afterCommit(() => handedOff.push("outer"));
+      return "done";
+    });
+    expect(value).toBe("done");
+    expect([settings.get("outer"), settings.get("inner")]).toEqual(["kept", undefined]);
+    expect(handedOff).toEqual(["outer"]);
+  });
 });

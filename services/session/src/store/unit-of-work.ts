@@ -207,6 +207,9 @@ export class UnitOfWork {
     const writes = this.#writes;
     this.#writes = [];
     if (this.#closed) return;
+    // A lone write is the whole transaction: its failure rolls back only itself anyway, so it
+    // needs no savepoint of its own (two statements fewer per commit on a quiet node).
+    if (writes.length === 1) return this.#commitLoneWrite(writes[0] as QueuedWrite);
     const outcomes: (() => void)[] = [];
     try {
       this.tx(() => {
@@ -224,5 +227,16 @@ export class UnitOfWork {
       return;
     }
     for (const settle of outcomes) settle();
+  }
+
+  #commitLoneWrite(write: QueuedWrite): void {
+    let value: unknown;
+    try {
+      value = this.tx(write.fn);
+    } catch (error) {
+      write.reject(error);
+      return;
+    }
+    write.resolve(value);
   }
 }
