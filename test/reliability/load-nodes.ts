@@ -3,6 +3,15 @@ import { fileURLToPath } from "node:url";
 
 const NODE_PROCESS = fileURLToPath(new URL("./load-node-process.mjs", import.meta.url));
 
+/** A tick of the node's 50 ms timer that came at least 100 ms late, and where the time went. */
+export interface Stall {
+  lateMs: number;
+  onCpuMs: number;
+  waitingForCpuMs: number;
+  offCpuMs: number;
+  ioMs: number;
+}
+
 /** What a node reports after the traffic: see load-node-process.mjs. */
 export interface NodeReport {
   /** Texts from each sender, in the order the live event stream showed them. */
@@ -13,8 +22,10 @@ export interface NodeReport {
   p99DelayMs: number;
   peakRssBytes: number;
   busyRetries: number;
-  /** The longest late ticks of a 10 ms timer, split into CPU, waiting for a core, and blocked. */
-  stalls: { awayMs: number; cpuMs: number; waitingForCpuMs: number; blockedMs: number; ioMs: number }[];
+  /** The latest ticks of a 50 ms timer, split into running, waiting for a core, and the rest. */
+  stalls: Stall[];
+  /** The late tick in which the main thread ran longest (its own work), if any was late. */
+  mostOwnWork: Stall | null;
   /** CPU time (user + system) the node used since its traffic started. */
   cpuMs: number;
 }
