@@ -88,7 +88,7 @@ function summary(run: FuzzRun): string {
     const key = o.code === "ok" ? "OK" : Code[o.code];
     byCode.set(key, (byCode.get(key) ?? 0) + 1);
   }
-  return `${run.outcomes.length} calls: ${[...byCode].map(([k, n]) => `${k} ${n}`).join(", ")} (of which INTERNAL from connect for an undecodable raw body: ${run.undecodable})`;
+  return `${run.outcomes.length} calls: ${[...byCode].map(([k, n]) => `${k} ${n}`).join(", ")} (of which INTERNAL from the server library for an undecodable raw body: ${run.undecodable})`;
 }
 
 describe("every session RPC under random and malformed requests, against a real node", () => {
