@@ -71,8 +71,8 @@ let busyRetries = 0;
  * rest, off the CPU and not waiting for it (blocked in the kernel, a GC helper thread that
  * itself waits for a core, or the loop's idle wait before the stall began); of that, block I/O
  * when kernel.task_delayacct is on. The node's own work in a stall is its main thread's running
- * time: what would still hold its loop on a machine of its own. Kept: the five latest ticks,
- * and the one with the most own work.
+ * time: what would still hold its loop on a machine of its own. Kept: the five ticks that were
+ * most late, and the one with the most own work.
  */
 const TICK_MS = 50;
 const stalls = [];

@@ -22,7 +22,7 @@ export interface NodeReport {
   p99DelayMs: number;
   peakRssBytes: number;
   busyRetries: number;
-  /** The latest ticks of a 50 ms timer, split into running, waiting for a core, and the rest. */
+  /** The five most late ticks of a 50 ms timer, split into running, waiting for a core, and the rest. */
   stalls: Stall[];
   /** The late tick in which the main thread ran longest (its own work), if any was late. */
   mostOwnWork: Stall | null;
