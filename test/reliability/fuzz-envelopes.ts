@@ -1,7 +1,7 @@
 import { newMessageId } from "@jarvis/core";
 import type { RawNoisePeer } from "../helpers/network.js";
 import { cardOf, envelope, groupUpdate, person, type Person } from "../security/peer-kit.js";
-import { int, randomBytes, type Random } from "./fuzz-inputs.js";
+import { int, mutateBytes, randomBytes, type Random } from "./fuzz-inputs.js";
 
 /**
  * What a contact with a valid channel can throw at a node: payloads that decrypt fine but
@@ -82,15 +82,7 @@ function validEnvelope(random: Random, target: ChannelTarget): Uint8Array {
 
 /** A valid envelope with a few bytes flipped, inserted or deleted. */
 function mutatedEnvelope(random: Random, target: ChannelTarget): Buffer {
-  let bytes = Buffer.from(validEnvelope(random, target));
-  for (let edits = int(random, 1, 4); edits > 0 && bytes.length > 0; edits--) {
-    const at = int(random, 0, bytes.length - 1);
-    const op = int(random, 0, 2);
-    if (op === 0) bytes[at] = (bytes[at] as number) ^ (1 << int(random, 0, 7));
-    else if (op === 1) bytes = Buffer.concat([bytes.subarray(0, at), randomBytes(random, int(random, 1, 8)), bytes.subarray(at)]);
-    else bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + int(random, 1, 8))]);
-  }
-  return bytes;
+  return mutateBytes(random, validEnvelope(random, target));
 }
 
 /** Hand-made protobuf that parses badly or surprisingly: wrong wire types, unknown fields, lengths past the end. */

@@ -1,3 +1,4 @@
+import { mutateBytes, randomBytes, randomInt as int } from "@jarvis/network/testing";
 import { encodeFrame, generateKeyPair, MAX_HANDSHAKE_FRAME, PROLOGUE, XXHandshake } from "../helpers/network.js";
 
 /**
@@ -8,13 +9,8 @@ import { encodeFrame, generateKeyPair, MAX_HANDSHAKE_FRAME, PROLOGUE, XXHandshak
  */
 export type Random = () => number;
 
-export const int = (random: Random, min: number, max: number) => min + Math.floor(random() * (max - min + 1));
-
-export function randomBytes(random: Random, length: number): Buffer {
-  const bytes = Buffer.alloc(length);
-  for (let i = 0; i < length; i++) bytes[i] = Math.floor(random() * 256);
-  return bytes;
-}
+// The seeded helpers the network's own abuse tests use.
+export { int, mutateBytes, randomBytes };
 
 /** Splits a `u16 length ‖ body` stream into its frame bodies (a cut last frame is kept as is). */
 export function splitFrames(stream: Buffer): Buffer[] {

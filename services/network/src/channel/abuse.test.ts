@@ -11,6 +11,9 @@ import {
   closedOf,
   connectRaw,
   portOf,
+  mutateBytes,
+  randomBytes,
+  randomInt as int,
   seededRandom,
   startNode,
   turn,
@@ -159,16 +162,6 @@ async function recordedInitiatorBytes(): Promise<Buffer> {
   return bytes;
 }
 
-function randomBytes(random: () => number, length: number): Buffer {
-  const bytes = Buffer.alloc(length);
-  for (let i = 0; i < length; i++) bytes[i] = Math.floor(random() * 256);
-  return bytes;
-}
-
-function int(random: () => number, min: number, max: number): number {
-  return min + Math.floor(random() * (max - min + 1));
-}
-
 /**
  * One abusive connection's bytes. Kinds, in turn: pure garbage; well-framed random handshake
  * messages; a genuine "-> e" followed by a garbage "-> s, se" of the right size; a recorded
@@ -187,17 +180,8 @@ function abusiveInput(random: () => number, transcript: Buffer, index: number): 
       handshake.destroy();
       return Buffer.concat([encodeFrame(message1), encodeFrame(randomBytes(random, 64))]);
     }
-    case 3: {
-      let bytes = Buffer.from(transcript);
-      for (let edits = int(random, 1, 4); edits > 0; edits--) {
-        const at = int(random, 0, bytes.length - 1);
-        const op = int(random, 0, 2);
-        if (op === 0) bytes[at] = (bytes[at] as number) ^ (1 << int(random, 0, 7));
-        else if (op === 1) bytes = Buffer.concat([bytes.subarray(0, at), randomBytes(random, int(random, 1, 8)), bytes.subarray(at)]);
-        else bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + int(random, 1, 8))]);
-      }
-      return bytes;
-    }
+    case 3:
+      return mutateBytes(random, transcript);
     case 4: {
       const header = Buffer.alloc(2);
       header.writeUInt16BE(int(random, MAX_HANDSHAKE_FRAME + 1, 0xffff));

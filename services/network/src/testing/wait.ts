@@ -86,6 +86,30 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/** A whole number in [min, max] from a generator such as seededRandom's. */
+export function randomInt(random: () => number, min: number, max: number): number {
+  return min + Math.floor(random() * (max - min + 1));
+}
+
+export function randomBytes(random: () => number, length: number): Buffer {
+  const bytes = Buffer.alloc(length);
+  for (let i = 0; i < length; i++) bytes[i] = Math.floor(random() * 256);
+  return bytes;
+}
+
+/** A copy of `input` with 1–4 random edits: a bit flipped, 1–8 random bytes inserted, or 1–8 deleted. */
+export function mutateBytes(random: () => number, input: Uint8Array): Buffer {
+  let bytes = Buffer.from(input);
+  for (let edits = randomInt(random, 1, 4); edits > 0 && bytes.length > 0; edits--) {
+    const at = randomInt(random, 0, bytes.length - 1);
+    const op = randomInt(random, 0, 2);
+    if (op === 0) bytes[at] = (bytes[at] as number) ^ (1 << randomInt(random, 0, 7));
+    else if (op === 1) bytes = Buffer.concat([bytes.subarray(0, at), randomBytes(random, randomInt(random, 1, 8)), bytes.subarray(at)]);
+    else bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + randomInt(random, 1, 8))]);
+  }
+  return bytes;
+}
+
 /** Resources that keep a process alive and that a closed node must not leave behind. */
 export function liveHandles(): Record<string, number> {
   const counts: Record<string, number> = {};
