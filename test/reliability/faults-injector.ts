@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { eventually, type TestNode } from "../helpers/cli.js";
 import { processesOfProfile } from "../running/processes.js";
 
@@ -89,7 +90,29 @@ export class ExchangeProgress {
 export async function killSupervisor(node: TestNode, upEnv: NodeJS.ProcessEnv): Promise<void> {
   const pid = await eventually(async () => node.daemonPid(), 20_000, `${node.name}'s daemon pid`);
   process.kill(pid, "SIGKILL");
-  await eventually(async () => (processesOfProfile(node.home).length === 0 ? true : undefined), 30_000, `${node.name}'s services to exit after their supervisor`);
+  try {
+    await eventually(async () => (processesOfProfile(node.home).length === 0 ? true : undefined), 30_000, `${node.name}'s services to exit after their supervisor`);
+  } catch (error) {
+    // Say who outlived the supervisor: an orphan service, or a daemon someone else started.
+    throw new Error(`${String(error)}; still running: ${JSON.stringify(processesOfProfile(node.home).map(describeProcess))}`);
+  }
   const result = await node.cli(["up", "--listen", "127.0.0.1:0"], upEnv);
   if (result.code !== 0) throw new Error(`jarvis up after the supervisor's death exited ${result.code}: ${result.stderr.trim()}`);
+}
+
+/** pid, parent, role and command line of a process, for a failure message. */
+function describeProcess(pid: number): { pid: number; ppid?: number; role?: string; command?: string } {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+    return {
+      pid,
+      // pid (comm) state ppid …: comm may contain spaces, so parse after the last ')'.
+      ppid: Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]),
+      role: environ.find((e) => e.startsWith("JARVIS_ROLE="))?.slice("JARVIS_ROLE=".length),
+      command: readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim(),
+    };
+  } catch {
+    return { pid };
+  }
 }

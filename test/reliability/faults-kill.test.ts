@@ -73,7 +73,7 @@ describe(`kill -9 at random moments during a ${PER_SIDE * 2}-message exchange${s
         const side = fault.node === "alice" ? alice : bob;
         const t0 = Date.now();
         if (fault.victim === "tui") tui.kill();
-        else if (fault.victim === "supervisor") await killSupervisor(side.node, side.env);
+        else if (fault.victim === "supervisor") await (fault.node === "alice" ? tui.withStartsHeld(() => killSupervisor(side.node, side.env)) : killSupervisor(side.node, side.env));
         else await killService(side.node, fault.victim);
         injected.push({ ...fault, recoveredMs: Date.now() - t0 });
       }

@@ -16,6 +16,10 @@ const TUI_SEND_TIMEOUT_MS = 120_000;
 export class TuiSender {
   #tui: TuiTerminal | undefined;
   #alive = false;
+  /** Settles when the TUI being started has connected (or died trying); undefined when none is. */
+  #starting: Promise<void> | undefined;
+  /** Set while a fault that stops the daemon runs: no TUI may start meanwhile. */
+  #held: Promise<void> | undefined;
   starts = 0;
 
   constructor(
@@ -27,6 +31,24 @@ export class TuiSender {
   /** Starts the TUI now (rather than at the first send), and waits until it shows the contact. */
   async start(): Promise<void> {
     await this.#running();
+  }
+
+  /**
+   * Runs `fault` (one that stops the whole daemon) with no TUI starting meanwhile. A TUI started
+   * while there is no daemon starts one itself (`jarvis tui` does, as a person would want), and
+   * that daemon would race the fault's own `jarvis up`. So a start under way is let finish
+   * first, and new ones wait until the fault is over.
+   */
+  async withStartsHeld<T>(fault: () => Promise<T>): Promise<T> {
+    let release!: () => void;
+    this.#held = new Promise<void>((resolve) => (release = resolve));
+    try {
+      await this.#starting;
+      return await fault();
+    } finally {
+      this.#held = undefined;
+      release();
+    }
   }
 
   /** kill -9 of the TUI process; the next send starts a new one. */
@@ -76,8 +98,10 @@ export class TuiSender {
     for (;;) {
       if (this.#tui && this.#alive) return this.#tui;
       // Started only once the node serves: a TUI started against a stopped daemon would start
-      // one itself, racing the `jarvis up` of the fault that stopped it.
+      // one itself, racing the `jarvis up` of the fault that stopped it (see withStartsHeld).
+      await this.#held;
       await this.session.untilServing();
+      if (this.#held) continue;
       const tui = new TuiTerminal(this.session.node.home, { cols: 100, rows: 30, env: this.env });
       this.#tui = tui;
       this.#alive = true;
@@ -85,12 +109,19 @@ export class TuiSender {
       void tui.exited.then(() => {
         if (this.#tui === tui) this.#alive = false;
       });
+      const connected = tui.waitFor(`● ${this.contactName}`, 60_000);
+      this.#starting = connected.then(
+        () => undefined,
+        () => undefined,
+      );
       try {
-        await tui.waitFor(`● ${this.contactName}`, 60_000);
+        await connected;
         return tui;
       } catch (error) {
         // Killed while starting (a fault landed here): start another; anything else is a finding.
         if (this.#alive) throw error;
+      } finally {
+        this.#starting = undefined;
       }
     }
   }
