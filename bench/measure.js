@@ -44,3 +44,15 @@ export const round2 = (x) => Math.round(x * 100) / 100;
 export const round0 = (x) => Math.round(x);
 /** Three significant digits: for small times and ratios that two decimals would round to 0. */
 export const sig3 = (x) => Number(x.toPrecision(3));
+
+/** timeSlice for an async fn, awaited one call at a time. */
+export async function timeSliceAsync(fn, sliceMs) {
+  const start = process.hrtime.bigint();
+  let ops = 0;
+  let elapsed = 0;
+  while (elapsed < sliceMs) {
+    ops += await fn();
+    elapsed = Number(process.hrtime.bigint() - start) / 1e6;
+  }
+  return { ops, seconds: elapsed / 1000 };
+}
