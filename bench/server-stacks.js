@@ -20,6 +20,13 @@ const PATH = `/${SessionService.typeName}/GetStatus`;
 const CONCURRENCY = 16;
 const request = Buffer.from(toBinary(GetStatusRequestSchema, create(GetStatusRequestSchema, {})));
 
+/** Metadata for a call: the bearer token for the "ours-token" server, nothing for the others. */
+function metadataFor(kind) {
+  const metadata = new grpc.Metadata();
+  if (kind === "ours-token") metadata.set("authorization", "Bearer bench-token");
+  return metadata;
+}
+
 async function startStack(kind, dir) {
   const socket = join(dir, `${kind}.sock`);
   const child = spawn(process.execPath, [SERVER, kind, socket], { stdio: ["pipe", "pipe", "inherit"] });
@@ -28,7 +35,7 @@ async function startStack(kind, dir) {
   const client = new grpc.Client(`unix:${socket}`, grpc.credentials.createInsecure());
   const call = () =>
     new Promise((resolve, reject) =>
-      client.makeUnaryRequest(PATH, (x) => x, (bytes) => fromBinary(GetStatusResponseSchema, bytes), request, (e) => (e ? reject(e) : resolve())),
+      client.makeUnaryRequest(PATH, (x) => x, (bytes) => fromBinary(GetStatusResponseSchema, bytes), request, metadataFor(kind), (e) => (e ? reject(e) : resolve())),
     );
   return {
     async cpuMicros() {
@@ -61,6 +68,7 @@ export async function serverStacks({ n, rounds }) {
   try {
     stacks.ourServer = await startStack("ours", dir);
     stacks.grpcJs = await startStack("grpc", dir);
+    stacks.ourServerWithToken = await startStack("ours-token", dir);
     const names = Object.keys(stacks);
     const total = Object.fromEntries(names.map((name) => [name, { seconds: 0, cpuMicros: 0 }]));
     // Warm-up (JIT, the HTTP/2 session) is not counted.
@@ -82,7 +90,10 @@ export async function serverStacks({ n, rounds }) {
       ceilingName: "server CPU µs per call of a bare grpc-js server, same method, types and client",
       // CPU per call: lower is better, so the ratio is grpc-js CPU over our server's CPU.
       ratio: round2(per("grpcJs") / per("ourServer")),
-      callsPerSecond: { ourServer: round0(calls / total.ourServer.seconds), grpcJs: round0(calls / total.grpcJs.seconds) },
+      callsPerSecond: Object.fromEntries(names.map((name) => [name, round0(calls / total[name].seconds)])),
+      // The same server with a bearer token (as in TCP mode): what the admission interceptor,
+      // which checks the token before the body is read, costs per call.
+      withToken: { cpuMicrosPerCall: round2(per("ourServerWithToken")), ratioToWithoutToken: round2(per("ourServer") / per("ourServerWithToken")) },
       target: "keep the stack the numbers favour (issue 18); record the decision in docs/architecture.md",
       callsPerSlice: n,
     };

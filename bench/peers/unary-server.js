@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // The same trivial unary method (SessionService.GetStatus, a fixed empty answer) served by one
 // server stack, in its own process so its CPU time is its own:
-//   node unary-server.js ours|grpc <unix-socket-path>
+//   node unary-server.js ours|ours-token|grpc <unix-socket-path>
 // ours: the project's own startServer (@jarvis/rpc, with our interceptors,
-// health and reflection, as the services run it). grpc: a bare @grpc/grpc-js server with the
+// health and reflection, as the services run it). ours-token: the same with a bearer token, so
+// every call passes the admission interceptor as in TCP mode (on the same Unix socket, so the
+// interceptor is the only difference). grpc: a bare @grpc/grpc-js server with the
 // protobuf-es types. Prints one "ready" JSON line; answers each stdin line "cpu" with one JSON
 // line { cpuMicros } (user + system since start).
 import { createInterface } from "node:readline";
@@ -14,10 +16,13 @@ import { GetStatusRequestSchema, GetStatusResponseSchema, SessionService } from 
 import { startServer } from "@jarvis/rpc";
 
 const [kind, path] = process.argv.slice(2);
+/** The token "ours-token" requires; server-stacks.js sends it. */
+const BENCH_TOKEN = "bench-token";
 const answer = create(GetStatusResponseSchema, {});
 
-if (kind === "ours") {
+if (kind === "ours" || kind === "ours-token") {
   await startServer({
+    token: kind === "ours-token" ? BENCH_TOKEN : undefined,
     listen: { kind: "unix", path },
     routes: (router) => router.service(SessionService, { getStatus: () => answer }),
     serviceNames: [SessionService.typeName],

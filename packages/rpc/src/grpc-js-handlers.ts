@@ -1,8 +1,7 @@
 import type { Writable } from "node:stream";
-import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethod } from "@bufbuild/protobuf";
+import { create, fromBinary, isMessage, toBinary, type DescMessage } from "@bufbuild/protobuf";
 import type { MethodImplSpec } from "@connectrpc/connect";
 import type * as grpc from "@grpc/grpc-js";
-import { UnauthenticatedError } from "@jarvis/core";
 import { CallContext, type LiveCalls, type ServerSurfaceCall } from "./call-context.js";
 import { toConnectError } from "./errors.js";
 import type { RpcLogger } from "./interceptors.js";
@@ -11,8 +10,6 @@ import { asBuffer, grpcStatusOf, metadataOf } from "./status-details.js";
 /** What every handler of one server shares. */
 export interface HandlerEnv {
   live: LiveCalls;
-  /** False: answer UNAUTHENTICATED before the handler runs (the bearer-token check). */
-  admits(method: DescMethod, metadata: grpc.Metadata): boolean;
   logger?: RpcLogger;
 }
 
@@ -51,12 +48,9 @@ function deserializer(schema: DescMessage) {
 
 function handlerOf(spec: MethodImplSpec, env: HandlerEnv): grpc.UntypedHandleCall {
   const { method } = spec;
-  /** The call's context, or undefined when it was refused (and already answered). */
-  const open = (call: ServerSurfaceCall, refuse: (status: grpc.StatusObject) => void): CallContext | undefined => {
-    if (env.admits(method, call.metadata)) return new CallContext(method, call, env.live);
-    refuse(grpcStatusOf(new UnauthenticatedError()));
-    return undefined;
-  };
+  // Calls reach a handler only once admitted: the token is checked on the metadata, before the
+  // body is read (admissionInterceptor in bearer-token.ts).
+  const open = (call: ServerSurfaceCall) => new CallContext(method, call, env.live);
   const fail = (error: unknown, ctx: CallContext) => {
     const status = grpcStatusOf(error, ctx.trailerIfSet);
     if (status.code === 13) env.logger?.error({ method: method.name, err: error }, "internal error in handler");
@@ -65,23 +59,23 @@ function handlerOf(spec: MethodImplSpec, env: HandlerEnv): grpc.UntypedHandleCal
   switch (spec.kind) {
     case "unary":
       return (call: grpc.ServerUnaryCall<AnyMessage, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-        const ctx = open(call, (status) => callback(status));
-        if (ctx) respond(() => spec.impl(call.request, ctx), call, callback, ctx, fail);
+        const ctx = open(call);
+        respond(() => spec.impl(call.request, ctx), call, callback, ctx, fail);
       };
     case "client_streaming":
       return (call: grpc.ServerReadableStream<AnyMessage, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-        const ctx = open(call, (status) => callback(status));
-        if (ctx) respond(() => spec.impl(requestsOf(call), ctx), call, callback, ctx, fail);
+        const ctx = open(call);
+        respond(() => spec.impl(requestsOf(call), ctx), call, callback, ctx, fail);
       };
     case "server_streaming":
       return (call: grpc.ServerWritableStream<AnyMessage, unknown>) => {
-        const ctx = open(call, (status) => call.emit("error", status));
-        if (ctx) void writeAll(call, () => spec.impl(call.request, ctx), ctx, fail);
+        const ctx = open(call);
+        void writeAll(call, () => spec.impl(call.request, ctx), ctx, fail);
       };
     case "bidi_streaming":
       return (call: Duplex) => {
-        const ctx = open(call, (status) => call.emit("error", status));
-        if (ctx) void writeAll(call, () => spec.impl(requestsOf(call), ctx), ctx, fail);
+        const ctx = open(call);
+        void writeAll(call, () => spec.impl(requestsOf(call), ctx), ctx, fail);
       };
   }
 }

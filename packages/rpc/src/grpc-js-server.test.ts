@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -88,6 +89,32 @@ describe("the grpc-js server stack", () => {
     await expect(wrong.authenticate({})).resolves.toBeDefined();
     await createClient(NetworkService, createIpcTransport(server.address, { token: "right" })).getStatus({});
     expect(ran).toBe(1);
+  });
+
+  it("adds no abort listener to a shared signal per call in flight", async () => {
+    // connect-node's server linked every call's signal to its shutdown signal: with more than 10
+    // calls in flight, Node printed a MaxListenersExceededWarning (bench serverStacks). Here
+    // 32 calls wait inside the handler at once, and the shutdown signal still has no listener.
+    const IN_FLIGHT = 32;
+    const entered = new AsyncQueue<number>();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const server = await serve((router) =>
+      router.service(SessionService, {
+        getStatus: async () => {
+          entered.push(1);
+          await gate;
+          return {};
+        },
+      }),
+    );
+    const client = createClient(SessionService, createIpcTransport(server.address));
+    const calls = Array.from({ length: IN_FLIGHT }, () => client.getStatus({}));
+    const arrivals = entered[Symbol.asyncIterator]();
+    for (let i = 0; i < IN_FLIGHT; i++) await arrivals.next();
+    expect(getEventListeners(server.shutdownSignal, "abort")).toHaveLength(0);
+    release();
+    await Promise.all(calls);
   });
 
   it("takes a request larger than grpc-js's default 4 MiB cap", async () => {

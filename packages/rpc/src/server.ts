@@ -4,7 +4,7 @@ import type { ConnectRouter } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { FailedPreconditionError, formatHostPort } from "@jarvis/core";
 import type { IpcAddress } from "./address.js";
-import { bearerTokenCheck } from "./bearer-token.js";
+import { admissionInterceptor, bearerTokenCheck } from "./bearer-token.js";
 import { LiveCalls } from "./call-context.js";
 import { grpcServiceOf } from "./grpc-js-handlers.js";
 import type { RpcLogger } from "./interceptors.js";
@@ -66,10 +66,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Reflection describes what was registered above (and health/reflection themselves).
   registerReflection(registry, registry.services);
 
-  const admits = options.token ? bearerTokenCheck(options.token, options.openMethods) : () => true;
-  const server = new grpc.Server(GRPC_SERVER_OPTIONS);
+  // The token is checked on the call's metadata, before its body is read (bearer-token.ts).
+  // Without a token (Unix socket: the file mode is the access control) there is no interceptor,
+  // and no per-call cost for one.
+  const interceptors = options.token ? [admissionInterceptor(bearerTokenCheck(options.token, options.openMethods))] : [];
+  const server = new grpc.Server({ ...GRPC_SERVER_OPTIONS, interceptors });
   for (const specs of registry.byService().values()) {
-    const { definition, implementation } = grpcServiceOf(specs, { live, admits, logger: options.logger });
+    const { definition, implementation } = grpcServiceOf(specs, { live, logger: options.logger });
     server.addService(definition, implementation);
   }
 
