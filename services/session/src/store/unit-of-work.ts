@@ -39,6 +39,7 @@ export class UnitOfWork {
   #beforeCommit = new Map<string, () => void>();
   #writes: QueuedWrite[] = [];
   #endListeners: (() => void)[] = [];
+  #rollbackListeners: (() => void)[] = [];
   /**
    * Set when SQLite rolled back the whole transaction under a failing savepoint (it does so
    * on SQLITE_FULL and I/O errors): nothing of it survives, so the rest of it must not run
@@ -79,6 +80,7 @@ export class UnitOfWork {
         return value;
       })();
     } catch (error) {
+      this.#rolledBack();
       throw typedStoreError(error);
     } finally {
       this.#depth = 0;
@@ -107,6 +109,7 @@ export class UnitOfWork {
       return value;
     } catch (error) {
       this.#pending.pop();
+      this.#rolledBack();
       const typed = typedStoreError(error);
       if (!this.#db.inTransaction) this.#aborted = { error: typed };
       throw typed;
@@ -121,6 +124,18 @@ export class UnitOfWork {
    */
   onTransactionEnd(listener: () => void): void {
     this.#endListeners.push(listener);
+  }
+
+  /**
+   * Calls `listener` whenever a transaction or savepoint rolls back: state kept in memory
+   * beside the store (e.g. the outbox's owed counts) learns that some of its moves were undone.
+   */
+  onRollback(listener: () => void): void {
+    this.#rollbackListeners.push(listener);
+  }
+
+  #rolledBack(): void {
+    for (const listener of this.#rollbackListeners) listener();
   }
 
   /** Appends an event inside the current transaction. */
