@@ -47,7 +47,8 @@ export const OUTBOX_HOT_QUERIES = {
   deleteBySeq: "DELETE FROM outbox WHERE seq = ? RETURNING recipient_uid, message_id, needs_ack",
   deleteAck: "DELETE FROM outbox WHERE recipient_uid = ? AND ack_id = ? RETURNING message_id, needs_ack",
   replacePayload: "UPDATE outbox SET payload = ? WHERE recipient_uid = ? AND ack_id = ? RETURNING seq",
-  remainingFor: "SELECT count(*) AS n FROM outbox WHERE message_id = ? AND needs_ack = 1",
+  // A message's entries carry its id as their ack id (add checks it), so this searches outbox_by_ack.
+  remainingFor: "SELECT count(*) AS n FROM outbox WHERE ack_id = ? AND message_id = ack_id AND needs_ack = 1",
 };
 
 /** Read once per recipient (then kept in memory), so it may search an index and read the rows it finds. */
@@ -94,7 +95,7 @@ export class OutboxRepo {
     this.#count = db.prepare<[string], { n: number }>(OWED_COUNT);
     this.#deleteBySeq = db.prepare<[number], { recipient_uid: string; message_id: string; needs_ack: number }>(q.deleteBySeq);
     this.#deleteAck = db.prepare<[string, string], { message_id: string; needs_ack: number }>(q.deleteAck);
-    // Indexed by outbox_owed (migration 7): every ack asks this, and the outbox can be long.
+    // Searches outbox_by_ack (migration 8): every ack asks this, and the outbox can be long.
     this.#remainingFor = db.prepare<[string], { n: number }>(q.remainingFor);
     this.#expired = db.prepare<[number], OutboxRow>("SELECT * FROM outbox WHERE created_at < ? ORDER BY seq");
     this.#attempted = db.prepare("UPDATE outbox SET attempts = attempts + 1 WHERE seq = ?");
@@ -103,6 +104,8 @@ export class OutboxRepo {
 
   /** Adds (or replaces the payload of) an entry; returns its seq, the FIFO position. */
   add(entry: Omit<OutboxEntry, "seq" | "attempts">): number {
+    // remaining() finds a message's entries by ack id; an entry filed otherwise would be lost to it.
+    if (entry.messageId !== "" && entry.messageId !== entry.ackId) throw new Error("a message's outbox entry must be acked by its message id");
     const inserted = this.#insert.get({ ...entry, needsAck: entry.needsAck ? 1 : 0 });
     if (inserted) {
       if (isOwedMessage(entry.needsAck, entry.messageId)) this.#adjustOwed(entry.recipientUid, 1);
