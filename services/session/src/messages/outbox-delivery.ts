@@ -9,10 +9,13 @@ import { PeerChannel } from "./peer-channel.js";
 /**
  * How long the network's "written" reports may wait to ride along with a commit that happens
  * anyway (usually the one that records the peer's ack, a round trip later) before they are
- * committed on their own. On a quiet node this saves a commit and its WAL pages per message;
- * a client sees "sent" at most this much later, and never after "delivered".
+ * committed on their own. On a quiet node this saves a commit and its WAL pages per message,
+ * and when the ack is in that commit, "sent" is not written at all: the message goes from
+ * queued to delivered. A client sees "sent" at most this much later, and never after "delivered".
  */
 export const SENT_FOLD_MS = 20;
+
+const entryKey = (uid: string, ackId: string) => `${uid}\n${ackId}`;
 
 export interface OutboxDeliveryDeps {
   clock: Clock;
@@ -33,12 +36,16 @@ export class OutboxDelivery {
   #deps: OutboxDeliveryDeps;
   #channels = new Map<string, PeerChannel>();
   #written: OutboxItem[] = [];
+  /** Entries acked since the pending written reports came: recording them "sent" is moot. */
+  #ackedSinceWritten = new Set<string>();
   #foldTimer: TimerHandle | undefined;
   #sweepTimer: TimerHandle | undefined;
   #stopped = false;
 
   constructor(deps: OutboxDeliveryDeps) {
     this.#deps = deps;
+    // An ack that rolled back did not happen: its message must still be recorded "sent".
+    deps.uow.onRollback(() => this.#ackedSinceWritten.clear());
   }
 
   start(): void {
@@ -69,6 +76,11 @@ export class OutboxDelivery {
   /** A new entry, just committed: straight to the peer's channel if it is connected. */
   offer(item: OutboxItem): void {
     this.#channels.get(item.recipientUid)?.offer(item);
+  }
+
+  /** The peer acked this entry (inside the transaction recording it). */
+  acked(uid: string, ackId: string): void {
+    if (this.#written.length > 0) this.#ackedSinceWritten.add(entryKey(uid, ackId));
   }
 
   ackProgress(uid: string): void {
@@ -109,14 +121,16 @@ export class OutboxDelivery {
     this.#foldTimer?.cancel();
     this.#foldTimer = undefined;
     const written = this.#written;
+    const acked = this.#ackedSinceWritten;
     this.#written = [];
+    this.#ackedSinceWritten = new Set();
     if (this.#stopped || written.length === 0) return;
     const { uow, outbox, outgoing, log } = this.#deps;
     try {
       uow.tx(() => {
         for (const item of written) {
           if (!item.needsAck) outbox.remove(item.seq);
-          else if (item.messageId) outgoing.advance(item.messageId, "sent");
+          else if (item.messageId && !acked.has(entryKey(item.recipientUid, item.ackId))) outgoing.advance(item.messageId, "sent");
         }
       });
     } catch (error) {

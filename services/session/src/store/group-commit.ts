@@ -94,8 +94,8 @@ export class GroupCommit {
   }
 
   #commitWrites(): void {
-    // Riders first: what they record happened before what this commit's writes bring.
-    const writes = this.#riders.length > 0 ? [...this.#riders, ...this.#writes] : this.#writes;
+    // Riders last: they see what this commit's writes did (an ack can make a rider's work moot).
+    const writes = this.#riders.length > 0 ? [...this.#writes, ...this.#riders] : this.#writes;
     this.#writes = [];
     this.#riders = [];
     if (this.#closed) return;

@@ -103,7 +103,7 @@ describe("UnitOfWork", () => {
     expect(commits).toBeLessThanOrEqual(10);
   });
 
-  it("a rider waits for the next commit something else brings, runs first in it, and survives that write's failure", async () => {
+  it("a rider waits for the next commit something else brings, runs last in it, and survives that write's failure", async () => {
     const store = fresh();
     const { uow, settings } = store;
     const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -122,7 +122,7 @@ describe("UnitOfWork", () => {
     });
     await expect(host).rejects.toBeInstanceOf(InvalidArgumentError);
     expect(uow.commits - before).toBe(1);
-    expect(order).toEqual(["rider", "host"]);
+    expect(order).toEqual(["host", "rider"]);
     expect(settings.get("rider")).toBe("1");
   });
 

@@ -161,7 +161,7 @@ export class UnitOfWork {
 
   /**
    * Runs `fn` in the next group commit that something else brings (a client's write, inbound
-   * frames), ahead of that commit's other writes, so it costs no commit of its own;
+   * frames), after that commit's other writes, so it costs no commit of its own;
    * commitRidersNow gives the waiting riders one when they should wait no longer.
    */
   rideNextCommit(fn: () => void, onError: (error: unknown) => void): void {
