@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { create } from "@bufbuild/protobuf";
 import { FakeClock } from "@jarvis/core";
+import { AckSchema } from "@jarvis/proto/jarvis/peer/v1/envelope";
 import { TestNodes, link, type TestNode } from "../testing/test-nodes.js";
 import type { FrameFate } from "../testing/in-memory-network.js";
 import type { SessionApp } from "../app/session-app.js";
@@ -107,6 +109,25 @@ describe("outbox delivery", () => {
     expect(state(alice.app, message.id)).toBe("queued");
     clock.advance(1);
     await waitFor(() => expect(state(alice.app, message.id)).toBe("sent"));
+  });
+
+  it("an ack rolled back with its commit does not make the written report moot: the message is recorded sent", async () => {
+    const clock = new FakeClock(Date.now()); // never advanced: only a commit can carry the report
+    const [alice, bob] = await pair(clock);
+    alice.network.fate = fateFor("chatMessage", "lose");
+    const message = await alice.app.sendMessage("bob", "acked, then not");
+    await waitFor(() => expect(alice.network.sent.some((f) => bodyOf(f.payload) === "chatMessage")).toBe(true));
+    await ticks();
+    const u = alice.app.requireUnlocked();
+    const contact = u.store.contacts.get(uidOf(bob.app));
+    if (!contact) throw new Error("no contact");
+    const failing = u.store.uow.write(() => {
+      u.acks.receive(contact, create(AckSchema, { messageIds: [message.id] }));
+      throw new Error("disk full");
+    });
+    await expect(failing).rejects.toThrow("disk full");
+    expect(state(alice.app, message.id)).toBe("sent");
+    expect(u.store.outbox.pendingCount(uidOf(bob.app))).toBe(1);
   });
 
   it("keeps a dropped message queued in the outbox and resends it on the next connect", async () => {
