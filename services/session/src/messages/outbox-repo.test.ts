@@ -58,10 +58,11 @@ describe("OutboxRepo owed counts (kept in memory)", () => {
     const { outbox, uow } = store;
     uow.tx(() => outbox.add(message("bob", "kept")));
     expect(outbox.pendingCount("bob")).toBe(1);
+    let undoneSeq = 0;
     expect(() =>
       uow.tx(() => {
         outbox.add(message("bob"));
-        outbox.add(message("bob"));
+        undoneSeq = outbox.add(message("bob"));
         outbox.acknowledge("bob", "kept");
         expect(outbox.pendingCount("bob")).toBe(2); // inside: what this transaction did so far
         throw new Error("boom");
@@ -69,6 +70,8 @@ describe("OutboxRepo owed counts (kept in memory)", () => {
     ).toThrow("boom");
     expect(outbox.pendingCount("bob")).toBe(1);
     expect(counted(db, "bob")).toBe(1);
+    // A seq handed out in the rolled-back transaction is not handed out again (a gap is fine).
+    expect(uow.tx(() => outbox.add(message("bob")))).toBeGreaterThan(undoneSeq);
   });
 
   it("stays exact when one write of a group commit rolls back and the others commit", async () => {

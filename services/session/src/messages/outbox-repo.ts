@@ -67,6 +67,13 @@ const isOwedMessage = (needsAck: boolean | number, messageId: string): boolean =
  */
 export class OutboxRepo {
   #owed = new Map<string, number>();
+  /**
+   * The last seq handed out. Seqs only grow while the store is open (a rolled-back one leaves
+   * a gap), so a peer's channel, which skips seqs it has already taken, never mistakes a new
+   * entry for an old one. Kept here rather than by AUTOINCREMENT, which writes sqlite_sequence
+   * on every insert; across a restart no channel remembers a seq, so max(seq) is where to go on.
+   */
+  #lastSeq: number;
   #insert;
   #replacePayload;
   #oldest;
@@ -82,12 +89,12 @@ export class OutboxRepo {
   constructor(db: Db) {
     // DO NOTHING, then an UPDATE when that inserted nothing: unlike an upsert, this tells a
     // new entry (which may change the owed count) from a replaced payload (which does not).
-    this.#insert = db.prepare<[Record<string, unknown>], { seq: number }>(
-      `INSERT INTO outbox (recipient_uid, ack_id, message_id, payload, needs_ack, created_at)
-       VALUES (@recipientUid, @ackId, @messageId, @payload, @needsAck, @createdAt)
-       ON CONFLICT (recipient_uid, ack_id) DO NOTHING
-       RETURNING seq`,
+    this.#insert = db.prepare<[Record<string, unknown>]>(
+      `INSERT INTO outbox (seq, recipient_uid, ack_id, message_id, payload, needs_ack, created_at)
+       VALUES (@seq, @recipientUid, @ackId, @messageId, @payload, @needsAck, @createdAt)
+       ON CONFLICT (recipient_uid, ack_id) DO NOTHING`,
     );
+    this.#lastSeq = (db.prepare("SELECT max(seq) AS seq FROM outbox").get() as { seq: number | null }).seq ?? 0;
     const q = OUTBOX_HOT_QUERIES;
     this.#replacePayload = db.prepare<[Buffer, string, string], { seq: number }>(q.replacePayload);
     this.#forRecipient = db.prepare<[string, number, number], OutboxRow>(q.forRecipient);
@@ -106,10 +113,11 @@ export class OutboxRepo {
   add(entry: Omit<OutboxEntry, "seq" | "attempts">): number {
     // remaining() finds a message's entries by ack id; an entry filed otherwise would be lost to it.
     if (entry.messageId !== "" && entry.messageId !== entry.ackId) throw new Error("a message's outbox entry must be acked by its message id");
-    const inserted = this.#insert.get({ ...entry, needsAck: entry.needsAck ? 1 : 0 });
-    if (inserted) {
+    const seq = this.#lastSeq + 1;
+    if (this.#insert.run({ ...entry, seq, needsAck: entry.needsAck ? 1 : 0 }).changes === 1) {
+      this.#lastSeq = seq;
       if (isOwedMessage(entry.needsAck, entry.messageId)) this.#adjustOwed(entry.recipientUid, 1);
-      return inserted.seq;
+      return seq;
     }
     // Already queued under this ack id: only the payload changes (its place and kind stay).
     return (this.#replacePayload.get(entry.payload, entry.recipientUid, entry.ackId) as { seq: number }).seq;

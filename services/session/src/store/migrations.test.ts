@@ -29,12 +29,12 @@ function storeAtVersion(version: number, fill: (db: Database.Database) => void):
 }
 
 describe("migration 8: the outbox rebuilt with fewer indexes", () => {
-  it("keeps every entry and never hands out a seq used before", () => {
+  it("keeps every entry, and seqs keep growing while the store is open even when the newest entries leave", () => {
     const { path, key } = storeAtVersion(7, (db) => {
       const insert = db.prepare("INSERT INTO outbox (recipient_uid, ack_id, message_id, payload, needs_ack, created_at, attempts) VALUES (?, ?, ?, ?, 1, 5, ?)");
       for (let i = 1; i <= 5; i++) insert.run("bob", `m${i}`, `m${i}`, Buffer.from(`p${i}`), i);
       insert.run("bob", "receipt", "", Buffer.from("r"), 0);
-      // The newest entries were acked: the high-water mark (6) is above every remaining seq.
+      // The newest entries were acked.
       db.prepare("DELETE FROM outbox WHERE seq >= 5").run();
     });
     const db = openDatabase(path, key, { create: false });
@@ -49,7 +49,11 @@ describe("migration 8: the outbox rebuilt with fewer indexes", () => {
     ]);
     const outbox = new OutboxRepo(db);
     expect(outbox.pendingCount("bob")).toBe(4);
-    expect(outbox.add({ recipientUid: "bob", ackId: "m7", messageId: "m7", payload: Buffer.from("p7"), needsAck: true, createdAt: 6 })).toBe(7);
+    const add = (id: string) => outbox.add({ recipientUid: "bob", ackId: id, messageId: id, payload: Buffer.from(id), needsAck: true, createdAt: 6 });
+    expect(add("m7")).toBe(5);
+    // The newest entry leaves: a channel that took seq 5 must still see the next one as new.
+    expect(outbox.acknowledge("bob", "m7")).toBe("m7");
+    expect(add("m8")).toBe(6);
     expect(outbox.acknowledge("bob", "m2")).toBe("m2");
     expect(outbox.remaining("m3")).toBe(1);
     expect(outbox.remaining("m2")).toBe(0);

@@ -147,11 +147,11 @@ export const MIGRATIONS: string[] = [
   // outbox_pending goes; a message's entries are acked by its message id (ack_id = message_id),
   // so one unique index on (ack_id, recipient_uid) finds an acked entry and counts what a
   // message is still owed, replacing UNIQUE (recipient_uid, ack_id) and outbox_owed. The table
-  // is rebuilt to drop the inline UNIQUE; AUTOINCREMENT's high-water mark carries over, so no
-  // seq is ever handed out twice.
+  // is rebuilt to drop the inline UNIQUE, and AUTOINCREMENT with it (its sqlite_sequence row
+  // was written on every insert): the repo hands out growing seqs itself (OutboxRepo.add).
   `
   CREATE TABLE outbox_v8 (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY,
     recipient_uid TEXT NOT NULL,
     ack_id TEXT NOT NULL,
     message_id TEXT NOT NULL DEFAULT '',
@@ -161,8 +161,6 @@ export const MIGRATIONS: string[] = [
     attempts INTEGER NOT NULL DEFAULT 0
   );
   INSERT INTO outbox_v8 SELECT seq, recipient_uid, ack_id, message_id, payload, needs_ack, created_at, attempts FROM outbox ORDER BY seq;
-  DELETE FROM sqlite_sequence WHERE name = 'outbox_v8';
-  INSERT INTO sqlite_sequence (name, seq) SELECT 'outbox_v8', seq FROM sqlite_sequence WHERE name = 'outbox';
   DROP TABLE outbox;
   ALTER TABLE outbox_v8 RENAME TO outbox;
   CREATE UNIQUE INDEX outbox_by_ack ON outbox (ack_id, recipient_uid);
