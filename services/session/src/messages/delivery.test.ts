@@ -111,6 +111,14 @@ describe("outbox delivery", () => {
     await waitFor(() => expect(state(alice.app, message.id)).toBe("sent"));
   });
 
+  it("a burst of written reports (a busy sender) is recorded in the next commit without waiting for the fold", async () => {
+    const clock = new FakeClock(Date.now()); // never advanced: the fold's timer cannot fire
+    const [alice] = await pair(clock);
+    alice.network.fate = fateFor("chatMessage", "lose");
+    const messages = await Promise.all(["one", "two", "three"].map((text) => alice.app.sendMessage("bob", text)));
+    await waitFor(() => expect(messages.map((m) => state(alice.app, m.id))).toEqual(["sent", "sent", "sent"]));
+  });
+
   it("an ack rolled back with its commit does not make the written report moot: the message is recorded sent", async () => {
     const clock = new FakeClock(Date.now()); // never advanced: only a commit can carry the report
     const [alice, bob] = await pair(clock);

@@ -107,12 +107,19 @@ export class OutboxDelivery {
       this.#channels.get(item.recipientUid)?.dropped();
       return;
     }
-    // Reports come in bursts (one FramesSent covers many frames) and ride along with the next
-    // commit, ahead of its writes (so "sent" is recorded before the ack's "delivered"): the
-    // transient "sent" state costs no commit of its own unless nothing commits for SENT_FOLD_MS.
+    // A lone report (a quiet sender) rides along with the next commit, after its writes, so an
+    // ack in that commit makes it moot: the transient "sent" state costs no commit of its own
+    // unless nothing commits for SENT_FOLD_MS. A burst (one FramesSent covering many frames: a
+    // busy sender) goes into the next group commit at once, as any write does; measured, its
+    // waiting made a stream's commits smaller and more frequent.
     this.#written.push(item);
-    if (this.#written.length > 1) return;
     const { uow, clock, log } = this.#deps;
+    if (this.#written.length === 2) {
+      this.#foldTimer?.cancel();
+      this.#foldTimer = undefined;
+      uow.commitRidersNow();
+    }
+    if (this.#written.length > 1) return;
     uow.rideNextCommit(() => this.#applyWritten(), (err: unknown) => log.warn({ err }, "written reports not applied"));
     this.#foldTimer = clock.setTimeout(() => uow.commitRidersNow(), SENT_FOLD_MS);
   }
