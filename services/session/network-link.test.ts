@@ -100,7 +100,7 @@ async function statesOf(node: Node, messageId: string): Promise<string[]> {
 }
 
 describe("session network client over a real in-process network node", () => {
-  it("delivers a message end to end and moves it through sent to delivered", async () => {
+  it("delivers a message end to end and moves it forward to delivered", async () => {
     const alice = await startNode("alice");
     const bob = await startNode("bob");
     linkNodes(alice, bob);
@@ -113,7 +113,9 @@ describe("session network client over a real in-process network node", () => {
     const received = bob.app.listMessages(aliceUid, { limit: 10 }).messages;
     expect(received.map((m) => m.text)).toEqual(["over real sockets"]);
     expect(received[0]?.id).toBe(message.id);
-    expect(await statesOf(alice, message.id)).toEqual(["sent", "delivered"]);
+    // Forward only, ending delivered; "sent" is recorded only if the ack took longer than the
+    // fold (SENT_FOLD_MS), otherwise the ack's commit takes it straight from queued.
+    expect([["sent", "delivered"], ["delivered"]]).toContainEqual(await statesOf(alice, message.id));
   });
 
   it("keeps a message queued while the peer is unreachable and delivers it, once, when it returns", async () => {

@@ -6,6 +6,7 @@ import { FakeClock, fingerprintOf, newMessageId, uidFromPublicKey, type Logger }
 import { publicKeyOf } from "./identity/account-files.js";
 import { decodeEnvelope, groupUpdateEnvelope, helloEnvelope } from "./messages/envelopes.js";
 import { TestNodes, link } from "./testing/test-nodes.js";
+import { SENT_FOLD_MS } from "./messages/outbox-delivery.js";
 import { PAGE, cardOf, connected, drops, groupWithMallory as withMallory, keyOf, raw, waitFor } from "./testing/trust-fixtures.js";
 import type { SessionApp } from "./app/session-app.js";
 import type { Card } from "./model.js";
@@ -51,7 +52,7 @@ describe("receiver rules", () => {
   });
 
   it("resends what is owed at once when the peer's channel is replaced by a duplicate, without waiting for the retry", async () => {
-    const clock = new FakeClock(Date.now()); // never advanced: no retry timer can fire
+    const clock = new FakeClock(Date.now()); // advanced only past the "sent" fold: no retry timer can fire
     const alice = (await nodes.person("alice", { clock })).app;
     const [bob] = (await nodes.people(["bob"])).map((n) => n.app) as [SessionApp];
     link(alice, bob);
@@ -61,6 +62,9 @@ describe("receiver rules", () => {
     // Written to the channel that loses the tie-break: reported sent, never arrives.
     aliceNet.fate = (_to, payload) => (decodeEnvelope(payload).body.case === "chatMessage" ? "lose" : "deliver");
     const message = await alice.sendMessage("bob", "sent on the losing channel");
+    await waitFor(() => expect(aliceNet.sent.some((f) => decodeEnvelope(f.payload).body.case === "chatMessage")).toBe(true));
+    await new Promise((resolve) => setImmediate(resolve)); // the written report lands
+    clock.advance(SENT_FOLD_MS);
     await waitFor(() => expect(alice.requireUnlocked().outgoing.ownMessage(message.id)?.state).toBe("sent"));
     aliceNet.fate = undefined;
     aliceNet.reconnected(keyOf(bob).toString("hex"));

@@ -71,6 +71,7 @@ export class Acks {
         const messageId = outbox.acknowledge(contact.uid, ackId);
         if (messageId === undefined) continue;
         progressed = true;
+        delivery.acked(contact.uid, ackId);
         // Straight from queued when the ack beats (or replaces) the network's written report.
         if (messageId && outbox.remaining(messageId) === 0) outgoing.advance(messageId, "delivered");
       }

@@ -1,11 +1,14 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { create } from "@bufbuild/protobuf";
 import { FakeClock } from "@jarvis/core";
+import { AckSchema } from "@jarvis/proto/jarvis/peer/v1/envelope";
 import { TestNodes, link, type TestNode } from "../testing/test-nodes.js";
 import type { FrameFate } from "../testing/in-memory-network.js";
 import type { SessionApp } from "../app/session-app.js";
 import type { MessageState } from "../model.js";
 import { decodeEnvelope } from "./envelopes.js";
 import { OUTBOX_LIMITS } from "../constants.js";
+import { SENT_FOLD_MS } from "./outbox-delivery.js";
 import { MAX_QUEUED_BYTES_PER_PEER } from "../constants.js";
 
 let nodes = new TestNodes();
@@ -54,20 +57,85 @@ describe("outbox delivery", () => {
     const [alice, bob] = await pair(clock);
     alice.network.fate = fateFor("chatMessage", "lose");
     const message = await alice.app.sendMessage("bob", "are you there?");
-    await waitFor(() => expect(state(alice.app, message.id)).toBe("sent"));
     const chats = () => alice.network.sent.filter((f) => bodyOf(f.payload) === "chatMessage").length;
+    await waitFor(() => expect(chats()).toBe(1));
+    await ticks();
+    // Written, but nothing else commits: "sent" is recorded on its own after SENT_FOLD_MS.
+    clock.advance(SENT_FOLD_MS);
+    await waitFor(() => expect(state(alice.app, message.id)).toBe("sent"));
     await ticks();
     expect(chats()).toBe(1);
     expect(texts(bob.app, "alice")).toEqual([]);
 
     alice.network.fate = undefined;
-    clock.advance(OUTBOX_LIMITS.retry.baseMs - 1);
+    clock.advance(OUTBOX_LIMITS.retry.baseMs - 1 - SENT_FOLD_MS);
     await ticks();
     expect(chats()).toBe(1); // not before the backoff delay
     clock.advance(1);
     await waitFor(() => expect(state(alice.app, message.id)).toBe("delivered"));
     expect(chats()).toBe(2);
     expect(texts(bob.app, "alice")).toEqual(["are you there?"]);
+  });
+
+  it("a written report that waits for the ack's commit costs no commit and no write: queued straight to delivered", async () => {
+    const clock = new FakeClock(Date.now()); // never advanced: the fold's own timer cannot fire
+    const [alice] = await pair(clock);
+    const { store } = alice.app.requireUnlocked();
+    const before = store.uow.commits;
+    const cursor = store.events.latestCursor();
+    const message = await alice.app.sendMessage("bob", "one commit less");
+    await waitFor(() => expect(state(alice.app, message.id)).toBe("delivered"));
+    // The send's commit and the ack's: the written report rode along with the latter, where
+    // the ack made "sent" moot.
+    expect(store.uow.commits - before).toBe(2);
+    const states: string[] = [];
+    const latest = store.events.latestCursor();
+    for await (const { cursor: at, event } of store.events.subscribe(cursor, new AbortController().signal)) {
+      if (event.type === "message_state_changed" && event.messageId === message.id) states.push(event.state);
+      if (at >= latest) break;
+    }
+    expect(states).toEqual(["delivered"]);
+  });
+
+  it("commits a written report on its own once nothing else has committed for SENT_FOLD_MS", async () => {
+    const clock = new FakeClock(Date.now());
+    const [alice] = await pair(clock);
+    alice.network.fate = fateFor("chatMessage", "lose");
+    const message = await alice.app.sendMessage("bob", "written, never acked");
+    await waitFor(() => expect(alice.network.sent.some((f) => bodyOf(f.payload) === "chatMessage")).toBe(true));
+    await ticks();
+    clock.advance(SENT_FOLD_MS - 1);
+    await ticks();
+    expect(state(alice.app, message.id)).toBe("queued");
+    clock.advance(1);
+    await waitFor(() => expect(state(alice.app, message.id)).toBe("sent"));
+  });
+
+  it("a burst of written reports (a busy sender) is recorded in the next commit without waiting for the fold", async () => {
+    const clock = new FakeClock(Date.now()); // never advanced: the fold's timer cannot fire
+    const [alice] = await pair(clock);
+    alice.network.fate = fateFor("chatMessage", "lose");
+    const messages = await Promise.all(["one", "two", "three"].map((text) => alice.app.sendMessage("bob", text)));
+    await waitFor(() => expect(messages.map((m) => state(alice.app, m.id))).toEqual(["sent", "sent", "sent"]));
+  });
+
+  it("an ack rolled back with its commit does not make the written report moot: the message is recorded sent", async () => {
+    const clock = new FakeClock(Date.now()); // never advanced: only a commit can carry the report
+    const [alice, bob] = await pair(clock);
+    alice.network.fate = fateFor("chatMessage", "lose");
+    const message = await alice.app.sendMessage("bob", "acked, then not");
+    await waitFor(() => expect(alice.network.sent.some((f) => bodyOf(f.payload) === "chatMessage")).toBe(true));
+    await ticks();
+    const u = alice.app.requireUnlocked();
+    const contact = u.store.contacts.get(uidOf(bob.app));
+    if (!contact) throw new Error("no contact");
+    const failing = u.store.uow.write(() => {
+      u.acks.receive(contact, create(AckSchema, { messageIds: [message.id] }));
+      throw new Error("disk full");
+    });
+    await expect(failing).rejects.toThrow("disk full");
+    expect(state(alice.app, message.id)).toBe("sent");
+    expect(u.store.outbox.pendingCount(uidOf(bob.app))).toBe(1);
   });
 
   it("keeps a dropped message queued in the outbox and resends it on the next connect", async () => {

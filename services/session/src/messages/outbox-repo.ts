@@ -44,14 +44,38 @@ const toEntry = (row: OutboxRow): OutboxEntry => ({
 export const OUTBOX_HOT_QUERIES = {
   forRecipient: "SELECT * FROM outbox WHERE recipient_uid = ? AND seq > ? ORDER BY seq LIMIT ?",
   oldest: "SELECT seq FROM outbox WHERE recipient_uid = ? ORDER BY seq LIMIT 1",
-  count: "SELECT count(*) AS n FROM outbox WHERE recipient_uid = ? AND needs_ack = 1 AND message_id != ''",
-  deleteBySeq: "DELETE FROM outbox WHERE seq = ?",
-  deleteAck: "DELETE FROM outbox WHERE recipient_uid = ? AND ack_id = ? RETURNING message_id",
-  remainingFor: "SELECT count(*) AS n FROM outbox WHERE message_id = ? AND needs_ack = 1",
+  deleteBySeq: "DELETE FROM outbox WHERE seq = ? RETURNING recipient_uid, message_id, needs_ack",
+  deleteAck: "DELETE FROM outbox WHERE recipient_uid = ? AND ack_id = ? RETURNING message_id, needs_ack",
+  replacePayload: "UPDATE outbox SET payload = ? WHERE recipient_uid = ? AND ack_id = ? RETURNING seq",
+  // A message's entries carry its id as their ack id (add checks it), so this searches outbox_by_ack.
+  remainingFor: "SELECT count(*) AS n FROM outbox WHERE ack_id = ? AND message_id = ack_id AND needs_ack = 1",
 };
 
+/** Read once per recipient (then kept in memory), so it may search an index and read the rows it finds. */
+const OWED_COUNT = "SELECT count(*) AS n FROM outbox WHERE recipient_uid = ? AND needs_ack = 1 AND message_id != ''";
+
+/** Whether an entry counts toward its recipient's outbox limit: a message still to be acked. */
+const isOwedMessage = (needsAck: boolean | number, messageId: string): boolean => Boolean(needsAck) && messageId !== "";
+
+/**
+ * Besides the rows, the repo keeps how many messages each recipient is owed, in memory: the
+ * capacity check asks on every send, and counting the backlog each time cost O(backlog). A
+ * recipient's count is read from the store the first time it is asked, then moved by every
+ * add, ack and removal made through this repo (the only writer of the table). A rollback can
+ * undo some of those moves, so the store's unit of work calls forgetOwedCounts on every
+ * rolled-back (save)point, and the next look reads the store again.
+ */
 export class OutboxRepo {
+  #owed = new Map<string, number>();
+  /**
+   * The last seq handed out. Seqs only grow while the store is open (a rolled-back one leaves
+   * a gap), so a peer's channel, which skips seqs it has already taken, never mistakes a new
+   * entry for an old one. Kept here rather than by AUTOINCREMENT, which writes sqlite_sequence
+   * on every insert; across a restart no channel remembers a seq, so max(seq) is where to go on.
+   */
+  #lastSeq: number;
   #insert;
+  #replacePayload;
   #oldest;
   #forRecipient;
   #count;
@@ -63,19 +87,22 @@ export class OutboxRepo {
   #deleteRecipient;
 
   constructor(db: Db) {
-    this.#insert = db.prepare(
-      `INSERT INTO outbox (recipient_uid, ack_id, message_id, payload, needs_ack, created_at)
-       VALUES (@recipientUid, @ackId, @messageId, @payload, @needsAck, @createdAt)
-       ON CONFLICT (recipient_uid, ack_id) DO UPDATE SET payload = excluded.payload
-       RETURNING seq`,
+    // DO NOTHING, then an UPDATE when that inserted nothing: unlike an upsert, this tells a
+    // new entry (which may change the owed count) from a replaced payload (which does not).
+    this.#insert = db.prepare<[Record<string, unknown>]>(
+      `INSERT INTO outbox (seq, recipient_uid, ack_id, message_id, payload, needs_ack, created_at)
+       VALUES (@seq, @recipientUid, @ackId, @messageId, @payload, @needsAck, @createdAt)
+       ON CONFLICT (recipient_uid, ack_id) DO NOTHING`,
     );
+    this.#lastSeq = (db.prepare("SELECT max(seq) AS seq FROM outbox").get() as { seq: number | null }).seq ?? 0;
     const q = OUTBOX_HOT_QUERIES;
+    this.#replacePayload = db.prepare<[Buffer, string, string], { seq: number }>(q.replacePayload);
     this.#forRecipient = db.prepare<[string, number, number], OutboxRow>(q.forRecipient);
     this.#oldest = db.prepare<[string], { seq: number }>(q.oldest);
-    this.#count = db.prepare<[string], { n: number }>(q.count);
-    this.#deleteBySeq = db.prepare(q.deleteBySeq);
-    this.#deleteAck = db.prepare<[string, string], { message_id: string }>(q.deleteAck);
-    // Indexed by outbox_owed (migration 7): every ack asks this, and the outbox can be long.
+    this.#count = db.prepare<[string], { n: number }>(OWED_COUNT);
+    this.#deleteBySeq = db.prepare<[number], { recipient_uid: string; message_id: string; needs_ack: number }>(q.deleteBySeq);
+    this.#deleteAck = db.prepare<[string, string], { message_id: string; needs_ack: number }>(q.deleteAck);
+    // Searches outbox_by_ack (migration 8): every ack asks this, and the outbox can be long.
     this.#remainingFor = db.prepare<[string], { n: number }>(q.remainingFor);
     this.#expired = db.prepare<[number], OutboxRow>("SELECT * FROM outbox WHERE created_at < ? ORDER BY seq");
     this.#attempted = db.prepare("UPDATE outbox SET attempts = attempts + 1 WHERE seq = ?");
@@ -84,8 +111,16 @@ export class OutboxRepo {
 
   /** Adds (or replaces the payload of) an entry; returns its seq, the FIFO position. */
   add(entry: Omit<OutboxEntry, "seq" | "attempts">): number {
-    const row = this.#insert.get({ ...entry, needsAck: entry.needsAck ? 1 : 0 }) as { seq: number };
-    return row.seq;
+    // remaining() finds a message's entries by ack id; an entry filed otherwise would be lost to it.
+    if (entry.messageId !== "" && entry.messageId !== entry.ackId) throw new Error("a message's outbox entry must be acked by its message id");
+    const seq = this.#lastSeq + 1;
+    if (this.#insert.run({ ...entry, seq, needsAck: entry.needsAck ? 1 : 0 }).changes === 1) {
+      this.#lastSeq = seq;
+      if (isOwedMessage(entry.needsAck, entry.messageId)) this.#adjustOwed(entry.recipientUid, 1);
+      return seq;
+    }
+    // Already queued under this ack id: only the payload changes (its place and kind stay).
+    return (this.#replacePayload.get(entry.payload, entry.recipientUid, entry.ackId) as { seq: number }).seq;
   }
 
   /** Entries for a recipient after `afterSeq`, oldest first. */
@@ -98,17 +133,31 @@ export class OutboxRepo {
     return this.#oldest.get(recipientUid)?.seq;
   }
 
+  /** Messages this recipient has not acked yet (what the outbox limits count); O(1) after the first look. */
   pendingCount(recipientUid: string): number {
-    return this.#count.get(recipientUid)?.n ?? 0;
+    let owed = this.#owed.get(recipientUid);
+    if (owed === undefined) {
+      owed = this.#count.get(recipientUid)?.n ?? 0;
+      this.#owed.set(recipientUid, owed);
+    }
+    return owed;
+  }
+
+  /** Some changes to the table were rolled back: the counts read from now on come from the store. */
+  forgetOwedCounts(): void {
+    this.#owed.clear();
   }
 
   remove(seq: number): void {
-    this.#deleteBySeq.run(seq);
+    const row = this.#deleteBySeq.get(seq);
+    if (row && isOwedMessage(row.needs_ack, row.message_id)) this.#adjustOwed(row.recipient_uid, -1);
   }
 
   /** Removes the entry a peer acked; returns its message id, if it was ours to track. */
   acknowledge(recipientUid: string, ackId: string): string | undefined {
-    return this.#deleteAck.get(recipientUid, ackId)?.message_id;
+    const row = this.#deleteAck.get(recipientUid, ackId);
+    if (row && isOwedMessage(row.needs_ack, row.message_id)) this.#adjustOwed(recipientUid, -1);
+    return row?.message_id;
   }
 
   /** How many recipients still owe an ack for this message. */
@@ -125,6 +174,14 @@ export class OutboxRepo {
   }
 
   removeRecipient(recipientUid: string): string[] {
-    return this.#deleteRecipient.all(recipientUid).map((r) => (r as { message_id: string }).message_id);
+    const removed = this.#deleteRecipient.all(recipientUid).map((r) => (r as { message_id: string }).message_id);
+    this.#owed.set(recipientUid, 0);
+    return removed;
+  }
+
+  /** Moves a count already in memory; one not yet read will include this change when it is. */
+  #adjustOwed(recipientUid: string, delta: number): void {
+    const owed = this.#owed.get(recipientUid);
+    if (owed !== undefined) this.#owed.set(recipientUid, owed + delta);
   }
 }

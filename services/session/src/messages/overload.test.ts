@@ -52,6 +52,31 @@ describe("overload", () => {
     expect(alice.app.listMessages(uidOf(bob.app), { before: 0, after: 0, limit: 1000 }).messages).toHaveLength(BUSY + 1);
   });
 
+  it("a send rolled back with the rest of its group commit frees its place: the backlog limit stays exact", async () => {
+    const [alice, bob] = await saturatedPair();
+    const bobUid = uidOf(bob.app);
+    const u = alice.app.requireUnlocked();
+    const contact = u.store.contacts.get(bobUid);
+    if (!contact) throw new Error("no contact");
+    const accepted = await Promise.all(Array.from({ length: BUSY - 2 }, (_, i) => alice.app.sendMessage(bobUid, `m${i}`)));
+    expect(accepted).toHaveLength(BUSY - 2);
+    // Two sends stored, then their transaction fails (as a full disk would): nothing of them stays.
+    const failing = u.store.uow.write(() => {
+      u.conversations.storeDirect(contact, "rolled back 1");
+      u.conversations.storeDirect(contact, "rolled back 2");
+      throw new Error("disk full");
+    });
+    await expect(failing).rejects.toThrow("disk full");
+    expect(u.store.outbox.pendingCount(bobUid)).toBe(BUSY - 2);
+    // So exactly two more fit, and the next is busy.
+    await alice.app.sendMessage(bobUid, "fits 1");
+    await alice.app.sendMessage(bobUid, "fits 2");
+    await expect(alice.app.sendMessage(bobUid, "one too many")).rejects.toMatchObject({ code: "busy" });
+    const texts = alice.app.listMessages(bobUid, { before: 0, after: 0, limit: 1000 }).messages.map((m) => m.text);
+    expect(texts).toHaveLength(BUSY + 1);
+    expect(texts.filter((t) => t.startsWith("rolled back"))).toEqual([]);
+  });
+
   it("a contact that stopped acking queues like an offline one, up to the full outbox", async () => {
     const clock = new FakeClock();
     const [alice, bob] = await saturatedPair(clock);

@@ -142,4 +142,28 @@ export const MIGRATIONS: string[] = [
   INSERT OR IGNORE INTO counters (name, value) VALUES ('events_compacted_through', 0);
   CREATE INDEX outbox_owed ON outbox (message_id) WHERE needs_ack = 1;
   `,
+  // 8: an outbox with three b-trees instead of five (issue 18): every entry's insert and
+  // delete maintains each one. The owed count per recipient is kept in memory now, so
+  // outbox_pending goes; a message's entries are acked by its message id (ack_id = message_id),
+  // so one unique index on (ack_id, recipient_uid) finds an acked entry and counts what a
+  // message is still owed, replacing UNIQUE (recipient_uid, ack_id) and outbox_owed. The table
+  // is rebuilt to drop the inline UNIQUE, and AUTOINCREMENT with it (its sqlite_sequence row
+  // was written on every insert): the repo hands out growing seqs itself (OutboxRepo.add).
+  `
+  CREATE TABLE outbox_v8 (
+    seq INTEGER PRIMARY KEY,
+    recipient_uid TEXT NOT NULL,
+    ack_id TEXT NOT NULL,
+    message_id TEXT NOT NULL DEFAULT '',
+    payload BLOB NOT NULL,
+    needs_ack INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0
+  );
+  INSERT INTO outbox_v8 SELECT seq, recipient_uid, ack_id, message_id, payload, needs_ack, created_at, attempts FROM outbox ORDER BY seq;
+  DROP TABLE outbox;
+  ALTER TABLE outbox_v8 RENAME TO outbox;
+  CREATE UNIQUE INDEX outbox_by_ack ON outbox (ack_id, recipient_uid);
+  CREATE INDEX outbox_by_recipient ON outbox (recipient_uid, seq);
+  `,
 ];

@@ -44,7 +44,17 @@ describe("hot queries use an index (EXPLAIN QUERY PLAN on the real encrypted sto
     expect(steps.filter((step) => /^SCAN (outbox|messages|events)\b/.test(step))).toEqual([]);
   });
 
-  it("counts what a message is still owed from the outbox_owed index", () => {
-    expect(plan(freshDb(), OUTBOX_HOT_QUERIES.remainingFor).join("\n")).toMatch(/USING (COVERING )?INDEX outbox_owed/);
+  it("finds an acked entry, and counts what a message is still owed, from the one outbox_by_ack index", () => {
+    const db = freshDb();
+    expect(plan(db, OUTBOX_HOT_QUERIES.remainingFor).join("\n")).toMatch(/SEARCH outbox USING INDEX outbox_by_ack \(ack_id=\?\)/);
+    expect(plan(db, OUTBOX_HOT_QUERIES.deleteAck).join("\n")).toMatch(/SEARCH outbox USING INDEX outbox_by_ack \(ack_id=\? AND recipient_uid=\?\)/);
+  });
+
+  it("the outbox keeps three b-trees, each serving a hot query: rows by seq, by ack id, by recipient in order", () => {
+    const db = freshDb();
+    const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outbox' ORDER BY name").all();
+    expect(indexes.map((row) => (row as { name: string }).name)).toEqual(["outbox_by_ack", "outbox_by_recipient"]);
+    expect(plan(db, OUTBOX_HOT_QUERIES.forRecipient).join("\n")).toMatch(/SEARCH outbox USING INDEX outbox_by_recipient \(recipient_uid=\? AND seq>\?\)/);
+    expect(plan(db, OUTBOX_HOT_QUERIES.deleteBySeq).join("\n")).toMatch(/SEARCH outbox USING INTEGER PRIMARY KEY \(rowid=\?\)/);
   });
 });

@@ -34,6 +34,7 @@ export class Store {
     this.events = new EventLog(db, now, options.eventLog);
     this.uow = new UnitOfWork(db, this.events);
     this.uow.onTransactionEnd(() => this.contacts.transactionEnded());
+    this.uow.onRollback(() => this.outbox.forgetOwedCounts());
   }
 
   /** Re-encrypts every page under a new key (ChangePassword). */

@@ -103,6 +103,51 @@ describe("UnitOfWork", () => {
     expect(commits).toBeLessThanOrEqual(10);
   });
 
+  it("a rider waits for the next commit something else brings, runs last in it, and survives that write's failure", async () => {
+    const store = fresh();
+    const { uow, settings } = store;
+    const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+    const order: string[] = [];
+    const before = uow.commits;
+    uow.rideNextCommit(() => {
+      order.push("rider");
+      settings.set("rider", "1");
+    }, () => order.push("rider failed"));
+    for (let i = 0; i < 3; i++) await turn();
+    expect(uow.commits - before).toBe(0); // no commit of its own
+    expect(uow.queuedWrites).toBe(0);
+    const host = uow.write(() => {
+      order.push("host");
+      throw new InvalidArgumentError("host is refused");
+    });
+    await expect(host).rejects.toBeInstanceOf(InvalidArgumentError);
+    expect(uow.commits - before).toBe(1);
+    expect(order).toEqual(["host", "rider"]);
+    expect(settings.get("rider")).toBe("1");
+  });
+
+  it("commitRidersNow gives waiting riders a commit of their own; a closed store drops them", async () => {
+    const store = fresh();
+    const { uow, settings } = store;
+    const before = uow.commits;
+    uow.rideNextCommit(() => settings.set("a", "1"), () => undefined);
+    uow.rideNextCommit(() => settings.set("b", "2"), () => undefined);
+    uow.commitRidersNow();
+    expect(uow.queuedWrites).toBe(2);
+    // (Two queued at once count as a growing batch: the commit waits one turn, see above.)
+    for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(uow.commits - before).toBe(1);
+    expect([settings.get("a"), settings.get("b")]).toEqual(["1", "2"]);
+
+    const { store: closing, cleanup } = openTestStore();
+    let ran = false;
+    closing.uow.rideNextCommit(() => (ran = true), () => undefined);
+    cleanup();
+    closing.uow.commitRidersNow();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(ran).toBe(false);
+  });
+
   it("a write still queued when the store closes fails with LockedError; later ones too", async () => {
     const { store, cleanup } = openTestStore();
     const queued = store.uow.write(() => store.settings.set("k", "v"));
