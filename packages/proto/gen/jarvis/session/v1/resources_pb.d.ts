@@ -601,7 +601,9 @@ export enum MessageState {
   QUEUED = 1,
 
   /**
-   * Outgoing, written to the peer's channel.
+   * Outgoing, written to the peer's channel. Skipped when the peer's ack is
+   * recorded in the same commit: a message can go from QUEUED straight to
+   * DELIVERED. States only move forward.
    *
    * @generated from enum value: MESSAGE_STATE_SENT = 2;
    */
