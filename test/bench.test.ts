@@ -90,6 +90,8 @@ describe("npm run bench", () => {
 
     for (const name of ["newestPage", "deepPage", "unreadCount"]) expectCompared(`history.${name}`, history?.[name]);
     expect((history?.markRead as { marked: number }).marked).toBe(history?.messages);
+    // The reader's MarkRead and the sender applying its receipts are timed apart.
+    expect((history?.markRead as { senderAppliesReceipts: Measured }).senderAppliesReceipts.figure).toBeGreaterThan(0);
     expect(typeof (history?.unlockToReady as Measured).figure).toBe("number");
 
     for (const [path, value] of numbers(doc)) expect(Number.isFinite(value), `${path} is finite`).toBe(true);
