@@ -2,6 +2,7 @@ import type { CipherState } from "./cipher-state.js";
 import { NoiseError } from "./errors.js";
 import type { KeyObject } from "node:crypto";
 import { DH_LENGTH, dhWithKeyObject, generateLoadedKeyPair, loadKeyPair, loadPublicKey, type KeyPair, type LoadedKeyPair } from "./keys.js";
+import { loadPeerStaticKey } from "./peer-keys.js";
 import { loadStaticKeyPair } from "./static-keys.js";
 import { MAX_MESSAGE_LENGTH, TAG_LENGTH } from "./limits.js";
 import { XX_PATTERN } from "./patterns.js";
@@ -217,8 +218,9 @@ export class XXHandshake {
     if (local === undefined || remote === undefined) {
       throw new NoiseError("wrong-state", `token ${token} needs a key that has not been established`);
     }
-    let remoteKey: Uint8Array | KeyObject = remote;
-    if (remote === this.#remoteEphemeral) remoteKey = this.#remoteEphemeralObject ??= loadPublicKey(remote);
+    const remoteKey = remote === this.#remoteEphemeral
+      ? (this.#remoteEphemeralObject ??= loadPublicKey(remote))
+      : loadPeerStaticKey(remote);
     const shared = dhWithKeyObject(local.privateKeyObject, remoteKey);
     this.#symmetric.mixKey(shared);
     shared.fill(0);
