@@ -53,8 +53,7 @@ export class XXHandshake {
     if (options.ephemeralKeyPair !== undefined) {
       this.#presetEphemeral = loadKeyPair(options.ephemeralKeyPair, "ephemeral");
     }
-    this.#symmetric = new SymmetricState(PROTOCOL_NAME);
-    this.#symmetric.mixHash(options.prologue);
+    this.#symmetric = SymmetricState.withPrologue(PROTOCOL_NAME, options.prologue);
     // XX has no pre-message patterns, so nothing else is mixed in up front.
   }
 
