@@ -92,7 +92,7 @@ export class XXHandshake {
           const ephemeral = this.#presetEphemeral ?? generateLoadedKeyPair();
           this.#presetEphemeral = undefined;
           this.#ephemeral = ephemeral;
-          parts.push(Buffer.from(ephemeral.publicKey));
+          parts.push(ephemeral.publicKey); // the join below copies it
           this.#symmetric.mixHash(ephemeral.publicKey);
         } else if (token === "s") {
           parts.push(this.#symmetric.encryptAndHash(this.#staticKey().publicKey));
