@@ -7,10 +7,11 @@ export const KEY_LENGTH = 32;
 
 /**
  * Noise §5 ChaChaPoly nonce: 32 bits of zeros followed by the 64-bit counter
- * in little-endian order (RFC 7539's 96-bit nonce layout).
+ * in little-endian order (RFC 7539's 96-bit nonce layout). Written into one
+ * reused buffer: createCipheriv copies the IV, so nothing keeps a reference.
  */
+const nonce = Buffer.alloc(12);
 function formatNonce(counter: bigint): Buffer {
-  const nonce = Buffer.alloc(12);
   nonce.writeBigUInt64LE(counter, 4);
   return nonce;
 }
@@ -19,6 +20,11 @@ function formatNonce(counter: bigint): Buffer {
 export function aeadEncrypt(key: Uint8Array, counter: bigint, ad: Uint8Array, plaintext: Uint8Array): Buffer {
   const cipher = createCipheriv("chacha20-poly1305", key, formatNonce(counter), { authTagLength: TAG_LENGTH });
   cipher.setAAD(ad, { plaintextLength: plaintext.length });
+  // An empty plaintext (most handshake payloads) seals to the tag alone: no body, no join.
+  if (plaintext.length === 0) {
+    cipher.final();
+    return cipher.getAuthTag();
+  }
   const body = cipher.update(plaintext);
   cipher.final();
   return Buffer.concat([body, cipher.getAuthTag()]);
@@ -40,7 +46,7 @@ export function aeadDecrypt(
   const decipher = createDecipheriv("chacha20-poly1305", key, formatNonce(counter), { authTagLength: TAG_LENGTH });
   decipher.setAAD(ad, { plaintextLength: bodyLength });
   decipher.setAuthTag(ciphertext.subarray(bodyLength));
-  const plaintext = decipher.update(ciphertext.subarray(0, bodyLength));
+  const plaintext = bodyLength === 0 ? Buffer.alloc(0) : decipher.update(ciphertext.subarray(0, bodyLength));
   try {
     decipher.final();
   } catch {

@@ -80,6 +80,23 @@ describe("CipherState", () => {
     expect(receiver.decryptWithAd(Buffer.from("ad"), ciphertext)).toEqual(plaintext);
   });
 
+  it("seals an empty plaintext to the reference tag alone, and refuses every flipped bit of it", () => {
+    const { sender, receiver, key } = pairOfCiphers();
+    const ad = Buffer.from("transcript hash");
+    const tag = sender.encryptWithAd(ad, EMPTY);
+    expect(tag).toEqual(referenceEncrypt(key, 0n, ad, EMPTY));
+    expect(tag).toHaveLength(16);
+    for (let bit = 0; bit < 128; bit++) {
+      const forged = Buffer.from(tag);
+      forged[bit >> 3] = (forged[bit >> 3] ?? 0) ^ (1 << (bit & 7));
+      expectNoiseError(() => receiver.decryptWithAd(ad, forged), "decrypt-failed");
+    }
+    expect(receiver.nonce).toBe(0n);
+    expectNoiseError(() => receiver.decryptWithAd(Buffer.from("other hash"), tag), "decrypt-failed");
+    expect(receiver.decryptWithAd(ad, tag)).toEqual(EMPTY);
+    expect(receiver.nonce).toBe(1n);
+  });
+
   it("rejects a replayed message because the nonce has moved on", () => {
     const { sender, receiver } = pairOfCiphers();
     const ciphertext = sender.encryptWithAd(EMPTY, Buffer.from("once"));

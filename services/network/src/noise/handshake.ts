@@ -2,6 +2,7 @@ import type { CipherState } from "./cipher-state.js";
 import { NoiseError } from "./errors.js";
 import type { KeyObject } from "node:crypto";
 import { DH_LENGTH, dhWithKeyObject, generateLoadedKeyPair, loadKeyPair, loadPublicKey, type KeyPair, type LoadedKeyPair } from "./keys.js";
+import { loadPeerStaticKey } from "./peer-keys.js";
 import { loadStaticKeyPair } from "./static-keys.js";
 import { MAX_MESSAGE_LENGTH, TAG_LENGTH } from "./limits.js";
 import { XX_PATTERN } from "./patterns.js";
@@ -52,8 +53,7 @@ export class XXHandshake {
     if (options.ephemeralKeyPair !== undefined) {
       this.#presetEphemeral = loadKeyPair(options.ephemeralKeyPair, "ephemeral");
     }
-    this.#symmetric = new SymmetricState(PROTOCOL_NAME);
-    this.#symmetric.mixHash(options.prologue);
+    this.#symmetric = SymmetricState.withPrologue(PROTOCOL_NAME, options.prologue);
     // XX has no pre-message patterns, so nothing else is mixed in up front.
   }
 
@@ -92,7 +92,7 @@ export class XXHandshake {
           const ephemeral = this.#presetEphemeral ?? generateLoadedKeyPair();
           this.#presetEphemeral = undefined;
           this.#ephemeral = ephemeral;
-          parts.push(Buffer.from(ephemeral.publicKey));
+          parts.push(ephemeral.publicKey); // the join below copies it
           this.#symmetric.mixHash(ephemeral.publicKey);
         } else if (token === "s") {
           parts.push(this.#symmetric.encryptAndHash(this.#staticKey().publicKey));
@@ -217,8 +217,9 @@ export class XXHandshake {
     if (local === undefined || remote === undefined) {
       throw new NoiseError("wrong-state", `token ${token} needs a key that has not been established`);
     }
-    let remoteKey: Uint8Array | KeyObject = remote;
-    if (remote === this.#remoteEphemeral) remoteKey = this.#remoteEphemeralObject ??= loadPublicKey(remote);
+    const remoteKey = remote === this.#remoteEphemeral
+      ? (this.#remoteEphemeralObject ??= loadPublicKey(remote))
+      : loadPeerStaticKey(remote);
     const shared = dhWithKeyObject(local.privateKeyObject, remoteKey);
     this.#symmetric.mixKey(shared);
     shared.fill(0);

@@ -1,4 +1,5 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
+import { hash } from "./hash.js";
 import { loadKeyPair, type KeyPair, type LoadedKeyPair } from "./keys.js";
 
 interface Loaded {
@@ -20,7 +21,7 @@ interface Loaded {
 const cache = new WeakMap<KeyPair, Loaded>();
 
 function digestOf(privateKey: Uint8Array): Buffer {
-  return createHash("blake2b512").update(privateKey).digest();
+  return hash(privateKey);
 }
 
 export function loadStaticKeyPair(pair: KeyPair): LoadedKeyPair {

@@ -4,6 +4,15 @@ import { hash, HASH_LENGTH, hkdf } from "./hash.js";
 
 const EMPTY = Buffer.alloc(0);
 
+export interface Start {
+  protocolName: string;
+  prologue: Buffer;
+  chainingKey: Buffer;
+  /** Never written in place (mixHash replaces it), so it is shared, not copied. */
+  handshakeHash: Buffer;
+}
+let lastStart: Start | undefined;
+
 /**
  * Noise §5.2 SymmetricState: the chaining key ck, the handshake hash h, and
  * the CipherState used to encrypt handshake payloads and static keys.
@@ -13,8 +22,13 @@ export class SymmetricState {
   #handshakeHash: Buffer;
   #cipherState = new CipherState();
 
-  /** InitializeSymmetric(protocol_name). */
-  constructor(protocolName: string) {
+  /** InitializeSymmetric(protocol_name); `start` is only for withPrologue's remembered state. */
+  constructor(protocolName: string, start?: Start) {
+    if (start !== undefined) {
+      this.#chainingKey = Buffer.from(start.chainingKey);
+      this.#handshakeHash = start.handshakeHash;
+      return;
+    }
     const name = Buffer.from(protocolName, "utf8");
     if (name.length <= HASH_LENGTH) {
       // Short names are zero-padded rather than hashed, per the spec.
@@ -24,6 +38,22 @@ export class SymmetricState {
       this.#handshakeHash = hash(name);
     }
     this.#chainingKey = Buffer.from(this.#handshakeHash);
+  }
+
+  /**
+   * InitializeSymmetric(protocol_name) then MixHash(prologue), as every handshake begins. A node
+   * runs every handshake with the same name and prologue, so the resulting (ck, h), which depend
+   * on nothing else and are public, are remembered for the last pair seen and copied.
+   */
+  static withPrologue(protocolName: string, prologue: Uint8Array): SymmetricState {
+    let start = lastStart;
+    if (start === undefined || start.protocolName !== protocolName || !start.prologue.equals(prologue)) {
+      const fresh = new SymmetricState(protocolName);
+      fresh.mixHash(prologue);
+      start = { protocolName, prologue: Buffer.from(prologue), chainingKey: fresh.#chainingKey, handshakeHash: fresh.#handshakeHash };
+      lastStart = start;
+    }
+    return new SymmetricState(protocolName, start);
   }
 
   hasKey(): boolean {

@@ -1,0 +1,65 @@
+import { createHash, createHmac, hkdfSync, randomBytes } from "node:crypto";
+
+import { describe, expect, it } from "vitest";
+
+import { hash, hkdf, hmacHash } from "./hash.js";
+
+const reference = (parts: Uint8Array[]): Buffer => {
+  const hasher = createHash("blake2b512");
+  for (const part of parts) hasher.update(part);
+  return hasher.digest();
+};
+
+describe("hash", () => {
+  it("is BLAKE2b-512 of the parts joined, for one part, many, empty ones and past the scratch size", () => {
+    const cases: Uint8Array[][] = [
+      [Buffer.alloc(0)],
+      [randomBytes(64)],
+      [randomBytes(64), Buffer.alloc(0)],
+      [randomBytes(64), randomBytes(48)],
+      [randomBytes(64), randomBytes(32)],
+      [randomBytes(1), randomBytes(2), randomBytes(3)],
+      [randomBytes(64), randomBytes(192)],
+      [randomBytes(64), randomBytes(193)],
+      [randomBytes(64), randomBytes(5000)],
+      [new Uint8Array(randomBytes(80).buffer, 7, 40), randomBytes(10)],
+    ];
+    // Twice, so the second pass reuses every remembered scratch view.
+    for (let pass = 0; pass < 2; pass++) {
+      for (const parts of cases) expect(hash(...parts)).toEqual(reference(parts));
+    }
+  });
+
+  it("leaves nothing of one input in the next: a shorter input after a longer one hashes alone", () => {
+    const long = [randomBytes(64), randomBytes(100)];
+    const short = [randomBytes(64), randomBytes(10)];
+    hash(...long);
+    expect(hash(...short)).toEqual(reference(short));
+  });
+
+  it("never modifies its inputs", () => {
+    const a = randomBytes(64);
+    const b = randomBytes(48);
+    const [copyA, copyB] = [Buffer.from(a), Buffer.from(b)];
+    hash(a, b);
+    expect(a).toEqual(copyA);
+    expect(b).toEqual(copyB);
+  });
+});
+
+describe("hmacHash and hkdf", () => {
+  it("hmacHash is HMAC-BLAKE2b-512 over the joined parts", () => {
+    const key = randomBytes(64);
+    const parts = [randomBytes(64), Buffer.from([2])];
+    expect(hmacHash(key, ...parts)).toEqual(createHmac("blake2b512", key).update(Buffer.concat(parts)).digest());
+  });
+
+  it("hkdf is Noise's two-output HKDF (equal to RFC 5869 with salt ck and no info)", () => {
+    for (const ikm of [Buffer.alloc(0), randomBytes(32)]) {
+      const chainingKey = randomBytes(64);
+      const [first, second] = hkdf(chainingKey, ikm);
+      const expected = Buffer.from(hkdfSync("blake2b512", ikm, chainingKey, Buffer.alloc(0), 128));
+      expect(Buffer.concat([first, second])).toEqual(expected);
+    }
+  });
+});
