@@ -89,7 +89,6 @@ describe("keys", () => {
 
   it("generates fresh ephemeral pairs whose public key is the one X25519 derives from the private key", () => {
     const seen = new Set<string>();
-    // 100 keys span several refills of the 32-scalar pool they are drawn from.
     for (let i = 0; i < 100; i++) {
       const ephemeral = generateLoadedKeyPair();
       const peer = generateKeyPair();
