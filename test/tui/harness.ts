@@ -2,6 +2,11 @@ import pty from "node-pty";
 import xterm from "@xterm/headless";
 import { JARVIS_BIN, TEST_PASSWORD } from "../helpers/cli.js";
 
+/** Quiet time after which the screen counts as settled (see waitFor). */
+const SETTLE_MS = 100;
+/** A check that keeps holding this long counts as settled even while output goes on. */
+const HELD_MS = 500;
+
 /**
  * The real `jarvis` TUI in a pseudo-terminal, its output parsed by a headless xterm: tests
  * type keys and read the screen buffer exactly as a terminal would show it.
@@ -11,6 +16,8 @@ export class TuiTerminal {
   readonly #pty: pty.IPty;
   readonly exited: Promise<{ exitCode: number; signal?: number }>;
   #alive = true;
+  /** When output last came from the TUI (a frame can arrive in several pieces). */
+  #lastOutputAt = Date.now();
 
   constructor(home: string, options: { cols?: number; rows?: number; args?: string[]; env?: NodeJS.ProcessEnv } = {}) {
     const cols = options.cols ?? 100;
@@ -22,7 +29,10 @@ export class TuiTerminal {
       rows,
       env: { ...process.env, LANG: "C.UTF-8", NCURSES_NO_UTF8_ACS: "1", TERM: "xterm-256color", JARVIS_PASSWORD: TEST_PASSWORD, JARVIS_NOTIFY: "0", ...options.env } as Record<string, string>,
     });
-    this.#pty.onData((d) => this.term.write(d));
+    this.#pty.onData((d) => {
+      this.#lastOutputAt = Date.now();
+      this.term.write(d);
+    });
     this.exited = new Promise((resolve) =>
       this.#pty.onExit((e) => {
         this.#alive = false;
@@ -42,16 +52,27 @@ export class TuiTerminal {
     return (await this.rows()).join("\n");
   }
 
-  /** Waits until the screen satisfies `check` (a substring or a predicate); bounded by content, not by time slices. */
+  /**
+   * Waits until the screen satisfies `check` (a substring or a predicate) and has settled;
+   * bounded by content, not by time slices. Settled: no output for SETTLE_MS, or the check has
+   * held for HELD_MS — a frame written in one go can reach the pty in pieces (more so on a
+   * loaded machine), and a screen caught between them would show half a dialog.
+   */
   async waitFor(check: string | ((screen: string) => boolean), timeoutMs = 30_000): Promise<string> {
     const ok = typeof check === "string" ? (s: string) => s.includes(check) : check;
     const deadline = Date.now() + timeoutMs;
+    let heldSince: number | undefined;
     for (;;) {
       const screen = await this.text();
-      if (ok(screen)) return screen;
+      if (ok(screen)) {
+        heldSince ??= Date.now();
+        if (Date.now() - this.#lastOutputAt >= SETTLE_MS || Date.now() - heldSince >= HELD_MS) return screen;
+      } else {
+        heldSince = undefined;
+      }
       if (!this.#alive) throw new Error(`the TUI exited while waiting for ${String(check)}; screen:\n${screen}`);
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${String(check)}; screen:\n${screen}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, heldSince === undefined ? 50 : 20));
     }
   }
 
