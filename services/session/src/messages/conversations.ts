@@ -37,8 +37,6 @@ export function saneSentAt(sentAtMs: bigint, receivedAt: number): number {
 
 export interface ConversationsDeps {
   clock: Clock;
-  /** Our own uid: the sender of every message a receipt may name. */
-  ownUid: string;
   uow: UnitOfWork;
   messages: MessageRepo;
   contacts: ContactRepo;
@@ -183,20 +181,15 @@ export class Conversations {
    * a group the reader belongs to. Anything else it names is ignored.
    */
   receiveReceipt(contact: Contact, body: Receipt, isMember: (groupId: string, uid: string) => boolean): void {
-    const { uow, outgoing, acks, messages, ownUid } = this.#deps;
+    const { uow, outgoing, acks } = this.#deps;
     const ids = body.messageIds.slice(0, MAX_IDS_PER_RECEIPT).filter(isMessageId);
     uow.tx(() => {
       // Acked once applied (after the commit), so the reader stops resending it; a repeat is
       // harmless — read stays read — and is acked again.
       if (isMessageId(body.receiptId)) acks.queue(contact, body.receiptId);
       if (ids.length === 0) return;
-      const advanced = messages.advanceInConversation(ownUid, ids, "read", contact.uid);
-      for (const id of advanced) uow.emit({ type: "message_state_changed", messageId: id, conversationId: contact.uid, state: "read" });
-      // The usual receipt is all direct messages, all just advanced: nothing left to look up.
-      const done = new Set(advanced);
-      const rest = advanced.length === ids.length ? [] : ids.filter((id) => !done.has(id));
-      if (rest.length === 0) return;
-      for (const { id, conversationId } of messages.behindElsewhere(ownUid, rest, "read", contact.uid)) {
+      const rest = outgoing.advanceInConversation(ids, "read", contact.uid);
+      for (const { id, conversationId } of outgoing.behindElsewhere(rest, "read", contact.uid)) {
         if (isMember(conversationId, contact.uid)) outgoing.advance(id, "read");
       }
     });

@@ -172,7 +172,7 @@ const { Conversations } = await import(dist + "/messages/conversations.js");
 const store = new Store(openDatabase(path, Buffer.from(keyHex, "hex"), { create: false }), Date.now);
 const clock = { now: Date.now };
 const outgoing = new Outgoing({ clock, uow: store.uow, messages: store.messages, outbox: store.outbox, ownUid: "me", handOff: () => undefined });
-const conversations = new Conversations({ clock, ownUid: "me", uow: store.uow, messages: store.messages, contacts: store.contacts, outgoing, acks: { queue() {} }, drops: {} });
+const conversations = new Conversations({ clock, uow: store.uow, messages: store.messages, contacts: store.contacts, outgoing, acks: { queue() {} }, drops: {} });
 const markChunk = store.messages.markRead.bind(store.messages);
 let chunks = 0;
 store.messages.markRead = (...args) => {

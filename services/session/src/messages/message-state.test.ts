@@ -86,7 +86,7 @@ describe("Conversations.receiveReceipt", () => {
     const { store, outgoing } = env;
     const acked: string[] = [];
     const acks = { queue: (_contact: Contact, id: string) => acked.push(id) } as unknown as Acks;
-    const conversations = new Conversations({ clock: new FakeClock(), ownUid: OWN, uow: store.uow, messages: store.messages, contacts: store.contacts, outgoing, acks, drops: {} as DropCounters });
+    const conversations = new Conversations({ clock: new FakeClock(), uow: store.uow, messages: store.messages, contacts: store.contacts, outgoing, acks, drops: {} as DropCounters });
     const sent = (conversationId: string) => store.uow.tx(() => outgoing.storeMessage(newMessageId(), conversationId, 1, "hi", "delivered")).id;
     const receipt = (ids: string[], members: string[] = [PEER]) =>
       conversations.receiveReceipt(reader, create(ReceiptSchema, { receiptId: newMessageId(), messageIds: ids }), (groupId, uid) => groupId === GROUP && members.includes(uid));

@@ -124,6 +124,24 @@ export class Outgoing {
     uow.emit({ type: "message_state_changed", messageId, conversationId, state });
   }
 
+  /**
+   * Moves forward, in one statement, those of `ids` we sent in `conversationId` (the usual
+   * receipt: every id in it); returns the ids it did not move, for the caller to look at.
+   */
+  advanceInConversation(ids: string[], state: "delivered" | "read", conversationId: string): string[] {
+    const { messages, uow, ownUid } = this.#deps;
+    const advanced = messages.advanceInConversation(ownUid, ids, state, conversationId);
+    for (const messageId of advanced) uow.emit({ type: "message_state_changed", messageId, conversationId, state });
+    if (advanced.length === ids.length) return [];
+    const moved = new Set(advanced);
+    return ids.filter((id) => !moved.has(id));
+  }
+
+  /** Those of `ids` we sent outside `conversationId` that are still before `state`. */
+  behindElsewhere(ids: string[], state: "delivered" | "read", conversationId: string): { id: string; conversationId: string }[] {
+    return ids.length === 0 ? [] : this.#deps.messages.behindElsewhere(this.#deps.ownUid, ids, state, conversationId);
+  }
+
   /** A message nobody will ever ack (expired, recipient removed) becomes failed. */
   failIfAbandoned(messageId: string): void {
     const { messages, outbox, uow, ownUid } = this.#deps;
