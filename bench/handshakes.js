@@ -11,7 +11,7 @@ import { connect } from "node:net";
 import SecretStream from "@hyperswarm/secret-stream";
 import { RawNoisePeer, generateKeyPair, portOf } from "@jarvis/network/testing";
 import { chooseX25519, x25519HandshakeWork } from "./x25519.js";
-import { round0, round2 } from "./measure.js";
+import { rotateSlices, round0, round2 } from "./measure.js";
 import { startSink } from "./senders.js";
 
 const HELLO = Buffer.from([2]);
@@ -83,20 +83,7 @@ export async function handshakesAcrossProcesses({ n, rounds, concurrency = 10 })
       rawNoiseConcurrent: ours(raw, concurrency),
       x25519: { run: () => timed(n, 1, async () => x25519Work.run()) },
     };
-    const names = Object.keys(kinds);
-    const seconds = Object.fromEntries(names.map((name) => [name, 0]));
-    // The responder process's CPU over its slices: a per-handshake cost that, unlike the rate,
-    // does not depend on how much of the loaded machine the processes got.
-    const responderMicros = Object.fromEntries(names.map((name) => [name, 0]));
-    for (let round = 0; round < rounds; round++) {
-      for (let k = 0; k < names.length; k++) {
-        const name = names[(k + round) % names.length];
-        const { sink, run } = kinds[name];
-        const cpuBefore = await sink?.cpuMicros();
-        seconds[name] += await run();
-        if (sink) responderMicros[name] += (await sink.cpuMicros()) - cpuBefore;
-      }
-    }
+    const { seconds, sinkMicros: responderMicros } = await rotateSlices(kinds, rounds);
     const responderUs = (name) => round0(responderMicros[name] / (n * rounds));
     const rate = (name) => (n * rounds) / seconds[name];
     return {

@@ -57,6 +57,29 @@ export async function interleaved(rounds, figure, ceiling) {
   return { ...result, cpu: { figure: figurePerCpu, ceiling: ceilingPerCpu, ratio: round2(figurePerCpu / ceilingPerCpu) } };
 }
 
+/**
+ * Runs each of `kinds` (name → { run: () => Promise<seconds>, sink? }) once a round in rotating
+ * order, `rounds` times, so no kind always runs first (on a warmer or busier machine). Sums each
+ * kind's seconds and, when it has a sink (a process with cpuMicros()), that process's CPU µs
+ * over the kind's slices: a per-operation cost that, unlike a rate, does not depend on how much
+ * of a loaded machine the processes got.
+ */
+export async function rotateSlices(kinds, rounds) {
+  const names = Object.keys(kinds);
+  const seconds = Object.fromEntries(names.map((name) => [name, 0]));
+  const sinkMicros = Object.fromEntries(names.map((name) => [name, 0]));
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(k + round) % names.length];
+      const { sink, run } = kinds[name];
+      const cpuBefore = await sink?.cpuMicros();
+      seconds[name] += await run();
+      if (sink) sinkMicros[name] += (await sink.cpuMicros()) - cpuBefore;
+    }
+  }
+  return { seconds, sinkMicros };
+}
+
 export const round2 = (x) => Math.round(x * 100) / 100;
 export const round0 = (x) => Math.round(x);
 /** Three significant digits: for small times and ratios that two decimals would round to 0. */

@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import SecretStream from "@hyperswarm/secret-stream";
 import { silentLogger, systemClock } from "@jarvis/core";
 import { NetworkNode, generateKeyPair, portOf } from "@jarvis/network/testing";
+import { rotateSlices } from "./measure.js";
 
 const SINK = fileURLToPath(new URL("./peers/sink.js", import.meta.url));
 
@@ -121,18 +122,12 @@ export async function rotateTransports({ n, rounds, perAck, slice }) {
     senders.secretStream = await secretStreamSender(sinks.secretStream.address);
     senders.jarvisNoise = await jarvisSender(sinks.jarvisNoise.publicKey, sinks.jarvisNoise.address, keys);
     const names = Object.keys(senders);
-    const seconds = Object.fromEntries(names.map((name) => [name, 0]));
-    const micros = Object.fromEntries(names.map((name) => [name, 0]));
-    for (let round = 0; round < rounds; round++) {
-      for (let k = 0; k < names.length; k++) {
-        const name = names[(k + round) % names.length];
-        const cpuBefore = await sinks[name].cpuMicros();
-        const start = process.hrtime.bigint();
-        await slice(senders[name]);
-        seconds[name] += Number(process.hrtime.bigint() - start) / 1e9;
-        micros[name] += (await sinks[name].cpuMicros()) - cpuBefore;
-      }
-    }
+    const timedSlice = (name) => async () => {
+      const start = process.hrtime.bigint();
+      await slice(senders[name]);
+      return Number(process.hrtime.bigint() - start) / 1e9;
+    };
+    const { seconds, sinkMicros: micros } = await rotateSlices(Object.fromEntries(names.map((name) => [name, { sink: sinks[name], run: timedSlice(name) }])), rounds);
     const each = (f) => Object.fromEntries(names.map((name) => [name, f(name)]));
     return {
       perSecond: each((name) => (n * rounds) / seconds[name]),
