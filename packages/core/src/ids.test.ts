@@ -79,6 +79,30 @@ describe("ids", () => {
     expect(isUid(group)).toBe(false);
   });
 
+  it("starts a message id with its creation time, so later ids sort later", () => {
+    const t0 = Date.UTC(2026, 10, 28, 1, 2, 3, 4);
+    const ids = [t0, t0 + 1, t0 + 1000, t0 + 86_400_000].map((t) => newMessageId(t));
+    expect([...ids].sort()).toEqual(ids);
+    expect(ids.map((id) => Number.parseInt(id.slice(0, 12), 16))).toEqual([t0, t0 + 1, t0 + 1000, t0 + 86_400_000]);
+    const now = Date.now();
+    const stamped = Number.parseInt(newMessageId().slice(0, 12), 16);
+    expect(stamped).toBeGreaterThanOrEqual(now);
+    expect(stamped).toBeLessThan(now + 60_000);
+  });
+
+  it("gives ids made in the same millisecond distinct random tails, across refills of its random pool", () => {
+    const t = Date.UTC(2026, 10, 28);
+    // 2,000 ids span several refills of the 4,000-byte pool (10 bytes per id).
+    const ids = Array.from({ length: 2000 }, () => newMessageId(t));
+    expect(new Set(ids).size).toBe(ids.length);
+    const tails = ids.map((id) => id.slice(12));
+    expect(new Set(tails).size).toBe(ids.length);
+    for (const id of ids) expect(isMessageId(id)).toBe(true);
+    // The tails are not a counter: their bytes spread over the whole range.
+    const firstBytes = new Set(tails.map((tail) => tail.slice(0, 2)));
+    expect(firstBytes.size).toBeGreaterThan(200);
+  });
+
   it("recognises only lowercase hex of the exact length", () => {
     expect(isUid("612a42191dfdb9a0b3dee63c1f0c1b8e")).toBe(true);
     expect(isUid("612A42191DFDB9A0B3DEE63C1F0C1B8E")).toBe(false);

@@ -134,7 +134,8 @@ export declare const HelloSchema: GenMessage<Hello>;
  */
 export declare type ChatMessage = Message<"jarvis.peer.v1.ChatMessage"> & {
   /**
-   * 32 lowercase hex characters (random 128 bits); receivers deduplicate on it.
+   * 32 lowercase hex characters: the creation time in milliseconds (6 bytes), then 80 random
+   * bits (docs/protocol.md §1); receivers deduplicate on it with the sender.
    *
    * @generated from field: string message_id = 1;
    */
