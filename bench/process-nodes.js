@@ -72,10 +72,11 @@ export async function linkProcessNodes(a, b) {
 
 /**
  * alice and bob as process trees, each other's contacts, bob's subscriber counting, and one
- * warm-up message through (the channel is up). `aliceEnv` goes to alice's `jarvis up`.
+ * warm-up message through (the channel is up). `aliceEnv` goes to alice's `jarvis up`;
+ * `onMessage(text)` sees every text bob's subscriber receives (latency probes).
  * close() stops everything started, also after a partial start.
  */
-export async function startLinkedPair({ aliceEnv = {} } = {}) {
+export async function startLinkedPair({ aliceEnv = {}, onMessage } = {}) {
   const started = [];
   let received;
   const close = async () => {
@@ -88,7 +89,7 @@ export async function startLinkedPair({ aliceEnv = {} } = {}) {
     const bob = await startProcessNode("bob");
     started.push(bob);
     await linkProcessNodes(alice, bob);
-    received = receivedCounter(bob);
+    received = receivedCounter(bob, onMessage);
     await alice.client.sendMessage({ conversation: "bob", text: "warm-up" });
     await received.until(1);
     return { alice, bob, received, close };
