@@ -19,20 +19,22 @@ function textFor(tag) {
 }
 
 /**
- * Matches bob's received texts to their scheduled sends. Give `onMessage` to the receiver's
- * counter (receivedCounter); texts without a tag of ours (the warm-up) are ignored.
+ * Matches bob's received messages to their scheduled sends: `arrived(tag, at)` with the
+ * message's tag and arrival time (performance.now() clock), or `onMessage(text)` as it arrives
+ * (receivedCounter's callback). Tags not of ours (the warm-up has none) are ignored.
  */
 export function latencyProbe() {
   const scheduled = new Map();
+  const arrived = (tag, at) => {
+    const entry = scheduled.get(tag);
+    if (!entry) return;
+    scheduled.delete(tag);
+    entry.latencies.push(at - entry.at);
+  };
   return {
     scheduled,
-    onMessage(text) {
-      const tag = text.slice(0, text.indexOf("|"));
-      const entry = scheduled.get(tag);
-      if (!entry) return;
-      scheduled.delete(tag);
-      entry.latencies.push(performance.now() - entry.at);
-    },
+    arrived,
+    onMessage: (text) => arrived(text.slice(0, text.indexOf("|")), performance.now()),
   };
 }
 

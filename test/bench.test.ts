@@ -21,7 +21,7 @@ interface LatencySlices {
 interface LatencyScenario {
   atRate: LatencySlices;
   at100PerSecond: LatencySlices;
-  cpuAtRate: { microsPerMessage: Record<string, number>; coresBusy: Record<string, number>; busiest: string };
+  cpuAtRate: { microsPerMessage: Record<string, number>; microsPerOfferedMessage: Record<string, number>; coresBusy: Record<string, number>; busiest: string };
 }
 type Doc = { mode: string; scenarios: Record<string, Record<string, unknown>> };
 
@@ -84,8 +84,9 @@ describe("npm run bench", () => {
     const channels = single.manyChannels as { channels: number; hubRssMB: { allConnected: number } };
     expect(channels.hubRssMB.allConnected).toBeGreaterThan(0);
 
-    // Latency as deployed (two `jarvis up` trees): the same figures as in one process, and the
-    // CPU per accepted message of every process of both trees and of the bench process.
+    // Latency as deployed (two `jarvis up` trees, bob's subscriber in a process of its own): the
+    // same figures as in one process, and the CPU per message of every process of both trees,
+    // of bob's subscriber and of the bench process (alice's client).
     expectCompared("latencyProcessTrees", latencyProcessTrees);
     const latency = latencyProcessTrees as unknown as LatencyScenario;
     for (const slices of [latency.atRate, latency.at100PerSecond]) {
@@ -93,10 +94,11 @@ describe("npm run bench", () => {
       expect(slices.samples + slices.refused).toBeGreaterThan(0);
     }
     expect(latency.atRate.offeredPerSecond).toBe(1000);
-    const processes = ["aliceDaemon", "aliceNetwork", "aliceSession", "bench", "bobDaemon", "bobNetwork", "bobSession"];
-    expect(Object.keys(latency.cpuAtRate.microsPerMessage).sort()).toEqual(processes);
-    expect(Object.keys(latency.cpuAtRate.coresBusy).sort()).toEqual(processes);
-    for (const micros of Object.values(latency.cpuAtRate.microsPerMessage)) expect(micros).toBeGreaterThanOrEqual(0);
+    const processes = ["aliceDaemon", "aliceNetwork", "aliceSession", "bench", "bobDaemon", "bobNetwork", "bobSession", "bobSubscriber"];
+    for (const key of ["microsPerMessage", "microsPerOfferedMessage", "coresBusy"] as const) {
+      expect(Object.keys(latency.cpuAtRate[key]).sort(), `cpuAtRate.${key}`).toEqual(processes);
+      for (const value of Object.values(latency.cpuAtRate[key])) expect(value).toBeGreaterThanOrEqual(0);
+    }
     expect(processes).toContain(latency.cpuAtRate.busiest);
     // The bench process always spends something (it sends and subscribes): the meter reads it.
     expect(latency.cpuAtRate.microsPerMessage.bench).toBeGreaterThan(0);
