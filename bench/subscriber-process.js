@@ -21,6 +21,13 @@ export function startSubscriberProcess(node, onArrival) {
     stdio: ["pipe", "pipe", "inherit"],
     env: { ...process.env, BENCH_SESSION_ADDRESS: node.session.address, BENCH_SESSION_TOKEN: node.session.token ?? "" },
   });
+  let stopping = false;
+  const exited = new Promise((_, reject) =>
+    child.once("exit", (code) => {
+      if (!stopping) reject(new Error(`bob's subscriber process exited (${code}) before the bench stopped it`));
+    }),
+  );
+  exited.catch(() => {});
   const offset = monotonicOffsetMs();
   let count = 0;
   let untagged = 0;
@@ -35,7 +42,8 @@ export function startSubscriberProcess(node, onArrival) {
     }
     if (waiter && waiter.reached()) waiter.resolve();
   });
-  const wait = (reached) => (reached() ? Promise.resolve() : new Promise((resolve) => (waiter = { reached, resolve })));
+  // A dead subscriber would otherwise leave the open loop waiting out its drain limit.
+  const wait = (reached) => (reached() ? Promise.resolve() : Promise.race([new Promise((resolve) => (waiter = { reached, resolve })), exited]));
   return {
     pid: child.pid,
     /** Tagged messages seen so far. */
@@ -56,6 +64,7 @@ export function startSubscriberProcess(node, onArrival) {
       }
     },
     stop() {
+      stopping = true;
       child.stdin.end();
       child.kill();
     },

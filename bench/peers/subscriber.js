@@ -22,10 +22,16 @@ function flush() {
   pending = [];
 }
 
-for await (const event of client.subscribe({ liveOnly: true })) {
-  if (event.event.case !== "messageReceived") continue;
-  const at = process.hrtime.bigint();
-  const text = event.event.value.message?.text ?? "";
-  if (pending.length === 0) setImmediate(flush);
-  pending.push(`${text.slice(0, Math.max(0, text.indexOf("|")))} ${at}`);
+try {
+  for await (const event of client.subscribe({ liveOnly: true })) {
+    if (event.event.case !== "messageReceived") continue;
+    const at = process.hrtime.bigint();
+    const text = event.event.value.message?.text ?? "";
+    if (pending.length === 0) setImmediate(flush);
+    pending.push(`${text.slice(0, Math.max(0, text.indexOf("|")))} ${at}`);
+  }
+} catch (error) {
+  // The bench stops this process before the session; a broken stream before that is a failure.
+  process.stderr.write(`subscriber: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
 }
