@@ -78,8 +78,9 @@ function timed(fn) {
 /**
  * `rounds` rotations of three slices: `n / rounds` messages offered at `rate`, a tenth of that
  * (at least 10) at 100 msgs/s, and as many bare grpc-js unary round trips on `echo`. `client`
- * is alice's SessionService client, `received` bob's counter fed by `probe`. With `cpu` (a
- * cpuMeter), the target-rate slices are metered and `cpu` gets the accepted message count.
+ * is alice's SessionService client, `received` bob's counter (count, until) fed by `probe`.
+ * With `cpu` (a cpuMeter) only the target-rate slices are metered; `targetSlices` in the
+ * result has the messages and seconds to divide its sums by.
  */
 export async function openLoopLatency({ client, received, probe, echo, rate, n, rounds, cpu }) {
   const target = { latencies: [], refused: 0, refusedBy: {}, lost: 0 };
