@@ -48,6 +48,8 @@ export async function startProcessNode(name, { env = {} } = {}) {
   return {
     name,
     client,
+    /** The session's public API address and token, for a client in another process. */
+    session: { address: ipc.session, token },
     pids: { daemon: daemonPid, ...pids },
     memory() {
       return Object.fromEntries(Object.entries(this.pids).map(([service, pid]) => [service, memoryOf(pid)]));
@@ -71,11 +73,13 @@ export async function linkProcessNodes(a, b) {
 }
 
 /**
- * alice and bob as process trees, each other's contacts, bob's subscriber counting, and one
+ * alice and bob as process trees, each other's contacts, bob's subscriber counting, and a
  * warm-up message through (the channel is up). `aliceEnv` goes to alice's `jarvis up`.
+ * `subscriber(bob)`, if given, starts bob's subscriber instead of the in-process
+ * receivedCounter and returns a counter with warmUp(aliceClient) (subscriber-process.js).
  * close() stops everything started, also after a partial start.
  */
-export async function startLinkedPair({ aliceEnv = {} } = {}) {
+export async function startLinkedPair({ aliceEnv = {}, subscriber } = {}) {
   const started = [];
   let received;
   const close = async () => {
@@ -88,9 +92,14 @@ export async function startLinkedPair({ aliceEnv = {} } = {}) {
     const bob = await startProcessNode("bob");
     started.push(bob);
     await linkProcessNodes(alice, bob);
-    received = receivedCounter(bob);
-    await alice.client.sendMessage({ conversation: "bob", text: "warm-up" });
-    await received.until(1);
+    if (subscriber) {
+      received = subscriber(bob);
+      await received.warmUp(alice.client);
+    } else {
+      received = receivedCounter(bob);
+      await alice.client.sendMessage({ conversation: "bob", text: "warm-up" });
+      await received.until(1);
+    }
     return { alice, bob, received, close };
   } catch (error) {
     await close();

@@ -11,15 +11,16 @@ import { handshakesAcrossProcesses } from "./handshakes.js";
 import { endToEnd } from "./e2e.js";
 import { history } from "./history.js";
 import { latencyAtRate } from "./latency.js";
+import { latencyOverProcessTrees } from "./latency-process-trees.js";
 import { nodesAsProcesses } from "./processes.js";
 import { pipelinedRoundTrips } from "./round-trips.js";
 import { serverStacks } from "./server-stacks.js";
 import { oneWayTransports } from "./transports.js";
 
 const MODES = {
-  full: { sliceMs: 1000, rounds: 4, n: 5000, latencyN: 10_000, processN: 5000, transportN: 100_000, channels: 1000, history: 1_000_000, stackN: 5000, handshakeN: 500, roundTripN: 50_000 },
-  quick: { sliceMs: 250, rounds: 2, n: 1000, latencyN: 1000, processN: 500, transportN: 20_000, channels: 200, history: 50_000, stackN: 1000, handshakeN: 100, roundTripN: 5000 },
-  tiny: { sliceMs: 20, rounds: 2, n: 10, latencyN: 20, processN: 10, transportN: 100, channels: 4, history: 200, stackN: 20, handshakeN: 4, roundTripN: 50 },
+  full: { sliceMs: 1000, rounds: 4, n: 5000, latencyN: 10_000, latencyProcessN: 20_000, processN: 5000, transportN: 100_000, channels: 1000, history: 1_000_000, stackN: 5000, handshakeN: 500, roundTripN: 50_000 },
+  quick: { sliceMs: 250, rounds: 2, n: 1000, latencyN: 1000, latencyProcessN: 5000, processN: 500, transportN: 20_000, channels: 200, history: 50_000, stackN: 1000, handshakeN: 100, roundTripN: 5000 },
+  tiny: { sliceMs: 20, rounds: 2, n: 10, latencyN: 20, latencyProcessN: 20, processN: 10, transportN: 100, channels: 4, history: 200, stackN: 20, handshakeN: 4, roundTripN: 50 },
 };
 const mode = process.argv.includes("--tiny") ? "tiny" : process.argv.includes("--quick") ? "quick" : "full";
 const s = MODES[mode];
@@ -45,6 +46,8 @@ await scenario("pipelinedRoundTrips", () => pipelinedRoundTrips({ n: s.roundTrip
 await scenario("serverStacks", () => serverStacks({ n: s.stackN, rounds: s.rounds }));
 await scenario("endToEnd", () => endToEnd({ n, rounds: s.rounds }));
 await scenario("latencyAt1000PerSecond", () => latencyAtRate({ rate: 1000, n: s.latencyN, rounds: s.rounds }));
+// As deployed: the same open loop over two `jarvis up` trees (quick: 2.5 s per 1,000/s slice).
+await scenario("latencyProcessTrees", () => latencyOverProcessTrees({ rate: 1000, n: s.latencyProcessN, rounds: s.rounds }));
 await scenario("nodesAsProcesses", () => nodesAsProcesses({ n: s.processN, rounds: s.rounds }));
 await scenario("manyChannels", () => manyChannels({ count: s.channels, perPeer: 10 }));
 await scenario("history", () => history({ count: s.history, sliceMs: s.sliceMs, rounds: s.rounds }));

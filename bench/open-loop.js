@@ -1,0 +1,134 @@
+// Latency at a fixed offered rate (open loop), whatever runs the nodes: alice's client calls
+// SendMessage on a schedule, whether or not earlier calls have returned, and each message's
+// latency runs from its scheduled send time (so a stalled sender cannot hide queueing) to the
+// moment bob's Subscribe stream delivers it. Slices at the target rate rotate with slices at
+// 100 msgs/s and with bare grpc-js unary round trips, the reference for one local call.
+import { performance } from "node:perf_hooks";
+import { errorCodeOf } from "@jarvis/rpc";
+import { latencySummary } from "./percentiles.js";
+import { rotateSlices, sig3 } from "./measure.js";
+
+const PAYLOAD = Buffer.alloc(100, 1);
+/** A message that has not arrived this long after the last send is counted as lost. */
+const DRAIN_LIMIT_MS = 60_000;
+const LOW_RATE = 100;
+
+function textFor(tag) {
+  const head = `${tag}|`;
+  return head + "x".repeat(Math.max(0, 100 - head.length));
+}
+
+/**
+ * Matches bob's received messages to their scheduled sends: `arrived(tag, at)` with the
+ * message's tag and arrival time (performance.now() clock), or `onMessage(text)` as it arrives
+ * (receivedCounter's callback). Tags not of ours (the warm-up has none) are ignored.
+ */
+export function latencyProbe() {
+  const scheduled = new Map();
+  const arrived = (tag, at) => {
+    const entry = scheduled.get(tag);
+    if (!entry) return;
+    scheduled.delete(tag);
+    entry.latencies.push(at - entry.at);
+  };
+  return {
+    scheduled,
+    arrived,
+    onMessage: (text) => arrived(text.slice(0, text.indexOf("|")), performance.now()),
+  };
+}
+
+/** Offers n messages at `rate`; counts refusals in `refusedBy` (domain code, e.g. busy). */
+async function offered(client, received, scheduled, { latencies, refusedBy }, { rate, n }) {
+  const before = received.count;
+  let refused = 0;
+  const start = performance.now();
+  let i = 0;
+  while (i < n) {
+    const due = Math.min(n, Math.floor(((performance.now() - start) * rate) / 1000) + 1);
+    for (; i < due; i++) {
+      const tag = `${rate}-${before}-${i}`;
+      scheduled.set(tag, { at: start + (i * 1000) / rate, latencies });
+      client.sendMessage({ conversation: "bob", text: textFor(tag) }).catch((error) => {
+        refused++;
+        const code = errorCodeOf(error) ?? "other";
+        refusedBy[code] = (refusedBy[code] ?? 0) + 1;
+        scheduled.delete(tag);
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  const lastSend = performance.now();
+  // Every accepted call has returned once refusals can no longer change; then wait for delivery.
+  while (received.count < before + n - refused && performance.now() - lastSend < DRAIN_LIMIT_MS) {
+    await Promise.race([received.until(before + n - refused), new Promise((resolve) => setTimeout(resolve, 100))]);
+  }
+  return { refused, lost: Math.max(0, before + n - refused - received.count) };
+}
+
+/** Seconds an async fn took (what rotateSlices sums per kind). */
+function timed(fn) {
+  return async () => {
+    const start = performance.now();
+    await fn();
+    return (performance.now() - start) / 1000;
+  };
+}
+
+/**
+ * `rounds` rotations of three slices: `n / rounds` messages offered at `rate`, a tenth of that
+ * (at least 10) at 100 msgs/s, and as many bare grpc-js unary round trips on `echo`. `client`
+ * is alice's SessionService client, `received` bob's counter (count, until) fed by `probe`.
+ * With `cpu` (a cpuMeter) only the target-rate slices are metered; `targetSlices` in the
+ * result has the messages and seconds to divide its sums by.
+ */
+export async function openLoopLatency({ client, received, probe, echo, rate, n, rounds, cpu }) {
+  const target = { latencies: [], refused: 0, refusedBy: {}, lost: 0 };
+  const low = { latencies: [], refused: 0, refusedBy: {}, lost: 0 };
+  const grpc = [];
+  const perSlice = Math.ceil(n / rounds);
+  const lowPerSlice = Math.max(10, Math.ceil(perSlice / 10));
+  const offer = async (total, options) => {
+    const slice = await offered(client, received, probe.scheduled, total, options);
+    total.refused += slice.refused;
+    total.lost += slice.lost;
+  };
+  const { seconds } = await rotateSlices(
+    {
+      target: {
+        run: timed(async () => {
+          cpu?.start();
+          await offer(target, { rate, n: perSlice });
+          cpu?.stop();
+        }),
+      },
+      low: { run: timed(() => offer(low, { rate: LOW_RATE, n: lowPerSlice })) },
+      grpcUnary: {
+        run: timed(async () => {
+          for (let i = 0; i < lowPerSlice; i++) {
+            const start = performance.now();
+            await echo.unaryCall(PAYLOAD);
+            grpc.push(performance.now() - start);
+          }
+        }),
+      },
+    },
+    rounds,
+  );
+  const summary = (s) => ({ ...latencySummary(s.latencies), refused: s.refused, refusedBy: s.refusedBy, lost: s.lost });
+  const figure = summary(target);
+  const grpcUnary = latencySummary(grpc);
+  return {
+    figure: figure.p50,
+    unit: `ms p50 from scheduled SendMessage to bob's Subscribe event, offered ${rate} msgs/s open loop`,
+    atRate: { offeredPerSecond: rate, ...figure },
+    at100PerSecond: { offeredPerSecond: LOW_RATE, ...summary(low) },
+    ceiling: grpcUnary.p50,
+    ceilingName: "ms p50 of a bare grpc-js unary round trip over a Unix socket (100 bytes)",
+    grpcUnary,
+    ratio: sig3(grpcUnary.p50 / Math.max(figure.p50, 1e-6)),
+    target: { p50Ms: 2, p99Ms: 10, offeredPerSecond: 1000 },
+    /** What the meter, if any, divides by, and the wall time it ran over. */
+    targetSlices: { offeredMessages: perSlice * rounds, acceptedMessages: perSlice * rounds - target.refused, seconds: Math.round(seconds.target * 1000) / 1000 },
+  };
+}

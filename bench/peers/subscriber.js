@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// A node's subscriber in its own process (as bob's TUI would be): subscribes to the session's
+// public API at BENCH_SESSION_ADDRESS (token BENCH_SESSION_TOKEN, if any), and for every
+// message_received event writes one line "<tag> <arrival ns>": the tag is the text before its
+// first "|" (empty when there is none), the time process.hrtime.bigint(), the system's
+// monotonic clock, which the bench process reads too. Lines of one tick go in one write.
+// stdin closing (the bench gone) ends the process.
+import { createClient } from "@connectrpc/connect";
+import { SessionService } from "@jarvis/proto/jarvis/session/v1/session_service";
+import { createIpcTransport, parseIpcAddress } from "@jarvis/rpc";
+
+const address = parseIpcAddress(process.env.BENCH_SESSION_ADDRESS ?? "");
+const token = process.env.BENCH_SESSION_TOKEN || undefined;
+const client = createClient(SessionService, createIpcTransport(address, { token }));
+
+process.stdin.on("data", () => {});
+process.stdin.on("close", () => process.exit(0));
+
+let pending = [];
+function flush() {
+  process.stdout.write(pending.join("\n") + "\n");
+  pending = [];
+}
+
+try {
+  for await (const event of client.subscribe({ liveOnly: true })) {
+    if (event.event.case !== "messageReceived") continue;
+    const at = process.hrtime.bigint();
+    const text = event.event.value.message?.text ?? "";
+    if (pending.length === 0) setImmediate(flush);
+    pending.push(`${text.slice(0, Math.max(0, text.indexOf("|")))} ${at}`);
+  }
+} catch (error) {
+  // The bench stops this process before the session; a broken stream before that is a failure.
+  process.stderr.write(`subscriber: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}
