@@ -72,10 +72,11 @@ export async function linkProcessNodes(a, b) {
 
 /**
  * alice and bob as process trees, each other's contacts, bob's subscriber counting, and one
- * warm-up message through (the channel is up). `aliceEnv` goes to alice's `jarvis up`.
+ * warm-up message through (the channel is up). `aliceEnv` and `bobEnv` go to alice's and
+ * bob's `jarvis up` (e.g. the CPU profile hook on either side).
  * close() stops everything started, also after a partial start.
  */
-export async function startLinkedPair({ aliceEnv = {} } = {}) {
+export async function startLinkedPair({ aliceEnv = {}, bobEnv = {} } = {}) {
   const started = [];
   let received;
   const close = async () => {
@@ -85,7 +86,7 @@ export async function startLinkedPair({ aliceEnv = {} } = {}) {
   try {
     const alice = await startProcessNode("alice", { env: aliceEnv });
     started.push(alice);
-    const bob = await startProcessNode("bob");
+    const bob = await startProcessNode("bob", { env: bobEnv });
     started.push(bob);
     await linkProcessNodes(alice, bob);
     received = receivedCounter(bob);
