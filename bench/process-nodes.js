@@ -74,12 +74,13 @@ export async function linkProcessNodes(a, b) {
 
 /**
  * alice and bob as process trees, each other's contacts, bob's subscriber counting, and a
- * warm-up message through (the channel is up). `aliceEnv` goes to alice's `jarvis up`.
- * `subscriber(bob)`, if given, starts bob's subscriber instead of the in-process
- * receivedCounter and returns a counter with warmUp(aliceClient) (subscriber-process.js).
+ * warm-up message through (the channel is up). `aliceEnv` and `bobEnv` go to alice's and
+ * bob's `jarvis up` (e.g. the CPU profile hook on either side). `subscriber(bob)`, if given,
+ * starts bob's subscriber instead of the in-process receivedCounter and returns a counter
+ * with warmUp(aliceClient) (subscriber-process.js).
  * close() stops everything started, also after a partial start.
  */
-export async function startLinkedPair({ aliceEnv = {}, subscriber } = {}) {
+export async function startLinkedPair({ aliceEnv = {}, bobEnv = {}, subscriber } = {}) {
   const started = [];
   let received;
   const close = async () => {
@@ -89,7 +90,7 @@ export async function startLinkedPair({ aliceEnv = {}, subscriber } = {}) {
   try {
     const alice = await startProcessNode("alice", { env: aliceEnv });
     started.push(alice);
-    const bob = await startProcessNode("bob");
+    const bob = await startProcessNode("bob", { env: bobEnv });
     started.push(bob);
     await linkProcessNodes(alice, bob);
     if (subscriber) {

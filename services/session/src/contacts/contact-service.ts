@@ -14,6 +14,9 @@ import type { Outgoing } from "../messages/outgoing.js";
 import type { Card, Contact, ContactView } from "../model.js";
 import { MAX_ALIAS_LENGTH, MIN_PREFIX } from "../constants.js";
 
+/** Public key → uid entries byKey keeps (far more than any node's channels). */
+const MAX_REMEMBERED_KEYS = 4096;
+
 export interface ContactServiceDeps {
   clock: Clock;
   uow: UnitOfWork;
@@ -29,6 +32,7 @@ export interface ContactServiceDeps {
 /** Contacts: add from a card, find by what a person types, local edits, safety numbers. */
 export class ContactService {
   #deps: ContactServiceDeps;
+  #uidByKey = new Map<string, string>();
 
   constructor(deps: ContactServiceDeps) {
     this.#deps = deps;
@@ -74,9 +78,20 @@ export class ContactService {
     return this.#deps.contacts.get(uid);
   }
 
-  /** The contact or group contact behind an authenticated key. */
+  /**
+   * The contact or group contact behind an authenticated key. Every inbound frame asks, so the
+   * key's uid (a SHA-256) is remembered: it never changes, whatever happens to the contact.
+   */
   byKey(publicKey: Buffer): Contact | undefined {
-    return this.#deps.contacts.get(uidFromPublicKey(publicKey));
+    const key = publicKey.toString("hex");
+    let uid = this.#uidByKey.get(key);
+    if (uid === undefined) {
+      uid = uidFromPublicKey(publicKey);
+      // Only keys the network let in get here, a handful; the bound is against surprises.
+      if (this.#uidByKey.size >= MAX_REMEMBERED_KEYS) this.#uidByKey.clear();
+      this.#uidByKey.set(key, uid);
+    }
+    return this.#deps.contacts.get(uid);
   }
 
   /** The person's own contacts (never group contacts). */

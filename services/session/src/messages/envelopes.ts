@@ -1,6 +1,5 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
-  AckSchema,
   ChatMessageSchema,
   EnvelopeSchema,
   GroupMessageSchema,
@@ -61,7 +60,47 @@ export const groupUpdateEnvelope = (g: { id: string; name: string; creatorUid: s
     }),
   });
 
-export const ackEnvelope = (ids: string[]) => encode({ case: "ack", value: create(AckSchema, { messageIds: ids }) });
+/** Envelope field 5 (ack) and Ack field 1 (message_ids), both length-delimited (wire type 2). */
+const ACK_BODY_TAG = (5 << 3) | 2;
+const ACK_ID_TAG = (1 << 3) | 2;
+
+/**
+ * An Envelope{ack} written directly: the receiver acks every message it stores, and the
+ * reflective encoder spent ~1 µs per id. The bytes are exactly toBinary's (a test compares).
+ */
+export function ackEnvelope(ids: string[]): Buffer {
+  const lengths = ids.map((id) => Buffer.byteLength(id, "utf8"));
+  let body = 0;
+  for (const length of lengths) body += 1 + varintSize(length) + length;
+  const out = Buffer.allocUnsafe(1 + varintSize(body) + body);
+  out[0] = ACK_BODY_TAG;
+  let at = writeVarint(out, 1, body);
+  ids.forEach((id, i) => {
+    out[at++] = ACK_ID_TAG;
+    at = writeVarint(out, at, lengths[i] as number);
+    at += out.write(id, at, "utf8");
+  });
+  return out;
+}
+
+function varintSize(value: number): number {
+  let size = 1;
+  while (value >= 0x80) {
+    value = Math.floor(value / 128);
+    size++;
+  }
+  return size;
+}
+
+function writeVarint(out: Buffer, at: number, value: number): number {
+  while (value >= 0x80) {
+    out[at++] = (value & 0x7f) | 0x80;
+    value = Math.floor(value / 128);
+  }
+  out[at++] = value;
+  return at;
+}
+
 export const receiptEnvelope = (ids: string[], receiptId: string) => encode({ case: "receipt", value: create(ReceiptSchema, { messageIds: ids, receiptId }) });
 
 /** The ack id of a group update: a revision is acknowledged, not a message. */

@@ -1,6 +1,7 @@
 import { parseHostPort, type Logger } from "@jarvis/core";
 import type { Ack, ChatMessage, GroupMessage, GroupUpdate, Receipt } from "@jarvis/proto/jarvis/peer/v1/envelope";
 import { decodeEnvelope } from "../messages/envelopes.js";
+import { BatchAbortError } from "./batch-abort.js";
 import type { Contact, DropCounters } from "../model.js";
 
 /** Who handles each kind of envelope; implemented by the unlocked session's services. */
@@ -69,6 +70,8 @@ export function dispatchPeerFrame(handlers: PeerFrameHandlers, drops: DropCounte
         break;
     }
   } catch (error) {
+    // A half-done write in the batch's transaction: the batch fails as a whole (not acked).
+    if (error instanceof BatchAbortError) throw error;
     // No peer uid at info level and above: logs must not record the contact graph (docs/security.md).
     log.error({ err: error, body: envelope.body.case }, "handling a peer envelope failed");
   }
