@@ -84,6 +84,10 @@ class Writer {
     }
     this.buf[this.pos++] = Number(value);
   }
+  /** The bytes, if they came out exactly the size computed (else protobuf-es encodes instead). */
+  done(): Buffer | undefined {
+    return this.pos === this.buf.length ? this.buf : undefined;
+  }
   /** A varint field (written only when not 0, as proto3 does). */
   tagged(tag: number, value: number): void {
     this.buf[this.pos++] = tag;
@@ -189,7 +193,7 @@ function encodeSendMessageResponse(r: SendMessageResponse): Uint8Array | undefin
   if (!sizes) return undefined;
   const w = new Writer(1 + varintSize(sizes.size) + sizes.size);
   writeMessage(w, 0x0a, r.message, sizes);
-  return w.buf;
+  return w.done();
 }
 
 function encodeSendMessagesResponse(r: SendMessagesResponse): Uint8Array | undefined {
@@ -202,12 +206,12 @@ function encodeSendMessagesResponse(r: SendMessagesResponse): Uint8Array | undef
     const w = new Writer(head + 1 + varintSize(sizes.size) + sizes.size);
     w.string(0x0a, r.correlationId, correlationId);
     writeMessage(w, 0x12, r.result.value, sizes);
-    return w.buf;
+    return w.done();
   }
   if (r.result.case === "error") return encodeWithError(r, r.result.value, correlationId, head);
   const w = new Writer(head);
   w.string(0x0a, r.correlationId, correlationId);
-  return w.buf;
+  return w.done();
 }
 
 function encodeWithError(r: SendMessagesResponse, error: SendError, correlationId: number, head: number): Uint8Array | undefined {
@@ -222,5 +226,5 @@ function encodeWithError(r: SendMessagesResponse, error: SendError, correlationI
   if (error.grpcCode !== 0) w.tagged(0x08, error.grpcCode);
   w.string(0x12, error.errorCode, errorCode);
   w.string(0x1a, error.message, text);
-  return w.buf;
+  return w.done();
 }
