@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import { SessionService, SendMessagesResponseSchema, type SubscribeResponse } from "@jarvis/proto/jarvis/session/v1/session_service";
-import type { AddContactRequest, SendMessagesRequest, SendMessagesResponse } from "@jarvis/proto/jarvis/session/v1/session_service";
+import type { AddContactRequest, SendMessageResponse, SendMessagesRequest, SendMessagesResponse } from "@jarvis/proto/jarvis/session/v1/session_service";
 import { statusOf } from "@jarvis/rpc";
 import type { Logger } from "@jarvis/core";
 import type { ContactSource, SessionApp } from "./src/app/session-app.js";
@@ -79,7 +79,11 @@ export function createSessionRoutes(app: SessionApp, logger: Logger, onShutdown:
         const { digits, formatted } = app.safetyNumber(req.contact);
         return { safetyNumber: digits, formatted };
       },
-      sendMessage: async (req) => ({ message: messageToProto(await app.sendMessage(req.conversation, req.text, req.idempotencyKey)) }),
+      // Whole messages, not init shapes: the server would otherwise run create() on each (the send path is hot).
+      sendMessage: async (req): Promise<SendMessageResponse> => ({
+        $typeName: "jarvis.session.v1.SendMessageResponse",
+        message: messageToProto(await app.sendMessage(req.conversation, req.text, req.idempotencyKey)),
+      }),
       sendMessages: (requests) => sendMessages(app, requests),
       listMessages: (req) => {
         const page = app.listMessages(req.conversation, { before: Number(req.before), after: Number(req.after), limit: req.limit });
@@ -133,7 +137,7 @@ async function* sendMessages(app: SessionApp, requests: AsyncIterable<SendMessag
   for await (const outcome of app.sendMessages(requests)) {
     const { correlationId } = outcome;
     if (outcome.message) {
-      yield create(SendMessagesResponseSchema, { correlationId, result: { case: "message", value: messageToProto(outcome.message) } });
+      yield { $typeName: "jarvis.session.v1.SendMessagesResponse", correlationId, result: { case: "message", value: messageToProto(outcome.message) } };
     } else {
       const { grpcCode, errorCode, message } = statusOf(outcome.error);
       yield create(SendMessagesResponseSchema, { correlationId, result: { case: "error", value: { grpcCode, errorCode, message } } });

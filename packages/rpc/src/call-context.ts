@@ -6,6 +6,8 @@ import { headersOf, metadataOf } from "./status-details.js";
 /** What every kind of grpc-js server call has (its metadata, peer, deadline, "cancelled" event). */
 export interface ServerSurfaceCall {
   readonly metadata: Metadata;
+  /** Set by grpc-js before it emits "cancelled". */
+  readonly cancelled: boolean;
   getPeer(): string;
   getDeadline(): Deadline;
   sendMetadata(metadata: Metadata): void;
@@ -40,13 +42,14 @@ export class LiveCalls {
 /**
  * connect's HandlerContext over a grpc-js call: what the handlers were written against. Its
  * signal aborts on client cancel, deadline, the end of the call and server shutdown. Headers
- * are built only when a handler asks for them: most calls never do, and the per-call cost of
- * the server stack is what this module exists to cut.
+ * and the signal are built only when a handler asks for them: most unary calls never do, and
+ * the per-call cost of the server stack is what this module exists to cut (an AbortController
+ * aborted with a ConnectError at every call's end cost a unary SendMessage ~20 µs of CPU).
  */
 export class CallContext implements HandlerContext {
   readonly requestMethod = "POST";
   readonly protocolName = "grpc";
-  readonly #controller = new AbortController();
+  #controller?: AbortController;
   readonly #call: ServerSurfaceCall;
   readonly #live: LiveCalls;
   #requestHeader?: Headers;
@@ -61,9 +64,6 @@ export class CallContext implements HandlerContext {
   ) {
     this.#call = call;
     this.#live = live;
-    live.add(this.#controller);
-    // grpc-js reports a client cancel, a deadline and the call's own end all as 'cancelled'.
-    call.once("cancelled", () => this.end());
   }
 
   get service(): DescService {
@@ -73,7 +73,16 @@ export class CallContext implements HandlerContext {
     return `/${this.method.parent.typeName}/${this.method.name}`;
   }
   get signal(): AbortSignal {
-    return this.#controller.signal;
+    if (this.#controller) return this.#controller.signal;
+    const controller = (this.#controller = new AbortController());
+    if (this.#call.cancelled) {
+      this.#abort(controller);
+    } else {
+      this.#live.add(controller);
+      // grpc-js reports a client cancel, a deadline and the call's own end all as 'cancelled'.
+      this.#call.once("cancelled", () => this.end());
+    }
+    return controller.signal;
   }
   get peer(): { addr: string } {
     return { addr: this.#call.getPeer() };
@@ -109,9 +118,16 @@ export class CallContext implements HandlerContext {
     return this.#responseTrailer && hasEntries(this.#responseTrailer) ? this.#responseTrailer : undefined;
   }
 
+  /** The call is over: a signal handed out aborts (one asked for later is born aborted). */
   end(): void {
-    this.#live.delete(this.#controller);
-    if (!this.#controller.signal.aborted) this.#controller.abort(new ConnectError("the call ended", Code.Canceled));
+    const controller = this.#controller;
+    if (!controller) return;
+    this.#live.delete(controller);
+    this.#abort(controller);
+  }
+
+  #abort(controller: AbortController): void {
+    if (!controller.signal.aborted) controller.abort(new ConnectError("the call ended", Code.Canceled));
   }
 }
 

@@ -1,16 +1,18 @@
 import type { Writable } from "node:stream";
-import { create, fromBinary, isMessage, toBinary, type DescMessage } from "@bufbuild/protobuf";
 import type { MethodImplSpec } from "@connectrpc/connect";
 import type * as grpc from "@grpc/grpc-js";
 import { CallContext, type LiveCalls, type ServerSurfaceCall } from "./call-context.js";
 import { toConnectError } from "./errors.js";
 import type { RpcLogger } from "./interceptors.js";
-import { asBuffer, grpcStatusOf, metadataOf } from "./status-details.js";
+import { deserializer, serializer, type MessageCodecs } from "./message-codecs.js";
+import { grpcStatusOf, metadataOf } from "./status-details.js";
 
 /** What every handler of one server shares. */
 export interface HandlerEnv {
   live: LiveCalls;
   logger?: RpcLogger;
+  /** Hand-written codecs for hot message types (message-codecs.ts). */
+  codecs: MessageCodecs;
 }
 
 type AnyMessage = { $typeName: string };
@@ -26,24 +28,14 @@ export function grpcServiceOf(specs: readonly MethodImplSpec[], env: HandlerEnv)
       path: `/${method.parent.typeName}/${method.name}`,
       requestStream: spec.kind === "client_streaming" || spec.kind === "bidi_streaming",
       responseStream: spec.kind === "server_streaming" || spec.kind === "bidi_streaming",
-      requestSerialize: serializer(method.input),
-      requestDeserialize: deserializer(method.input),
-      responseSerialize: serializer(method.output),
-      responseDeserialize: deserializer(method.output),
+      requestSerialize: serializer(method.input, env.codecs),
+      requestDeserialize: deserializer(method.input, env.codecs),
+      responseSerialize: serializer(method.output, env.codecs),
+      responseDeserialize: deserializer(method.output, env.codecs),
     };
     implementation[method.name] = handlerOf(spec, env);
   }
   return { definition: definition as grpc.ServiceDefinition, implementation };
-}
-
-/** Handlers may return init shapes (`{}`); the wire needs the message itself. */
-function serializer(schema: DescMessage) {
-  return (value: unknown) => asBuffer(toBinary(schema, isMessage(value, schema) ? value : create(schema, value as never)));
-}
-
-function deserializer(schema: DescMessage) {
-  // A Uint8Array view, not the Buffer: handlers get the same kind of bytes fields as from connect.
-  return (bytes: Buffer) => fromBinary(schema, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }
 
 function handlerOf(spec: MethodImplSpec, env: HandlerEnv): grpc.UntypedHandleCall {

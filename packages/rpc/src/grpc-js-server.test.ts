@@ -6,7 +6,8 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
 import { AsyncQueue, NotFoundError } from "@jarvis/core";
 import { NetworkService, type LinkRequest } from "@jarvis/proto/jarvis/network/v1/network_service";
-import { SessionService } from "@jarvis/proto/jarvis/session/v1/session_service";
+import { GetStatusResponseSchema, SendMessageRequestSchema, SessionService } from "@jarvis/proto/jarvis/session/v1/session_service";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { createIpcTransport } from "./client.js";
 import { errorCodeOf } from "./errors.js";
 import { startServer, type RunningServer, type ServerOptions } from "./server.js";
@@ -177,5 +178,32 @@ describe("the grpc-js server stack", () => {
     expect(await second).toBe(1); // the handler ended on the shutdown signal: the stream ends cleanly
     expect(server.shutdownSignal.aborted).toBe(true);
     expect(aborted.sort()).toEqual(["1", "2"]);
+  });
+
+  it("encodes and decodes with a registered codec, and with protobuf-es where the codec declines", async () => {
+    const seen: string[] = [];
+    const server = await serve(
+      (router) =>
+        router.service(SessionService, {
+          getStatus: () => ({ latestCursor: 1n }),
+          sendMessage: (req) => {
+            seen.push(req.text);
+            return {};
+          },
+        }),
+      {
+        codecs: [
+          // Visible in what the client gets: the codec answers cursor 2 where the handler said 1.
+          { schema: GetStatusResponseSchema, encode: (m) => (seen.length > 0 ? undefined : toBinary(GetStatusResponseSchema, { ...m, latestCursor: 2n })) },
+          { schema: SendMessageRequestSchema, decode: (bytes) => (bytes.length > 5 ? undefined : create(SendMessageRequestSchema, { text: "decoded by the codec" })) },
+        ],
+      },
+    );
+    const client = createClient(SessionService, createIpcTransport(server.address));
+    expect((await client.getStatus({})).latestCursor).toBe(2n);
+    await client.sendMessage({ text: "hi" });
+    await client.sendMessage({ text: "long enough to be declined" });
+    expect(seen).toEqual(["decoded by the codec", "long enough to be declined"]);
+    expect((await client.getStatus({})).latestCursor).toBe(1n);
   });
 });

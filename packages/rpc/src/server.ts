@@ -7,6 +7,7 @@ import type { IpcAddress } from "./address.js";
 import { admissionInterceptor, bearerTokenCheck } from "./bearer-token.js";
 import { LiveCalls } from "./call-context.js";
 import { grpcServiceOf } from "./grpc-js-handlers.js";
+import { codecsByType, type MessageCodec } from "./message-codecs.js";
 import type { RpcLogger } from "./interceptors.js";
 import { registerHealth, type Readiness } from "./health.js";
 import { registerReflection } from "./reflection.js";
@@ -27,6 +28,8 @@ export interface ServerOptions {
   logger?: RpcLogger;
   /** How long open streams get to finish on close before they are cut. */
   closeGraceMs?: number;
+  /** Hand-written encoders/decoders for hot message types, used in place of protobuf-es's. */
+  codecs?: readonly MessageCodec[];
 }
 
 export interface RunningServer {
@@ -71,8 +74,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // and no per-call cost for one.
   const interceptors = options.token ? [admissionInterceptor(bearerTokenCheck(options.token, options.openMethods))] : [];
   const server = new grpc.Server({ ...GRPC_SERVER_OPTIONS, interceptors });
+  const codecs = codecsByType(options.codecs);
   for (const specs of registry.byService().values()) {
-    const { definition, implementation } = grpcServiceOf(specs, { live, logger: options.logger });
+    const { definition, implementation } = grpcServiceOf(specs, { live, logger: options.logger, codecs });
     server.addService(definition, implementation);
   }
 

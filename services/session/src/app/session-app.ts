@@ -106,13 +106,27 @@ export class SessionApp extends IdentityLifecycle {
    * are stored — in request order, and the stream's window then holds the client back.
    */
   sendMessages(requests: AsyncIterable<StreamedSend>): AsyncGenerator<StreamedSendOutcome> {
+    // Waits for room still running: while one is, later sends queue behind it (request order).
+    let waiting = 0;
     let previous: Promise<unknown> = Promise.resolve();
     return pipelineSends(
       requests,
       (conversation, text, key) => {
+        // The common case (no one waiting, room now) starts at once: no promise chain per message.
+        if (waiting === 0 && this.#hasRoom(conversation)) return this.sendMessage(conversation, text, key, { busy: false });
+        waiting++;
         const room = previous.then(() => this.#roomToSend(conversation));
         previous = room.catch(() => undefined);
-        return room.then(() => this.sendMessage(conversation, text, key, { busy: false }));
+        return room.then(
+          () => {
+            waiting--;
+            return this.sendMessage(conversation, text, key, { busy: false });
+          },
+          (error: unknown) => {
+            waiting--;
+            throw error;
+          },
+        );
       },
       SEND_STREAM_WINDOW,
     );
@@ -120,12 +134,14 @@ export class SessionApp extends IdentityLifecycle {
 
   /** Resolves once a send to this conversation would not be `busy`; fails if the node locks meanwhile. */
   async #roomToSend(conversation: string): Promise<void> {
-    for (;;) {
-      const u = this.requireUnlocked();
-      const target = this.#conversation(u, conversation);
-      if (target.kind !== "contact" || !u.outgoing.isBusy(target.contact.uid)) return;
-      await u.outgoing.pauseWhileBusy();
-    }
+    while (!this.#hasRoom(conversation)) await this.requireUnlocked().outgoing.pauseWhileBusy();
+  }
+
+  /** Whether a send to this conversation would be accepted now rather than refused as `busy`. */
+  #hasRoom(conversation: string): boolean {
+    const u = this.requireUnlocked();
+    const target = this.#conversation(u, conversation);
+    return target.kind !== "contact" || !u.outgoing.isBusy(target.contact.uid);
   }
 
   listMessages(conversation: string, query: PageQuery): { messages: Message[]; hasMore: boolean } {

@@ -66,3 +66,51 @@ export function rekeyDatabase(db: Db, key: Buffer): void {
 export function checkpoint(db: Db): void {
   db.pragma("wal_checkpoint(TRUNCATE)");
 }
+
+/**
+ * BEGIN/COMMIT and SAVEPOINT/RELEASE as statements prepared once per connection. Not
+ * better-sqlite3's db.transaction(fn): that builds four wrapper functions per call, which cost
+ * the group commit more per write (~6 µs) than the savepoint itself (~1.5 µs).
+ */
+export class SqlTransactions {
+  readonly #db: Db;
+  readonly #begin;
+  readonly #commit;
+  readonly #rollback;
+  readonly #savepoint;
+  readonly #release;
+  readonly #rollbackTo;
+
+  constructor(db: Db) {
+    this.#db = db;
+    this.#begin = db.prepare("BEGIN");
+    this.#commit = db.prepare("COMMIT");
+    this.#rollback = db.prepare("ROLLBACK");
+    this.#savepoint = db.prepare('SAVEPOINT "jarvis_write"');
+    this.#release = db.prepare('RELEASE "jarvis_write"');
+    this.#rollbackTo = db.prepare('ROLLBACK TO "jarvis_write"');
+  }
+
+  /** `fn` in a transaction, or nested in a savepoint when one is open: all of it or none of it. */
+  run<T>(fn: () => T): T {
+    const nested = this.#db.inTransaction;
+    (nested ? this.#savepoint : this.#begin).run();
+    try {
+      const result = fn();
+      if (result instanceof Promise) throw new TypeError("a transaction's function cannot return a promise");
+      (nested ? this.#release : this.#commit).run();
+      return result;
+    } catch (error) {
+      // SQLite may already have rolled the whole transaction back (SQLITE_FULL, I/O errors).
+      if (this.#db.inTransaction) {
+        if (nested) {
+          this.#rollbackTo.run();
+          this.#release.run();
+        } else {
+          this.#rollback.run();
+        }
+      }
+      throw error;
+    }
+  }
+}

@@ -188,4 +188,36 @@ describe("UnitOfWork", () => {
     expect([settings.get("outer"), settings.get("inner")]).toEqual(["kept", undefined]);
     expect(handedOff).toEqual(["outer"]);
   });
+
+  it("refuses a transaction whose function returns a promise, and keeps none of it", () => {
+    const { uow, settings } = fresh();
+    expect(() =>
+      uow.tx(() => {
+        settings.set("async", "yes");
+        return Promise.resolve();
+      }),
+    ).toThrow(TypeError);
+    expect(settings.get("async")).toBeUndefined();
+    // The connection is usable again: no transaction was left open.
+    uow.tx(() => settings.set("after", "yes"));
+    expect(settings.get("after")).toBe("yes");
+  });
+
+  it("nests savepoints to any depth; each failure undoes only its own level", () => {
+    const { uow, settings } = fresh();
+    uow.tx(() => {
+      settings.set("depth1", "kept");
+      uow.tx(() => {
+        settings.set("depth2", "kept");
+        expect(() =>
+          uow.tx(() => {
+            settings.set("depth3", "undone");
+            throw new InvalidArgumentError("depth 3 is refused");
+          }),
+        ).toThrow(InvalidArgumentError);
+        settings.set("depth2b", "kept");
+      });
+    });
+    expect(["depth1", "depth2", "depth3", "depth2b"].map((k) => settings.get(k))).toEqual(["kept", "kept", undefined, "kept"]);
+  });
 });

@@ -1,4 +1,4 @@
-import type { Db } from "./database.js";
+import { SqlTransactions, type Db } from "./database.js";
 import { GroupCommit } from "./group-commit.js";
 import { typedStoreError } from "./store-errors.js";
 import type { EventLog } from "../events/event-log.js";
@@ -19,6 +19,7 @@ interface Pending {
  */
 export class UnitOfWork {
   #db: Db;
+  #sql: SqlTransactions;
   #events: EventLog;
   #depth = 0;
   /** One entry per open (save)point: moves to the parent when a savepoint succeeds. */
@@ -37,6 +38,7 @@ export class UnitOfWork {
 
   constructor(db: Db, events: EventLog) {
     this.#db = db;
+    this.#sql = new SqlTransactions(db);
     this.#events = events;
   }
 
@@ -55,13 +57,13 @@ export class UnitOfWork {
     this.#pending = [{ events: [], after: [] }];
     let result: T;
     try {
-      result = this.#db.transaction(() => {
+      result = this.#sql.run(() => {
         const value = fn();
         if (this.#aborted) throw this.#aborted.error;
         // Summaries (e.g. unread counts) are computed once per commit, not once per change.
         for (const summary of this.#beforeCommit.values()) summary();
         return value;
-      })();
+      });
     } catch (error) {
       this.#rolledBack();
       throw typedStoreError(error);
@@ -84,7 +86,7 @@ export class UnitOfWork {
     this.#depth++;
     this.#pending.push({ events: [], after: [] });
     try {
-      const value = this.#db.transaction(fn)();
+      const value = this.#sql.run(fn);
       const mine = this.#pending.pop() as Pending;
       const parent = this.#pending.at(-1) as Pending;
       parent.events.push(...mine.events);

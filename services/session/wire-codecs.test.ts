@@ -1,0 +1,98 @@
+import { describe, expect, it } from "vitest";
+import { create, fromBinary, toBinary, type DescMessage } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { MessageSchema, MessageState } from "@jarvis/proto/jarvis/session/v1/resources";
+import {
+  SendErrorSchema,
+  SendMessageRequestSchema,
+  SendMessageResponseSchema,
+  SendMessagesRequestSchema,
+  SendMessagesResponseSchema,
+} from "@jarvis/proto/jarvis/session/v1/session_service";
+import type { MessageCodec } from "@jarvis/rpc";
+import { SEND_PATH_CODECS } from "./wire-codecs.js";
+
+// The hand-written codecs must be indistinguishable from protobuf-es: the same bytes out, the
+// same messages in, and protobuf-es left to do whatever they were not written for.
+
+const codec = (schema: DescMessage): MessageCodec => SEND_PATH_CODECS.find((c) => c.schema === schema) as MessageCodec;
+
+const messages = [
+  create(MessageSchema, {}),
+  create(MessageSchema, {
+    id: "0190f3a2b4c5d6e7f8091a2b3c4d5e6f",
+    conversationId: "a".repeat(64),
+    senderUid: "b".repeat(64),
+    outgoing: true,
+    text: "x".repeat(100),
+    state: MessageState.QUEUED,
+    sentTime: timestampFromMs(1_764_300_000_123),
+    receivedTime: timestampFromMs(1_764_300_000_456),
+    position: 12_345n,
+    read: true,
+  }),
+  create(MessageSchema, { text: "héllo wörld — ✓ 🚀", state: MessageState.READ, sentTime: { seconds: 0n, nanos: 5 }, receivedTime: { seconds: 7n, nanos: 0 } }),
+  create(MessageSchema, { text: "y".repeat(65_536), position: 2n ** 63n + 5n, sentTime: { seconds: 2n ** 40n, nanos: 999_999_999 } }),
+  create(MessageSchema, { id: "i", read: true, receivedTime: {} }),
+];
+
+describe("the send path's wire codecs", () => {
+  it("know every field of the messages they encode and decode (a new field must be added here)", () => {
+    const names = (schema: DescMessage) => schema.fields.map((f) => `${f.number}:${f.name}`);
+    expect(names(MessageSchema)).toEqual(["1:id", "2:conversation_id", "3:sender_uid", "4:outgoing", "5:text", "6:state", "7:sent_time", "8:received_time", "9:position", "10:read"]);
+    expect(names(SendMessagesResponseSchema)).toEqual(["1:correlation_id", "2:message", "3:error"]);
+    expect(names(SendMessageResponseSchema)).toEqual(["1:message"]);
+    expect(names(SendErrorSchema)).toEqual(["1:grpc_code", "2:error_code", "3:message"]);
+    expect(names(SendMessagesRequestSchema)).toEqual(["1:correlation_id", "2:conversation", "3:text", "4:idempotency_key"]);
+    expect(names(SendMessageRequestSchema)).toEqual(["1:conversation", "2:text", "3:idempotency_key"]);
+  });
+
+  it("encode responses to exactly protobuf-es's bytes", () => {
+    const streamed = codec(SendMessagesResponseSchema);
+    const unary = codec(SendMessageResponseSchema);
+    for (const message of messages) {
+      for (const correlationId of ["", "7", "ü-1"]) {
+        const response = create(SendMessagesResponseSchema, { correlationId, result: { case: "message", value: message } });
+        expect(Buffer.from(streamed.encode?.(response) ?? [])).toEqual(Buffer.from(toBinary(SendMessagesResponseSchema, response)));
+      }
+      const single = create(SendMessageResponseSchema, { message });
+      expect(Buffer.from(unary.encode?.(single) ?? [])).toEqual(Buffer.from(toBinary(SendMessageResponseSchema, single)));
+    }
+    const others = [
+      create(SendMessagesResponseSchema, { correlationId: "9", result: { case: "error", value: { grpcCode: 8, errorCode: "outbox-full", message: "outbox is full" } } }),
+      create(SendMessagesResponseSchema, { correlationId: "", result: { case: "error", value: {} } }),
+      create(SendMessagesResponseSchema, { correlationId: "none" }),
+    ];
+    for (const response of others) expect(Buffer.from(streamed.encode?.(response) ?? [])).toEqual(Buffer.from(toBinary(SendMessagesResponseSchema, response)));
+    const empty = create(SendMessageResponseSchema, {});
+    expect(Buffer.from(unary.encode?.(empty) ?? [1])).toEqual(Buffer.from(toBinary(SendMessageResponseSchema, empty)));
+  });
+
+  it("decode requests to exactly protobuf-es's messages", () => {
+    const streamed = codec(SendMessagesRequestSchema);
+    const unary = codec(SendMessageRequestSchema);
+    for (const text of ["", "hi", "héllo 🚀", "z".repeat(70_000)]) {
+      const request = create(SendMessagesRequestSchema, { correlationId: "42", conversation: "bob", text, idempotencyKey: text ? "k-1" : "" });
+      const bytes = toBinary(SendMessagesRequestSchema, request);
+      expect(streamed.decode?.(bytes)).toEqual(fromBinary(SendMessagesRequestSchema, bytes));
+      const single = create(SendMessageRequestSchema, { conversation: "group:team", text, idempotencyKey: "" });
+      const singleBytes = toBinary(SendMessageRequestSchema, single);
+      expect(unary.decode?.(singleBytes)).toEqual(fromBinary(SendMessageRequestSchema, singleBytes));
+    }
+  });
+
+  it("leave to protobuf-es what they were not written for: unknown fields, invalid UTF-8, truncation", () => {
+    const decode = codec(SendMessagesRequestSchema).decode as (bytes: Uint8Array) => unknown;
+    const valid = toBinary(SendMessagesRequestSchema, create(SendMessagesRequestSchema, { correlationId: "1", conversation: "bob", text: "hi" }));
+    expect(decode(valid)).toBeDefined();
+    expect(decode(Uint8Array.from([...valid, 0x48, 0x01]))).toBeUndefined(); // field 9, a varint
+    expect(decode(Uint8Array.from([...valid, 0x2a, 0x00]))).toBeUndefined(); // field 5: unknown here
+    expect(decode(Uint8Array.from([0x1a, 0x02, 0xc3, 0x28]))).toBeUndefined(); // text that is not UTF-8
+    expect(decode(valid.subarray(0, valid.length - 1))).toBeUndefined();
+
+    const encode = codec(SendMessagesResponseSchema).encode as (m: unknown) => Uint8Array | undefined;
+    const withUnknown = create(SendMessagesResponseSchema, { correlationId: "1" });
+    withUnknown.$unknown = [{ no: 99, wireType: 0, data: Uint8Array.of(1) }];
+    expect(encode(withUnknown)).toBeUndefined();
+  });
+});

@@ -1,0 +1,230 @@
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import {
+  SendMessageRequestSchema,
+  SendMessageResponseSchema,
+  SendMessagesRequestSchema,
+  SendMessagesResponseSchema,
+  type SendError,
+  type SendMessageRequest,
+  type SendMessageResponse,
+  type SendMessagesRequest,
+  type SendMessagesResponse,
+} from "@jarvis/proto/jarvis/session/v1/session_service";
+import type { Message } from "@jarvis/proto/jarvis/session/v1/resources";
+import type { MessageCodec } from "@jarvis/rpc";
+
+/**
+ * Hand-written codecs for the messages of the send path (SendMessage, SendMessages), the
+ * session's hottest RPCs: the same bytes and messages as protobuf-es (wire-codecs.test.ts
+ * checks both ways), at a fraction of its per-field reflection. Anything unusual — unknown
+ * fields, a negative varint, invalid UTF-8 — is declined (undefined) and left to protobuf-es.
+ * Kept to these few types on purpose: a change to their fields must be made here too (the
+ * test compares against protobuf-es and fails on a field this file does not know).
+ */
+export const SEND_PATH_CODECS: readonly MessageCodec[] = [
+  { schema: SendMessagesRequestSchema, decode: (bytes) => decodeStrings(bytes, SendMessagesRequestSchema.typeName, SEND_MESSAGES_REQUEST_FIELDS) as SendMessagesRequest | undefined },
+  { schema: SendMessageRequestSchema, decode: (bytes) => decodeStrings(bytes, SendMessageRequestSchema.typeName, SEND_MESSAGE_REQUEST_FIELDS) as SendMessageRequest | undefined },
+  { schema: SendMessagesResponseSchema, encode: (m) => encodeSendMessagesResponse(m as SendMessagesResponse) },
+  { schema: SendMessageResponseSchema, encode: (m) => encodeSendMessageResponse(m as SendMessageResponse) },
+];
+
+const SEND_MESSAGES_REQUEST_FIELDS = ["correlationId", "conversation", "text", "idempotencyKey"];
+const SEND_MESSAGE_REQUEST_FIELDS = ["conversation", "text", "idempotencyKey"];
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** A message whose fields 1..n are all proto3 strings, named `fields` in order. */
+function decodeStrings(bytes: Uint8Array, typeName: string, fields: readonly string[]): object | undefined {
+  const message: Record<string, string> = { $typeName: typeName };
+  for (const name of fields) message[name] = "";
+  let pos = 0;
+  while (pos < bytes.length) {
+    const tag = bytes[pos++] as number;
+    const field = tag >>> 3;
+    // One-byte tags of length-delimited fields we know; anything else is protobuf-es's to read.
+    if (tag >= 0x80 || (tag & 7) !== 2 || field < 1 || field > fields.length) return undefined;
+    let length = 0;
+    for (let shift = 0; ; shift += 7) {
+      if (pos >= bytes.length || shift > 21) return undefined;
+      const byte = bytes[pos++] as number;
+      length |= (byte & 0x7f) << shift;
+      if (byte < 0x80) break;
+    }
+    if (pos + length > bytes.length) return undefined;
+    try {
+      message[fields[field - 1] as string] = strictUtf8.decode(bytes.subarray(pos, pos + length));
+    } catch {
+      return undefined;
+    }
+    pos += length;
+  }
+  return message;
+}
+
+/** Sizes first, then one exact buffer: no intermediate chunks as protobuf-es's BinaryWriter makes. */
+class Writer {
+  readonly buf: Buffer;
+  pos = 0;
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+  varint(value: number): void {
+    while (value > 0x7f) {
+      this.buf[this.pos++] = (value % 0x80) | 0x80;
+      value = Math.floor(value / 0x80);
+    }
+    this.buf[this.pos++] = value;
+  }
+  bigVarint(value: bigint): void {
+    // Positions and seconds fit a double: number arithmetic is several times cheaper than bigint.
+    if (value <= MAX_SAFE) return this.varint(Number(value));
+    while (value > 0x7fn) {
+      this.buf[this.pos++] = Number(value & 0x7fn) | 0x80;
+      value >>= 7n;
+    }
+    this.buf[this.pos++] = Number(value);
+  }
+  /** The bytes, if they came out exactly the size computed (else protobuf-es encodes instead). */
+  done(): Buffer | undefined {
+    return this.pos === this.buf.length ? this.buf : undefined;
+  }
+  /** A varint field (written only when not 0, as proto3 does). */
+  tagged(tag: number, value: number): void {
+    this.buf[this.pos++] = tag;
+    this.varint(value);
+  }
+  bool(tag: number): void {
+    this.buf[this.pos++] = tag;
+    this.buf[this.pos++] = 1;
+  }
+  string(tag: number, value: string, length: number): void {
+    if (value === "") return;
+    this.buf[this.pos++] = tag;
+    this.varint(length);
+    this.pos += this.buf.write(value, this.pos, length, "utf8");
+  }
+}
+
+function varintSize(value: number): number {
+  let size = 1;
+  for (; value >= 0x80; size++) value = Math.floor(value / 0x80);
+  return size;
+}
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const bigVarintSize = (value: bigint): number => (value <= MAX_SAFE ? varintSize(Number(value)) : 1 + bigVarintSize(value >> 7n));
+/** Bytes of a string field with its one-byte tag (0 when it is "" and so not written). */
+const stringFieldSize = (length: number): number => (length === 0 ? 0 : 1 + varintSize(length) + length);
+const hasUnknown = (message: object): boolean => ((message as { $unknown?: unknown[] }).$unknown?.length ?? 0) > 0;
+
+interface MessageSizes {
+  size: number;
+  id: number;
+  conversationId: number;
+  senderUid: number;
+  text: number;
+  sentTime: number;
+  receivedTime: number;
+}
+
+function timestampSize(time: Timestamp): number {
+  return (time.seconds === 0n ? 0 : 1 + bigVarintSize(time.seconds)) + (time.nanos === 0 ? 0 : 1 + varintSize(time.nanos));
+}
+
+function messageSizes(m: Message): MessageSizes | undefined {
+  if (hasUnknown(m) || m.state < 0 || m.position < 0n) return undefined;
+  for (const time of [m.sentTime, m.receivedTime]) if (time && (hasUnknown(time) || time.seconds < 0n || time.nanos < 0)) return undefined;
+  const id = Buffer.byteLength(m.id);
+  const conversationId = Buffer.byteLength(m.conversationId);
+  const senderUid = Buffer.byteLength(m.senderUid);
+  const text = Buffer.byteLength(m.text);
+  const sentTime = m.sentTime ? timestampSize(m.sentTime) : 0;
+  const receivedTime = m.receivedTime ? timestampSize(m.receivedTime) : 0;
+  const size =
+    stringFieldSize(id) +
+    stringFieldSize(conversationId) +
+    stringFieldSize(senderUid) +
+    (m.outgoing ? 2 : 0) +
+    stringFieldSize(text) +
+    (m.state === 0 ? 0 : 1 + varintSize(m.state)) +
+    (m.sentTime ? 1 + varintSize(sentTime) + sentTime : 0) +
+    (m.receivedTime ? 1 + varintSize(receivedTime) + receivedTime : 0) +
+    (m.position === 0n ? 0 : 1 + bigVarintSize(m.position)) +
+    (m.read ? 2 : 0);
+  return { size, id, conversationId, senderUid, text, sentTime, receivedTime };
+}
+
+function writeTimestamp(w: Writer, tag: number, time: Timestamp | undefined, size: number): void {
+  if (!time) return;
+  w.buf[w.pos++] = tag;
+  w.varint(size);
+  if (time.seconds !== 0n) {
+    w.buf[w.pos++] = 0x08;
+    w.bigVarint(time.seconds);
+  }
+  if (time.nanos !== 0) {
+    w.buf[w.pos++] = 0x10;
+    w.varint(time.nanos);
+  }
+}
+
+/** jarvis.session.v1.Message, fields 1..10 in order, after its tag and length. */
+function writeMessage(w: Writer, tag: number, m: Message, sizes: MessageSizes): void {
+  w.buf[w.pos++] = tag;
+  w.varint(sizes.size);
+  w.string(0x0a, m.id, sizes.id);
+  w.string(0x12, m.conversationId, sizes.conversationId);
+  w.string(0x1a, m.senderUid, sizes.senderUid);
+  if (m.outgoing) w.bool(0x20);
+  w.string(0x2a, m.text, sizes.text);
+  if (m.state !== 0) w.tagged(0x30, m.state);
+  writeTimestamp(w, 0x3a, m.sentTime, sizes.sentTime);
+  writeTimestamp(w, 0x42, m.receivedTime, sizes.receivedTime);
+  if (m.position !== 0n) {
+    w.buf[w.pos++] = 0x48;
+    w.bigVarint(m.position);
+  }
+  if (m.read) w.bool(0x50);
+}
+
+function encodeSendMessageResponse(r: SendMessageResponse): Uint8Array | undefined {
+  if (hasUnknown(r)) return undefined;
+  if (!r.message) return new Uint8Array(0);
+  const sizes = messageSizes(r.message);
+  if (!sizes) return undefined;
+  const w = new Writer(1 + varintSize(sizes.size) + sizes.size);
+  writeMessage(w, 0x0a, r.message, sizes);
+  return w.done();
+}
+
+function encodeSendMessagesResponse(r: SendMessagesResponse): Uint8Array | undefined {
+  if (hasUnknown(r)) return undefined;
+  const correlationId = Buffer.byteLength(r.correlationId);
+  const head = stringFieldSize(correlationId);
+  if (r.result.case === "message") {
+    const sizes = messageSizes(r.result.value);
+    if (!sizes) return undefined;
+    const w = new Writer(head + 1 + varintSize(sizes.size) + sizes.size);
+    w.string(0x0a, r.correlationId, correlationId);
+    writeMessage(w, 0x12, r.result.value, sizes);
+    return w.done();
+  }
+  if (r.result.case === "error") return encodeWithError(r, r.result.value, correlationId, head);
+  const w = new Writer(head);
+  w.string(0x0a, r.correlationId, correlationId);
+  return w.done();
+}
+
+function encodeWithError(r: SendMessagesResponse, error: SendError, correlationId: number, head: number): Uint8Array | undefined {
+  if (hasUnknown(error)) return undefined;
+  const errorCode = Buffer.byteLength(error.errorCode);
+  const text = Buffer.byteLength(error.message);
+  const size = (error.grpcCode === 0 ? 0 : 1 + varintSize(error.grpcCode)) + stringFieldSize(errorCode) + stringFieldSize(text);
+  const w = new Writer(head + 1 + varintSize(size) + size);
+  w.string(0x0a, r.correlationId, correlationId);
+  w.buf[w.pos++] = 0x1a;
+  w.varint(size);
+  if (error.grpcCode !== 0) w.tagged(0x08, error.grpcCode);
+  w.string(0x12, error.errorCode, errorCode);
+  w.string(0x1a, error.message, text);
+  return w.done();
+}
