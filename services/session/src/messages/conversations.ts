@@ -37,15 +37,15 @@ export function saneSentAt(sentAtMs: bigint, receivedAt: number): number {
 }
 
 /**
- * Stores one incoming message inside the caller's transaction (an inbound batch's) without a
- * savepoint of its own: SAVEPOINT and RELEASE around every message were a fifth of the cost of
- * storing it. The insert is one statement, atomic by itself; if anything after it fails (the
- * event append, e.g. on a full disk), the message must not stay without its event, so the
- * failure becomes a BatchAbortError and the whole batch rolls back unacked — peers resend it.
+ * The rest of storing one incoming message inside an inbound batch's transaction, after its
+ * insert (the event append): without a savepoint of its own — SAVEPOINT and RELEASE around
+ * every message were a fifth of the cost of storing it — a failure here would leave the
+ * message stored without its event, so it becomes a BatchAbortError and the whole batch rolls
+ * back unacked; peers resend it. Nothing in it depends on what the peer sent.
  */
-function storeWithoutSavepoint(store: () => void): void {
+function completeOrAbortBatch(complete: () => void): void {
   try {
-    store();
+    complete();
   } catch (error) {
     throw new BatchAbortError(error);
   }
@@ -120,8 +120,8 @@ export class Conversations {
     const receivedAt = clock.now();
     const sentAt = saneSentAt(sentAtMs, receivedAt);
     if (sentAt !== Number(sentAtMs)) this.#deps.drops.clampedTimestamps++;
-    const store = () => {
-      const message = messages.insert({
+    const insert = () =>
+      messages.insert({
         id,
         conversationId,
         senderUid: contact.uid,
@@ -133,12 +133,21 @@ export class Conversations {
         receivedAt,
         read: false,
       });
-      if (!message) return;
+    const announce = (message: Message) => {
       uow.emit({ type: "message_received", message });
       this.unreadCountsChanged();
     };
-    if (uow.inTransaction) storeWithoutSavepoint(store);
-    else uow.tx(store);
+    if (uow.inTransaction) {
+      // The insert is one statement: if it fails, SQLite undoes it alone and only this frame
+      // fails (logged, not acked), so no peer can make the rest of the batch roll back.
+      const message = uow.statement(insert);
+      if (message) completeOrAbortBatch(() => announce(message));
+    } else {
+      uow.tx(() => {
+        const message = insert();
+        if (message) announce(message);
+      });
+    }
     this.#deps.acks.queue(contact, id);
   }
 

@@ -51,6 +51,27 @@ export class UnitOfWork {
     return this.#depth > 0;
   }
 
+  /**
+   * Runs one statement inside the open transaction without a savepoint of its own: SQLite
+   * undoes a failing statement by itself, so the transaction goes on as if it had not run —
+   * unless the error ended the whole transaction (SQLITE_FULL, I/O errors), which then fails
+   * as a whole exactly as after a failed savepoint.
+   */
+  statement<T>(fn: () => T): T {
+    if (this.#depth === 0) return this.tx(fn);
+    if (this.#aborted) throw this.#aborted.error;
+    try {
+      return fn();
+    } catch (error) {
+      const typed = typedStoreError(error);
+      if (!this.#db.inTransaction) {
+        this.#rolledBack();
+        this.#aborted = { error: typed };
+      }
+      throw typed;
+    }
+  }
+
   tx<T>(fn: () => T): T {
     if (this.#depth > 0) return this.#savepoint(fn);
     this.#depth = 1;
