@@ -6,25 +6,52 @@ import { MIGRATIONS } from "./migrations.js";
 export type Db = Database.Database;
 
 /**
- * Opens the encrypted store (SQLite3MultipleCiphers, ChaCha20-Poly1305 pages; the main file,
- * WAL and journal are all encrypted). The key has already been checked against the keyfile
- * verifier, so a failure to read here means the file is damaged — never recreated over.
+ * The cipher of new stores: AEGIS-256 (SQLite3MultipleCiphers "aegis"), authenticated per
+ * page like ChaCha20-Poly1305 but on the CPU's AES instructions. A commit encrypts every page
+ * it dirties, and the commit was the largest single cost of sending and receiving: a
+ * 16-message commit took 235–385 µs of CPU against 438–551 µs with ChaCha20 (interleaved,
+ * this 2-core machine), about what no encryption costs.
+ */
+const STORE_CIPHER = "aegis";
+/** Ciphers of stores made by earlier versions, still read and written with their own. */
+const EARLIER_CIPHERS = ["chacha20"];
+
+/**
+ * Opens the encrypted store (the main file, WAL and journal are all encrypted). The key has
+ * already been checked against the keyfile verifier, so a failure to read here means the file
+ * is damaged — never recreated over. An existing store is tried with each known cipher in
+ * turn: one that is not its own reads page 1 as "not a database" and changes nothing.
  */
 export function openDatabase(path: string, key: Buffer, options: { create: boolean }): Db {
   const exists = existsSync(path);
   if (options.create && exists) throw new AlreadyExistsError("a store already exists in this profile");
   if (!options.create && !exists) throw new NotFoundError("no store in this profile: create an identity first", "no-identity");
-  let db: Db;
-  try {
-    db = new Database(path, { fileMustExist: !options.create });
-  } catch (error) {
-    throw new CorruptStoreError(`cannot open the store: ${(error as Error).message}`, { cause: error });
+  const ciphers = options.create ? [STORE_CIPHER] : [STORE_CIPHER, ...EARLIER_CIPHERS];
+  let db: Db | undefined;
+  let lastError: unknown;
+  for (const cipher of ciphers) {
+    try {
+      db = new Database(path, { fileMustExist: !options.create });
+    } catch (error) {
+      throw new CorruptStoreError(`cannot open the store: ${(error as Error).message}`, { cause: error });
+    }
+    try {
+      db.pragma(`cipher='${cipher}'`);
+      db.pragma(`hexkey='${key.toString("hex")}'`);
+      // The first real read is where a wrong cipher, a damaged or a foreign file shows itself.
+      db.prepare("SELECT count(*) AS n FROM sqlite_master").get();
+      break;
+    } catch (error) {
+      db.close();
+      db = undefined;
+      lastError = error;
+      if ((error as { code?: string }).code !== "SQLITE_NOTADB") break;
+    }
+  }
+  if (!db) {
+    throw new CorruptStoreError(`the store is damaged or unreadable (${(lastError as Error).message}); it was left untouched`, { cause: lastError });
   }
   try {
-    db.pragma("cipher='chacha20'");
-    db.pragma(`hexkey='${key.toString("hex")}'`);
-    // The first real read is where a damaged or foreign file shows itself.
-    db.prepare("SELECT count(*) AS n FROM sqlite_master").get();
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = ON");
@@ -38,6 +65,11 @@ export function openDatabase(path: string, key: Buffer, options: { create: boole
     if (existsSync(path + suffix)) chmodSync(path + suffix, 0o600);
   }
   return db;
+}
+
+/** The cipher an open store's pages are written with (a store keeps the one it was made with). */
+export function storeCipher(db: Db): string {
+  return String(db.pragma("cipher", { simple: true }));
 }
 
 function migrate(db: Db): void {
