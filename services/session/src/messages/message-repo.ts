@@ -78,9 +78,10 @@ export class MessageRepo {
   #deleteConversation;
 
   constructor(db: Db) {
-    this.#insert = db.prepare(
+    // Positional parameters: binding by name looks each one up on an object, on every message.
+    this.#insert = db.prepare<[string, string, string, number, string, number, number, number, number, number]>(
       `INSERT INTO messages (id, conversation_id, sender_uid, outgoing, text, state, sequence, sent_at, received_at, read)
-       VALUES (@id, @conversationId, @senderUid, @outgoing, @text, @state, @sequence, @sentAt, @receivedAt, @read)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (sender_uid, id) DO NOTHING`,
     );
     const q = MESSAGE_HOT_QUERIES;
@@ -119,14 +120,10 @@ export class MessageRepo {
    * with the same id is a different message (design §5, message identity).
    */
   insert(message: Omit<Message, "position">): Message | undefined {
-    const result = this.#insert.run({
-      ...message,
-      outgoing: message.outgoing ? 1 : 0,
-      state: stateCode(message.state),
-      read: message.read ? 1 : 0,
-    });
+    const { id, conversationId, senderUid, outgoing, text, state, sequence, sentAt, receivedAt, read } = message;
+    const result = this.#insert.run(id, conversationId, senderUid, outgoing ? 1 : 0, text, stateCode(state), sequence, sentAt, receivedAt, read ? 1 : 0);
     if (result.changes === 0) return undefined;
-    return { ...message, position: Number(result.lastInsertRowid) };
+    return { position: Number(result.lastInsertRowid), id, conversationId, senderUid, outgoing, text, state, sequence, sentAt, receivedAt, read };
   }
 
   get(senderUid: string, id: string): Message | undefined {

@@ -99,9 +99,10 @@ export class OutboxRepo {
   constructor(db: Db) {
     // DO NOTHING, then an UPDATE when that inserted nothing: unlike an upsert, this tells a
     // new entry (which may change the owed count) from a replaced payload (which does not).
-    this.#insert = db.prepare<[Record<string, unknown>]>(
+    // Positional parameters: binding by name looks each one up on an object, on every send.
+    this.#insert = db.prepare<[number, string, string, string, Buffer, number, number]>(
       `INSERT INTO outbox (seq, recipient_uid, ack_id, message_id, payload, needs_ack, created_at)
-       VALUES (@seq, @recipientUid, @ackId, @messageId, @payload, @needsAck, @createdAt)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (recipient_uid, ack_id) DO NOTHING`,
     );
     this.#lastSeq = (db.prepare("SELECT max(seq) AS seq FROM outbox").get() as { seq: number | null }).seq ?? 0;
@@ -124,7 +125,8 @@ export class OutboxRepo {
     // remaining() finds a message's entries by ack id; an entry filed otherwise would be lost to it.
     if (entry.messageId !== "" && entry.messageId !== entry.ackId) throw new Error("a message's outbox entry must be acked by its message id");
     const seq = this.#lastSeq + 1;
-    if (this.#insert.run({ ...entry, seq, needsAck: entry.needsAck ? 1 : 0 }).changes === 1) {
+    const { recipientUid, ackId, messageId, payload, needsAck, createdAt } = entry;
+    if (this.#insert.run(seq, recipientUid, ackId, messageId, payload, needsAck ? 1 : 0, createdAt).changes === 1) {
       this.#lastSeq = seq;
       if (isOwedMessage(entry.needsAck, entry.messageId)) this.#adjustOwed(entry.recipientUid, 1);
       return seq;

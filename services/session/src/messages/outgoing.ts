@@ -103,9 +103,12 @@ export class Outgoing {
   /** Adds one outbox entry per recipient (inside the caller's transaction); sent after commit. */
   enqueue(recipientUids: string[], entry: Omit<OutboxItem, "seq" | "recipientUid">): void {
     const { clock, outbox, uow, handOff } = this.#deps;
+    const { ackId, messageId, payload, needsAck } = entry;
+    const createdAt = clock.now();
+    // Plain literals, not spreads of `entry`: this runs for every message and recipient.
     for (const recipientUid of recipientUids) {
-      const seq = outbox.add({ ...entry, recipientUid, createdAt: clock.now() });
-      const item: OutboxItem = { ...entry, seq, recipientUid };
+      const seq = outbox.add({ recipientUid, ackId, messageId, payload, needsAck, createdAt });
+      const item: OutboxItem = { seq, recipientUid, ackId, messageId, payload, needsAck };
       uow.afterCommit(() => handOff(item));
     }
   }
