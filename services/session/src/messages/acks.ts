@@ -62,20 +62,23 @@ export class Acks {
     }
   }
 
-  /** The peer stored what we sent: those entries leave the outbox; a message is delivered when nobody owes it anymore. */
+  /**
+   * The peer stored what we sent: those entries leave the outbox; a message is delivered when
+   * nobody owes it anymore. A whole Ack frame in two statements (delete the entries, advance
+   * the messages), however many ids it carries.
+   */
   receive(contact: Contact, body: Ack): void {
     const { uow, outbox, outgoing, delivery } = this.#deps;
-    let progressed = false;
-    uow.tx(() => {
-      for (const ackId of body.messageIds.slice(0, MAX_IDS_PER_ACK)) {
-        const messageId = outbox.acknowledge(contact.uid, ackId);
-        if (messageId === undefined) continue;
-        progressed = true;
-        delivery.acked(contact.uid, ackId);
-        // Straight from queued when the ack beats (or replaces) the network's written report.
-        if (messageId && outbox.remaining(messageId) === 0) outgoing.advance(messageId, "delivered");
-      }
+    const ids = body.messageIds.length > MAX_IDS_PER_ACK ? body.messageIds.slice(0, MAX_IDS_PER_ACK) : body.messageIds;
+    if (ids.length === 0) return;
+    const removed = uow.tx(() => {
+      const acked = outbox.acknowledgeAll(contact.uid, ids);
+      if (acked.ackIds.length === 0) return acked;
+      delivery.acked(contact.uid, acked.ackIds);
+      // Straight from queued when the ack beats (or replaces) the network's written report.
+      outgoing.markDeliveredUnlessOwed(acked.messageIds, ids);
+      return acked;
     });
-    if (progressed) delivery.ackProgress(contact.uid);
+    if (removed.ackIds.length > 0) delivery.ackProgress(contact.uid);
   }
 }

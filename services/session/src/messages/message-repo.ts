@@ -1,5 +1,6 @@
 import type { Db } from "../store/database.js";
 import type { Message, MessageState, UnreadCount } from "../model.js";
+import { owedMessageExists } from "./outbox-repo.js";
 
 const STATES: MessageState[] = ["queued", "sent", "delivered", "read", "failed", "received"];
 const stateCode = (state: MessageState) => STATES.indexOf(state);
@@ -39,6 +40,12 @@ export const MESSAGE_HOT_QUERIES = {
   setState: "UPDATE messages SET state = ? WHERE sender_uid = ? AND id = ?",
   // States 0–3 (queued, sent, delivered, read) only move forward; failed (4) and received (5) never do.
   advance: "UPDATE messages SET state = ? WHERE sender_uid = ? AND id = ? AND outgoing = 1 AND state < ? RETURNING conversation_id",
+  // An ack's or a written report's ids at once (a JSON array), in any conversation.
+  advanceAll: "UPDATE messages SET state = ? WHERE sender_uid = ? AND id IN (SELECT value FROM json_each(?)) AND outgoing = 1 AND state < ? RETURNING id, conversation_id AS conversationId",
+  // The same for acked messages, skipping those another recipient still owes (a group message
+  // is delivered only once every member acked): the check rides in the UPDATE, not a query of its own.
+  advanceAllUnowed: `UPDATE messages SET state = ? WHERE sender_uid = ? AND id IN (SELECT value FROM json_each(?)) AND outgoing = 1 AND state < ?
+    AND NOT ${owedMessageExists("messages.id")} RETURNING id, conversation_id AS conversationId`,
   // A receipt's ids at once (a JSON array): `+conversation_id` keeps the planner on the
   // (sender_uid, id) index instead of walking the whole conversation.
   advanceInConversation:
@@ -56,6 +63,8 @@ export class MessageRepo {
   #byId;
   #setState;
   #advance;
+  #advanceAll;
+  #advanceAllUnowed;
   #advanceInConversation;
   #behindElsewhere;
   #newest;
@@ -69,15 +78,18 @@ export class MessageRepo {
   #deleteConversation;
 
   constructor(db: Db) {
-    this.#insert = db.prepare(
+    // Positional parameters: binding by name looks each one up on an object, on every message.
+    this.#insert = db.prepare<[string, string, string, number, string, number, number, number, number, number]>(
       `INSERT INTO messages (id, conversation_id, sender_uid, outgoing, text, state, sequence, sent_at, received_at, read)
-       VALUES (@id, @conversationId, @senderUid, @outgoing, @text, @state, @sequence, @sentAt, @receivedAt, @read)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (sender_uid, id) DO NOTHING`,
     );
     const q = MESSAGE_HOT_QUERIES;
     this.#byId = db.prepare<[string, string], MessageRow>(q.byId);
     this.#setState = db.prepare(q.setState);
     this.#advance = db.prepare<[number, string, string, number], { conversation_id: string }>(q.advance);
+    this.#advanceAll = db.prepare<[number, string, string, number], { id: string; conversationId: string }>(q.advanceAll);
+    this.#advanceAllUnowed = db.prepare<[number, string, string, number], { id: string; conversationId: string }>(q.advanceAllUnowed);
     this.#advanceInConversation = db.prepare<[number, string, string, number, string], { id: string }>(q.advanceInConversation);
     this.#behindElsewhere = db.prepare<[string, string, number, string], { id: string; conversation_id: string }>(q.behindElsewhere);
     this.#newest = db.prepare<[string, number], MessageRow>(q.newest);
@@ -108,14 +120,10 @@ export class MessageRepo {
    * with the same id is a different message (design §5, message identity).
    */
   insert(message: Omit<Message, "position">): Message | undefined {
-    const result = this.#insert.run({
-      ...message,
-      outgoing: message.outgoing ? 1 : 0,
-      state: stateCode(message.state),
-      read: message.read ? 1 : 0,
-    });
+    const { id, conversationId, senderUid, outgoing, text, state, sequence, sentAt, receivedAt, read } = message;
+    const result = this.#insert.run(id, conversationId, senderUid, outgoing ? 1 : 0, text, stateCode(state), sequence, sentAt, receivedAt, read ? 1 : 0);
     if (result.changes === 0) return undefined;
-    return { ...message, position: Number(result.lastInsertRowid) };
+    return { position: Number(result.lastInsertRowid), id, conversationId, senderUid, outgoing, text, state, sequence, sentAt, receivedAt, read };
   }
 
   get(senderUid: string, id: string): Message | undefined {
@@ -134,6 +142,17 @@ export class MessageRepo {
   advance(senderUid: string, id: string, state: "sent" | "delivered" | "read"): string | undefined {
     const code = stateCode(state);
     return this.#advance.get(code, senderUid, id, code)?.conversation_id;
+  }
+
+  /**
+   * Moves forward to `state`, in one statement, those of `ids` that `senderUid` sent (in any
+   * conversation); with `unlessOwed`, only those no outbox entry still waits on an ack for.
+   * Returns the moved messages' ids and conversations, each once, in no particular order.
+   */
+  advanceAll(senderUid: string, ids: readonly string[], state: "sent" | "delivered", options: { unlessOwed: boolean }): { id: string; conversationId: string }[] {
+    const code = stateCode(state);
+    const statement = options.unlessOwed ? this.#advanceAllUnowed : this.#advanceAll;
+    return statement.all(code, senderUid, JSON.stringify(ids), code);
   }
 
   /**

@@ -125,8 +125,8 @@ describe("Conversations.receiveReceipt", () => {
   });
 });
 
-describe("a receipt's ids are looked up by (sender, id)", () => {
-  it.each(["advanceInConversation", "behindElsewhere"] as const)("%s searches the (sender_uid, id) index, not the whole conversation", (name) => {
+describe("a receipt's, an ack's and a written report's ids are looked up by (sender, id)", () => {
+  it.each(["advanceAll", "advanceAllUnowed", "advanceInConversation", "behindElsewhere"] as const)("%s searches the (sender_uid, id) index, not the whole conversation", (name) => {
     const dir = mkdtempSync(join(tmpdir(), "jv-plan-"));
     const db = openDatabase(join(dir, "store.db"), randomBytes(32), { create: true });
     try {

@@ -78,9 +78,10 @@ export class OutboxDelivery {
     this.#channels.get(item.recipientUid)?.offer(item);
   }
 
-  /** The peer acked this entry (inside the transaction recording it). */
-  acked(uid: string, ackId: string): void {
-    if (this.#written.length > 0) this.#ackedSinceWritten.add(entryKey(uid, ackId));
+  /** The peer acked these entries (inside the transaction recording it). */
+  acked(uid: string, ackIds: readonly string[]): void {
+    if (this.#written.length === 0) return;
+    for (const ackId of ackIds) this.#ackedSinceWritten.add(entryKey(uid, ackId));
   }
 
   ackProgress(uid: string): void {
@@ -134,11 +135,13 @@ export class OutboxDelivery {
     if (this.#stopped || written.length === 0) return;
     const { uow, outbox, outgoing, log } = this.#deps;
     try {
+      const sent: string[] = [];
+      for (const item of written) {
+        if (item.needsAck && item.messageId && (acked.size === 0 || !acked.has(entryKey(item.recipientUid, item.ackId)))) sent.push(item.messageId);
+      }
       uow.tx(() => {
-        for (const item of written) {
-          if (!item.needsAck) outbox.remove(item.seq);
-          else if (item.messageId && !acked.has(entryKey(item.recipientUid, item.ackId))) outgoing.advance(item.messageId, "sent");
-        }
+        for (const item of written) if (!item.needsAck) outbox.remove(item.seq);
+        outgoing.markSent(sent);
       });
     } catch (error) {
       // Not recorded (e.g. the disk is full): the entries stay in the outbox as they were; a

@@ -45,11 +45,21 @@ export const OUTBOX_HOT_QUERIES = {
   forRecipient: "SELECT * FROM outbox WHERE recipient_uid = ? AND seq > ? ORDER BY seq LIMIT ?",
   oldest: "SELECT seq FROM outbox WHERE recipient_uid = ? ORDER BY seq LIMIT 1",
   deleteBySeq: "DELETE FROM outbox WHERE seq = ? RETURNING recipient_uid, message_id, needs_ack",
-  deleteAck: "DELETE FROM outbox WHERE recipient_uid = ? AND ack_id = ? RETURNING message_id, needs_ack",
+  // An Ack frame's ids at once (a JSON array); IN also drops the duplicates a peer may send.
+  deleteAcks: "DELETE FROM outbox WHERE recipient_uid = ? AND ack_id IN (SELECT value FROM json_each(?)) RETURNING ack_id, message_id, needs_ack",
   replacePayload: "UPDATE outbox SET payload = ? WHERE recipient_uid = ? AND ack_id = ? RETURNING seq",
   // A message's entries carry its id as their ack id (add checks it), so this searches outbox_by_ack.
   remainingFor: "SELECT count(*) AS n FROM outbox WHERE ack_id = ? AND message_id = ack_id AND needs_ack = 1",
 };
+
+/**
+ * Whether anyone still owes an ack for the message whose id is in `idColumn`: the condition an
+ * UPDATE of messages (MessageRepo.deliverUnowed) adds, so that acked messages are checked and
+ * moved in one statement. A message's entries carry its id as their ack id (add checks it), so
+ * this searches outbox_by_ack, like remainingFor.
+ */
+export const owedMessageExists = (idColumn: string): string =>
+  `EXISTS (SELECT 1 FROM outbox WHERE ack_id = ${idColumn} AND message_id = ack_id AND needs_ack = 1)`;
 
 /** Read once per recipient (then kept in memory), so it may search an index and read the rows it finds. */
 const OWED_COUNT = "SELECT count(*) AS n FROM outbox WHERE recipient_uid = ? AND needs_ack = 1 AND message_id != ''";
@@ -80,7 +90,7 @@ export class OutboxRepo {
   #forRecipient;
   #count;
   #deleteBySeq;
-  #deleteAck;
+  #deleteAcks;
   #remainingFor;
   #expired;
   #attempted;
@@ -89,9 +99,10 @@ export class OutboxRepo {
   constructor(db: Db) {
     // DO NOTHING, then an UPDATE when that inserted nothing: unlike an upsert, this tells a
     // new entry (which may change the owed count) from a replaced payload (which does not).
-    this.#insert = db.prepare<[Record<string, unknown>]>(
+    // Positional parameters: binding by name looks each one up on an object, on every send.
+    this.#insert = db.prepare<[number, string, string, string, Buffer, number, number]>(
       `INSERT INTO outbox (seq, recipient_uid, ack_id, message_id, payload, needs_ack, created_at)
-       VALUES (@seq, @recipientUid, @ackId, @messageId, @payload, @needsAck, @createdAt)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (recipient_uid, ack_id) DO NOTHING`,
     );
     this.#lastSeq = (db.prepare("SELECT max(seq) AS seq FROM outbox").get() as { seq: number | null }).seq ?? 0;
@@ -101,7 +112,7 @@ export class OutboxRepo {
     this.#oldest = db.prepare<[string], { seq: number }>(q.oldest);
     this.#count = db.prepare<[string], { n: number }>(OWED_COUNT);
     this.#deleteBySeq = db.prepare<[number], { recipient_uid: string; message_id: string; needs_ack: number }>(q.deleteBySeq);
-    this.#deleteAck = db.prepare<[string, string], { message_id: string; needs_ack: number }>(q.deleteAck);
+    this.#deleteAcks = db.prepare<[string, string], { ack_id: string; message_id: string; needs_ack: number }>(q.deleteAcks);
     // Searches outbox_by_ack (migration 8): every ack asks this, and the outbox can be long.
     this.#remainingFor = db.prepare<[string], { n: number }>(q.remainingFor);
     this.#expired = db.prepare<[number], OutboxRow>("SELECT * FROM outbox WHERE created_at < ? ORDER BY seq");
@@ -114,7 +125,8 @@ export class OutboxRepo {
     // remaining() finds a message's entries by ack id; an entry filed otherwise would be lost to it.
     if (entry.messageId !== "" && entry.messageId !== entry.ackId) throw new Error("a message's outbox entry must be acked by its message id");
     const seq = this.#lastSeq + 1;
-    if (this.#insert.run({ ...entry, seq, needsAck: entry.needsAck ? 1 : 0 }).changes === 1) {
+    const { recipientUid, ackId, messageId, payload, needsAck, createdAt } = entry;
+    if (this.#insert.run(seq, recipientUid, ackId, messageId, payload, needsAck ? 1 : 0, createdAt).changes === 1) {
       this.#lastSeq = seq;
       if (isOwedMessage(entry.needsAck, entry.messageId)) this.#adjustOwed(entry.recipientUid, 1);
       return seq;
@@ -153,11 +165,31 @@ export class OutboxRepo {
     if (row && isOwedMessage(row.needs_ack, row.message_id)) this.#adjustOwed(row.recipient_uid, -1);
   }
 
-  /** Removes the entry a peer acked; returns its message id, if it was ours to track. */
+  /** Removes the entry a peer acked; returns its message id ("" for a receipt or group update), if it was there. */
   acknowledge(recipientUid: string, ackId: string): string | undefined {
-    const row = this.#deleteAck.get(recipientUid, ackId);
-    if (row && isOwedMessage(row.needs_ack, row.message_id)) this.#adjustOwed(recipientUid, -1);
-    return row?.message_id;
+    const { ackIds, messageIds } = this.acknowledgeAll(recipientUid, [ackId]);
+    return ackIds.length === 0 ? undefined : (messageIds[0] ?? "");
+  }
+
+  /**
+   * Removes, in one statement, the entries of this recipient that a peer acked. Returns the ack
+   * ids that were there (each once, in no particular order) and, among them, the messages' ids
+   * (receipts and group updates carry none). Ids we never queued for this recipient, or
+   * already removed, are ignored.
+   */
+  acknowledgeAll(recipientUid: string, ackIds: readonly string[]): { ackIds: string[]; messageIds: string[] } {
+    const rows = this.#deleteAcks.all(recipientUid, JSON.stringify(ackIds));
+    const removed = { ackIds: new Array<string>(rows.length), messageIds: [] as string[] };
+    let owed = 0;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i] as { ack_id: string; message_id: string; needs_ack: number };
+      removed.ackIds[i] = row.ack_id;
+      if (row.message_id === "") continue;
+      removed.messageIds.push(row.message_id);
+      if (row.needs_ack === 1) owed++;
+    }
+    if (owed > 0) this.#adjustOwed(recipientUid, -owed);
+    return removed;
   }
 
   /** How many recipients still owe an ack for this message. */

@@ -103,9 +103,12 @@ export class Outgoing {
   /** Adds one outbox entry per recipient (inside the caller's transaction); sent after commit. */
   enqueue(recipientUids: string[], entry: Omit<OutboxItem, "seq" | "recipientUid">): void {
     const { clock, outbox, uow, handOff } = this.#deps;
+    const { ackId, messageId, payload, needsAck } = entry;
+    const createdAt = clock.now();
+    // Plain literals, not spreads of `entry`: this runs for every message and recipient.
     for (const recipientUid of recipientUids) {
-      const seq = outbox.add({ ...entry, recipientUid, createdAt: clock.now() });
-      const item: OutboxItem = { ...entry, seq, recipientUid };
+      const seq = outbox.add({ recipientUid, ackId, messageId, payload, needsAck, createdAt });
+      const item: OutboxItem = { seq, recipientUid, ackId, messageId, payload, needsAck };
       uow.afterCommit(() => handOff(item));
     }
   }
@@ -122,6 +125,38 @@ export class Outgoing {
     const conversationId = messages.advance(ownUid, messageId, state);
     if (conversationId === undefined) return;
     uow.emit({ type: "message_state_changed", messageId, conversationId, state });
+  }
+
+  /** Those of `messageIds` whose frames the network wrote become "sent", in one statement. */
+  markSent(messageIds: readonly string[]): void {
+    this.#advanceAll(messageIds, "sent", false);
+  }
+
+  /**
+   * Those of `messageIds` (just acked) that no recipient still owes become "delivered", in one
+   * statement: a group message waits for every member's ack. The moves are announced in the
+   * order of `order` (the Ack frame's ids, which may hold others too).
+   */
+  markDeliveredUnlessOwed(messageIds: readonly string[], order: readonly string[]): void {
+    this.#advanceAll(messageIds, "delivered", true, order);
+  }
+
+  #advanceAll(messageIds: readonly string[], state: "sent" | "delivered", unlessOwed: boolean, order = messageIds): void {
+    if (messageIds.length === 0) return;
+    const { messages, uow, ownUid } = this.#deps;
+    const moved = messages.advanceAll(ownUid, messageIds, state, { unlessOwed });
+    if (moved.length === 0) return;
+    const only = moved.length === 1 ? moved[0] : undefined;
+    if (only) return uow.emit({ type: "message_state_changed", messageId: only.id, conversationId: only.conversationId, state });
+    // Announced in the order sent or acked, not the statement's (which is id order).
+    const conversationOf = new Map<string, string>();
+    for (const row of moved) conversationOf.set(row.id, row.conversationId);
+    for (const messageId of order) {
+      const conversationId = conversationOf.get(messageId);
+      if (conversationId === undefined) continue;
+      conversationOf.delete(messageId); // a repeated id moved once: announced once
+      uow.emit({ type: "message_state_changed", messageId, conversationId, state });
+    }
   }
 
   /**

@@ -55,6 +55,10 @@ export function openDatabase(path: string, key: Buffer, options: { create: boole
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = ON");
+    // Temporary b-trees (a multi-row RETURNING's buffer, IN lists, sorts) in memory, not in a
+    // temp file: the file cost ~30 µs per statement (an Ack's DELETE … RETURNING: 40 → 7 µs),
+    // and it would hold plaintext rows outside the encrypted store.
+    db.pragma("temp_store = MEMORY");
     migrate(db);
   } catch (error) {
     db.close();
