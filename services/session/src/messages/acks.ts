@@ -79,6 +79,9 @@ export class Acks {
       outgoing.markDeliveredUnlessOwed(acked.messageIds, ids);
       return acked;
     });
-    if (removed.ackIds.length > 0) delivery.ackProgress(contact.uid);
+    if (removed.ackIds.length > 0) {
+      delivery.ackProgress(contact.uid);
+      outgoing.roomMayHaveOpened();
+    }
   }
 }

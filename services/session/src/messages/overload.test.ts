@@ -133,4 +133,29 @@ describe("overload", () => {
     const stored = alice.app.listMessages(bobUid, { before: 0, after: 0, limit: 1000 }).messages.map((m) => m.text);
     expect(stored.slice(1)).toEqual(Array.from({ length: total }, (_, i) => `m${i}`));
   });
+
+  it("stream: a waiting request goes on as soon as an ack frees room, without waiting out its pause", async () => {
+    const clock = new FakeClock();
+    const [alice, bob] = await saturatedPair(clock);
+    const bobUid = uidOf(bob.app);
+    const total = BUSY + 40;
+    async function* requests(): AsyncGenerator<StreamedSend> {
+      for (let i = 0; i < total; i++) yield { correlationId: String(i), conversation: bobUid, text: `m${i}` };
+    }
+    const answers: StreamedSendOutcome[] = [];
+    const streaming = (async () => {
+      for await (const outcome of alice.app.sendMessages(requests())) answers.push(outcome);
+    })();
+    await waitFor(() => expect(answers).toHaveLength(BUSY));
+
+    // Delivery resumes; alice's clock never moves again, so only the acks can wake the stream.
+    alice.network.fate = undefined;
+    alice.network.dropPeer(bob.app.identity().identity.publicKey.toString("hex"));
+    nodes.hub.refresh();
+    await vi.waitFor(() => expect(answers).toHaveLength(total), { timeout: 10_000, interval: 5 });
+    await streaming;
+    expect(answers.map((a) => a.correlationId)).toEqual(Array.from({ length: total }, (_, i) => String(i)));
+    const stored = alice.app.listMessages(bobUid, { before: 0, after: 0, limit: 1000 }).messages.map((m) => m.text);
+    expect(stored.slice(1)).toEqual(Array.from({ length: total }, (_, i) => `m${i}`));
+  });
 });
