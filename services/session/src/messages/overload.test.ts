@@ -34,6 +34,18 @@ async function saturatedPair(clock = new FakeClock()): Promise<[TestNode, TestNo
   return [alice, bob];
 }
 
+/** A SendMessages stream of `total` requests m0, m1, … to `uid`, its answers collected as they come. */
+function streamTo(app: SessionApp, uid: string, total: number): { answers: StreamedSendOutcome[]; streaming: Promise<void> } {
+  async function* requests(): AsyncGenerator<StreamedSend> {
+    for (let i = 0; i < total; i++) yield { correlationId: String(i), conversation: uid, text: `m${i}` };
+  }
+  const answers: StreamedSendOutcome[] = [];
+  const streaming = (async () => {
+    for await (const outcome of app.sendMessages(requests())) answers.push(outcome);
+  })();
+  return { answers, streaming };
+}
+
 describe("overload", () => {
   it("unary: a burst beyond the backlog to a connected contact is refused at once as busy, with a retry hint", async () => {
     const [alice, bob] = await saturatedPair();
@@ -99,13 +111,7 @@ describe("overload", () => {
     const [alice, bob] = await saturatedPair(clock);
     const bobUid = uidOf(bob.app);
     const total = BUSY + 40;
-    async function* requests(): AsyncGenerator<StreamedSend> {
-      for (let i = 0; i < total; i++) yield { correlationId: String(i), conversation: bobUid, text: `m${i}` };
-    }
-    const answers: StreamedSendOutcome[] = [];
-    const streaming = (async () => {
-      for await (const outcome of alice.app.sendMessages(requests())) answers.push(outcome);
-    })();
+    const { answers, streaming } = streamTo(alice.app, bobUid, total);
     // The backlog fills, then the rest wait: none refused, none stored past the backlog.
     await waitFor(() => expect(answers).toHaveLength(BUSY));
     for (let i = 0; i < 5; i++) {
@@ -139,13 +145,7 @@ describe("overload", () => {
     const [alice, bob] = await saturatedPair(clock);
     const bobUid = uidOf(bob.app);
     const total = BUSY + 40;
-    async function* requests(): AsyncGenerator<StreamedSend> {
-      for (let i = 0; i < total; i++) yield { correlationId: String(i), conversation: bobUid, text: `m${i}` };
-    }
-    const answers: StreamedSendOutcome[] = [];
-    const streaming = (async () => {
-      for await (const outcome of alice.app.sendMessages(requests())) answers.push(outcome);
-    })();
+    const { answers, streaming } = streamTo(alice.app, bobUid, total);
     await waitFor(() => expect(answers).toHaveLength(BUSY));
 
     // Delivery resumes; alice's clock never moves again, so only the acks can wake the stream.
