@@ -3,7 +3,7 @@ import { createIpcTransport, createServiceLogger, formatIpcAddress, onShutdownSi
 import { SessionService } from "@jarvis/proto/jarvis/session/v1/session_service";
 import { loadConfig } from "./config.js";
 import { createSessionRoutes, sessionReadiness } from "./routes.js";
-import { SEND_PATH_CODECS } from "./wire-codecs.js";
+import { HOT_PATH_CODECS } from "./wire-codecs.js";
 import { GrpcPeerNetwork } from "./network-client.js";
 import { SessionApp } from "./src/app/session-app.js";
 import { linkToSupervisor } from "./key-handoff.js";
@@ -35,7 +35,7 @@ const server = await startServer({
   readiness: sessionReadiness(app),
   token,
   logger,
-  codecs: SEND_PATH_CODECS,
+  codecs: HOT_PATH_CODECS,
 });
 onShutdownSignal(stop, logger);
 supervisor?.reportAddress(formatIpcAddress(server.address));

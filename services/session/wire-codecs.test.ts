@@ -8,14 +8,16 @@ import {
   SendMessageResponseSchema,
   SendMessagesRequestSchema,
   SendMessagesResponseSchema,
+  SubscribeResponseSchema,
 } from "@jarvis/proto/jarvis/session/v1/session_service";
+import { MessageCreatedSchema, MessageReceivedSchema, MessageStateChangedSchema } from "@jarvis/proto/jarvis/session/v1/events";
 import type { MessageCodec } from "@jarvis/rpc";
-import { SEND_PATH_CODECS } from "./wire-codecs.js";
+import { HOT_PATH_CODECS } from "./wire-codecs.js";
 
 // The hand-written codecs must be indistinguishable from protobuf-es: the same bytes out, the
 // same messages in, and protobuf-es left to do whatever they were not written for.
 
-const codec = (schema: DescMessage): MessageCodec => SEND_PATH_CODECS.find((c) => c.schema === schema) as MessageCodec;
+const codec = (schema: DescMessage): MessageCodec => HOT_PATH_CODECS.find((c) => c.schema === schema) as MessageCodec;
 
 const messages = [
   create(MessageSchema, {}),
@@ -94,5 +96,39 @@ describe("the send path's wire codecs", () => {
     const withUnknown = create(SendMessagesResponseSchema, { correlationId: "1" });
     withUnknown.$unknown = [{ no: 99, wireType: 0, data: Uint8Array.of(1) }];
     expect(encode(withUnknown)).toBeUndefined();
+  });
+
+  it("encode Subscribe's message events to exactly protobuf-es's bytes, and leave every other event to it", () => {
+    const names = (schema: DescMessage) => schema.fields.map((f) => `${f.number}:${f.name}`);
+    expect(names(SubscribeResponseSchema).slice(0, 5)).toEqual(["1:cursor", "2:event_time", "3:message_received", "4:message_created", "5:message_state_changed"]);
+    expect(names(MessageReceivedSchema)).toEqual(["1:message"]);
+    expect(names(MessageCreatedSchema)).toEqual(["1:message"]);
+    expect(names(MessageStateChangedSchema)).toEqual(["1:message_id", "2:conversation_id", "3:state"]);
+    const events = codec(SubscribeResponseSchema);
+    const heads = [
+      { cursor: 0n },
+      { cursor: 1n, eventTime: timestampFromMs(1_764_300_000_789) },
+      { cursor: 2n ** 40n + 3n, eventTime: { seconds: 0n, nanos: 0 } },
+      { cursor: 2n ** 63n + 1n, eventTime: { seconds: 5n, nanos: 1 } },
+    ];
+    const bodies = [
+      ...messages.map((message) => ({ case: "messageReceived" as const, value: create(MessageReceivedSchema, { message }) })),
+      ...messages.map((message) => ({ case: "messageCreated" as const, value: create(MessageCreatedSchema, { message }) })),
+      { case: "messageReceived" as const, value: create(MessageReceivedSchema, {}) },
+      { case: "messageStateChanged" as const, value: create(MessageStateChangedSchema, { messageId: "0190f3a2b4c5d6e7f8091a2b3c4d5e6f", conversationId: "c".repeat(64), state: MessageState.DELIVERED }) },
+      { case: "messageStateChanged" as const, value: create(MessageStateChangedSchema, {}) },
+    ];
+    for (const head of heads) {
+      for (const event of bodies) {
+        const response = create(SubscribeResponseSchema, { ...head, event });
+        expect(Buffer.from(events.encode?.(response) ?? [])).toEqual(Buffer.from(toBinary(SubscribeResponseSchema, response)));
+      }
+    }
+    const others = [
+      create(SubscribeResponseSchema, { cursor: 3n, event: { case: "contactRemoved", value: { uid: "u" } } }),
+      create(SubscribeResponseSchema, { cursor: 4n, event: { case: "identityLocked", value: { uid: "u" } } }),
+      create(SubscribeResponseSchema, { cursor: 5n }),
+    ];
+    for (const response of others) expect(events.encode?.(response)).toBeUndefined();
   });
 });

@@ -4,28 +4,31 @@ import {
   SendMessageResponseSchema,
   SendMessagesRequestSchema,
   SendMessagesResponseSchema,
+  SubscribeResponseSchema,
   type SendError,
   type SendMessageRequest,
   type SendMessageResponse,
   type SendMessagesRequest,
   type SendMessagesResponse,
+  type SubscribeResponse,
 } from "@jarvis/proto/jarvis/session/v1/session_service";
 import type { Message } from "@jarvis/proto/jarvis/session/v1/resources";
 import type { MessageCodec } from "@jarvis/rpc";
 
 /**
- * Hand-written codecs for the messages of the send path (SendMessage, SendMessages), the
- * session's hottest RPCs: the same bytes and messages as protobuf-es (wire-codecs.test.ts
+ * Hand-written codecs for the messages of the send path (SendMessage, SendMessages) and for
+ * Subscribe's message events, the session's hottest RPCs: the same bytes and messages as protobuf-es (wire-codecs.test.ts
  * checks both ways), at a fraction of its per-field reflection. Anything unusual — unknown
  * fields, a negative varint, invalid UTF-8 — is declined (undefined) and left to protobuf-es.
  * Kept to these few types on purpose: a change to their fields must be made here too (the
  * test compares against protobuf-es and fails on a field this file does not know).
  */
-export const SEND_PATH_CODECS: readonly MessageCodec[] = [
+export const HOT_PATH_CODECS: readonly MessageCodec[] = [
   { schema: SendMessagesRequestSchema, decode: (bytes) => decodeStrings(bytes, SendMessagesRequestSchema.typeName, SEND_MESSAGES_REQUEST_FIELDS) as SendMessagesRequest | undefined },
   { schema: SendMessageRequestSchema, decode: (bytes) => decodeStrings(bytes, SendMessageRequestSchema.typeName, SEND_MESSAGE_REQUEST_FIELDS) as SendMessageRequest | undefined },
   { schema: SendMessagesResponseSchema, encode: (m) => encodeSendMessagesResponse(m as SendMessagesResponse) },
   { schema: SendMessageResponseSchema, encode: (m) => encodeSendMessageResponse(m as SendMessageResponse) },
+  { schema: SubscribeResponseSchema, encode: (m) => encodeMessageEvent(m as SubscribeResponse) },
 ];
 
 const SEND_MESSAGES_REQUEST_FIELDS = ["correlationId", "conversation", "text", "idempotencyKey"];
@@ -227,4 +230,53 @@ function encodeWithError(r: SendMessagesResponse, error: SendError, correlationI
   w.string(0x12, error.errorCode, errorCode);
   w.string(0x1a, error.message, text);
   return w.done();
+}
+
+/**
+ * A Subscribe event about a message (received, created, state changed): one per message on
+ * each side, while the other kinds are rare. Those others are declined (protobuf-es encodes them).
+ */
+function encodeMessageEvent(r: SubscribeResponse): Uint8Array | undefined {
+  if (hasUnknown(r) || (r.eventTime && (hasUnknown(r.eventTime) || r.eventTime.seconds < 0n || r.eventTime.nanos < 0))) return undefined;
+  const eventTime = r.eventTime ? timestampSize(r.eventTime) : 0;
+  const head = (r.cursor === 0n ? 0 : 1 + bigVarintSize(r.cursor)) + (r.eventTime ? 1 + varintSize(eventTime) + eventTime : 0);
+  const writeHead = (w: Writer) => {
+    if (r.cursor !== 0n) {
+      w.buf[w.pos++] = 0x08;
+      w.bigVarint(r.cursor);
+    }
+    writeTimestamp(w, 0x12, r.eventTime, eventTime);
+  };
+  const event = r.event;
+  if (event.case === "messageReceived" || event.case === "messageCreated") {
+    // MessageReceived and MessageCreated: field 1, the message.
+    const tag = event.case === "messageReceived" ? 0x1a : 0x22;
+    const message = event.value.message;
+    if (hasUnknown(event.value)) return undefined;
+    const sizes = message ? messageSizes(message) : undefined;
+    if (message && !sizes) return undefined;
+    const body = message && sizes ? 1 + varintSize(sizes.size) + sizes.size : 0;
+    const w = new Writer(head + 1 + varintSize(body) + body);
+    writeHead(w);
+    w.buf[w.pos++] = tag;
+    w.varint(body);
+    if (message && sizes) writeMessage(w, 0x0a, message, sizes);
+    return w.done();
+  }
+  if (event.case === "messageStateChanged") {
+    const change = event.value;
+    if (hasUnknown(change) || change.state < 0) return undefined;
+    const messageId = Buffer.byteLength(change.messageId);
+    const conversationId = Buffer.byteLength(change.conversationId);
+    const body = stringFieldSize(messageId) + stringFieldSize(conversationId) + (change.state === 0 ? 0 : 1 + varintSize(change.state));
+    const w = new Writer(head + 1 + varintSize(body) + body);
+    writeHead(w);
+    w.buf[w.pos++] = 0x2a;
+    w.varint(body);
+    w.string(0x0a, change.messageId, messageId);
+    w.string(0x12, change.conversationId, conversationId);
+    if (change.state !== 0) w.tagged(0x18, change.state);
+    return w.done();
+  }
+  return undefined;
 }
