@@ -5,7 +5,6 @@ import { loadConfig } from "./config.js";
 import { LINK_CODECS } from "./link-codecs.js";
 import { NETWORK_OPEN_METHODS, createNetworkRoutes } from "./routes.js";
 import { NetworkNode } from "./src/network-node.js";
-import { REPORT_HOLD_MS } from "./src/constants.js";
 
 // Composition root of the network service: config, logger, domain, server, signals.
 process.umask(0o077);
@@ -17,7 +16,6 @@ const node = new NetworkNode({
   defaultListen: config.listen,
   timeouts: config.timeouts,
   backoff: config.backoff,
-  reportHoldMs: REPORT_HOLD_MS,
 });
 const ipcToken = readIpcToken(config.home, config.ipc);
 const server = await startServer({

@@ -64,13 +64,3 @@ export const GOODBYE_LINGER_MS = 1_000;
 
 
 
-
-/**
- * The network service holds FramesSent reports up to REPORT_HOLD_MS for the next Link event
- * (link.ts ReportHold): at one message at a time, a report then shares the HTTP/2 write of
- * the peer's ack or of the next message instead of costing a write and a session wake-up of
- * its own. The session only folds "sent" into a later commit anyway (SENT_FOLD_MS, 20 ms);
- * a window waiting on reports is a burst, and REPORT_HOLD_MAX_FRAMES reports go at once.
- */
-export const REPORT_HOLD_MS = 5;
-export const REPORT_HOLD_MAX_FRAMES = 32;

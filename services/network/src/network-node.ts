@@ -12,7 +12,7 @@ import {
   type Logger,
 } from "@jarvis/core";
 import { keyPairFromPrivateKey } from "./noise/index.js";
-import { DEFAULT_FLOW_LIMITS, DEFAULT_HANDSHAKE_LIMITS, DEFAULT_TIMEOUTS, REPORT_HOLD_MAX_FRAMES, type ChannelTimeouts, type FlowLimits, type HandshakeLimits } from "./constants.js";
+import { DEFAULT_FLOW_LIMITS, DEFAULT_HANDSHAKE_LIMITS, DEFAULT_TIMEOUTS, type ChannelTimeouts, type FlowLimits, type HandshakeLimits } from "./constants.js";
 import { InboundFlow, Link, type LinkEvent } from "./link/index.js";
 import { PeerManager, type PeerInfo } from "./peers/peer-manager.js";
 
@@ -28,8 +28,6 @@ export interface NetworkNodeOptions {
   /** Byte caps on what waits for the session (inbound) and for the sockets (outbound). */
   flowLimits?: Partial<FlowLimits>;
   handshakeLimits?: Partial<HandshakeLimits>;
-  /** FramesSent reports wait up to this long (on `clock`) to share a Link write (link.ts ReportHold); 0 or absent: no wait. */
-  reportHoldMs?: number;
 }
 
 export interface NetworkStatus {
@@ -152,8 +150,7 @@ export class NetworkNode {
   openLink(): Link {
     this.#link?.end();
     const inbound = new InboundFlow(this.#flowLimits, { setReadingPaused: (key, paused) => this.#manager?.setReadingPaused(key, paused) });
-    const hold = { clock: this.#options.clock, holdMs: this.#options.reportHoldMs ?? 0, maxHeldFrames: REPORT_HOLD_MAX_FRAMES };
-    const link = new Link((key, payload, onWritten, channelId) => this.send(key, payload, onWritten, channelId), inbound, hold);
+    const link = new Link((key, payload, onWritten, channelId) => this.send(key, payload, onWritten, channelId), inbound);
     this.#link = link;
     // A session that (re)links learns about channels that are already up.
     for (const peer of this.listPeers()) {

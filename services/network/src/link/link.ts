@@ -1,4 +1,4 @@
-import { AsyncQueue, type Clock, type TimerHandle } from "@jarvis/core";
+import { AsyncQueue } from "@jarvis/core";
 import { errorCode, errorMessage } from "../errors.js";
 import type { InboundFlow } from "./inbound-flow.js";
 
@@ -10,19 +10,6 @@ export type LinkEvent =
   | { kind: "disconnected"; publicKey: Buffer; code: string; message: string }
   | { kind: "sent"; publicKey: Buffer; frameIds: bigint[] }
   | { kind: "dropped"; publicKey: Buffer; frameId: bigint; code: string; message: string };
-
-/**
- * How long FramesSent reports may wait (on `clock`) for another Link event to travel with. At
- * one message at a time a report otherwise costs an HTTP/2 write here and a wake-up and read in
- * the session of its own; held, it goes out with the next inbound frame (usually the peer's
- * ack, a round trip later, or the next message) in the same write. 0: reported at the end of
- * the job that saw the write complete. `maxHeldFrames` reports (a burst) go at once.
- */
-export interface ReportHold {
-  clock: Clock;
-  holdMs: number;
-  maxHeldFrames: number;
-}
 
 /** Writes a payload to a peer; see PeerManager.send. */
 export type PayloadSender = (
@@ -45,17 +32,13 @@ export class Link implements AsyncIterable<LinkEvent> {
   #sender: PayloadSender;
   #sentBatches = new Map<string, { publicKey: Buffer; frameIds: bigint[] }>();
   #flushScheduled = false;
-  #hold: ReportHold | undefined;
-  #heldFrames = 0;
-  #holdTimer: TimerHandle | undefined;
   /** Set once the session asked for inbound batches (LinkOptions); until then one event per frame. */
   #batchInbound = false;
   #inboundBatch: { publicKey: Buffer; payload: Buffer }[] = [];
 
-  constructor(sender: PayloadSender, inbound: InboundFlow, hold?: ReportHold) {
+  constructor(sender: PayloadSender, inbound: InboundFlow) {
     this.#sender = sender;
     this.#inbound = inbound;
-    this.#hold = hold && hold.holdMs > 0 ? hold : undefined;
   }
 
   get ended(): boolean {
@@ -84,8 +67,7 @@ export class Link implements AsyncIterable<LinkEvent> {
         return;
       }
     } else {
-      // Held reports, then frames that arrived before this event, reach the session before it.
-      if (event.kind !== "sent") this.#flushSent();
+      // Frames that arrived before this event reach the session before it.
       this.#flushInbound();
     }
     this.#queue.push(event);
@@ -95,8 +77,6 @@ export class Link implements AsyncIterable<LinkEvent> {
     const frames = this.#inboundBatch;
     if (frames.length === 0 || this.ended) return;
     this.#inboundBatch = [];
-    // Held reports travel with these frames, in the same HTTP/2 write.
-    this.#flushSent();
     this.#queue.push(frames.length === 1 ? { kind: "frame", ...(frames[0] as { publicKey: Buffer; payload: Buffer }) } : { kind: "frames", frames });
   }
 
@@ -112,8 +92,6 @@ export class Link implements AsyncIterable<LinkEvent> {
   }
 
   end(): void {
-    this.#holdTimer?.cancel();
-    this.#holdTimer = undefined;
     this.#queue.end();
     this.#inboundBatch = [];
     this.#inbound.reset();
@@ -146,48 +124,20 @@ export class Link implements AsyncIterable<LinkEvent> {
       this.#sentBatches.set(keyHex, batch);
     }
     batch.frameIds.push(frameId);
-    this.#heldFrames++;
-    if (this.#hold) return this.#holdReport(this.#hold);
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
     // Reported when the job that saw the writes complete is done (with every frame that job
     // completed), not at the end of the turn: "sent" should not trail the peer's ack.
     process.nextTick(() => {
       this.#flushScheduled = false;
-      this.#flushSent();
+      for (const keyHex of [...this.#sentBatches.keys()]) this.#flush(keyHex);
     });
-  }
-
-  #holdReport(hold: ReportHold): void {
-    if (this.#heldFrames >= hold.maxHeldFrames) {
-      // A burst: its reports free the session's window, so they do not wait (after this job).
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        process.nextTick(() => {
-          this.#flushScheduled = false;
-          this.#flushSent();
-        });
-      }
-      return;
-    }
-    this.#holdTimer ??= hold.clock.setTimeout(() => {
-      this.#holdTimer = undefined;
-      this.#flushSent();
-    }, hold.holdMs);
-  }
-
-  #flushSent(): void {
-    if (this.#sentBatches.size === 0) return;
-    this.#holdTimer?.cancel();
-    this.#holdTimer = undefined;
-    for (const keyHex of [...this.#sentBatches.keys()]) this.#flush(keyHex);
   }
 
   #flush(keyHex: string): void {
     const batch = this.#sentBatches.get(keyHex);
     if (!batch) return;
     this.#sentBatches.delete(keyHex);
-    this.#heldFrames -= batch.frameIds.length;
     this.deliver({ kind: "sent", publicKey: batch.publicKey, frameIds: batch.frameIds });
   }
 
