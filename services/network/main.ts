@@ -2,6 +2,7 @@ import { systemClock } from "@jarvis/core";
 import { createServiceLogger, exitWhenSupervisorGone, formatIpcAddress, onShutdownSignal, openSupervisorPipe, readIpcToken, startServer } from "@jarvis/rpc";
 import { NetworkService } from "@jarvis/proto/jarvis/network/v1/network_service";
 import { loadConfig } from "./config.js";
+import { LINK_CODECS } from "./link-codecs.js";
 import { NETWORK_OPEN_METHODS, createNetworkRoutes } from "./routes.js";
 import { NetworkNode } from "./src/network-node.js";
 
@@ -24,6 +25,7 @@ const server = await startServer({
   token: ipcToken,
   // The session asks us to prove we know the token before it sends the token itself.
   openMethods: NETWORK_OPEN_METHODS,
+  codecs: LINK_CODECS,
   logger,
 });
 onShutdownSignal(async () => {

@@ -6,6 +6,7 @@ import {
   NetworkService,
   LinkRequestSchema,
   OutboundFrameSchema,
+  OutboundFrameBatchSchema,
   type LinkRequest,
   type LinkResponse,
   type OutboundFrame,
@@ -14,8 +15,9 @@ import type { FrameOutcome, NetworkPeer, PeerNetwork, PeerNetworkEvents } from "
 import { STATE, toHealth } from "./network-peer-view.js";
 import { SendWindows } from "./send-windows.js";
 
-export const RECONNECT_BACKOFF: BackoffPolicy = { baseMs: 100, factor: 2, capMs: 2_000 };
+const linkRequest = (body: LinkRequest["body"]): LinkRequest => ({ $typeName: LinkRequestSchema.typeName, body });
 
+export const RECONNECT_BACKOFF: BackoffPolicy = { baseMs: 100, factor: 2, capMs: 2_000 };
 
 export interface GrpcPeerNetworkOptions {
   /** Unanswered bytes allowed in flight per peer (default SendWindows' 1 MiB). */
@@ -121,8 +123,10 @@ export class GrpcPeerNetwork implements PeerNetwork {
       return void onOutcome?.({ sent: false, code: "link-down" });
     }
     const frameId = this.#windows.track(peer, payload.length, onOutcome);
-    const frame = create(OutboundFrameSchema, { publicKey, payload, frameId, channelId });
-    if (!this.#batching) return void outbound.push(create(LinkRequestSchema, { body: { case: "frame", value: frame } }));
+    // Complete messages, not init shapes: create() (here and in connect's normalize) walks the
+    // descriptor for an init shape, and this runs once per frame.
+    const frame: OutboundFrame = { $typeName: OutboundFrameSchema.typeName, publicKey, payload, frameId, channelId };
+    if (!this.#batching) return void outbound.push(linkRequest({ case: "frame", value: frame }));
     this.#batch.push(frame);
     // Flushed once the current job and its microtasks are done — a commit hands every new entry
     // over in one job, so they travel together — without waiting for the rest of the turn.
@@ -134,8 +138,8 @@ export class GrpcPeerNetwork implements PeerNetwork {
     const frames = this.#batch;
     this.#batch = [];
     if (outbound !== this.#outbound || frames.length === 0) return;
-    const body = frames.length === 1 ? { case: "frame" as const, value: frames[0] as OutboundFrame } : { case: "frames" as const, value: { frames } };
-    outbound.push(create(LinkRequestSchema, { body }));
+    if (frames.length === 1) outbound.push(linkRequest({ case: "frame", value: frames[0] as OutboundFrame }));
+    else outbound.push(linkRequest({ case: "frames", value: { $typeName: OutboundFrameBatchSchema.typeName, frames } }));
   }
 
   async listPeers(): Promise<NetworkPeer[]> {
