@@ -4,12 +4,14 @@ import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import type { IpcAddress } from "./address.js";
 import { bearerTokenClientInterceptor } from "./interceptors.js";
+import { callServerStream } from "./server-stream-call.js";
 import { callUnary } from "./unary-call.js";
 
 /**
  * A gRPC (HTTP/2) transport to a local server over its Unix socket or loopback TCP.
- * Unary calls take the lean path in unary-call.ts; streams go through connect-node's gRPC
- * transport. Both share one HTTP/2 connection (one session manager: connect, keepalive, reconnect).
+ * Unary and server-streaming calls take the lean paths in unary-call.ts and server-stream-call.ts;
+ * client and bidi streams go through connect-node's gRPC transport. All share one HTTP/2
+ * connection (one session manager: connect, keepalive, reconnect).
  */
 export function createIpcTransport(address: IpcAddress, options: { token?: string } = {}): Transport {
   const baseUrl = address.kind === "unix" ? "http://localhost" : `http://${address.host}:${address.port}`;
@@ -20,10 +22,13 @@ export function createIpcTransport(address: IpcAddress, options: { token?: strin
   const streaming = createGrpcTransport({ baseUrl, interceptors, sessionManager });
   const baseHeaders: OutgoingHttpHeaders = { "content-type": "application/grpc+proto", "user-agent": USER_AGENT, te: "trailers" };
   if (options.token) baseHeaders.authorization = `Bearer ${options.token}`;
-  const unaryTarget = { sessionManager, baseHeaders };
+  const callTarget = { sessionManager, baseHeaders };
   return {
-    unary: (method, signal, timeoutMs, header, input) => callUnary(unaryTarget, method, signal, timeoutMs, header, input),
-    stream: (method, signal, timeoutMs, header, input, contextValues) => streaming.stream(method, signal, timeoutMs, header, input, contextValues),
+    unary: (method, signal, timeoutMs, header, input) => callUnary(callTarget, method, signal, timeoutMs, header, input),
+    stream: (method, signal, timeoutMs, header, input, contextValues) =>
+      method.methodKind === "server_streaming"
+        ? callServerStream(callTarget, method, signal, timeoutMs, header, input)
+        : streaming.stream(method, signal, timeoutMs, header, input, contextValues),
   };
 }
 

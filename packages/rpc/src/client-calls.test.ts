@@ -11,9 +11,10 @@ import { createIpcTransport } from "./client.js";
 import { errorCodeOf } from "./errors.js";
 import { startServer, type RunningServer, type ServerOptions } from "./server.js";
 
-// The client's own unary path (unary-call.ts) against the real grpc-js server: what connect's
-// unary path did for us must still hold — headers both ways, deadlines, cancellation reaching
-// the handler, error statuses with their details, and the codes for a server that is not there.
+// The client's own unary and server-streaming paths (unary-call.ts, server-stream-call.ts)
+// against the real grpc-js server: what connect's paths did for us must still hold — headers
+// both ways, deadlines, cancellation reaching the handler, error statuses with their details
+// (after the messages sent before them), and the codes for a server that is not there.
 
 const dirs: string[] = [];
 const servers: RunningServer[] = [];
@@ -151,5 +152,87 @@ describe("the client's unary path", () => {
       for (const session of sessions) session.destroy(); // the client keeps its connection open
       await new Promise((resolve) => h2.close(resolve));
     }
+  });
+});
+
+describe("the client's server-streaming path", () => {
+  it("delivers every message in order, split across frames or packed in one, then the trailer", async () => {
+    const COUNT = 200;
+    const server = await serve((router) =>
+      router.service(SessionService, {
+        async *subscribe(_req, ctx) {
+          ctx.responseTrailer.set("x-sent", String(COUNT));
+          // Sizes from 0 to ~20 KB: envelopes straddle HTTP/2 DATA frames and share them.
+          for (let i = 0; i < COUNT; i++) yield { cursor: BigInt(i), event: { case: "messageReceived", value: { message: { text: "x".repeat((i * 97) % 20_000) } } } };
+        },
+      }),
+    );
+    const client = createClient(SessionService, createIpcTransport(server.address));
+    let trailer: Headers | undefined;
+    const cursors: bigint[] = [];
+    for await (const event of client.subscribe({}, { onTrailer: (t) => (trailer = t) })) {
+      cursors.push(event.cursor);
+      if (event.event.case === "messageReceived") expect(event.event.value.message?.text.length).toBe((Number(event.cursor) * 97) % 20_000);
+    }
+    expect(cursors).toEqual(Array.from({ length: COUNT }, (_, i) => BigInt(i)));
+    expect(trailer?.get("x-sent")).toBe(String(COUNT));
+  });
+
+  it("hands over the messages sent before a mid-stream error, then the mapped error", async () => {
+    const server = await serve((router) =>
+      router.service(SessionService, {
+        async *subscribe() {
+          yield { cursor: 1n };
+          yield { cursor: 2n };
+          throw new NotFoundError("gone mid-stream");
+        },
+      }),
+    );
+    const client = createClient(SessionService, createIpcTransport(server.address));
+    const cursors: bigint[] = [];
+    const error = await (async () => {
+      for await (const event of client.subscribe({})) cursors.push(event.cursor);
+    })().catch((e: unknown) => e);
+    expect(cursors).toEqual([1n, 2n]);
+    expect((error as ConnectError).code).toBe(Code.NotFound);
+    expect(errorCodeOf(error)).toBe("not-found");
+  });
+
+  it("fails at once on an error answered before any message", async () => {
+    const server = await serve((router) =>
+      router.service(SessionService, {
+        // eslint-disable-next-line require-yield -- fails before its first message
+        async *subscribe() {
+          throw new NotFoundError("nothing to watch");
+        },
+      }),
+    );
+    const client = createClient(SessionService, createIpcTransport(server.address));
+    const error = await (async () => {
+      for await (const _ of client.subscribe({})) void _;
+    })().catch((e: unknown) => e);
+    expect((error as ConnectError).code).toBe(Code.NotFound);
+    expect((error as ConnectError).rawMessage).toBe("nothing to watch");
+  });
+
+  it("ends a stream at its deadline with DEADLINE_EXCEEDED, and the handler sees it end", async () => {
+    const ended = new AsyncQueue<string>();
+    const server = await serve((router) =>
+      router.service(SessionService, {
+        async *subscribe(_req, ctx) {
+          yield { cursor: 1n };
+          await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve, { once: true }));
+          ended.push("aborted");
+        },
+      }),
+    );
+    const client = createClient(SessionService, createIpcTransport(server.address));
+    const cursors: bigint[] = [];
+    const error = await (async () => {
+      for await (const event of client.subscribe({}, { timeoutMs: 200 })) cursors.push(event.cursor);
+    })().catch((e: unknown) => e);
+    expect(cursors).toEqual([1n]);
+    expect((error as ConnectError).code).toBe(Code.DeadlineExceeded);
+    expect((await ended[Symbol.asyncIterator]().next()).value).toBe("aborted");
   });
 });
