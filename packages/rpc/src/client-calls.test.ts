@@ -178,6 +178,22 @@ describe("the client's server-streaming path", () => {
     expect(trailer?.get("x-sent")).toBe(String(COUNT));
   });
 
+  it("reassembles a message larger than many HTTP/2 frames", async () => {
+    const big = "b".repeat(3 * 1024 * 1024);
+    const server = await serve((router) =>
+      router.service(SessionService, {
+        async *subscribe() {
+          yield { cursor: 1n, event: { case: "messageReceived", value: { message: { text: big } } } };
+          yield { cursor: 2n };
+        },
+      }),
+    );
+    const client = createClient(SessionService, createIpcTransport(server.address));
+    const texts: string[] = [];
+    for await (const event of client.subscribe({})) texts.push(event.event.case === "messageReceived" ? (event.event.value.message?.text ?? "") : `cursor ${event.cursor}`);
+    expect(texts).toEqual([big, "cursor 2"]);
+  });
+
   it("hands over the messages sent before a mid-stream error, then the mapped error", async () => {
     const server = await serve((router) =>
       router.service(SessionService, {

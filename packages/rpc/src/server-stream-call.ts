@@ -60,7 +60,10 @@ class ServerStreamReader<O extends DescMessage> implements AsyncIterable<Message
   #rejectHeader!: (error: ConnectError) => void;
   #responseHeader: Headers | undefined;
   #stream: ClientHttp2Stream | undefined;
-  #pending: Buffer = Buffer.alloc(0);
+  #chunks: Buffer[] = [];
+  #buffered = 0;
+  /** Bytes the next message needs buffered: its envelope header, then the whole envelope. */
+  #needed = ENVELOPE_HEADER_BYTES;
   #queue: MessageShape<O>[] = [];
   #waiter: { resolve: (result: IteratorResult<MessageShape<O>>) => void; reject: (error: ConnectError) => void } | undefined;
   #ended = false;
@@ -117,20 +120,27 @@ class ServerStreamReader<O extends DescMessage> implements AsyncIterable<Message
   }
 
   #receive(chunk: Buffer): void {
-    let bytes = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
+    // Bytes are only joined once a whole message is here: a large message arriving in many
+    // DATA frames is copied once, not once per frame.
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+    if (this.#buffered < this.#needed) return;
+    let bytes = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#buffered);
     try {
       for (;;) {
         const length = envelopeLength(bytes);
-        if (length === undefined || bytes.length < ENVELOPE_HEADER_BYTES + length) break;
-        const end = ENVELOPE_HEADER_BYTES + length;
-        this.#deliver(fromBinary(this.schema, bytes.subarray(ENVELOPE_HEADER_BYTES, end)));
-        bytes = bytes.subarray(end);
+        this.#needed = length === undefined ? ENVELOPE_HEADER_BYTES : ENVELOPE_HEADER_BYTES + length;
+        if (bytes.length < this.#needed) break;
+        this.#deliver(fromBinary(this.schema, bytes.subarray(ENVELOPE_HEADER_BYTES, this.#needed)));
+        bytes = bytes.subarray(this.#needed);
+        this.#needed = ENVELOPE_HEADER_BYTES;
       }
     } catch (error) {
       this.fail(ConnectError.from(error));
       return;
     }
-    this.#pending = bytes;
+    this.#chunks = bytes.length === 0 ? [] : [bytes];
+    this.#buffered = bytes.length;
     if (this.#queue.length >= HIGH_WATER) this.#stream?.pause();
   }
 
@@ -145,7 +155,7 @@ class ServerStreamReader<O extends DescMessage> implements AsyncIterable<Message
   #onClose(rstCode: number): void {
     if (this.#finished) return;
     if (!this.#responseHeader) return this.fail(closedWithoutResponse(rstCode));
-    if (this.#pending.length > 0) return this.fail(new ConnectError("protocol error: premature end of stream", Code.InvalidArgument));
+    if (this.#buffered > 0) return this.fail(new ConnectError("protocol error: premature end of stream", Code.InvalidArgument));
     try {
       validateTrailer(this.trailer, this.#responseHeader);
     } catch (error) {
