@@ -8,7 +8,7 @@ import {
   type LinkResponse,
   type OutboundFrame,
 } from "@jarvis/proto/jarvis/network/v1/network_service";
-import type { MessageCodec } from "@jarvis/rpc";
+import { WireWriter, hasUnknownFields, lengthFieldSize, varintSize, type MessageCodec } from "@jarvis/rpc";
 
 /**
  * Hand-written codecs for the Link's per-frame messages, the network's hottest: every frame a
@@ -116,83 +116,46 @@ function decodeOutboundFrame(bytes: Uint8Array, start: number, end: number): Out
   return frame;
 }
 
-function varintSize(value: number): number {
-  let size = 1;
-  for (; value >= 0x80; size++) value = Math.floor(value / 0x80);
-  return size;
-}
-
 const MAX_ID = 2n ** 49n;
-const hasUnknown = (message: object): boolean => ((message as { $unknown?: unknown[] }).$unknown?.length ?? 0) > 0;
-/** A bytes field with its one-byte tag; 0 when empty (proto3 leaves it out). */
-const bytesFieldSize = (length: number): number => (length === 0 ? 0 : 1 + varintSize(length) + length);
 /** A message field's bytes with its one-byte tag (written even when empty). */
 const messageFieldSize = (size: number): number => 1 + varintSize(size) + size;
-const inboundFrameSize = (frame: InboundFrame): number => bytesFieldSize(frame.publicKey.length) + bytesFieldSize(frame.payload.length);
+const inboundFrameSize = (frame: InboundFrame): number => lengthFieldSize(frame.publicKey.length) + lengthFieldSize(frame.payload.length);
 
-/** Sizes first, then one exact buffer. */
-class Writer {
-  readonly buf: Buffer;
-  pos = 0;
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(size);
-  }
-  varint(value: number): void {
-    while (value > 0x7f) {
-      this.buf[this.pos++] = (value % 0x80) | 0x80;
-      value = Math.floor(value / 0x80);
-    }
-    this.buf[this.pos++] = value;
-  }
-  header(tag: number, length: number): void {
-    this.buf[this.pos++] = tag;
-    this.varint(length);
-  }
-  bytes(tag: number, value: Uint8Array): void {
-    if (value.length === 0) return;
-    this.header(tag, value.length);
-    this.buf.set(value, this.pos);
-    this.pos += value.length;
-  }
-  inboundFrame(tag: number, frame: InboundFrame): void {
-    this.header(tag, inboundFrameSize(frame));
-    this.bytes(0x0a, frame.publicKey);
-    this.bytes(0x12, frame.payload);
-  }
-  /** The bytes, if they came out exactly the size computed (else protobuf-es encodes instead). */
-  done(): Buffer | undefined {
-    return this.pos === this.buf.length ? this.buf : undefined;
-  }
+/** An InboundFrame as a message field: public key, then payload. */
+function writeInboundFrame(writer: WireWriter, tag: number, frame: InboundFrame): void {
+  writer.header(tag, inboundFrameSize(frame));
+  writer.bytes(0x0a, frame.publicKey);
+  writer.bytes(0x12, frame.payload);
 }
 
 function encodeLinkResponse(message: LinkResponse): Uint8Array | undefined {
-  if (hasUnknown(message)) return undefined;
+  if (hasUnknownFields(message)) return undefined;
   const { body } = message;
   switch (body.case) {
     case "frame": {
-      if (hasUnknown(body.value)) return undefined;
-      const writer = new Writer(messageFieldSize(inboundFrameSize(body.value)));
-      writer.inboundFrame(0x0a, body.value);
+      if (hasUnknownFields(body.value)) return undefined;
+      const writer = new WireWriter(messageFieldSize(inboundFrameSize(body.value)));
+      writeInboundFrame(writer, 0x0a, body.value);
       return writer.done();
     }
     case "frames": {
-      if (hasUnknown(body.value) || body.value.frames.some(hasUnknown)) return undefined;
+      if (hasUnknownFields(body.value) || body.value.frames.some(hasUnknownFields)) return undefined;
       let size = 0;
       for (const frame of body.value.frames) size += messageFieldSize(inboundFrameSize(frame));
-      const writer = new Writer(messageFieldSize(size));
+      const writer = new WireWriter(messageFieldSize(size));
       writer.header(0x32, size);
-      for (const frame of body.value.frames) writer.inboundFrame(0x0a, frame);
+      for (const frame of body.value.frames) writeInboundFrame(writer, 0x0a, frame);
       return writer.done();
     }
     case "framesSent": {
       const { publicKey, frameIds } = body.value;
-      if (hasUnknown(body.value) || frameIds.some((id) => id < 0n || id >= MAX_ID)) return undefined;
+      if (hasUnknownFields(body.value) || frameIds.some((id) => id < 0n || id >= MAX_ID)) return undefined;
       const ids = frameIds.map(Number);
       let idBytes = 0;
       for (const id of ids) idBytes += varintSize(id);
       // proto3 packs repeated scalars: one length-delimited field (left out when empty).
-      const size = bytesFieldSize(publicKey.length) + (ids.length === 0 ? 0 : 1 + varintSize(idBytes) + idBytes);
-      const writer = new Writer(messageFieldSize(size));
+      const size = lengthFieldSize(publicKey.length) + (ids.length === 0 ? 0 : 1 + varintSize(idBytes) + idBytes);
+      const writer = new WireWriter(messageFieldSize(size));
       writer.header(0x2a, size);
       writer.bytes(0x0a, publicKey);
       if (ids.length > 0) {

@@ -13,7 +13,7 @@ import {
   type SubscribeResponse,
 } from "@jarvis/proto/jarvis/session/v1/session_service";
 import type { Message } from "@jarvis/proto/jarvis/session/v1/resources";
-import type { MessageCodec } from "@jarvis/rpc";
+import { WireWriter, bigVarintSize, hasUnknownFields, lengthFieldSize, varintSize, type MessageCodec } from "@jarvis/rpc";
 
 /**
  * Hand-written codecs for the messages of the send path (SendMessage, SendMessages) and for
@@ -64,60 +64,6 @@ function decodeStrings(bytes: Uint8Array, typeName: string, fields: readonly str
   return message;
 }
 
-/** Sizes first, then one exact buffer: no intermediate chunks as protobuf-es's BinaryWriter makes. */
-class Writer {
-  readonly buf: Buffer;
-  pos = 0;
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(size);
-  }
-  varint(value: number): void {
-    while (value > 0x7f) {
-      this.buf[this.pos++] = (value % 0x80) | 0x80;
-      value = Math.floor(value / 0x80);
-    }
-    this.buf[this.pos++] = value;
-  }
-  bigVarint(value: bigint): void {
-    // Positions and seconds fit a double: number arithmetic is several times cheaper than bigint.
-    if (value <= MAX_SAFE) return this.varint(Number(value));
-    while (value > 0x7fn) {
-      this.buf[this.pos++] = Number(value & 0x7fn) | 0x80;
-      value >>= 7n;
-    }
-    this.buf[this.pos++] = Number(value);
-  }
-  /** The bytes, if they came out exactly the size computed (else protobuf-es encodes instead). */
-  done(): Buffer | undefined {
-    return this.pos === this.buf.length ? this.buf : undefined;
-  }
-  /** A varint field (written only when not 0, as proto3 does). */
-  tagged(tag: number, value: number): void {
-    this.buf[this.pos++] = tag;
-    this.varint(value);
-  }
-  bool(tag: number): void {
-    this.buf[this.pos++] = tag;
-    this.buf[this.pos++] = 1;
-  }
-  string(tag: number, value: string, length: number): void {
-    if (value === "") return;
-    this.buf[this.pos++] = tag;
-    this.varint(length);
-    this.pos += this.buf.write(value, this.pos, length, "utf8");
-  }
-}
-
-function varintSize(value: number): number {
-  let size = 1;
-  for (; value >= 0x80; size++) value = Math.floor(value / 0x80);
-  return size;
-}
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-const bigVarintSize = (value: bigint): number => (value <= MAX_SAFE ? varintSize(Number(value)) : 1 + bigVarintSize(value >> 7n));
-/** Bytes of a string field with its one-byte tag (0 when it is "" and so not written). */
-const stringFieldSize = (length: number): number => (length === 0 ? 0 : 1 + varintSize(length) + length);
-const hasUnknown = (message: object): boolean => ((message as { $unknown?: unknown[] }).$unknown?.length ?? 0) > 0;
 
 interface MessageSizes {
   size: number;
@@ -134,8 +80,8 @@ function timestampSize(time: Timestamp): number {
 }
 
 function messageSizes(m: Message): MessageSizes | undefined {
-  if (hasUnknown(m) || m.state < 0 || m.position < 0n) return undefined;
-  for (const time of [m.sentTime, m.receivedTime]) if (time && (hasUnknown(time) || time.seconds < 0n || time.nanos < 0)) return undefined;
+  if (hasUnknownFields(m) || m.state < 0 || m.position < 0n) return undefined;
+  for (const time of [m.sentTime, m.receivedTime]) if (time && (hasUnknownFields(time) || time.seconds < 0n || time.nanos < 0)) return undefined;
   const id = Buffer.byteLength(m.id);
   const conversationId = Buffer.byteLength(m.conversationId);
   const senderUid = Buffer.byteLength(m.senderUid);
@@ -143,11 +89,11 @@ function messageSizes(m: Message): MessageSizes | undefined {
   const sentTime = m.sentTime ? timestampSize(m.sentTime) : 0;
   const receivedTime = m.receivedTime ? timestampSize(m.receivedTime) : 0;
   const size =
-    stringFieldSize(id) +
-    stringFieldSize(conversationId) +
-    stringFieldSize(senderUid) +
+    lengthFieldSize(id) +
+    lengthFieldSize(conversationId) +
+    lengthFieldSize(senderUid) +
     (m.outgoing ? 2 : 0) +
-    stringFieldSize(text) +
+    lengthFieldSize(text) +
     (m.state === 0 ? 0 : 1 + varintSize(m.state)) +
     (m.sentTime ? 1 + varintSize(sentTime) + sentTime : 0) +
     (m.receivedTime ? 1 + varintSize(receivedTime) + receivedTime : 0) +
@@ -156,24 +102,21 @@ function messageSizes(m: Message): MessageSizes | undefined {
   return { size, id, conversationId, senderUid, text, sentTime, receivedTime };
 }
 
-function writeTimestamp(w: Writer, tag: number, time: Timestamp | undefined, size: number): void {
+function writeTimestamp(w: WireWriter, tag: number, time: Timestamp | undefined, size: number): void {
   if (!time) return;
-  w.buf[w.pos++] = tag;
-  w.varint(size);
+  w.header(tag, size);
   if (time.seconds !== 0n) {
     w.buf[w.pos++] = 0x08;
     w.bigVarint(time.seconds);
   }
   if (time.nanos !== 0) {
-    w.buf[w.pos++] = 0x10;
-    w.varint(time.nanos);
+    w.header(0x10, time.nanos);
   }
 }
 
 /** jarvis.session.v1.Message, fields 1..10 in order, after its tag and length. */
-function writeMessage(w: Writer, tag: number, m: Message, sizes: MessageSizes): void {
-  w.buf[w.pos++] = tag;
-  w.varint(sizes.size);
+function writeMessage(w: WireWriter, tag: number, m: Message, sizes: MessageSizes): void {
+  w.header(tag, sizes.size);
   w.string(0x0a, m.id, sizes.id);
   w.string(0x12, m.conversationId, sizes.conversationId);
   w.string(0x1a, m.senderUid, sizes.senderUid);
@@ -190,42 +133,41 @@ function writeMessage(w: Writer, tag: number, m: Message, sizes: MessageSizes): 
 }
 
 function encodeSendMessageResponse(r: SendMessageResponse): Uint8Array | undefined {
-  if (hasUnknown(r)) return undefined;
+  if (hasUnknownFields(r)) return undefined;
   if (!r.message) return new Uint8Array(0);
   const sizes = messageSizes(r.message);
   if (!sizes) return undefined;
-  const w = new Writer(1 + varintSize(sizes.size) + sizes.size);
+  const w = new WireWriter(1 + varintSize(sizes.size) + sizes.size);
   writeMessage(w, 0x0a, r.message, sizes);
   return w.done();
 }
 
 function encodeSendMessagesResponse(r: SendMessagesResponse): Uint8Array | undefined {
-  if (hasUnknown(r)) return undefined;
+  if (hasUnknownFields(r)) return undefined;
   const correlationId = Buffer.byteLength(r.correlationId);
-  const head = stringFieldSize(correlationId);
+  const head = lengthFieldSize(correlationId);
   if (r.result.case === "message") {
     const sizes = messageSizes(r.result.value);
     if (!sizes) return undefined;
-    const w = new Writer(head + 1 + varintSize(sizes.size) + sizes.size);
+    const w = new WireWriter(head + 1 + varintSize(sizes.size) + sizes.size);
     w.string(0x0a, r.correlationId, correlationId);
     writeMessage(w, 0x12, r.result.value, sizes);
     return w.done();
   }
   if (r.result.case === "error") return encodeWithError(r, r.result.value, correlationId, head);
-  const w = new Writer(head);
+  const w = new WireWriter(head);
   w.string(0x0a, r.correlationId, correlationId);
   return w.done();
 }
 
 function encodeWithError(r: SendMessagesResponse, error: SendError, correlationId: number, head: number): Uint8Array | undefined {
-  if (hasUnknown(error)) return undefined;
+  if (hasUnknownFields(error)) return undefined;
   const errorCode = Buffer.byteLength(error.errorCode);
   const text = Buffer.byteLength(error.message);
-  const size = (error.grpcCode === 0 ? 0 : 1 + varintSize(error.grpcCode)) + stringFieldSize(errorCode) + stringFieldSize(text);
-  const w = new Writer(head + 1 + varintSize(size) + size);
+  const size = (error.grpcCode === 0 ? 0 : 1 + varintSize(error.grpcCode)) + lengthFieldSize(errorCode) + lengthFieldSize(text);
+  const w = new WireWriter(head + 1 + varintSize(size) + size);
   w.string(0x0a, r.correlationId, correlationId);
-  w.buf[w.pos++] = 0x1a;
-  w.varint(size);
+  w.header(0x1a, size);
   if (error.grpcCode !== 0) w.tagged(0x08, error.grpcCode);
   w.string(0x12, error.errorCode, errorCode);
   w.string(0x1a, error.message, text);
@@ -237,10 +179,10 @@ function encodeWithError(r: SendMessagesResponse, error: SendError, correlationI
  * each side, while the other kinds are rare. Those others are declined (protobuf-es encodes them).
  */
 function encodeMessageEvent(r: SubscribeResponse): Uint8Array | undefined {
-  if (hasUnknown(r) || (r.eventTime && (hasUnknown(r.eventTime) || r.eventTime.seconds < 0n || r.eventTime.nanos < 0))) return undefined;
+  if (hasUnknownFields(r) || (r.eventTime && (hasUnknownFields(r.eventTime) || r.eventTime.seconds < 0n || r.eventTime.nanos < 0))) return undefined;
   const eventTime = r.eventTime ? timestampSize(r.eventTime) : 0;
   const head = (r.cursor === 0n ? 0 : 1 + bigVarintSize(r.cursor)) + (r.eventTime ? 1 + varintSize(eventTime) + eventTime : 0);
-  const writeHead = (w: Writer) => {
+  const writeHead = (w: WireWriter) => {
     if (r.cursor !== 0n) {
       w.buf[w.pos++] = 0x08;
       w.bigVarint(r.cursor);
@@ -252,27 +194,25 @@ function encodeMessageEvent(r: SubscribeResponse): Uint8Array | undefined {
     // MessageReceived and MessageCreated: field 1, the message.
     const tag = event.case === "messageReceived" ? 0x1a : 0x22;
     const message = event.value.message;
-    if (hasUnknown(event.value)) return undefined;
+    if (hasUnknownFields(event.value)) return undefined;
     const sizes = message ? messageSizes(message) : undefined;
     if (message && !sizes) return undefined;
     const body = message && sizes ? 1 + varintSize(sizes.size) + sizes.size : 0;
-    const w = new Writer(head + 1 + varintSize(body) + body);
+    const w = new WireWriter(head + 1 + varintSize(body) + body);
     writeHead(w);
-    w.buf[w.pos++] = tag;
-    w.varint(body);
+    w.header(tag, body);
     if (message && sizes) writeMessage(w, 0x0a, message, sizes);
     return w.done();
   }
   if (event.case === "messageStateChanged") {
     const change = event.value;
-    if (hasUnknown(change) || change.state < 0) return undefined;
+    if (hasUnknownFields(change) || change.state < 0) return undefined;
     const messageId = Buffer.byteLength(change.messageId);
     const conversationId = Buffer.byteLength(change.conversationId);
-    const body = stringFieldSize(messageId) + stringFieldSize(conversationId) + (change.state === 0 ? 0 : 1 + varintSize(change.state));
-    const w = new Writer(head + 1 + varintSize(body) + body);
+    const body = lengthFieldSize(messageId) + lengthFieldSize(conversationId) + (change.state === 0 ? 0 : 1 + varintSize(change.state));
+    const w = new WireWriter(head + 1 + varintSize(body) + body);
     writeHead(w);
-    w.buf[w.pos++] = 0x2a;
-    w.varint(body);
+    w.header(0x2a, body);
     w.string(0x0a, change.messageId, messageId);
     w.string(0x12, change.conversationId, conversationId);
     if (change.state !== 0) w.tagged(0x18, change.state);
