@@ -2,14 +2,10 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { create } from "@bufbuild/protobuf";
 import { FakeClock, newMessageId, silentLogger } from "@jarvis/core";
 import { AckSchema } from "@jarvis/proto/jarvis/peer/v1/envelope";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { randomBytes } from "node:crypto";
-import { openDatabase, type Db } from "../store/database.js";
-import { Store } from "../store/store.js";
+import type { Db } from "../store/database.js";
+import { openTestStore, recordEvents } from "../testing/open-test-store.js";
 import type { PeerNetwork } from "../peer-network.js";
-import type { Contact, MessageState, StoredEvent } from "../model.js";
+import type { Contact, MessageState } from "../model.js";
 import { Outgoing } from "./outgoing.js";
 import { OutboxDelivery } from "./outbox-delivery.js";
 import { Acks } from "./acks.js";
@@ -30,25 +26,16 @@ const contact = (uid: string) => ({ uid, publicKey: Buffer.alloc(32) }) as Conta
 function setup() {
   const clock = new FakeClock();
   // A real encrypted store, and its handle so the test can look behind the repos' back.
-  const dir = mkdtempSync(join(tmpdir(), "jv-acks-"));
-  const db = openDatabase(join(dir, "store.db"), randomBytes(32), { create: true });
-  const store = new Store(db, () => clock.now());
-  cleanups.push(() => {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { store, db, cleanup } = openTestStore(() => clock.now());
+  cleanups.push(cleanup);
   const outgoing = new Outgoing({ clock, uow: store.uow, messages: store.messages, outbox: store.outbox, ownUid: OWN, handOff: () => undefined });
   // No peer is connected, so nothing is ever sent on it: the network is outside this test.
   const network = {} as PeerNetwork;
   const delivery = new OutboxDelivery({ clock, log: silentLogger, network, uow: store.uow, outbox: store.outbox, outgoing });
   cleanups.push(() => delivery.stop());
   const acks = new Acks({ network, uow: store.uow, outbox: store.outbox, outgoing, delivery });
-  const announced: StoredEvent[] = [];
-  const abort = new AbortController();
-  cleanups.push(() => abort.abort());
-  void (async () => {
-    for await (const e of store.events.subscribe(0, abort.signal)) announced.push(e);
-  })().catch(() => undefined);
+  const { events: announced, stop } = recordEvents(store);
+  cleanups.push(stop);
 
   /** One of our messages, queued for each recipient (a group message when more than one). */
   const send = (recipients: string[], conversationId = recipients.length > 1 ? GROUP : (recipients[0] as string)) =>

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { openTestStore } from "../testing/open-test-store.js";
+import { openTestStore, recordEvents } from "../testing/open-test-store.js";
 import { openDatabase } from "../store/database.js";
 import { MESSAGE_HOT_QUERIES } from "./message-repo.js";
 import { create } from "@bufbuild/protobuf";
@@ -12,7 +12,7 @@ import { ReceiptSchema } from "@jarvis/proto/jarvis/peer/v1/envelope";
 import { Outgoing } from "./outgoing.js";
 import { Conversations } from "./conversations.js";
 import type { Acks } from "./acks.js";
-import type { Contact, DropCounters, MessageState, StoredEvent } from "../model.js";
+import type { Contact, DropCounters, MessageState } from "../model.js";
 
 // Outgoing.advance moves a message's state with one UPDATE…RETURNING on the real encrypted
 // store: forward only, never out of failed, never on someone else's message, and it announces
@@ -29,12 +29,8 @@ function setup() {
   cleanups.push(opened.cleanup);
   const { store } = opened;
   const outgoing = new Outgoing({ clock, uow: store.uow, messages: store.messages, outbox: store.outbox, ownUid: OWN, handOff: () => undefined });
-  const announced: StoredEvent[] = [];
-  const abort = new AbortController();
-  cleanups.push(() => abort.abort());
-  void (async () => {
-    for await (const e of store.events.subscribe(0, abort.signal)) announced.push(e);
-  })().catch(() => undefined);
+  const { events: announced, stop } = recordEvents(store);
+  cleanups.push(stop);
   const ours = (state: MessageState) => store.uow.tx(() => outgoing.storeMessage(newMessageId(), PEER, 1, "hi", state));
   const stateOf = (id: string, sender = OWN) => store.messages.get(sender, id)?.state;
   const moves = () => announced.flatMap((e) => (e.event.type === "message_state_changed" ? [`${e.event.messageId.slice(0, 4)}:${e.event.state}`] : []));
