@@ -46,6 +46,20 @@ function streamTo(app: SessionApp, uid: string, total: number): { answers: Strea
   return { answers, streaming };
 }
 
+/** The lost frames are resent on a new channel and acked from now on. */
+function resumeDelivery(alice: TestNode, bob: TestNode): void {
+  alice.network.fate = undefined;
+  alice.network.dropPeer(bob.app.identity().identity.publicKey.toString("hex"));
+  nodes.hub.refresh();
+}
+
+/** Every request answered in request order, and stored in that order after the first message. */
+function expectAnsweredAndStoredInOrder(app: SessionApp, uid: string, answers: StreamedSendOutcome[], total: number): void {
+  expect(answers.map((a) => a.correlationId)).toEqual(Array.from({ length: total }, (_, i) => String(i)));
+  const stored = app.listMessages(uid, { before: 0, after: 0, limit: 1000 }).messages.map((m) => m.text);
+  expect(stored.slice(1)).toEqual(Array.from({ length: total }, (_, i) => `m${i}`));
+}
+
 describe("overload", () => {
   it("unary: a burst beyond the backlog to a connected contact is refused at once as busy, with a retry hint", async () => {
     const [alice, bob] = await saturatedPair();
@@ -123,9 +137,7 @@ describe("overload", () => {
 
     // Delivery resumes (the lost frames are resent on a new channel and acked): room appears
     // and the waiting requests go on, on the next looks.
-    alice.network.fate = undefined;
-    alice.network.dropPeer(bob.app.identity().identity.publicKey.toString("hex"));
-    nodes.hub.refresh();
+    resumeDelivery(alice, bob);
     await vi.waitFor(
       () => {
         clock.advance(OUTBOX_LIMITS.busyRetryMs);
@@ -135,9 +147,7 @@ describe("overload", () => {
     );
     await streaming;
     expect(answers.every((a) => a.message !== undefined)).toBe(true);
-    expect(answers.map((a) => a.correlationId)).toEqual(Array.from({ length: total }, (_, i) => String(i)));
-    const stored = alice.app.listMessages(bobUid, { before: 0, after: 0, limit: 1000 }).messages.map((m) => m.text);
-    expect(stored.slice(1)).toEqual(Array.from({ length: total }, (_, i) => `m${i}`));
+    expectAnsweredAndStoredInOrder(alice.app, bobUid, answers, total);
   });
 
   it("stream: a waiting request goes on as soon as an ack frees room, without waiting out its pause", async () => {
@@ -149,13 +159,9 @@ describe("overload", () => {
     await waitFor(() => expect(answers).toHaveLength(BUSY));
 
     // Delivery resumes; alice's clock never moves again, so only the acks can wake the stream.
-    alice.network.fate = undefined;
-    alice.network.dropPeer(bob.app.identity().identity.publicKey.toString("hex"));
-    nodes.hub.refresh();
+    resumeDelivery(alice, bob);
     await vi.waitFor(() => expect(answers).toHaveLength(total), { timeout: 10_000, interval: 5 });
     await streaming;
-    expect(answers.map((a) => a.correlationId)).toEqual(Array.from({ length: total }, (_, i) => String(i)));
-    const stored = alice.app.listMessages(bobUid, { before: 0, after: 0, limit: 1000 }).messages.map((m) => m.text);
-    expect(stored.slice(1)).toEqual(Array.from({ length: total }, (_, i) => `m${i}`));
+    expectAnsweredAndStoredInOrder(alice.app, bobUid, answers, total);
   });
 });
