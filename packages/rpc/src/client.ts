@@ -1,19 +1,36 @@
 import { connect as netConnect } from "node:net";
+import type { OutgoingHttpHeaders } from "node:http2";
 import type { Interceptor, Transport } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import type { IpcAddress } from "./address.js";
 import { bearerTokenClientInterceptor } from "./interceptors.js";
+import { callServerStream } from "./server-stream-call.js";
+import { callUnary } from "./unary-call.js";
 
-/** A gRPC (HTTP/2) transport to a local server over its Unix socket or loopback TCP. */
+/**
+ * A gRPC (HTTP/2) transport to a local server over its Unix socket or loopback TCP.
+ * Unary and server-streaming calls take the lean paths in unary-call.ts and server-stream-call.ts;
+ * client and bidi streams go through connect-node's gRPC transport. All share one HTTP/2
+ * connection (one session manager: connect, keepalive, reconnect).
+ */
 export function createIpcTransport(address: IpcAddress, options: { token?: string } = {}): Transport {
+  const baseUrl = address.kind === "unix" ? "http://localhost" : `http://${address.host}:${address.port}`;
+  const nodeOptions = address.kind === "unix" ? { createConnection: () => netConnect(address.path) } : {};
+  const sessionManager = new Http2SessionManager(baseUrl, {}, nodeOptions);
   const interceptors: Interceptor[] = [];
   if (options.token) interceptors.push(bearerTokenClientInterceptor(options.token));
-  if (address.kind === "unix") {
-    return createGrpcTransport({
-      baseUrl: "http://localhost",
-      interceptors,
-      nodeOptions: { createConnection: () => netConnect(address.path) },
-    });
-  }
-  return createGrpcTransport({ baseUrl: `http://${address.host}:${address.port}`, interceptors });
+  const streaming = createGrpcTransport({ baseUrl, interceptors, sessionManager });
+  const baseHeaders: OutgoingHttpHeaders = { "content-type": "application/grpc+proto", "user-agent": USER_AGENT, te: "trailers" };
+  if (options.token) baseHeaders.authorization = `Bearer ${options.token}`;
+  const callTarget = { sessionManager, baseHeaders };
+  return {
+    unary: (method, signal, timeoutMs, header, input) => callUnary(callTarget, method, signal, timeoutMs, header, input),
+    stream: (method, signal, timeoutMs, header, input, contextValues) =>
+      method.methodKind === "server_streaming"
+        ? callServerStream(callTarget, method, signal, timeoutMs, header, input)
+        : streaming.stream(method, signal, timeoutMs, header, input, contextValues),
+  };
 }
+
+// What connect-es sends; kept so server logs read the same whichever path made the call.
+const USER_AGENT = "connect-es/2.1.2";
