@@ -6,6 +6,9 @@ import { split, wholeConversation } from "./faults-history.js";
 /** How long a live TUI may take to get a typed message into the store (it may be reconnecting). */
 const TUI_SEND_TIMEOUT_MS = 120_000;
 
+/** The conversation screen with its message line, and no lock prompt over it. */
+const atMainScreen = (screen: string) => screen.includes("─ message ─") && !screen.includes("jarvis is locked");
+
 /**
  * Sends messages by typing them into the real TUI (node-pty), as a person would, and can be
  * killed -9 at any moment. A message counts as sent once the node has stored it; when the TUI
@@ -59,6 +62,16 @@ export class TuiSender {
   async send(conversation: string, text: string, tally: SendTally): Promise<void> {
     for (;;) {
       const tui = await this.#running();
+      // Typed only at the main screen, as a person would. A TUI that reconnects to a session
+      // the supervisor has just restarted can find it locked for a moment (until the
+      // supervisor hands the key back) and shows the password prompt meanwhile; text typed
+      // then is a password attempt, not a message (seen under load: faults-kill seed 623874684).
+      try {
+        await tui.waitFor(atMainScreen, TUI_SEND_TIMEOUT_MS);
+      } catch (error) {
+        if (this.#alive) throw error;
+        continue; // died meanwhile: the next round starts another
+      }
       tui.type(text);
       tui.type(KEY.enter);
       const stored = await eventually(
