@@ -7,6 +7,7 @@ import { HOT_PATH_CODECS } from "./wire-codecs.js";
 import { GrpcPeerNetwork } from "./network-client.js";
 import { SessionApp } from "./src/app/session-app.js";
 import { linkToSupervisor } from "./key-handoff.js";
+import { SEND_STREAM_WINDOW } from "./src/constants.js";
 
 // Composition root of the session service: config, logger, network link, domain, server, signals.
 process.umask(0o077);
@@ -36,6 +37,9 @@ const server = await startServer({
   token,
   logger,
   codecs: HOT_PATH_CODECS,
+  // SendMessages answers a group commit (up to a window) at once: let a window of answers wait
+  // unwritten, so the stream reads on. Each echoes its message, which the window held anyway.
+  queuedResponses: { [`${SessionService.typeName}/SendMessages`]: SEND_STREAM_WINDOW },
 });
 onShutdownSignal(stop, logger);
 supervisor?.reportAddress(formatIpcAddress(server.address));

@@ -64,6 +64,38 @@ describe("the grpc-js server stack", () => {
     requests.end();
   });
 
+  it("lets a stream named in queuedResponses run that many responses ahead of its reader, and no further", async () => {
+    const TOTAL = 400;
+    const AHEAD = 150;
+    const payload = new Uint8Array(64 * 1024);
+    let produced = 0;
+    const server = await serve(
+      (router) =>
+        router.service(NetworkService, {
+          async *link() {
+            for (let i = 0; i < TOTAL; i++) {
+              produced++;
+              yield { body: { case: "frame", value: { publicKey: Uint8Array.of(i % 256), payload } } };
+            }
+          },
+        }),
+      { queuedResponses: { [`${NetworkService.typeName}/Link`]: AHEAD } },
+    );
+    const client = createClient(NetworkService, createIpcTransport(server.address));
+    const requests = new AsyncQueue<LinkRequest>();
+    const responses = client.link(requests)[Symbol.asyncIterator]();
+    await responses.next();
+    await turns(200);
+    // The same reader as above holds an unnamed stream under TOTAL / 4: the allowance is what
+    // lets this one go further, and it still stops (HTTP/2 windows hold the rest back).
+    expect(produced).toBeGreaterThanOrEqual(AHEAD);
+    expect(produced).toBeLessThan(AHEAD + TOTAL / 4);
+    let received = 1;
+    while (!(await responses.next()).done) received++;
+    expect(received).toBe(TOTAL);
+    requests.end();
+  });
+
   it("refuses a call without the token before its handler runs (unary and streams)", async () => {
     let ran = 0;
     const server = await serve(

@@ -30,6 +30,11 @@ export interface ServerOptions {
   closeGraceMs?: number;
   /** Hand-written encoders/decoders for hot message types, used in place of protobuf-es's. */
   codecs?: readonly MessageCodec[];
+  /**
+   * Response streams ("pkg.Service/Method") whose messages are small, with how many of them may
+   * wait unwritten before the handler is paused (default: until grpc-js's own mark drains).
+   */
+  queuedResponses?: Readonly<Record<string, number>>;
 }
 
 export interface RunningServer {
@@ -76,7 +81,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const server = new grpc.Server({ ...GRPC_SERVER_OPTIONS, interceptors });
   const codecs = codecsByType(options.codecs);
   for (const specs of registry.byService().values()) {
-    const { definition, implementation } = grpcServiceOf(specs, { live, logger: options.logger, codecs });
+    const { definition, implementation } = grpcServiceOf(specs, { live, logger: options.logger, codecs, queuedResponses: options.queuedResponses ?? {} });
     server.addService(definition, implementation);
   }
 

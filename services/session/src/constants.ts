@@ -61,8 +61,15 @@ export const RESEND_PAGE = 32;
 /** Delivery limits (design §5, anchor §4.14). */
 export const OUTBOX_LIMITS = {
   perRecipient: 1000,
-  /** Undelivered messages to a connected contact beyond which a send is refused as `busy` (overload). */
-  busyBacklog: 256,
+  /**
+   * Undelivered messages to a connected contact beyond which a send is refused as `busy` (overload).
+   * Two group commits' worth (a commit takes up to 256 writes): at 256 a stream above capacity
+   * had one batch in flight at a time — stored, sent, stored by the peer, acked, and only then
+   * the next (131 waits for room, ~45 ms each, per 22,000 messages; 14 at 512). A stream's
+   * sends started in one turn are counted when they commit, so its backlog reaches at most this
+   * plus SEND_STREAM_WINDOW (768), under perRecipient: a stream is slowed, never refused.
+   */
+  busyBacklog: 512,
   /** A contact counts as live for `busy` if it acked within this long; one that stopped acking queues like an offline one. */
   busyAckWindowMs: 2_000,
   /** The retry hint of a `busy` refusal. */

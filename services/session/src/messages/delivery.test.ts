@@ -111,16 +111,37 @@ describe("outbox delivery", () => {
     await waitFor(() => expect(state(alice.app, message.id)).toBe("sent"));
   });
 
-  it("a burst of written reports (a busy sender) is recorded in the next commit without waiting for the fold", async () => {
-    const clock = new FakeClock(Date.now()); // never advanced: the fold's timer cannot fire
-    const [alice] = await pair(clock);
+  it("a burst of written reports waits out the fold too: what is acked meanwhile goes straight to delivered, the rest is recorded sent in one commit", async () => {
+    const clock = new FakeClock(Date.now());
+    const [alice, bob] = await pair(clock);
     alice.network.fate = fateFor("chatMessage", "lose");
     const messages = await Promise.all(["one", "two", "three"].map((text) => alice.app.sendMessage("bob", text)));
-    await waitFor(() => expect(messages.map((m) => state(alice.app, m.id))).toEqual(["sent", "sent", "sent"]));
+    const chats = () => alice.network.sent.filter((f) => bodyOf(f.payload) === "chatMessage").length;
+    await waitFor(() => expect(chats()).toBe(3));
+    await ticks();
+    const u = alice.app.requireUnlocked();
+    const contact = u.store.contacts.get(uidOf(bob.app));
+    if (!contact) throw new Error("no contact");
+    const cursor = u.store.events.latestCursor();
+    await u.store.uow.write(() => u.acks.receive(contact, create(AckSchema, { messageIds: [messages[1]?.id as string] })));
+    clock.advance(SENT_FOLD_MS - 1);
+    await ticks();
+    expect(messages.map((m) => state(alice.app, m.id))).toEqual(["queued", "delivered", "queued"]);
+    const before = u.store.uow.commits;
+    clock.advance(1);
+    await waitFor(() => expect(messages.map((m) => state(alice.app, m.id))).toEqual(["sent", "delivered", "sent"]));
+    expect(u.store.uow.commits - before).toBe(1);
+    const moves: string[] = [];
+    const latest = u.store.events.latestCursor();
+    for await (const { cursor: at, event } of u.store.events.subscribe(cursor, new AbortController().signal)) {
+      if (event.type === "message_state_changed") moves.push(`${messages.findIndex((m) => m.id === event.messageId)}:${event.state}`);
+      if (at >= latest) break;
+    }
+    expect(moves).toEqual(["1:delivered", "0:sent", "2:sent"]);
   });
 
   it("an ack rolled back with its commit does not make the written report moot: the message is recorded sent", async () => {
-    const clock = new FakeClock(Date.now()); // never advanced: only a commit can carry the report
+    const clock = new FakeClock(Date.now());
     const [alice, bob] = await pair(clock);
     alice.network.fate = fateFor("chatMessage", "lose");
     const message = await alice.app.sendMessage("bob", "acked, then not");
@@ -134,7 +155,9 @@ describe("outbox delivery", () => {
       throw new Error("disk full");
     });
     await expect(failing).rejects.toThrow("disk full");
-    expect(state(alice.app, message.id)).toBe("sent");
+    expect(state(alice.app, message.id)).toBe("queued");
+    clock.advance(SENT_FOLD_MS);
+    await waitFor(() => expect(state(alice.app, message.id)).toBe("sent"));
     expect(u.store.outbox.pendingCount(uidOf(bob.app))).toBe(1);
   });
 

@@ -10,6 +10,7 @@ import {
 } from "@jarvis/proto/jarvis/peer/v1/envelope";
 import type { Card } from "../model.js";
 import { cardToProto } from "../contacts/card-codec.js";
+import { decodeHotEnvelope } from "./envelope-reader.js";
 
 /** Builders for the peer envelopes the session sends (docs/protocol.md). */
 
@@ -19,7 +20,7 @@ export const CAPABILITIES = ["receipts", "groups"];
 const encode = (body: Envelope["body"]): Buffer => Buffer.from(toBinary(EnvelopeSchema, create(EnvelopeSchema, { body })));
 
 export function decodeEnvelope(payload: Uint8Array): Envelope {
-  return fromBinary(EnvelopeSchema, payload);
+  return decodeHotEnvelope(payload) ?? fromBinary(EnvelopeSchema, payload);
 }
 
 interface Outgoing {
@@ -35,11 +36,48 @@ export const helloEnvelope = (displayName: string, advertisedAddress: string, re
     value: create(HelloSchema, { protocolVersion: PROTOCOL_VERSION, capabilities: CAPABILITIES, displayName, advertisedAddress, replyRequested }),
   });
 
-export const chatEnvelope = (m: Outgoing) =>
-  encode({
-    case: "chatMessage",
-    value: create(ChatMessageSchema, { messageId: m.id, sequence: BigInt(m.sequence), sentAtMs: BigInt(m.sentAt), text: m.text }),
-  });
+/** Envelope field 2 (chat_message) and its fields 1 and 4 (length-delimited), 2 and 3 (varints). */
+const CHAT_BODY_TAG = (2 << 3) | 2;
+const [CHAT_ID_TAG, CHAT_SEQUENCE_TAG, CHAT_SENT_AT_TAG, CHAT_TEXT_TAG] = [(1 << 3) | 2, 2 << 3, 3 << 3, (4 << 3) | 2];
+
+/**
+ * An Envelope{chat_message} written directly (one per message sent; the reflective encoder's
+ * field walk showed in the sender's profile). The bytes are exactly toBinary's (a test
+ * compares); a negative or unsafe number is left to protobuf-es.
+ */
+export function chatEnvelope(m: Outgoing): Buffer {
+  const { id, sequence, sentAt, text } = m;
+  if (!Number.isSafeInteger(sequence) || !Number.isSafeInteger(sentAt) || sequence < 0 || sentAt < 0) {
+    return encode({ case: "chatMessage", value: create(ChatMessageSchema, { messageId: id, sequence: BigInt(sequence), sentAtMs: BigInt(sentAt), text }) });
+  }
+  const idLength = Buffer.byteLength(id, "utf8");
+  const textLength = Buffer.byteLength(text, "utf8");
+  const stringField = (length: number) => (length === 0 ? 0 : 1 + varintSize(length) + length);
+  const varintField = (value: number) => (value === 0 ? 0 : 1 + varintSize(value));
+  const body = stringField(idLength) + varintField(sequence) + varintField(sentAt) + stringField(textLength);
+  const out = Buffer.allocUnsafe(1 + varintSize(body) + body);
+  out[0] = CHAT_BODY_TAG;
+  let at = writeVarint(out, 1, body);
+  if (idLength > 0) {
+    out[at++] = CHAT_ID_TAG;
+    at = writeVarint(out, at, idLength);
+    at += out.write(id, at, "utf8");
+  }
+  if (sequence !== 0) {
+    out[at++] = CHAT_SEQUENCE_TAG;
+    at = writeVarint(out, at, sequence);
+  }
+  if (sentAt !== 0) {
+    out[at++] = CHAT_SENT_AT_TAG;
+    at = writeVarint(out, at, sentAt);
+  }
+  if (textLength > 0) {
+    out[at++] = CHAT_TEXT_TAG;
+    at = writeVarint(out, at, textLength);
+    out.write(text, at, "utf8");
+  }
+  return out;
+}
 
 export const groupMessageEnvelope = (groupId: string, m: Outgoing) =>
   encode({

@@ -7,15 +7,23 @@ import { OUTBOX_LIMITS } from "../constants.js";
 import { PeerChannel } from "./peer-channel.js";
 
 /**
- * How long the network's "written" reports may wait to ride along with a commit that happens
- * anyway (usually the one that records the peer's ack, a round trip later) before they are
- * committed on their own. On a quiet node this saves a commit and its WAL pages per message,
- * and when the ack is in that commit, "sent" is not written at all: the message goes from
- * queued to delivered. A client sees "sent" at most this much later, and never after "delivered".
+ * How long the network's "written" reports wait before they are recorded: a message acked
+ * within it goes from queued straight to delivered, and "sent" costs neither a row update nor
+ * an event. A stream's acks come a batch round trip after the write (tens of ms, more under
+ * load); 20 ms folded only a quiet sender's lone messages, while a stream recorded "sent" for
+ * every message. A client sees "sent" at most this much later, and never after "delivered".
  */
-export const SENT_FOLD_MS = 20;
+export const SENT_FOLD_MS = 100;
 
 const entryKey = (uid: string, ackId: string) => `${uid}\n${ackId}`;
+
+/** One frame the network reported written, waiting out the fold. */
+interface Written {
+  item: OutboxItem;
+  at: number;
+  /** The peer acked it meanwhile (in a commit that held): recording "sent" is moot. */
+  acked: boolean;
+}
 
 export interface OutboxDeliveryDeps {
   clock: Clock;
@@ -35,9 +43,12 @@ export interface OutboxDeliveryDeps {
 export class OutboxDelivery {
   #deps: OutboxDeliveryDeps;
   #channels = new Map<string, PeerChannel>();
-  #written: OutboxItem[] = [];
-  /** Entries acked since the pending written reports came: recording them "sent" is moot. */
-  #ackedSinceWritten = new Set<string>();
+  /** Written reports waiting out the fold, in report order (so oldest first). */
+  #written: Written[] = [];
+  /** The waiting reports an ack may make moot, by recipient and ack id. */
+  #unacked = new Map<string, Written>();
+  /** Reports marked acked by the transaction in progress: unmarked if it rolls back. */
+  #ackedInTransaction: Written[] = [];
   #foldTimer: TimerHandle | undefined;
   #sweepTimer: TimerHandle | undefined;
   #stopped = false;
@@ -45,7 +56,11 @@ export class OutboxDelivery {
   constructor(deps: OutboxDeliveryDeps) {
     this.#deps = deps;
     // An ack that rolled back did not happen: its message must still be recorded "sent".
-    deps.uow.onRollback(() => this.#ackedSinceWritten.clear());
+    deps.uow.onRollback(() => {
+      for (const entry of this.#ackedInTransaction) entry.acked = false;
+      this.#ackedInTransaction = [];
+    });
+    deps.uow.onTransactionEnd(() => (this.#ackedInTransaction = []));
   }
 
   start(): void {
@@ -80,8 +95,15 @@ export class OutboxDelivery {
 
   /** The peer acked these entries (inside the transaction recording it). */
   acked(uid: string, ackIds: readonly string[]): void {
-    if (this.#written.length === 0) return;
-    for (const ackId of ackIds) this.#ackedSinceWritten.add(entryKey(uid, ackId));
+    if (this.#unacked.size === 0) return;
+    for (const ackId of ackIds) {
+      const key = entryKey(uid, ackId);
+      const entry = this.#unacked.get(key);
+      if (!entry) continue;
+      this.#unacked.delete(key);
+      entry.acked = true;
+      this.#ackedInTransaction.push(entry);
+    }
   }
 
   ackProgress(uid: string): void {
@@ -99,6 +121,7 @@ export class OutboxDelivery {
     for (const channel of this.#channels.values()) channel.close();
     this.#channels.clear();
     this.#written = [];
+    this.#unacked.clear();
   }
 
   #onOutcome(item: OutboxItem, outcome: FrameOutcome): void {
@@ -108,39 +131,43 @@ export class OutboxDelivery {
       this.#channels.get(item.recipientUid)?.dropped();
       return;
     }
-    // A lone report (a quiet sender) rides along with the next commit, after its writes, so an
-    // ack in that commit makes it moot: the transient "sent" state costs no commit of its own
-    // unless nothing commits for SENT_FOLD_MS. A burst (one FramesSent covering many frames: a
-    // busy sender) goes into the next group commit at once, as any write does; measured, its
-    // waiting made a stream's commits smaller and more frequent.
-    this.#written.push(item);
-    const { uow, clock, log } = this.#deps;
-    if (this.#written.length === 2) {
-      this.#foldTimer?.cancel();
-      this.#foldTimer = undefined;
-      uow.commitRidersNow();
-    }
-    if (this.#written.length > 1) return;
-    uow.rideNextCommit(() => this.#applyWritten(), (err: unknown) => log.warn({ err }, "written reports not applied"));
-    this.#foldTimer = clock.setTimeout(() => uow.commitRidersNow(), SENT_FOLD_MS);
+    // Recorded once it is SENT_FOLD_MS old, in whichever commit comes then (or one of its
+    // own): by then the ack usually made it moot.
+    const entry: Written = { item, at: this.#deps.clock.now(), acked: false };
+    this.#written.push(entry);
+    if (item.needsAck && item.messageId) this.#unacked.set(entryKey(item.recipientUid, item.ackId), entry);
+    if (!this.#foldTimer) this.#foldAfter(SENT_FOLD_MS);
   }
 
-  #applyWritten(): void {
-    this.#foldTimer?.cancel();
+  #foldAfter(delayMs: number): void {
+    const { uow, clock, log } = this.#deps;
+    this.#foldTimer = clock.setTimeout(() => {
+      uow.rideNextCommit(() => this.#applyDue(), (err: unknown) => log.warn({ err }, "written reports not applied"));
+      uow.commitRidersNow();
+    }, delayMs);
+  }
+
+  /** Records the reports that waited out the fold (inside a commit); the rest wait on. */
+  #applyDue(): void {
     this.#foldTimer = undefined;
-    const written = this.#written;
-    const acked = this.#ackedSinceWritten;
-    this.#written = [];
-    this.#ackedSinceWritten = new Set();
-    if (this.#stopped || written.length === 0) return;
+    if (this.#stopped) return;
+    const now = this.#deps.clock.now();
+    let due = 0;
+    while (due < this.#written.length && (this.#written[due] as Written).at + SENT_FOLD_MS <= now) due++;
+    const written = this.#written.splice(0, due);
+    const next = this.#written[0];
+    if (next) this.#foldAfter(next.at + SENT_FOLD_MS - now);
+    if (written.length === 0) return;
     const { uow, outbox, outgoing, log } = this.#deps;
+    const sent: string[] = [];
+    for (const { item, acked } of written) {
+      if (!item.needsAck || !item.messageId || acked) continue;
+      this.#unacked.delete(entryKey(item.recipientUid, item.ackId));
+      sent.push(item.messageId);
+    }
     try {
-      const sent: string[] = [];
-      for (const item of written) {
-        if (item.needsAck && item.messageId && (acked.size === 0 || !acked.has(entryKey(item.recipientUid, item.ackId)))) sent.push(item.messageId);
-      }
       uow.tx(() => {
-        for (const item of written) if (!item.needsAck) outbox.remove(item.seq);
+        for (const { item } of written) if (!item.needsAck) outbox.remove(item.seq);
         outgoing.markSent(sent);
       });
     } catch (error) {

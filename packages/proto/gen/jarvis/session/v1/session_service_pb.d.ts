@@ -1867,7 +1867,7 @@ export declare const SessionService: GenService<{
    * `ambiguous-conversation` (see SendMessageRequest.conversation); FAILED_PRECONDITION
    * `not-a-member` for a group left; FAILED_PRECONDITION `locked` while no identity is unlocked;
    * RESOURCE_EXHAUSTED `outbox-full` (1,000 undelivered to an offline contact) or, on overload,
-   * `busy` (256 undelivered to a contact that is connected and acked in the last 2 s: we send faster
+   * `busy` (512 undelivered to a contact that is connected and acked in the last 2 s: we send faster
    * than it is delivered), refused
    * at once with ErrorInfo metadata `retry_after_ms`, so accepted messages never queue without bound.
    *
