@@ -13,6 +13,7 @@ import { createIpcTransport, startServer } from "@jarvis/rpc";
 import { SessionApp, createTestProfile, encodeLinkCode, TEST_PASSWORD } from "@jarvis/session/testing";
 import { GrpcPeerNetwork } from "../services/session/dist/network-client.js";
 import { createSessionRoutes } from "../services/session/dist/routes.js";
+import { SESSION_SERVER_TUNING } from "../services/session/dist/server-tuning.js";
 
 export async function startNode(name) {
   const home = mkdtempSync(join(tmpdir(), "jv-bench-"));
@@ -23,7 +24,7 @@ export async function startNode(name) {
   link.start();
   await app.unlock(TEST_PASSWORD);
   const listen = { kind: "unix", path: join(home, "session.sock") };
-  const server = await startServer({ listen, routes: createSessionRoutes(app, silentLogger, () => {}), serviceNames: [SessionService.typeName] });
+  const server = await startServer({ listen, routes: createSessionRoutes(app, silentLogger, () => {}), serviceNames: [SessionService.typeName], ...SESSION_SERVER_TUNING });
   const client = createClient(SessionService, createIpcTransport(listen));
   while (app.status().listenAddress === "") await new Promise((resolve) => setTimeout(resolve, 10));
   return {

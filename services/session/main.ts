@@ -3,11 +3,10 @@ import { createIpcTransport, createServiceLogger, formatIpcAddress, onShutdownSi
 import { SessionService } from "@jarvis/proto/jarvis/session/v1/session_service";
 import { loadConfig } from "./config.js";
 import { createSessionRoutes, sessionReadiness } from "./routes.js";
-import { HOT_PATH_CODECS } from "./wire-codecs.js";
+import { SESSION_SERVER_TUNING } from "./server-tuning.js";
 import { GrpcPeerNetwork } from "./network-client.js";
 import { SessionApp } from "./src/app/session-app.js";
 import { linkToSupervisor } from "./key-handoff.js";
-import { SEND_STREAM_WINDOW } from "./src/constants.js";
 
 // Composition root of the session service: config, logger, network link, domain, server, signals.
 process.umask(0o077);
@@ -36,10 +35,7 @@ const server = await startServer({
   readiness: sessionReadiness(app),
   token,
   logger,
-  codecs: HOT_PATH_CODECS,
-  // SendMessages answers a group commit (up to a window) at once: let a window of answers wait
-  // unwritten, so the stream reads on. Each echoes its message, which the window held anyway.
-  queuedResponses: { [`${SessionService.typeName}/SendMessages`]: SEND_STREAM_WINDOW },
+  ...SESSION_SERVER_TUNING,
 });
 onShutdownSignal(stop, logger);
 supervisor?.reportAddress(formatIpcAddress(server.address));
