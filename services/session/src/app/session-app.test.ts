@@ -8,6 +8,7 @@ import { chatEnvelope, groupMessageEnvelope } from "../messages/envelopes.js";
 import type { StoredEvent } from "../model.js";
 import { encodeLinkCode } from "../contacts/card-codec.js";
 import type { SessionApp } from "./session-app.js";
+import { OUTBOX_LIMITS } from "../constants.js";
 
 // Real encrypted store and real services; only the remote side of the network is in memory.
 let nodes = new TestNodes();
@@ -217,5 +218,29 @@ describe("read receipts", () => {
     await waitFor(() => expect(state(bob, ping.id)).toBe("delivered"));
     expect(state(alice, second.id)).toBe("delivered");
     expect(bob.unreadCounts().total).toBe(0);
+  });
+
+  it("a send refused as busy is turned away before the group commit: nothing is rolled back, nothing stored", async () => {
+    const clock = new FakeClock(); // still: bob keeps counting as acking lately
+    const alice = await nodes.person("alice", { clock });
+    const bob = await nodes.person("bob");
+    link(alice.app, bob.app);
+    const bobUid = bob.app.identity().identity.uid;
+    const first = await alice.app.sendMessage(bobUid, "first");
+    await waitFor(() => expect(state(alice.app, first.id)).toBe("delivered"));
+    alice.network.fate = () => "lose"; // nothing is acked from now on
+    await Promise.all(Array.from({ length: OUTBOX_LIMITS.busyBacklog }, (_, i) => alice.app.sendMessage(bobUid, `m${i}`)));
+    const { uow } = alice.app.requireUnlocked().store;
+    let rollbacks = 0;
+    uow.onRollback(() => rollbacks++);
+    const stored = () => alice.app.listMessages(bobUid, { before: 0, after: 0, limit: 500 }).messages.length;
+    const before = stored();
+    for (let i = 0; i < 3; i++) {
+      const refused = await alice.app.sendMessage(bobUid, "one too many").catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(ResourceExhaustedError);
+      expect((refused as ResourceExhaustedError).code).toBe("busy");
+    }
+    expect(rollbacks).toBe(0);
+    expect(stored()).toBe(before);
   });
 });

@@ -96,7 +96,17 @@ export class SessionApp extends IdentityLifecycle {
       const store = () => (target.kind === "group" ? u.groups.storeMessage(target.id, text) : u.conversations.storeDirect(target.contact, text, options));
       return sendOnce(u, target.id, idempotencyKey, text, store);
     }
-    return target.kind === "group" ? u.groups.send(target.id, text) : u.conversations.sendDirect(target.contact, text, options);
+    if (target.kind === "group") return u.groups.send(target.id, text);
+    // Refused before the group commit, not inside it: a refusal there rolls back its savepoint,
+    // and a rollback makes the outbox count its backlog again (the next send reads it from the
+    // store). Above capacity that was a count over hundreds of rows per refused call. The check
+    // inside the commit still decides; this one only turns away what it would refuse anyway.
+    try {
+      u.outgoing.checkCapacity([target.contact.uid], options);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return u.conversations.sendDirect(target.contact, text, options);
   }
 
   /**

@@ -24,6 +24,8 @@ export class GroupCommit {
   #writes: QueuedWrite[] = [];
   /** Internal work waiting to join whichever group commit comes next (rideNextCommit). */
   #riders: QueuedWrite[] = [];
+  /** Riders that run before the others (`early`): work whose outcome makes later riders' moot. */
+  #earlyRiders: QueuedWrite[] = [];
   #closed = false;
   /** Queue length at the last look, and how many turns the pending commit has waited. */
   #seen = 0;
@@ -41,14 +43,20 @@ export class GroupCommit {
     this.#queue({ fn, resolve: () => undefined, reject: onError, internal: true });
   }
 
-  rideNextCommit(fn: () => void, onError: (error: unknown) => void): void {
-    if (!this.#closed) this.#riders.push({ fn, resolve: () => undefined, reject: onError, internal: true });
+  rideNextCommit(fn: () => void, onError: (error: unknown) => void, early = false): void {
+    if (!this.#closed) (early ? this.#earlyRiders : this.#riders).push({ fn, resolve: () => undefined, reject: onError, internal: true });
   }
 
   commitRidersNow(): void {
-    const riders = this.#riders;
+    for (const rider of this.#takeRiders()) this.#queue(rider);
+  }
+
+  /** The waiting riders in the order they run: early ones first, each kind in arrival order. */
+  #takeRiders(): QueuedWrite[] {
+    const riders = this.#earlyRiders.length > 0 ? [...this.#earlyRiders, ...this.#riders] : this.#riders;
+    this.#earlyRiders = [];
     this.#riders = [];
-    for (const rider of riders) this.#queue(rider);
+    return riders;
   }
 
   get queuedWrites(): number {
@@ -61,6 +69,7 @@ export class GroupCommit {
     const writes = this.#writes;
     this.#writes = [];
     this.#riders = [];
+    this.#earlyRiders = [];
     for (const write of writes) if (!write.internal) write.reject(new LockedError("identity locked"));
   }
 
@@ -95,9 +104,9 @@ export class GroupCommit {
 
   #commitWrites(): void {
     // Riders last: they see what this commit's writes did (an ack can make a rider's work moot).
-    const writes = this.#riders.length > 0 ? [...this.#writes, ...this.#riders] : this.#writes;
+    const riders = this.#takeRiders();
+    const writes = riders.length > 0 ? [...this.#writes, ...riders] : this.#writes;
     this.#writes = [];
-    this.#riders = [];
     if (this.#closed) return;
     // A lone write is the whole transaction: its failure rolls back only itself anyway, so it
     // needs no savepoint of its own (two statements fewer per commit on a quiet node).

@@ -126,6 +126,31 @@ describe("UnitOfWork", () => {
     expect(settings.get("rider")).toBe("1");
   });
 
+  it("an early rider runs before the riders that came before it, whether a write or commitRidersNow brings the commit", async () => {
+    const store = fresh();
+    const { uow } = store;
+    const turns = async (n: number) => {
+      for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+    };
+    const order: string[] = [];
+    const ride = (name: string, early: boolean) => uow.rideNextCommit(() => void order.push(name), () => order.push(`${name} failed`), early);
+    ride("late 1", false);
+    ride("early 1", true);
+    ride("late 2", false);
+    ride("early 2", true);
+    await uow.write(() => void order.push("host"));
+    expect(order).toEqual(["host", "early 1", "early 2", "late 1", "late 2"]);
+
+    order.length = 0;
+    const before = uow.commits;
+    ride("late", false);
+    ride("early", true);
+    uow.commitRidersNow();
+    await turns(3);
+    expect(uow.commits - before).toBe(1);
+    expect(order).toEqual(["early", "late"]);
+  });
+
   it("commitRidersNow gives waiting riders a commit of their own; a closed store drops them", async () => {
     const store = fresh();
     const { uow, settings } = store;

@@ -185,10 +185,11 @@ export class UnitOfWork {
   /**
    * Runs `fn` in the next group commit that something else brings (a client's write, inbound
    * frames), after that commit's other writes, so it costs no commit of its own;
-   * commitRidersNow gives the waiting riders one when they should wait no longer.
+   * commitRidersNow gives the waiting riders one when they should wait no longer. An `early`
+   * rider runs before the other riders (an ack, which makes a waiting "sent" report moot).
    */
-  rideNextCommit(fn: () => void, onError: (error: unknown) => void): void {
-    this.#group.rideNextCommit(fn, onError);
+  rideNextCommit(fn: () => void, onError: (error: unknown) => void, early = false): void {
+    this.#group.rideNextCommit(fn, onError, early);
   }
 
   /** Puts the waiting riders in the next group commit, scheduling one if none is. */
