@@ -42,7 +42,7 @@ export async function noiseVsRawCipher({ size, sliceMs, rounds }) {
 
 /**
  * Full XX handshakes (both sides in this process) against the X25519 work they cannot avoid
- * (bench/x25519.js: 1 keygen + 3 DH per side on the cheapest node:crypto path, chosen in this
+ * (bench/x25519.js: 1 keygen + 3 DH per side on the cheapest node:crypto or libsodium path, chosen in this
  * run), interleaved in alternating slices.
  */
 export async function handshakesVsX25519({ sliceMs, rounds }) {
@@ -70,7 +70,7 @@ export async function handshakesVsX25519({ sliceMs, rounds }) {
     figure: round0(r.figure),
     unit: "full XX handshakes/s, both sides in one process",
     ceiling: round0(r.ceiling),
-    ceilingName: `X25519 work of one handshake (2 keygen + 6 DH) per second: keygen ${choice.keygen}, DH on ${choice.dh}, the fastest node:crypto candidates in this run`,
+    ceilingName: `X25519 work of one handshake (2 keygen + 6 DH) per second: keygen ${choice.keygen}, DH on ${choice.dh}, the fastest node:crypto or libsodium candidates in this run`,
     ratio: r.ratio,
     // The same slices per CPU second of this process: steadier than wall time on a shared machine.
     perCpuSecond: { figure: round0(r.cpu.figure), ceiling: round0(r.cpu.ceiling), ratio: r.cpu.ratio },

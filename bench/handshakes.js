@@ -61,7 +61,7 @@ export async function handshakesAcrossProcesses({ n, rounds, concurrency = 10 })
   const keys = Array.from({ length: KEY_POOL }, () => generateKeyPair());
   const clientKeys = keys.map((k) => Buffer.from(k.publicKey).toString("hex")).join(",");
   const secretStreamKeys = SecretStream.keyPair();
-  // The CPU ceiling's keygen and DH: the fastest node:crypto candidates, timed here (short slices).
+  // The CPU ceiling's keygen and DH: the fastest node:crypto or libsodium candidates, timed here (short slices).
   const choice = await chooseX25519({ sliceMs: 50, rounds: 2 });
   const x25519Work = x25519HandshakeWork(choice);
   const sinks = [];

@@ -1,11 +1,13 @@
 // The X25519 ceiling of one Noise XX handshake (issue 18: "3 DH plus 1 keygen per side"), built
-// on the cheapest keygen and DH that node:crypto offers on this machine, chosen in the same run by
-// timing the candidates in rotating slices. It calls node:crypto directly and imports nothing from
+// on the cheapest keygen and DH on this machine, from node:crypto (OpenSSL, on KeyObjects) and
+// libsodium (sodium-native, on raw 32-byte buffers), chosen in the same run by timing the
+// candidates in rotating slices. It calls both libraries directly and imports nothing from
 // @jarvis/network, so a change to our noise code cannot move the ceiling with the figure.
-// Only the X25519 arithmetic and the KeyObjects it needs are counted: no hashing, no cipher, no
+// Only the X25519 arithmetic and the key objects it needs are counted: no hashing, no cipher, no
 // raw-bytes export or import of public keys (a real handshake needs those too, so this bounds it).
 import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPair, generateKeyPairSync, randomBytes } from "node:crypto";
 import { promisify } from "node:util";
+import sodium from "sodium-native";
 import { round0, timeSlice, timeSliceAsync } from "./measure.js";
 
 const generateKeyPairAsync = promisify(generateKeyPair);
@@ -19,18 +21,36 @@ function jwkFromRandomScalar() {
   return { privateKey, publicKey: createPublicKey(privateKey) };
 }
 
+/** libsodium: a random scalar (X25519 clamps it) and its public key, as raw buffers. */
+function sodiumKeyPair() {
+  const privateKey = Buffer.alloc(32);
+  sodium.randombytes_buf(privateKey);
+  const publicKey = Buffer.alloc(32);
+  sodium.crypto_scalarmult_base(publicKey, privateKey);
+  return { privateKey, publicKey };
+}
+
+function sodiumDh({ privateKey, publicKey }) {
+  const shared = Buffer.alloc(32);
+  sodium.crypto_scalarmult(shared, privateKey, publicKey);
+  return shared;
+}
+
 // KeyObjects from generateKeyPairSync are never export()ed here: on Node 20.20 that can deadlock
-// (services/network/src/noise/keys.ts explains). Nothing below exports a key.
+// (the fourth round's notes in bench/README.md explain). Nothing below exports a key.
+// `library` says which DH can use a keygen's keys.
 const KEYGENS = {
-  generateKeyPairSync: { async: false, run: () => generateKeyPairSync("x25519") },
-  generateKeyPairAsync: { async: true, run: () => generateKeyPairAsync("x25519") },
-  jwkFromRandomScalar: { async: false, run: jwkFromRandomScalar },
+  generateKeyPairSync: { library: "node", async: false, run: () => generateKeyPairSync("x25519") },
+  generateKeyPairAsync: { library: "node", async: true, run: () => generateKeyPairAsync("x25519") },
+  jwkFromRandomScalar: { library: "node", async: false, run: jwkFromRandomScalar },
+  sodiumRandomScalar: { library: "sodium", async: false, run: sodiumKeyPair },
 };
 
-/** Where the cached KeyObjects of the DH candidates come from (the DH call itself is the same). */
-const DH_KEY_SOURCES = {
-  cachedGeneratedKeyObjects: () => generateKeyPairSync("x25519"),
-  cachedJwkImportedKeyObjects: jwkFromRandomScalar,
+/** Each DH candidate: where its cached keys come from, and the DH call on them. */
+const DH_CANDIDATES = {
+  cachedGeneratedKeyObjects: { library: "node", source: () => generateKeyPairSync("x25519"), dh: diffieHellman },
+  cachedJwkImportedKeyObjects: { library: "node", source: jwkFromRandomScalar, dh: diffieHellman },
+  sodiumScalarmult: { library: "sodium", source: sodiumKeyPair, dh: sodiumDh },
 };
 
 /** One slice of `count`-times-per-op work, sync or awaited one at a time. */
@@ -62,9 +82,9 @@ const fastest = (rates) => Object.entries(rates).sort((a, b) => b[1] - a[1])[0][
 export async function chooseX25519({ sliceMs, rounds }) {
   const slice = slicer(sliceMs);
   const keygenRates = await rotate(rounds, Object.fromEntries(Object.entries(KEYGENS).map(([name, c]) => [name, slice(c)])));
-  const dhSlices = Object.fromEntries(Object.entries(DH_KEY_SOURCES).map(([name, source]) => {
+  const dhSlices = Object.fromEntries(Object.entries(DH_CANDIDATES).map(([name, { source, dh }]) => {
     const [a, b] = [source(), source()];
-    return [name, slice({ async: false, run: () => diffieHellman({ privateKey: a.privateKey, publicKey: b.publicKey }) })];
+    return [name, slice({ async: false, run: () => dh({ privateKey: a.privateKey, publicKey: b.publicKey }) })];
   }));
   const dhRates = await rotate(rounds, dhSlices);
   const keygen = fastest(keygenRates);
@@ -81,22 +101,27 @@ export async function chooseX25519({ sliceMs, rounds }) {
 
 /**
  * The X25519 work of one XX handshake, both sides: 2 ephemeral keygens (the chosen one) and 6 DH
- * on KeyObjects made once (statics) or by the keygen (ephemerals), never imported per DH.
- * Returns a function doing it once, sync or async as the chosen keygen is; `async` says which.
+ * (the chosen one) on keys made once (statics) or by the keygen (ephemerals), never imported per
+ * DH. Should the fastest keygen and DH come from different libraries, the DHs use two cached
+ * ephemerals of the DH's own kind instead (a DH costs the same whatever the key), so no key
+ * conversion is counted. Returns a function doing it once, sync or async as the chosen keygen
+ * is; `async` says which.
  */
 export function x25519HandshakeWork(choice) {
   const keygen = KEYGENS[choice.keygen];
-  const source = DH_KEY_SOURCES[choice.dh];
+  const { library, source, dh } = DH_CANDIDATES[choice.dh];
   const staticA = source();
   const staticB = source();
+  const cachedEphemerals = [source(), source()];
+  const usable = (generated, k) => (keygen.library === library ? generated : cachedEphemerals[k]);
   const sixDh = (ea, eb) => {
     for (const [privateKey, publicKey] of [
       [ea.privateKey, eb.publicKey], [staticA.privateKey, eb.publicKey], [ea.privateKey, staticB.publicKey],
       [eb.privateKey, ea.publicKey], [staticB.privateKey, ea.publicKey], [eb.privateKey, staticA.publicKey],
-    ]) diffieHellman({ privateKey, publicKey });
+    ]) dh({ privateKey, publicKey });
   };
-  if (keygen.async) return { async: true, run: async () => sixDh(await keygen.run(), await keygen.run()) };
-  return { async: false, run: () => sixDh(keygen.run(), keygen.run()) };
+  if (keygen.async) return { async: true, run: async () => sixDh(usable(await keygen.run(), 0), usable(await keygen.run(), 1)) };
+  return { async: false, run: () => sixDh(usable(keygen.run(), 0), usable(keygen.run(), 1)) };
 }
 
 /** One slice of the handshake work, as timeSlice/timeSliceAsync measure it. */

@@ -108,6 +108,22 @@ describe("XXHandshake", () => {
     expectNoiseError(() => initiatorCiphers.receive.decryptWithAd(EMPTY, reflected), "decrypt-failed");
   });
 
+  it("wipes only its own copies of the private keys: the caller's pairs are untouched, and reusable", () => {
+    const initiatorStatic = generateKeyPair();
+    const responderStatic = generateKeyPair();
+    const presetEphemeral = generateKeyPair();
+    const copies = [initiatorStatic, responderStatic, presetEphemeral].map((pair) => Buffer.concat([pair.privateKey, pair.publicKey]));
+    const initiator = new XXHandshake({ initiator: true, staticKeyPair: initiatorStatic, prologue: PROLOGUE, ephemeralKeyPair: presetEphemeral });
+    const responder = new XXHandshake({ initiator: false, staticKeyPair: responderStatic, prologue: PROLOGUE });
+    runHandshake(initiator, responder);
+    initiator.destroy();
+    responder.destroy();
+    expect([initiatorStatic, responderStatic, presetEphemeral].map((pair) => Buffer.concat([pair.privateKey, pair.publicKey]))).toEqual(copies);
+    // The same static pairs (served from the checked-pair cache now) still complete a handshake.
+    const again = newPair(initiatorStatic, responderStatic);
+    expect(runHandshake(again.initiator, again.responder)).toEqual(HANDSHAKE_PAYLOADS);
+  });
+
   it("derives different traffic keys and h for two sessions between the same static keys", () => {
     const initiatorStatic = generateKeyPair();
     const responderStatic = generateKeyPair();

@@ -1,8 +1,6 @@
 import type { CipherState } from "./cipher-state.js";
 import { NoiseError } from "./errors.js";
-import type { KeyObject } from "node:crypto";
-import { DH_LENGTH, dhWithKeyObject, generateLoadedKeyPair, loadKeyPair, loadPublicKey, type KeyPair, type LoadedKeyPair } from "./keys.js";
-import { loadPeerStaticKey } from "./peer-keys.js";
+import { checkKeyPair, copySecret, DH_LENGTH, dh, generateKeyPair, wipe, type KeyPair } from "./keys.js";
 import { loadStaticKeyPair } from "./static-keys.js";
 import { MAX_MESSAGE_LENGTH, TAG_LENGTH } from "./limits.js";
 import { XX_PATTERN } from "./patterns.js";
@@ -34,12 +32,11 @@ type Phase = "in-progress" | "complete" | "failed" | "destroyed";
 export class XXHandshake {
   readonly #initiator: boolean;
   readonly #symmetric: SymmetricState;
-  #static: LoadedKeyPair | undefined;
-  #presetEphemeral: LoadedKeyPair | undefined;
-  #ephemeral: LoadedKeyPair | undefined;
+  /** Our own copies of the private keys, so wiping them never touches the caller's pair. */
+  #static: KeyPair | undefined;
+  #presetEphemeral: KeyPair | undefined;
+  #ephemeral: KeyPair | undefined;
   #remoteEphemeral: Buffer | undefined;
-  /** Imported once: XX uses the remote ephemeral in two DHs. */
-  #remoteEphemeralObject: KeyObject | undefined;
   #remoteStatic: Buffer | undefined;
   #messageIndex = 0;
   #phase: Phase = "in-progress";
@@ -51,7 +48,9 @@ export class XXHandshake {
     this.#initiator = options.initiator;
     this.#static = loadStaticKeyPair(options.staticKeyPair);
     if (options.ephemeralKeyPair !== undefined) {
-      this.#presetEphemeral = loadKeyPair(options.ephemeralKeyPair, "ephemeral");
+      checkKeyPair(options.ephemeralKeyPair, "ephemeral");
+      const { publicKey, privateKey } = options.ephemeralKeyPair;
+      this.#presetEphemeral = { publicKey: Buffer.from(publicKey), privateKey: copySecret(privateKey) };
     }
     this.#symmetric = SymmetricState.withPrologue(PROTOCOL_NAME, options.prologue);
     // XX has no pre-message patterns, so nothing else is mixed in up front.
@@ -89,7 +88,7 @@ export class XXHandshake {
     try {
       for (const token of tokens) {
         if (token === "e") {
-          const ephemeral = this.#presetEphemeral ?? generateLoadedKeyPair();
+          const ephemeral = this.#presetEphemeral ?? generateKeyPair();
           this.#presetEphemeral = undefined;
           this.#ephemeral = ephemeral;
           parts.push(ephemeral.publicKey); // the join below copies it
@@ -205,7 +204,7 @@ export class XXHandshake {
     return length + payloadLength + (keyed ? TAG_LENGTH : 0);
   }
 
-  #staticKey(): LoadedKeyPair {
+  #staticKey(): KeyPair {
     if (this.#static === undefined) throw new NoiseError("wrong-state", "the static key has been wiped");
     return this.#static;
   }
@@ -217,12 +216,9 @@ export class XXHandshake {
     if (local === undefined || remote === undefined) {
       throw new NoiseError("wrong-state", `token ${token} needs a key that has not been established`);
     }
-    const remoteKey = remote === this.#remoteEphemeral
-      ? (this.#remoteEphemeralObject ??= loadPublicKey(remote))
-      : loadPeerStaticKey(remote);
-    const shared = dhWithKeyObject(local.privateKeyObject, remoteKey);
+    const shared = dh(local.privateKey, remote);
     this.#symmetric.mixKey(shared);
-    shared.fill(0);
+    wipe(shared);
   }
 
   #advance(): void {
@@ -240,16 +236,16 @@ export class XXHandshake {
   }
 
   /**
-   * Zeroes ck and k and drops the imported private keys. Private keys live
-   * only inside KeyObjects, whose OpenSSL memory JavaScript cannot zero;
-   * dropping the last reference is the best available. The caller's own
-   * static key buffers are left alone.
+   * Zeroes ck, k and this handshake's copies of the private keys (ours: the caller's own static
+   * key buffers are left alone), then drops them.
    */
   #wipeHandshakeSecrets(): void {
     this.#symmetric.destroy();
+    for (const pair of [this.#ephemeral, this.#presetEphemeral, this.#static]) {
+      if (pair !== undefined) wipe(pair.privateKey);
+    }
     this.#ephemeral = undefined;
     this.#presetEphemeral = undefined;
-    this.#remoteEphemeralObject = undefined;
     this.#static = undefined;
   }
 }

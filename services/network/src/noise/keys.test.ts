@@ -1,7 +1,9 @@
+import { createPrivateKey, createPublicKey, diffieHellman } from "node:crypto";
+
 import { describe, expect, it } from "vitest";
 
 import { NoiseError } from "./errors.js";
-import { dh, dhWithKeyObject, generateKeyPair, generateLoadedKeyPair, keyPairFromPrivateKey, loadKeyPair, loadPublicKey } from "./keys.js";
+import { checkKeyPair, copySecret, dh, generateKeyPair, keyPairFromPrivateKey, wipe } from "./keys.js";
 import { loadStaticKeyPair } from "./static-keys.js";
 
 function expectBadKey(action: () => unknown): void {
@@ -33,6 +35,12 @@ const LOW_ORDER_POINTS = [
   "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
   "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
 ];
+
+// An independent X25519 (OpenSSL's, via node:crypto) to cross-check libsodium's.
+const opensslPrivateKey = (raw: Buffer) =>
+  createPrivateKey({ key: Buffer.concat([Buffer.from("302e020100300506032b656e04220420", "hex"), raw]), format: "der", type: "pkcs8" });
+const opensslPublicKey = (raw: Buffer) =>
+  createPublicKey({ key: { kty: "OKP", crv: "X25519", x: raw.toString("base64url") }, format: "jwk" });
 
 describe("keys", () => {
   it("matches the RFC 7748 X25519 example", () => {
@@ -69,62 +77,60 @@ describe("keys", () => {
     }
   });
 
-  it("loads a key pair for repeated DH with the same results as raw dh", () => {
-    const local = generateKeyPair();
-    const remote = generateLoadedKeyPair();
-    const loaded = loadKeyPair(local, "test");
-    expect(loaded.publicKey).toEqual(local.publicKey);
-    expect(dhWithKeyObject(loaded.privateKeyObject, remote.publicKey)).toEqual(
-      dhWithKeyObject(remote.privateKeyObject, local.publicKey),
-    );
-    expect(dhWithKeyObject(loaded.privateKeyObject, remote.publicKey)).toEqual(dh(local.privateKey, remote.publicKey));
-  });
-
-  it("refuses to load a key pair whose halves do not match", () => {
+  it("checks that a key pair's halves belong together", () => {
     const a = generateKeyPair();
     const b = generateKeyPair();
-    expectBadKey(() => loadKeyPair({ publicKey: b.publicKey, privateKey: a.privateKey }, "test"));
-    expectBadKey(() => loadKeyPair({ publicKey: a.publicKey, privateKey: Buffer.alloc(31) }, "test"));
+    expect(() => checkKeyPair(a, "test")).not.toThrow();
+    expectBadKey(() => checkKeyPair({ publicKey: b.publicKey, privateKey: a.privateKey }, "test"));
+    expectBadKey(() => checkKeyPair({ publicKey: a.publicKey, privateKey: Buffer.alloc(31) }, "test"));
+    expectBadKey(() => checkKeyPair({ publicKey: Buffer.alloc(33), privateKey: a.privateKey }, "test"));
   });
 
-  it("generates fresh ephemeral pairs whose public key is the one X25519 derives from the private key", () => {
+  it("generates fresh pairs whose public key is the one X25519 derives from the private key", () => {
     const seen = new Set<string>();
     for (let i = 0; i < 100; i++) {
-      const ephemeral = generateLoadedKeyPair();
+      const pair = generateKeyPair();
       const peer = generateKeyPair();
-      // Both directions agree only if ephemeral.publicKey really belongs to its private key.
-      expect(dhWithKeyObject(ephemeral.privateKeyObject, peer.publicKey)).toEqual(dh(peer.privateKey, ephemeral.publicKey));
-      expect(ephemeral.publicKey.equals(Buffer.alloc(32))).toBe(false);
-      seen.add(ephemeral.publicKey.toString("hex"));
+      // Both directions agree only if pair.publicKey really belongs to its private key.
+      expect(dh(pair.privateKey, peer.publicKey)).toEqual(dh(peer.privateKey, pair.publicKey));
+      expect(pair.publicKey.equals(Buffer.alloc(32))).toBe(false);
+      seen.add(pair.publicKey.toString("hex"));
     }
     expect(seen.size).toBe(100);
   });
 
-  it("uses a public key imported once exactly as the raw bytes, and refuses a bad one", () => {
-    const a = generateLoadedKeyPair();
-    const b = generateKeyPair();
-    expect(dhWithKeyObject(a.privateKeyObject, loadPublicKey(b.publicKey))).toEqual(dhWithKeyObject(a.privateKeyObject, b.publicKey));
-    expectBadKey(() => loadPublicKey(Buffer.alloc(31)));
-    for (const point of LOW_ORDER_POINTS) {
-      expectBadKey(() => dhWithKeyObject(a.privateKeyObject, loadPublicKey(Buffer.from(point, "hex"))));
+  it("agrees with node:crypto's X25519 (OpenSSL) on random keys", () => {
+    for (let i = 0; i < 20; i++) {
+      const a = generateKeyPair();
+      const b = generateKeyPair();
+      const openssl = diffieHellman({ privateKey: opensslPrivateKey(a.privateKey), publicKey: opensslPublicKey(b.publicKey) });
+      expect(dh(a.privateKey, b.publicKey)).toEqual(openssl);
+      expect(createPublicKey(opensslPrivateKey(a.privateKey)).export({ format: "jwk" }).x).toBe(a.publicKey.toString("base64url"));
     }
   });
 
-  it("imports a static pair once per pair object, and never returns a stale key after the pair changed in place", () => {
+  it("wipe zeroes a secret in place, and copySecret copies one", () => {
+    const pair = generateKeyPair();
+    const copy = copySecret(pair.privateKey);
+    expect(copy).toEqual(pair.privateKey);
+    wipe(copy);
+    expect(copy).toEqual(Buffer.alloc(32));
+    expect(pair.privateKey).not.toEqual(Buffer.alloc(32));
+  });
+
+  it("checks a static pair once per pair object, and never skips the check after the pair changed in place", () => {
     const pair = generateKeyPair();
     const first = loadStaticKeyPair(pair);
-    expect(loadStaticKeyPair(pair)).toBe(first);
-    // A different object with the same bytes is imported on its own, with the same result.
-    const copy = { publicKey: Buffer.from(pair.publicKey), privateKey: Buffer.from(pair.privateKey) };
-    expect(loadStaticKeyPair(copy)).not.toBe(first);
-    expect(loadStaticKeyPair(copy).publicKey).toEqual(first.publicKey);
-    // Overwritten in place with another valid pair: the new key is loaded, not the cached one.
+    expect(first).toEqual(pair);
+    // A copy each time, so the handshake can wipe its own without touching the caller's pair.
+    expect(first.privateKey).not.toBe(pair.privateKey);
+    wipe(first.privateKey);
+    expect(loadStaticKeyPair(pair)).toEqual(pair);
+    // Overwritten in place with another valid pair: the new key is loaded.
     const other = generateKeyPair();
     other.privateKey.copy(pair.privateKey);
     other.publicKey.copy(pair.publicKey);
-    const reloaded = loadStaticKeyPair(pair);
-    expect(reloaded).not.toBe(first);
-    expect(dhWithKeyObject(reloaded.privateKeyObject, first.publicKey)).toEqual(dh(other.privateKey, first.publicKey));
+    expect(loadStaticKeyPair(pair)).toEqual(other);
     // Only the private half wiped: the halves no longer match, so it is refused, not served from the cache.
     pair.privateKey.fill(0);
     expectBadKey(() => loadStaticKeyPair(pair));

@@ -1,35 +1,38 @@
 import { timingSafeEqual } from "node:crypto";
-import { hash } from "./hash.js";
-import { loadKeyPair, type KeyPair, type LoadedKeyPair } from "./keys.js";
+import { checkKeyPair, copySecret, type KeyPair } from "./keys.js";
 
-interface Loaded {
+interface Checked {
   privateKeyBuffer: Buffer;
   publicKey: Buffer;
-  privateDigest: Buffer;
-  loaded: LoadedKeyPair;
+  privateKey: Buffer;
 }
 
 /**
- * A node runs every handshake with the same static key pair object, and importing it (a JWK
- * import plus the check that its halves match) cost about one DH per handshake. So the imported
- * key is remembered per pair object, as long as that object lives. A hit is only trusted if the
- * pair still holds the same bytes: same buffers, same public key, and a digest of the private
- * key that matches, so a caller that overwrote or wiped its pair in place gets a fresh import
- * (or the import's error), never a stale key. The digest is one-way and lives no longer than the
- * pair, which holds the private key in clear anyway.
+ * A node runs every handshake with the same static key pair object, and checking that its halves
+ * match costs one X25519 base-point multiplication (about a fifth of a side's X25519 work). So a
+ * pair object that passed the check is remembered, as long as that object lives. A hit is only
+ * trusted if the pair still holds the same bytes: same buffers and the same public and private
+ * key bytes as when it was checked, so a caller that overwrote or wiped its pair in place is
+ * checked again (and refused if it no longer matches), never waved through. The remembered copy
+ * lives no longer than the pair, which holds the private key in clear anyway. (Comparing bytes
+ * replaced a digest of the private key: one BLAKE2b per handshake side saved.)
  */
-const cache = new WeakMap<KeyPair, Loaded>();
+const checked = new WeakMap<KeyPair, Checked>();
 
-function digestOf(privateKey: Uint8Array): Buffer {
-  return hash(privateKey);
-}
-
-export function loadStaticKeyPair(pair: KeyPair): LoadedKeyPair {
-  const hit = cache.get(pair);
-  if (hit && hit.privateKeyBuffer === pair.privateKey && hit.publicKey.equals(pair.publicKey)) {
-    if (timingSafeEqual(hit.privateDigest, digestOf(pair.privateKey))) return hit.loaded;
+/**
+ * The handshake's own copy of a static pair, checked (throws NoiseError "bad-key" if the sizes
+ * or halves are wrong). A copy, so the handshake can wipe it without touching the caller's pair.
+ */
+export function loadStaticKeyPair(pair: KeyPair): KeyPair {
+  const hit = checked.get(pair);
+  const trusted = hit !== undefined
+    && hit.privateKeyBuffer === pair.privateKey
+    && hit.publicKey.equals(pair.publicKey)
+    && hit.privateKey.length === pair.privateKey.length
+    && timingSafeEqual(hit.privateKey, pair.privateKey);
+  if (!trusted) {
+    checkKeyPair(pair, "static");
+    checked.set(pair, { privateKeyBuffer: pair.privateKey, publicKey: Buffer.from(pair.publicKey), privateKey: copySecret(pair.privateKey) });
   }
-  const loaded = loadKeyPair(pair, "static");
-  cache.set(pair, { privateKeyBuffer: pair.privateKey, publicKey: Buffer.from(pair.publicKey), privateDigest: digestOf(pair.privateKey), loaded });
-  return loaded;
+  return { publicKey: Buffer.from(pair.publicKey), privateKey: copySecret(pair.privateKey) };
 }
