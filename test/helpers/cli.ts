@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -114,7 +114,8 @@ export class TestNode {
     }
   }
 
-  async destroy(): Promise<void> {
+  /** `keepAt`: copy the profile (logs, run/children.json) there first, to diagnose a failure. */
+  async destroy(keepAt?: string): Promise<void> {
     for (const w of this.#watchers) w.kill("SIGKILL");
     await runCli(this.home, ["down"]);
     const pid = this.daemonPid();
@@ -124,6 +125,10 @@ export class TestNode {
       } catch {
         // already gone
       }
+    }
+    if (keepAt) {
+      cpSync(this.home, keepAt, { recursive: true });
+      console.log(`[test] kept ${this.name}'s profile and logs at ${keepAt}`);
     }
     rmSync(this.home, { recursive: true, force: true });
   }

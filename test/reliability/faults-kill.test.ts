@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { killService } from "../running/processes.js";
 import { messageText, sendExactlyOnce, type SendTally } from "./faults-exchange.js";
 import { ExchangeProgress, killSupervisor, planFaults, type PlannedFault } from "./faults-injector.js";
@@ -28,6 +28,7 @@ describe(`kill -9 at random moments during a ${PER_SIDE * 2}-message exchange${s
   let alice: PairSide;
   let bob: PairSide;
   let tui: TuiSender;
+  let failed = false;
 
   beforeAll(async () => {
     console.log(`[faults-kill] seed ${seed} (replay: JARVIS_SEED=${seed})`);
@@ -40,11 +41,16 @@ describe(`kill -9 at random moments during a ${PER_SIDE * 2}-message exchange${s
 
   afterAll(async () => {
     tui?.close();
-    await Promise.all([alice?.node.destroy(), bob?.node.destroy()]);
+    // A failed run keeps both profiles (service logs, run/children.json) for diagnosis.
+    const keep = failed ? `/tmp/faults-kill-${seed}-${Date.now()}` : undefined;
+    await Promise.all([alice?.node.destroy(keep && `${keep}/alice`), bob?.node.destroy(keep && `${keep}/bob`)]);
     probe.remove();
   }, 60_000);
 
   it("loses nothing, duplicates nothing, keeps each sender's order, and converges to read", async () => {
+    onTestFailed(() => {
+      failed = true;
+    });
     const started = Date.now();
     const random = seededRandom(seed);
     const plan = planFaults(random, FAULTS, PER_SIDE * 2);
