@@ -8,7 +8,8 @@ import {
   type LinkResponse,
   type OutboundFrame,
 } from "@jarvis/proto/jarvis/network/v1/network_service";
-import { WireWriter, hasUnknownFields, lengthFieldSize, varintSize, type MessageCodec } from "@jarvis/rpc";
+import { WireWriter, hasUnknownFields, lengthFieldSize, varintSize } from "@jarvis/core";
+import type { MessageCodec } from "@jarvis/rpc";
 
 /**
  * Hand-written codecs for the Link's per-frame messages, the network's hottest: every frame a

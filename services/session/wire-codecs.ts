@@ -13,7 +13,8 @@ import {
   type SubscribeResponse,
 } from "@jarvis/proto/jarvis/session/v1/session_service";
 import type { Message } from "@jarvis/proto/jarvis/session/v1/resources";
-import { WireWriter, bigVarintSize, hasUnknownFields, lengthFieldSize, varintSize, type MessageCodec } from "@jarvis/rpc";
+import { WireWriter, bigVarintSize, hasUnknownFields, lengthFieldSize, varintSize } from "@jarvis/core";
+import type { MessageCodec } from "@jarvis/rpc";
 
 /**
  * Hand-written codecs for the messages of the send path (SendMessage, SendMessages) and for

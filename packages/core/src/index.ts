@@ -36,3 +36,4 @@ export { ensurePrivateDir, writeFileAtomic } from "./files.js";
 export { parseHostPort, formatHostPort, DEFAULT_LISTEN_ADDRESS, type HostPort } from "./address.js";
 export { silentLogger, type Logger } from "./logger.js";
 export { AsyncQueue } from "./async-queue.js";
+export { WireWriter, bigVarintSize, hasUnknownFields, lengthFieldSize, varintSize } from "./wire-writer.js";

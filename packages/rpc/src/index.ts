@@ -6,7 +6,6 @@ export { errorMappingInterceptor, type RpcLogger } from "./interceptors.js";
 export { registerHealth, type Readiness, type HealthOptions } from "./health.js";
 export { registerReflection } from "./reflection.js";
 export type { MessageCodec } from "./message-codecs.js";
-export { WireWriter, bigVarintSize, hasUnknownFields, lengthFieldSize, varintSize } from "./wire-writer.js";
 export { startServer, type ServerOptions, type RunningServer } from "./server.js";
 export { createIpcTransport } from "./client.js";
 export { createServiceLogger } from "./service-logger.js";

@@ -1,5 +1,7 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { WireWriter, lengthFieldSize, varintSize } from "@jarvis/core";
 import {
+  AckSchema,
   ChatMessageSchema,
   EnvelopeSchema,
   GroupMessageSchema,
@@ -47,36 +49,19 @@ const [CHAT_ID_TAG, CHAT_SEQUENCE_TAG, CHAT_SENT_AT_TAG, CHAT_TEXT_TAG] = [(1 <<
  */
 export function chatEnvelope(m: Outgoing): Buffer {
   const { id, sequence, sentAt, text } = m;
-  if (!Number.isSafeInteger(sequence) || !Number.isSafeInteger(sentAt) || sequence < 0 || sentAt < 0) {
-    return encode({ case: "chatMessage", value: create(ChatMessageSchema, { messageId: id, sequence: BigInt(sequence), sentAtMs: BigInt(sentAt), text }) });
-  }
+  const viaProtobufEs = () => encode({ case: "chatMessage", value: create(ChatMessageSchema, { messageId: id, sequence: BigInt(sequence), sentAtMs: BigInt(sentAt), text }) });
+  if (!Number.isSafeInteger(sequence) || !Number.isSafeInteger(sentAt) || sequence < 0 || sentAt < 0) return viaProtobufEs();
   const idLength = Buffer.byteLength(id, "utf8");
   const textLength = Buffer.byteLength(text, "utf8");
-  const stringField = (length: number) => (length === 0 ? 0 : 1 + varintSize(length) + length);
   const varintField = (value: number) => (value === 0 ? 0 : 1 + varintSize(value));
-  const body = stringField(idLength) + varintField(sequence) + varintField(sentAt) + stringField(textLength);
-  const out = Buffer.allocUnsafe(1 + varintSize(body) + body);
-  out[0] = CHAT_BODY_TAG;
-  let at = writeVarint(out, 1, body);
-  if (idLength > 0) {
-    out[at++] = CHAT_ID_TAG;
-    at = writeVarint(out, at, idLength);
-    at += out.write(id, at, "utf8");
-  }
-  if (sequence !== 0) {
-    out[at++] = CHAT_SEQUENCE_TAG;
-    at = writeVarint(out, at, sequence);
-  }
-  if (sentAt !== 0) {
-    out[at++] = CHAT_SENT_AT_TAG;
-    at = writeVarint(out, at, sentAt);
-  }
-  if (textLength > 0) {
-    out[at++] = CHAT_TEXT_TAG;
-    at = writeVarint(out, at, textLength);
-    out.write(text, at, "utf8");
-  }
-  return out;
+  const body = lengthFieldSize(idLength) + varintField(sequence) + varintField(sentAt) + lengthFieldSize(textLength);
+  const w = new WireWriter(1 + varintSize(body) + body);
+  w.header(CHAT_BODY_TAG, body);
+  w.string(CHAT_ID_TAG, id, idLength);
+  if (sequence !== 0) w.tagged(CHAT_SEQUENCE_TAG, sequence);
+  if (sentAt !== 0) w.tagged(CHAT_SENT_AT_TAG, sentAt);
+  w.string(CHAT_TEXT_TAG, text, textLength);
+  return w.done() ?? viaProtobufEs();
 }
 
 export const groupMessageEnvelope = (groupId: string, m: Outgoing) =>
@@ -110,33 +95,13 @@ export function ackEnvelope(ids: string[]): Buffer {
   const lengths = ids.map((id) => Buffer.byteLength(id, "utf8"));
   let body = 0;
   for (const length of lengths) body += 1 + varintSize(length) + length;
-  const out = Buffer.allocUnsafe(1 + varintSize(body) + body);
-  out[0] = ACK_BODY_TAG;
-  let at = writeVarint(out, 1, body);
+  const w = new WireWriter(1 + varintSize(body) + body);
+  w.header(ACK_BODY_TAG, body);
   ids.forEach((id, i) => {
-    out[at++] = ACK_ID_TAG;
-    at = writeVarint(out, at, lengths[i] as number);
-    at += out.write(id, at, "utf8");
+    w.header(ACK_ID_TAG, lengths[i] as number);
+    w.pos += w.buf.write(id, w.pos, "utf8");
   });
-  return out;
-}
-
-function varintSize(value: number): number {
-  let size = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 128);
-    size++;
-  }
-  return size;
-}
-
-function writeVarint(out: Buffer, at: number, value: number): number {
-  while (value >= 0x80) {
-    out[at++] = (value & 0x7f) | 0x80;
-    value = Math.floor(value / 128);
-  }
-  out[at++] = value;
-  return at;
+  return w.done() ?? encode({ case: "ack", value: create(AckSchema, { messageIds: ids }) });
 }
 
 export const receiptEnvelope = (ids: string[], receiptId: string) => encode({ case: "receipt", value: create(ReceiptSchema, { messageIds: ids, receiptId }) });

@@ -1,5 +1,6 @@
 /**
- * The protobuf wire primitives the hand-written codecs (message-codecs.ts) share: sizes are
+ * The protobuf wire primitives the hand-written codecs share (the gRPC codecs of
+ * @jarvis/rpc message-codecs.ts and the peer envelopes in the session): sizes are
  * computed first, then the message is written into one exact buffer, with none of the
  * intermediate chunks protobuf-es's BinaryWriter makes. Only one-byte tags (fields 1–15).
  */
