@@ -2,7 +2,8 @@
 // each a `jarvis up` process tree (daemon, network, session), bob's subscriber is a process of
 // its own (peers/subscriber.js, as bob's TUI would be) and the bench process is alice's client.
 // For the target-rate slices it also records each process's CPU µs per accepted message and
-// how many cores it kept busy: which one limits.
+// how many cores it kept busy: which one limits. `sending` picks unary calls (default) or one
+// SendMessages stream (open-loop-senders.js).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,7 +15,7 @@ import { startSubscriberProcess } from "./subscriber-process.js";
 
 const capitalised = (word) => word[0].toUpperCase() + word.slice(1);
 
-export async function latencyOverProcessTrees({ rate, n, rounds }) {
+export async function latencyOverProcessTrees({ rate, n, rounds, sending }) {
   const dir = mkdtempSync(join(tmpdir(), "jv-bench-latp-"));
   const echo = await startGrpcEcho(dir);
   const probe = latencyProbe();
@@ -29,7 +30,7 @@ export async function latencyOverProcessTrees({ rate, n, rounds }) {
     );
     pids.bobSubscriber = received.pid;
     const cpu = cpuMeter(pids);
-    const result = await openLoopLatency({ client: alice.client, received, probe, echo, rate, n, rounds, cpu });
+    const result = await openLoopLatency({ client: alice.client, received, probe, echo, rate, n, rounds, cpu, sending });
     const { offeredMessages, acceptedMessages, seconds } = result.targetSlices;
     const busy = cpu.perSecond(seconds);
     const busiest = Object.keys(busy).reduce((a, b) => (busy[b] > busy[a] ? b : a));

@@ -1,10 +1,11 @@
-// Latency at a fixed offered rate (open loop), whatever runs the nodes: alice's client calls
-// SendMessage on a schedule, whether or not earlier calls have returned, and each message's
+// Latency at a fixed offered rate (open loop), whatever runs the nodes: alice's client sends on
+// a schedule (a unary SendMessage per message, or a request on one SendMessages stream: see
+// open-loop-senders.js), whether or not earlier sends were answered, and each message's
 // latency runs from its scheduled send time (so a stalled sender cannot hide queueing) to the
 // moment bob's Subscribe stream delivers it. Slices at the target rate rotate with slices at
 // 100 msgs/s and with bare grpc-js unary round trips, the reference for one local call.
 import { performance } from "node:perf_hooks";
-import { errorCodeOf } from "@jarvis/rpc";
+import { unarySender } from "./open-loop-senders.js";
 import { latencySummary } from "./percentiles.js";
 import { rotateSlices, sig3 } from "./measure.js";
 
@@ -38,8 +39,8 @@ export function latencyProbe() {
   };
 }
 
-/** Offers n messages at `rate`; counts refusals in `refusedBy` (domain code, e.g. busy). */
-async function offered(client, received, scheduled, { latencies, refusedBy }, { rate, n }) {
+/** Offers n messages at `rate` through `sender`; counts refusals in `refusedBy` (domain code, e.g. busy). */
+async function offered(sender, received, scheduled, { latencies, refusedBy }, { rate, n }) {
   const before = received.count;
   let refused = 0;
   const start = performance.now();
@@ -49,9 +50,8 @@ async function offered(client, received, scheduled, { latencies, refusedBy }, { 
     for (; i < due; i++) {
       const tag = `${rate}-${before}-${i}`;
       scheduled.set(tag, { at: start + (i * 1000) / rate, latencies });
-      client.sendMessage({ conversation: "bob", text: textFor(tag) }).catch((error) => {
+      sender.send(textFor(tag), (code) => {
         refused++;
-        const code = errorCodeOf(error) ?? "other";
         refusedBy[code] = (refusedBy[code] ?? 0) + 1;
         scheduled.delete(tag);
       });
@@ -78,18 +78,28 @@ function timed(fn) {
 /**
  * `rounds` rotations of three slices: `n / rounds` messages offered at `rate`, a tenth of that
  * (at least 10) at 100 msgs/s, and as many bare grpc-js unary round trips on `echo`. `client`
- * is alice's SessionService client, `received` bob's counter (count, until) fed by `probe`.
+ * is alice's SessionService client, `received` bob's counter (count, until) fed by `probe`;
+ * `sending` (default: unary SendMessage) makes the sender from the client (`open-loop-senders.js`).
  * With `cpu` (a cpuMeter) only the target-rate slices are metered; `targetSlices` in the
  * result has the messages and seconds to divide its sums by.
  */
-export async function openLoopLatency({ client, received, probe, echo, rate, n, rounds, cpu }) {
+export async function openLoopLatency({ client, received, probe, echo, rate, n, rounds, cpu, sending = unarySender }) {
+  const sender = sending(client);
+  try {
+    return await openLoop({ sender, received, probe, echo, rate, n, rounds, cpu });
+  } finally {
+    await sender.close();
+  }
+}
+
+async function openLoop({ sender, received, probe, echo, rate, n, rounds, cpu }) {
   const target = { latencies: [], refused: 0, refusedBy: {}, lost: 0 };
   const low = { latencies: [], refused: 0, refusedBy: {}, lost: 0 };
   const grpc = [];
   const perSlice = Math.ceil(n / rounds);
   const lowPerSlice = Math.max(10, Math.ceil(perSlice / 10));
   const offer = async (total, options) => {
-    const slice = await offered(client, received, probe.scheduled, total, options);
+    const slice = await offered(sender, received, probe.scheduled, total, options);
     total.refused += slice.refused;
     total.lost += slice.lost;
   };
@@ -120,7 +130,7 @@ export async function openLoopLatency({ client, received, probe, echo, rate, n, 
   const grpcUnary = latencySummary(grpc);
   return {
     figure: figure.p50,
-    unit: `ms p50 from scheduled SendMessage to bob's Subscribe event, offered ${rate} msgs/s open loop`,
+    unit: `ms p50 from the scheduled send (${sender.name}) to bob's Subscribe event, offered ${rate} msgs/s open loop`,
     atRate: { offeredPerSecond: rate, ...figure },
     at100PerSecond: { offeredPerSecond: LOW_RATE, ...summary(low) },
     ceiling: grpcUnary.p50,

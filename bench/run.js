@@ -12,6 +12,7 @@ import { endToEnd } from "./e2e.js";
 import { history } from "./history.js";
 import { latencyAtRate } from "./latency.js";
 import { latencyOverProcessTrees } from "./latency-process-trees.js";
+import { streamSender } from "./open-loop-senders.js";
 import { nodesAsProcesses } from "./processes.js";
 import { pipelinedRoundTrips } from "./round-trips.js";
 import { serverStacks } from "./server-stacks.js";
@@ -48,6 +49,8 @@ await scenario("endToEnd", () => endToEnd({ n, rounds: s.rounds }));
 await scenario("latencyAt1000PerSecond", () => latencyAtRate({ rate: 1000, n: s.latencyN, rounds: s.rounds }));
 // As deployed: the same open loop over two `jarvis up` trees (quick: 2.5 s per 1,000/s slice).
 await scenario("latencyProcessTrees", () => latencyOverProcessTrees({ rate: 1000, n: s.latencyProcessN, rounds: s.rounds }));
+// The same with alice's client writing each message, when due, to one SendMessages stream.
+await scenario("latencyProcessTreesStreaming", () => latencyOverProcessTrees({ rate: 1000, n: s.latencyProcessN, rounds: s.rounds, sending: streamSender }));
 await scenario("nodesAsProcesses", () => nodesAsProcesses({ n: s.processN, rounds: s.rounds }));
 await scenario("manyChannels", () => manyChannels({ count: s.channels, perPeer: 10 }));
 await scenario("history", () => history({ count: s.history, sliceMs: s.sliceMs, rounds: s.rounds }));

@@ -50,7 +50,7 @@ describe("npm run bench", () => {
     expect(stderr).not.toContain("MaxListenersExceededWarning");
     const doc = JSON.parse(stdout) as Doc;
     expect(doc.mode).toBe("tiny");
-    const { endToEnd, nodesAsProcesses, history, latencyProcessTrees, ...single } = doc.scenarios;
+    const { endToEnd, nodesAsProcesses, history, latencyProcessTrees, latencyProcessTreesStreaming, ...single } = doc.scenarios;
     expect(Object.keys(single).sort()).toEqual([
       "handshakes",
       "handshakesAcrossProcesses",
@@ -87,21 +87,25 @@ describe("npm run bench", () => {
     // Latency as deployed (two `jarvis up` trees, bob's subscriber in a process of its own): the
     // same figures as in one process, and the CPU per message of every process of both trees,
     // of bob's subscriber and of the bench process (alice's client).
-    expectCompared("latencyProcessTrees", latencyProcessTrees);
-    const latency = latencyProcessTrees as unknown as LatencyScenario;
-    for (const slices of [latency.atRate, latency.at100PerSecond]) {
-      for (const key of ["p50", "p99", "max", "refused", "lost"]) expect(typeof slices[key], `latencyProcessTrees.${key}`).toBe("number");
-      expect(slices.samples + slices.refused).toBeGreaterThan(0);
+    // Both ways of sending: a unary call per message, and one SendMessages stream.
+    for (const [name, scenario] of Object.entries({ latencyProcessTrees, latencyProcessTreesStreaming })) {
+      expectCompared(name, scenario);
+      const latency = scenario as unknown as LatencyScenario;
+      for (const slices of [latency.atRate, latency.at100PerSecond]) {
+        for (const key of ["p50", "p99", "max", "refused", "lost"]) expect(typeof slices[key], `${name}.${key}`).toBe("number");
+        expect(slices.samples + slices.refused).toBeGreaterThan(0);
+      }
+      expect(latency.atRate.offeredPerSecond).toBe(1000);
+      const processes = ["aliceDaemon", "aliceNetwork", "aliceSession", "bench", "bobDaemon", "bobNetwork", "bobSession", "bobSubscriber"];
+      for (const key of ["microsPerMessage", "microsPerOfferedMessage", "coresBusy"] as const) {
+        expect(Object.keys(latency.cpuAtRate[key]).sort(), `${name}.cpuAtRate.${key}`).toEqual(processes);
+        for (const value of Object.values(latency.cpuAtRate[key])) expect(value).toBeGreaterThanOrEqual(0);
+      }
+      expect(processes).toContain(latency.cpuAtRate.busiest);
+      // The bench process always spends something (it sends and subscribes): the meter reads it.
+      expect(latency.cpuAtRate.microsPerMessage.bench).toBeGreaterThan(0);
     }
-    expect(latency.atRate.offeredPerSecond).toBe(1000);
-    const processes = ["aliceDaemon", "aliceNetwork", "aliceSession", "bench", "bobDaemon", "bobNetwork", "bobSession", "bobSubscriber"];
-    for (const key of ["microsPerMessage", "microsPerOfferedMessage", "coresBusy"] as const) {
-      expect(Object.keys(latency.cpuAtRate[key]).sort(), `cpuAtRate.${key}`).toEqual(processes);
-      for (const value of Object.values(latency.cpuAtRate[key])) expect(value).toBeGreaterThanOrEqual(0);
-    }
-    expect(processes).toContain(latency.cpuAtRate.busiest);
-    // The bench process always spends something (it sends and subscribes): the meter reads it.
-    expect(latency.cpuAtRate.microsPerMessage.bench).toBeGreaterThan(0);
+    expect((latencyProcessTreesStreaming as { unit: string }).unit).toContain("SendMessages stream");
 
     expect(Object.keys(endToEnd ?? {}).sort()).toEqual(["streaming", "unaryConcurrency1", "unaryConcurrency16", "unaryConcurrency64"]);
     for (const [name, scenario] of Object.entries(endToEnd ?? {})) expectCompared(`endToEnd.${name}`, scenario);
