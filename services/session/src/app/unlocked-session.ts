@@ -84,7 +84,7 @@ export class UnlockedSession {
     const connected = (uid: string) => this.delivery.channel(uid)?.ackedWithin(OUTBOX_LIMITS.busyAckWindowMs) ?? false;
     this.outgoing = new Outgoing({ clock, uow, messages, outbox, ownUid, handOff, connected });
     this.delivery = new OutboxDelivery({ clock, log, network, uow, outbox, outgoing: this.outgoing });
-    this.acks = new Acks({ network, uow, outbox, outgoing: this.outgoing, delivery: this.delivery });
+    this.acks = new Acks({ clock: systemClock, network, uow, outbox, outgoing: this.outgoing, delivery: this.delivery });
     this.conversations = new Conversations({ clock, uow, messages, contacts: contactRepo, outgoing: this.outgoing, acks: this.acks, drops: this.drops });
     this.contacts = new ContactService({
       clock,

@@ -8,7 +8,9 @@ import type { PeerNetwork } from "../peer-network.js";
 import type { Contact, MessageState } from "../model.js";
 import { Outgoing } from "./outgoing.js";
 import { OutboxDelivery } from "./outbox-delivery.js";
-import { Acks } from "./acks.js";
+import { ACK_SEND_FOLD_MS, Acks } from "./acks.js";
+import { EnvelopeSchema } from "@jarvis/proto/jarvis/peer/v1/envelope";
+import { fromBinary } from "@bufbuild/protobuf";
 import { MAX_IDS_PER_ACK } from "../constants.js";
 
 // Acks.receive on the real encrypted store: a whole Ack frame is applied with a fixed number
@@ -33,7 +35,7 @@ function setup() {
   const network = {} as PeerNetwork;
   const delivery = new OutboxDelivery({ clock, log: silentLogger, network, uow: store.uow, outbox: store.outbox, outgoing });
   cleanups.push(() => delivery.stop());
-  const acks = new Acks({ network, uow: store.uow, outbox: store.outbox, outgoing, delivery });
+  const acks = new Acks({ clock, network, uow: store.uow, outbox: store.outbox, outgoing, delivery });
   const { events: announced, stop } = recordEvents(store);
   cleanups.push(stop);
 
@@ -195,5 +197,65 @@ describe("Outgoing.markSent (the network's written reports, one statement per re
     expect([env.stateOf(delivered), env.stateOf(failed)]).toEqual(["delivered", "failed"]);
     await settle();
     expect(env.moves()).toEqual([`${delivered}:delivered`, ...[queued[2], queued[0], queued[1]].map((id) => `${id}:sent`)]);
+  });
+});
+
+describe("Acks.queue (our acks, folded per peer)", () => {
+  function sending() {
+    const clock = new FakeClock();
+    const { store, cleanup } = openTestStore(() => clock.now());
+    cleanups.push(cleanup);
+    const frames: { to: string; ids: string[] }[] = [];
+    const network = {
+      send: async (key: Buffer, payload: Uint8Array) => {
+        const envelope = fromBinary(EnvelopeSchema, payload);
+        if (envelope.body.case === "ack") frames.push({ to: key.toString("hex").slice(0, 2), ids: envelope.body.value.messageIds });
+      },
+    } as unknown as PeerNetwork;
+    const acks = new Acks({ clock, network, uow: store.uow } as unknown as ConstructorParameters<typeof Acks>[0]);
+    cleanups.push(() => acks.stop());
+    const peer = (byte: number) => ({ uid: String(byte).repeat(52), publicKey: Buffer.alloc(32, byte) }) as Contact;
+    return { clock, store, frames, acks, peer };
+  }
+
+  it("sends the ids one peer gathered within the fold as one frame per peer, and none before", async () => {
+    const { clock, store, frames, acks, peer } = sending();
+    store.uow.tx(() => acks.queue(peer(0x11), "m1"));
+    store.uow.tx(() => {
+      acks.queue(peer(0x11), "m2");
+      acks.queue(peer(0x22), "g1");
+    });
+    await settle();
+    clock.advance(ACK_SEND_FOLD_MS - 1);
+    await settle();
+    expect(frames).toEqual([]);
+    clock.advance(1);
+    await settle();
+    expect(frames).toEqual([
+      { to: "11", ids: ["m1", "m2"] },
+      { to: "22", ids: ["g1"] },
+    ]);
+    // The next ack starts a fold of its own.
+    store.uow.tx(() => acks.queue(peer(0x11), "m3"));
+    clock.advance(ACK_SEND_FOLD_MS);
+    await settle();
+    expect(frames.slice(2)).toEqual([{ to: "11", ids: ["m3"] }]);
+  });
+
+  it("sends a full frame's worth at once, without waiting out the fold", async () => {
+    const { store, frames, acks, peer } = sending();
+    const ids = Array.from({ length: MAX_IDS_PER_ACK }, (_, i) => `m${i}`);
+    store.uow.tx(() => ids.forEach((id) => acks.queue(peer(0x11), id)));
+    await settle();
+    expect(frames).toEqual([{ to: "11", ids }]);
+  });
+
+  it("drops what is pending when stopped (the sender retries), and sends nothing later", async () => {
+    const { clock, store, frames, acks, peer } = sending();
+    store.uow.tx(() => acks.queue(peer(0x11), "m1"));
+    acks.stop();
+    clock.advance(ACK_SEND_FOLD_MS * 2);
+    await settle();
+    expect(frames).toEqual([]);
   });
 });

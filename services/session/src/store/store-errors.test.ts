@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { openDatabase, type Db } from "./database.js";
 import { Store } from "./store.js";
 import { DiskFullError } from "./store-errors.js";
-import { Acks, type AcksDeps } from "../messages/acks.js";
+import { FakeClock } from "@jarvis/core";
+import { ACK_SEND_FOLD_MS, Acks, type AcksDeps } from "../messages/acks.js";
 import type { Contact } from "../model.js";
 
 const cleanups: (() => void)[] = [];
@@ -64,7 +65,8 @@ describe("a store that has no room left", () => {
     const { store } = storeWithoutRoom();
     const sent: string[] = [];
     const network = { send: async (_key: Buffer, payload: Uint8Array) => void sent.push(Buffer.from(payload).toString("hex")) };
-    const acks = new Acks({ network, uow: store.uow } as unknown as AcksDeps);
+    const clock = new FakeClock();
+    const acks = new Acks({ clock, network, uow: store.uow } as unknown as AcksDeps);
     const contact = { uid: "a".repeat(32), publicKey: randomBytes(32) } as Contact;
 
     // As the inbound batch does: store, queue the ack, and the commit fails.
@@ -74,11 +76,13 @@ describe("a store that has no room left", () => {
         acks.queue(contact, "m1");
       }),
     ).toThrow(DiskFullError);
+    clock.advance(ACK_SEND_FOLD_MS);
     await new Promise((resolve) => setImmediate(resolve));
     expect(sent).toEqual([]);
 
-    // A batch that commits is acked.
+    // A batch that commits is acked (once the ack fold is over).
     store.uow.tx(() => acks.queue(contact, "m2"));
+    clock.advance(ACK_SEND_FOLD_MS);
     await new Promise((resolve) => setImmediate(resolve));
     expect(sent).toHaveLength(1);
   });
