@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Link, type LinkEvent } from "./link.js";
+import { Link, SENT_REPORT_FLUSH_BYTES, type LinkEvent } from "./link.js";
 import { InboundFlow } from "./inbound-flow.js";
 
 const key = (n: number) => Buffer.alloc(32, n);
@@ -58,16 +58,48 @@ describe("Link batches do not wait for the end of the turn", () => {
     expect(await take(link, 1)).toEqual(["frame(alone)"]);
     expect(turnEnded).toBe(false);
   });
+});
 
-  it("reports the frames written in one job as one FramesSent, before the turn ends", async () => {
+describe("Written reports gather for SENT_REPORT_FOLD_MS", () => {
+  /** A Link whose writes complete at once (the socket took them). */
+  function writingLink(): Link {
     const flow = new InboundFlow({ inboundBytesPerPeer: 1 << 20, inboundBytesTotal: 4 << 20 }, { setReadingPaused: () => undefined });
-    // A sender whose writes complete at once (the socket took them).
-    const link = new Link(async (_key, _payload, onWritten) => onWritten?.(), flow);
+    return new Link(async (_key, _payload, onWritten) => onWritten?.(), flow);
+  }
+  const sentIds = (event: LinkEvent) => (event.kind === "sent" ? event.frameIds : event.kind);
+
+  it("reports the frames written over several turns within the fold as one FramesSent per peer", async () => {
+    const link = writingLink();
+    for (const id of [1n, 2n]) void link.send(key(7), Buffer.from("x"), id);
+    void link.send(key(8), Buffer.from("x"), 3n);
+    await turn();
+    void link.send(key(7), Buffer.from("x"), 4n);
+    const first = (await link.next()) as IteratorYieldResult<LinkEvent>;
+    const second = (await link.next()) as IteratorYieldResult<LinkEvent>;
+    expect([sentIds(first.value), sentIds(second.value)]).toEqual([[1n, 2n, 4n], [3n]]);
+  });
+
+  it("reports at once, before the turn ends, when a peer's written frames reach SENT_REPORT_FLUSH_BYTES", async () => {
+    const link = writingLink();
     let turnEnded = false;
     setImmediate(() => (turnEnded = true));
-    for (const id of [1n, 2n, 3n]) void link.send(key(7), Buffer.from("x"), id);
+    void link.send(key(7), Buffer.from("x"), 1n);
+    void link.send(key(7), Buffer.alloc(SENT_REPORT_FLUSH_BYTES), 2n);
     const { value } = (await link.next()) as IteratorYieldResult<LinkEvent>;
     expect(turnEnded).toBe(false);
-    expect(value.kind === "sent" ? value.frameIds : value.kind).toEqual([1n, 2n, 3n]);
+    expect(sentIds(value)).toEqual([1n, 2n]);
+  });
+
+  it("a peer's disconnect comes after the reports of the frames written to it before, without waiting out the fold", async () => {
+    const link = writingLink();
+    let turnEnded = false;
+    setImmediate(() => (turnEnded = true));
+    for (const id of [1n, 2n]) void link.send(key(7), Buffer.from("x"), id);
+    await Promise.resolve();
+    link.deliver({ kind: "disconnected", publicKey: key(7), code: "closed", message: "gone" });
+    const first = (await link.next()) as IteratorYieldResult<LinkEvent>;
+    const second = (await link.next()) as IteratorYieldResult<LinkEvent>;
+    expect(turnEnded).toBe(false);
+    expect([sentIds(first.value), sentIds(second.value)]).toEqual([[1n, 2n], "disconnected"]);
   });
 });

@@ -1,4 +1,4 @@
-import { AsyncQueue } from "@jarvis/core";
+import { AsyncQueue, systemClock, type TimerHandle } from "@jarvis/core";
 import { errorCode, errorMessage } from "../errors.js";
 import type { InboundFlow } from "./inbound-flow.js";
 
@@ -10,6 +10,16 @@ export type LinkEvent =
   | { kind: "disconnected"; publicKey: Buffer; code: string; message: string }
   | { kind: "sent"; publicKey: Buffer; frameIds: bigint[] }
   | { kind: "dropped"; publicKey: Buffer; frameId: bigint; code: string; message: string };
+
+/**
+ * How long written reports gather before they go to the session. A session looks at them only
+ * for frames its peer has not acked within its own fold (100 ms) and to free its send window,
+ * so a report per written frame cost it a wake-up per message at a steady rate of lone sends.
+ * Real time, not the node's clock: it only bounds how late a report may come.
+ */
+export const SENT_REPORT_FOLD_MS = 10;
+/** A peer's reports go at once when they free this much of the session's send window (1 MiB by default). */
+export const SENT_REPORT_FLUSH_BYTES = 256 * 1024;
 
 /** Writes a payload to a peer; see PeerManager.send. */
 export type PayloadSender = (
@@ -23,15 +33,16 @@ export type PayloadSender = (
  * The session's side of the network, as a domain object (routes.ts translates it to the Link
  * RPC). Inbound: an ordered stream of events whose payload bytes are counted by an InboundFlow
  * until the session takes them. Outbound: send() writes a frame and, for a frame_id other than
- * 0, reports exactly once — FramesSent once it was written, batched per peer per job (the
- * write completions seen together) in write order, or FrameDropped with the error's code.
+ * 0, reports exactly once — FramesSent once it was written, batched per peer over
+ * SENT_REPORT_FOLD_MS in write order, or FrameDropped with the error's code (after the reports
+ * of earlier frames to that peer, as is a disconnect).
  */
 export class Link implements AsyncIterable<LinkEvent> {
   #queue = new AsyncQueue<LinkEvent>();
   #inbound: InboundFlow;
   #sender: PayloadSender;
-  #sentBatches = new Map<string, { publicKey: Buffer; frameIds: bigint[] }>();
-  #flushScheduled = false;
+  #sentBatches = new Map<string, { publicKey: Buffer; frameIds: bigint[]; bytes: number }>();
+  #sentFold: TimerHandle | undefined;
   /** Set once the session asked for inbound batches (LinkOptions); until then one event per frame. */
   #batchInbound = false;
   #inboundBatch: { publicKey: Buffer; payload: Buffer }[] = [];
@@ -67,8 +78,10 @@ export class Link implements AsyncIterable<LinkEvent> {
         return;
       }
     } else {
-      // Frames that arrived before this event reach the session before it.
+      // Frames that arrived before this event reach the session before it, and so do the
+      // reports of frames written to a peer before it disconnected.
       this.#flushInbound();
+      if (event.kind === "disconnected") this.#flush(event.publicKey.toString("hex"));
     }
     this.#queue.push(event);
   }
@@ -83,7 +96,7 @@ export class Link implements AsyncIterable<LinkEvent> {
   /** Writes one outbound frame; resolves when the network has room for the next (never rejects). */
   async send(publicKey: Uint8Array, payload: Uint8Array, frameId: bigint, channelId = 0n): Promise<void> {
     const key = Buffer.from(publicKey);
-    const report = frameId === 0n ? undefined : (error?: Error) => (error ? this.#dropped(key, frameId, error) : this.#sent(key, frameId));
+    const report = frameId === 0n ? undefined : (error?: Error) => (error ? this.#dropped(key, frameId, error) : this.#sent(key, frameId, payload.length));
     try {
       await this.#sender(key, payload, report, channelId);
     } catch (error) {
@@ -92,6 +105,9 @@ export class Link implements AsyncIterable<LinkEvent> {
   }
 
   end(): void {
+    this.#sentFold?.cancel();
+    this.#sentFold = undefined;
+    this.#sentBatches.clear();
     this.#queue.end();
     this.#inboundBatch = [];
     this.#inbound.reset();
@@ -116,22 +132,20 @@ export class Link implements AsyncIterable<LinkEvent> {
     };
   }
 
-  #sent(publicKey: Buffer, frameId: bigint): void {
+  #sent(publicKey: Buffer, frameId: bigint, size: number): void {
     const keyHex = publicKey.toString("hex");
     let batch = this.#sentBatches.get(keyHex);
     if (!batch) {
-      batch = { publicKey, frameIds: [] };
+      batch = { publicKey, frameIds: [], bytes: 0 };
       this.#sentBatches.set(keyHex, batch);
     }
     batch.frameIds.push(frameId);
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    // Reported when the job that saw the writes complete is done (with every frame that job
-    // completed), not at the end of the turn: "sent" should not trail the peer's ack.
-    process.nextTick(() => {
-      this.#flushScheduled = false;
+    batch.bytes += size;
+    if (batch.bytes >= SENT_REPORT_FLUSH_BYTES) return this.#flush(keyHex);
+    this.#sentFold ??= systemClock.setTimeout(() => {
+      this.#sentFold = undefined;
       for (const keyHex of [...this.#sentBatches.keys()]) this.#flush(keyHex);
-    });
+    }, SENT_REPORT_FOLD_MS);
   }
 
   #flush(keyHex: string): void {
