@@ -734,7 +734,8 @@ export declare const FrameDroppedSchema: GenMessage<FrameDropped>;
 
 /**
  * FramesSent reports outbound frames that were written to the peer's channel, in the order
- * they were written. Reports are batched: one may cover many frames.
+ * they were written. Reports are batched: one may cover many frames, and may come a few
+ * milliseconds after the write (always before a FrameDropped or a disconnect of that peer).
  *
  * @generated from message jarvis.network.v1.FramesSent
  */
