@@ -169,10 +169,12 @@ describe("GrpcPeerNetwork against a NetworkService on the in-memory router trans
     network.setEventHandler(handler);
     network.start();
     await waitFor(() => expect(log).toEqual(["up"]));
-    await network.send(key(1), Buffer.alloc(60));
+    const outcomes: FrameOutcome[] = [];
+    const track = (outcome: FrameOutcome) => outcomes.push(outcome);
+    await network.send(key(1), Buffer.alloc(60), track);
     let secondQueued = false;
-    const second = network.send(key(1), Buffer.alloc(60)).then(() => (secondQueued = true));
-    await network.send(key(2), Buffer.alloc(60)); // another peer: not blocked
+    const second = network.send(key(1), Buffer.alloc(60), track).then(() => (secondQueued = true));
+    await network.send(key(2), Buffer.alloc(60), track); // another peer: not blocked
     await waitFor(() => expect(fake.frames).toHaveLength(2));
     await tick();
     expect(secondQueued).toBe(false);
@@ -181,6 +183,23 @@ describe("GrpcPeerNetwork against a NetworkService on the in-memory router trans
     await second;
     await waitFor(() => expect(fake.frames).toHaveLength(3));
     expect(fake.frames.map((f) => Buffer.from(f.publicKey)[0])).toEqual([1, 2, 1]);
+    expect(outcomes).toEqual([{ sent: true }]);
+  });
+
+  it("sends a frame nobody waits on (an ack) with frame id 0, past a full window, and expects no report for it", async () => {
+    const fake = new FakeNetworkService();
+    const network = start(fake, { windowBytes: 100 });
+    const { log, handler } = events();
+    network.setEventHandler(handler);
+    network.start();
+    await waitFor(() => expect(log).toEqual(["up"]));
+    await network.send(key(1), Buffer.alloc(90), () => {});
+    // The window is full for tracked frames; an untracked one still goes, and is not counted.
+    await network.send(key(1), Buffer.from("ack"));
+    await waitFor(() => expect(fake.frames).toHaveLength(2));
+    expect(fake.frames.map((f) => f.frameId)).toEqual([1n, 0n]);
+    expect(Buffer.from(fake.frames[1]?.payload ?? []).toString()).toBe("ack");
+    expect(network.inFlightBytes(key(1))).toBe(90);
   });
 
   it("reads the Link no faster than the session handles frames", async () => {

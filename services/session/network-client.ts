@@ -115,6 +115,11 @@ export class GrpcPeerNetwork implements PeerNetwork {
   async send(publicKey: Buffer, payload: Uint8Array, onOutcome?: (outcome: FrameOutcome) => void, channelId = 0n): Promise<void> {
     const peer = publicKey.toString("hex");
     if (!this.#outbound) return void onOutcome?.({ sent: false, code: "link-down" });
+    // A frame nobody waits on (an ack, a hello) goes with frame_id 0: no report comes back, so
+    // the network does not wake us once per ack. Without reports the window cannot count it;
+    // it is small (one per stored batch), and if the network stops reading the Link, HTTP/2 flow
+    // control holds it here as the window would have.
+    if (!onOutcome) return this.#push({ $typeName: OutboundFrameSchema.typeName, publicKey, payload, frameId: 0n, channelId });
     await this.#windows.reserve(peer, payload.length);
     // The link may have gone down while we waited for room.
     const outbound = this.#outbound;
@@ -125,7 +130,12 @@ export class GrpcPeerNetwork implements PeerNetwork {
     const frameId = this.#windows.track(peer, payload.length, onOutcome);
     // Complete messages, not init shapes: create() (here and in connect's normalize) walks the
     // descriptor for an init shape, and this runs once per frame.
-    const frame: OutboundFrame = { $typeName: OutboundFrameSchema.typeName, publicKey, payload, frameId, channelId };
+    this.#push({ $typeName: OutboundFrameSchema.typeName, publicKey, payload, frameId, channelId });
+  }
+
+  #push(frame: OutboundFrame): void {
+    const outbound = this.#outbound;
+    if (!outbound) return;
     if (!this.#batching) return void outbound.push(linkRequest({ case: "frame", value: frame }));
     this.#batch.push(frame);
     // Flushed once the current job and its microtasks are done — a commit hands every new entry
