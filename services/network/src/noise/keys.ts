@@ -36,9 +36,20 @@ function publicKeyOf(privateKey: Uint8Array): Buffer {
 /** A fresh key pair: 32 random bytes are a valid scalar (RFC 7748 §5: X25519 clamps it). */
 export function generateKeyPair(): KeyPair {
   // Buffer.alloc, not allocUnsafe: a secret never lives in the shared pool slab.
-  const privateKey = Buffer.alloc(DH_LENGTH);
-  sodium.randombytes_buf(privateKey);
-  return { publicKey: publicKeyOf(privateKey), privateKey };
+  const pair = { publicKey: Buffer.alloc(DH_LENGTH), privateKey: Buffer.alloc(DH_LENGTH) };
+  generateKeyPairInto(pair);
+  return pair;
+}
+
+// The *Into forms write into buffers the caller already has. A fresh buffer of 64 bytes or less
+// lives on V8's heap, and V8 moves it to a backing store of its own the first time it is handed
+// to libsodium: ~1 µs of CPU each (bench/hs: allocation and GC included), against ~16 µs for a
+// keygen. A handshake keeps its working keys in one buffer of its own and writes them there.
+
+/** generateKeyPair into the given pair's two 32-byte buffers. */
+export function generateKeyPairInto(pair: KeyPair): void {
+  sodium.randombytes_buf(pair.privateKey);
+  sodium.crypto_scalarmult_base(pair.publicKey, pair.privateKey);
 }
 
 export function keyPairFromPrivateKey(privateKey: Uint8Array): KeyPair {
@@ -68,9 +79,15 @@ export function checkKeyPair(pair: KeyPair, what: string): void {
  * check below keeps the guarantee in this file whatever the library does.
  */
 export function dh(privateKey: Uint8Array, publicKey: Uint8Array): Buffer {
+  const shared = Buffer.alloc(DH_LENGTH);
+  dhInto(shared, privateKey, publicKey);
+  return shared;
+}
+
+/** dh written into `shared` (32 bytes); on an error `shared` holds nothing secret. */
+export function dhInto(shared: Uint8Array, privateKey: Uint8Array, publicKey: Uint8Array): void {
   requireKeyLength(privateKey, "private key");
   requireKeyLength(publicKey, "public key");
-  const shared = Buffer.alloc(DH_LENGTH);
   try {
     sodium.crypto_scalarmult(shared, privateKey, publicKey);
   } catch (cause) {
@@ -79,7 +96,6 @@ export function dh(privateKey: Uint8Array, publicKey: Uint8Array): Buffer {
   if (sodium.sodium_is_zero(shared)) {
     throw new NoiseError("bad-key", "X25519 produced the all-zero secret (low-order public key)");
   }
-  return shared;
 }
 
 /** A copy of a secret outside Buffer's shared pool, so wiping it later leaves nothing behind. */
