@@ -5,7 +5,7 @@ import { loadStaticKeyPair } from "./static-keys.js";
 import { MAX_MESSAGE_LENGTH, TAG_LENGTH } from "./limits.js";
 import { XX_PATTERN } from "./patterns.js";
 import type { Token } from "./patterns.js";
-import { SymmetricState } from "./symmetric-state.js";
+import { SymmetricState, SYMMETRIC_STATE_LENGTH } from "./symmetric-state.js";
 
 export const PROTOCOL_NAME = "Noise_XX_25519_ChaChaPoly_BLAKE2b";
 
@@ -33,11 +33,12 @@ export class XXHandshake {
   readonly #initiator: boolean;
   readonly #symmetric: SymmetricState;
   /**
-   * This handshake's working keys, in one buffer of its own (keys.ts says why not one each):
-   * the copy of our static private key, our ephemeral pair and the latest DH result. Wiped whole
-   * when the handshake ends.
+   * This handshake's working keys, in one buffer of its own (keys.ts says why not one each): the
+   * copy of our static private key, our ephemeral pair and the latest DH result. The symmetric
+   * state's ck and h live in the same allocation, after them. Wiped when the handshake ends.
    */
-  readonly #workingKeys = Buffer.alloc(4 * DH_LENGTH);
+  readonly #workingKeys: Buffer;
+  readonly #sharedSecret: Buffer;
   /** Our own copies of the private keys, so wiping them never touches the caller's pair. */
   #static: KeyPair | undefined;
   #presetEphemeral: KeyPair | undefined;
@@ -52,13 +53,16 @@ export class XXHandshake {
   /** Throws NoiseError("bad-key") if a key pair has the wrong size or its halves do not match. */
   constructor(options: HandshakeOptions) {
     this.#initiator = options.initiator;
+    const buffer = Buffer.alloc(4 * DH_LENGTH + SYMMETRIC_STATE_LENGTH);
+    this.#workingKeys = buffer.subarray(0, 4 * DH_LENGTH);
+    this.#sharedSecret = this.#workingKey(3);
     this.#static = loadStaticKeyPair(options.staticKeyPair, this.#workingKey(0));
     if (options.ephemeralKeyPair !== undefined) {
       checkKeyPair(options.ephemeralKeyPair, "ephemeral");
       const { publicKey, privateKey } = options.ephemeralKeyPair;
       this.#presetEphemeral = { publicKey: Buffer.from(publicKey), privateKey: copySecret(privateKey) };
     }
-    this.#symmetric = SymmetricState.withPrologue(PROTOCOL_NAME, options.prologue);
+    this.#symmetric = SymmetricState.withPrologue(PROTOCOL_NAME, options.prologue, buffer.subarray(4 * DH_LENGTH));
     // XX has no pre-message patterns, so nothing else is mixed in up front.
   }
 
@@ -222,7 +226,7 @@ export class XXHandshake {
     if (local === undefined || remote === undefined) {
       throw new NoiseError("wrong-state", `token ${token} needs a key that has not been established`);
     }
-    const shared = this.#workingKey(3);
+    const shared = this.#sharedSecret;
     dhInto(shared, local.privateKey, remote);
     this.#symmetric.mixKey(shared);
     wipe(shared);

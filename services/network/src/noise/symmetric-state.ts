@@ -12,6 +12,9 @@ export interface Start {
 }
 let lastStart: Start | undefined;
 
+/** Bytes of the buffer a SymmetricState keeps ck, h and temp_k in (see the constructor). */
+export const SYMMETRIC_STATE_LENGTH = 3 * HASH_LENGTH;
+
 /**
  * Noise §5.2 SymmetricState: the chaining key ck, the handshake hash h, and
  * the CipherState used to encrypt handshake payloads and static keys.
@@ -27,9 +30,12 @@ export class SymmetricState {
   readonly #secondOutput: Buffer;
   #cipherState = new CipherState();
 
-  /** InitializeSymmetric(protocol_name); `start` is only for withPrologue's remembered state. */
-  constructor(protocolName: string, start?: Start) {
-    const state = Buffer.alloc(3 * HASH_LENGTH);
+  /**
+   * InitializeSymmetric(protocol_name); `start` is only for withPrologue's remembered state.
+   * `state` (SYMMETRIC_STATE_LENGTH bytes) lets a handshake hand over part of its own buffer, so
+   * a handshake allocates one buffer, not two.
+   */
+  constructor(protocolName: string, start?: Start, state: Buffer = Buffer.alloc(SYMMETRIC_STATE_LENGTH)) {
     this.#chainingKey = state.subarray(0, HASH_LENGTH);
     this.#handshakeHash = state.subarray(HASH_LENGTH, 2 * HASH_LENGTH);
     this.#secondOutput = state.subarray(2 * HASH_LENGTH);
@@ -53,7 +59,7 @@ export class SymmetricState {
    * runs every handshake with the same name and prologue, so the resulting (ck, h), which depend
    * on nothing else and are public, are remembered for the last pair seen and copied.
    */
-  static withPrologue(protocolName: string, prologue: Uint8Array): SymmetricState {
+  static withPrologue(protocolName: string, prologue: Uint8Array, state?: Buffer): SymmetricState {
     let start = lastStart;
     if (start === undefined || start.protocolName !== protocolName || !start.prologue.equals(prologue)) {
       const fresh = new SymmetricState(protocolName);
@@ -66,7 +72,7 @@ export class SymmetricState {
       };
       lastStart = start;
     }
-    return new SymmetricState(protocolName, start);
+    return new SymmetricState(protocolName, start, state);
   }
 
   hasKey(): boolean {
