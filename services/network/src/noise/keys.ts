@@ -105,7 +105,13 @@ export function copySecret(secret: Uint8Array): Buffer {
   return copy;
 }
 
-/** Overwrites a secret (a private key, a DH result) in place with zeros. */
+/**
+ * Overwrites a secret (a private key, a DH result) in place with zeros. TypedArray#fill, not
+ * libsodium's sodium_memzero: the C function exists so a C compiler cannot drop a store to
+ * memory that is never read again, which V8 does not do to a buffer (its bytes stay observable
+ * through every other view of the same memory); and fill is a memset without a native call's
+ * ~0.15 µs, ten times per handshake pair.
+ */
 export function wipe(secret: Uint8Array): void {
-  sodium.sodium_memzero(secret);
+  secret.fill(0);
 }
