@@ -1,11 +1,11 @@
 import type { CipherState } from "./cipher-state.js";
 import { NoiseError } from "./errors.js";
-import { checkKeyPair, copySecret, DH_LENGTH, dh, generateKeyPair, wipe, type KeyPair } from "./keys.js";
+import { checkKeyPair, copySecret, DH_LENGTH, dhInto, generateKeyPairInto, wipe, type KeyPair } from "./keys.js";
 import { loadStaticKeyPair } from "./static-keys.js";
 import { MAX_MESSAGE_LENGTH, TAG_LENGTH } from "./limits.js";
 import { XX_PATTERN } from "./patterns.js";
 import type { Token } from "./patterns.js";
-import { SymmetricState } from "./symmetric-state.js";
+import { SymmetricState, SYMMETRIC_STATE_LENGTH } from "./symmetric-state.js";
 
 export const PROTOCOL_NAME = "Noise_XX_25519_ChaChaPoly_BLAKE2b";
 
@@ -32,6 +32,13 @@ type Phase = "in-progress" | "complete" | "failed" | "destroyed";
 export class XXHandshake {
   readonly #initiator: boolean;
   readonly #symmetric: SymmetricState;
+  /**
+   * This handshake's working keys, in one buffer of its own (keys.ts says why not one each): the
+   * copy of our static private key, our ephemeral pair and the latest DH result. The symmetric
+   * state's ck and h live in the same allocation, after them. Wiped when the handshake ends.
+   */
+  readonly #workingKeys: Buffer;
+  readonly #sharedSecret: Buffer;
   /** Our own copies of the private keys, so wiping them never touches the caller's pair. */
   #static: KeyPair | undefined;
   #presetEphemeral: KeyPair | undefined;
@@ -46,13 +53,16 @@ export class XXHandshake {
   /** Throws NoiseError("bad-key") if a key pair has the wrong size or its halves do not match. */
   constructor(options: HandshakeOptions) {
     this.#initiator = options.initiator;
-    this.#static = loadStaticKeyPair(options.staticKeyPair);
+    const buffer = Buffer.alloc(4 * DH_LENGTH + SYMMETRIC_STATE_LENGTH);
+    this.#workingKeys = buffer.subarray(0, 4 * DH_LENGTH);
+    this.#sharedSecret = this.#workingKey(3);
+    this.#static = loadStaticKeyPair(options.staticKeyPair, this.#workingKey(0));
     if (options.ephemeralKeyPair !== undefined) {
       checkKeyPair(options.ephemeralKeyPair, "ephemeral");
       const { publicKey, privateKey } = options.ephemeralKeyPair;
       this.#presetEphemeral = { publicKey: Buffer.from(publicKey), privateKey: copySecret(privateKey) };
     }
-    this.#symmetric = SymmetricState.withPrologue(PROTOCOL_NAME, options.prologue);
+    this.#symmetric = SymmetricState.withPrologue(PROTOCOL_NAME, options.prologue, buffer.subarray(4 * DH_LENGTH));
     // XX has no pre-message patterns, so nothing else is mixed in up front.
   }
 
@@ -88,7 +98,7 @@ export class XXHandshake {
     try {
       for (const token of tokens) {
         if (token === "e") {
-          const ephemeral = this.#presetEphemeral ?? generateKeyPair();
+          const ephemeral = this.#presetEphemeral ?? this.#generateEphemeral();
           this.#presetEphemeral = undefined;
           this.#ephemeral = ephemeral;
           parts.push(ephemeral.publicKey); // the join below copies it
@@ -216,9 +226,20 @@ export class XXHandshake {
     if (local === undefined || remote === undefined) {
       throw new NoiseError("wrong-state", `token ${token} needs a key that has not been established`);
     }
-    const shared = dh(local.privateKey, remote);
+    const shared = this.#sharedSecret;
+    dhInto(shared, local.privateKey, remote);
     this.#symmetric.mixKey(shared);
     wipe(shared);
+  }
+
+  #workingKey(index: number): Buffer {
+    return this.#workingKeys.subarray(index * DH_LENGTH, (index + 1) * DH_LENGTH);
+  }
+
+  #generateEphemeral(): KeyPair {
+    const pair = { privateKey: this.#workingKey(1), publicKey: this.#workingKey(2) };
+    generateKeyPairInto(pair);
+    return pair;
   }
 
   #advance(): void {
@@ -241,9 +262,9 @@ export class XXHandshake {
    */
   #wipeHandshakeSecrets(): void {
     this.#symmetric.destroy();
-    for (const pair of [this.#ephemeral, this.#presetEphemeral, this.#static]) {
-      if (pair !== undefined) wipe(pair.privateKey);
-    }
+    wipe(this.#workingKeys);
+    if (this.#presetEphemeral !== undefined) wipe(this.#presetEphemeral.privateKey);
+    if (this.#ephemeral !== undefined) wipe(this.#ephemeral.privateKey);
     this.#ephemeral = undefined;
     this.#presetEphemeral = undefined;
     this.#static = undefined;

@@ -2,7 +2,7 @@ import { createHash, createHmac, hkdfSync, randomBytes } from "node:crypto";
 
 import { describe, expect, it } from "vitest";
 
-import { hash, hkdf, hmacHash } from "./hash.js";
+import { hash, hashInto, hkdf, hkdfInto, hmacHash } from "./hash.js";
 
 const reference = (parts: Uint8Array[]): Buffer => {
   const hasher = createHash("blake2b512");
@@ -64,6 +64,25 @@ describe("hmacHash and hkdf", () => {
       const [first, second] = hkdf(chainingKey, ikm);
       const expected = Buffer.from(hkdfSync("blake2b512", ikm, chainingKey, Buffer.alloc(0), 128));
       expect(Buffer.concat([first, second])).toEqual(expected);
+    }
+  });
+
+  it("hkdfInto and hashInto may overwrite their own input in place (MixKey's ck, MixHash's h)", () => {
+    for (const ikm of [Buffer.alloc(0), randomBytes(32)]) {
+      const chainingKey = randomBytes(64);
+      const [first, second] = hkdf(chainingKey, ikm);
+      const inPlace = Buffer.from(chainingKey);
+      const secondOut = Buffer.alloc(64);
+      hkdfInto(inPlace, ikm, inPlace, secondOut);
+      expect(inPlace).toEqual(first);
+      expect(secondOut).toEqual(second);
+    }
+    for (const dataLength of [32, 48, 5000]) {
+      const h = randomBytes(64);
+      const data = randomBytes(dataLength);
+      const expected = reference([h, data]);
+      hashInto(h, h, data);
+      expect(h).toEqual(expected);
     }
   });
 });

@@ -120,19 +120,22 @@ describe("keys", () => {
 
   it("checks a static pair once per pair object, and never skips the check after the pair changed in place", () => {
     const pair = generateKeyPair();
-    const first = loadStaticKeyPair(pair);
+    const into = (): Buffer => Buffer.alloc(32);
+    const copyBuffer = into();
+    const first = loadStaticKeyPair(pair, copyBuffer);
     expect(first).toEqual(pair);
-    // A copy each time, so the handshake can wipe its own without touching the caller's pair.
+    // A copy each time, into the buffer given, so the handshake can wipe its own without touching the caller's pair.
+    expect(first.privateKey).toBe(copyBuffer);
     expect(first.privateKey).not.toBe(pair.privateKey);
     wipe(first.privateKey);
-    expect(loadStaticKeyPair(pair)).toEqual(pair);
+    expect(loadStaticKeyPair(pair, into())).toEqual(pair);
     // Overwritten in place with another valid pair: the new key is loaded.
     const other = generateKeyPair();
     other.privateKey.copy(pair.privateKey);
     other.publicKey.copy(pair.publicKey);
-    expect(loadStaticKeyPair(pair)).toEqual(other);
+    expect(loadStaticKeyPair(pair, into())).toEqual(other);
     // Only the private half wiped: the halves no longer match, so it is refused, not served from the cache.
     pair.privateKey.fill(0);
-    expectBadKey(() => loadStaticKeyPair(pair));
+    expectBadKey(() => loadStaticKeyPair(pair, into()));
   });
 });

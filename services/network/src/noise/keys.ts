@@ -36,9 +36,20 @@ function publicKeyOf(privateKey: Uint8Array): Buffer {
 /** A fresh key pair: 32 random bytes are a valid scalar (RFC 7748 §5: X25519 clamps it). */
 export function generateKeyPair(): KeyPair {
   // Buffer.alloc, not allocUnsafe: a secret never lives in the shared pool slab.
-  const privateKey = Buffer.alloc(DH_LENGTH);
-  sodium.randombytes_buf(privateKey);
-  return { publicKey: publicKeyOf(privateKey), privateKey };
+  const pair = { publicKey: Buffer.alloc(DH_LENGTH), privateKey: Buffer.alloc(DH_LENGTH) };
+  generateKeyPairInto(pair);
+  return pair;
+}
+
+// The *Into forms write into buffers the caller already has. A fresh buffer of 64 bytes or less
+// lives on V8's heap, and V8 moves it to a backing store of its own the first time it is handed
+// to libsodium: 0.3–1.3 µs of CPU each on this machine (the upper figure counting the GC it
+// causes), against ~16 µs for a keygen. A handshake keeps its working keys in one buffer of its own and writes them there.
+
+/** generateKeyPair into the given pair's two 32-byte buffers. */
+export function generateKeyPairInto(pair: KeyPair): void {
+  sodium.randombytes_buf(pair.privateKey);
+  sodium.crypto_scalarmult_base(pair.publicKey, pair.privateKey);
 }
 
 export function keyPairFromPrivateKey(privateKey: Uint8Array): KeyPair {
@@ -68,9 +79,15 @@ export function checkKeyPair(pair: KeyPair, what: string): void {
  * check below keeps the guarantee in this file whatever the library does.
  */
 export function dh(privateKey: Uint8Array, publicKey: Uint8Array): Buffer {
+  const shared = Buffer.alloc(DH_LENGTH);
+  dhInto(shared, privateKey, publicKey);
+  return shared;
+}
+
+/** dh written into `shared` (32 bytes); on an error `shared` holds nothing secret. */
+export function dhInto(shared: Uint8Array, privateKey: Uint8Array, publicKey: Uint8Array): void {
   requireKeyLength(privateKey, "private key");
   requireKeyLength(publicKey, "public key");
-  const shared = Buffer.alloc(DH_LENGTH);
   try {
     sodium.crypto_scalarmult(shared, privateKey, publicKey);
   } catch (cause) {
@@ -79,7 +96,6 @@ export function dh(privateKey: Uint8Array, publicKey: Uint8Array): Buffer {
   if (sodium.sodium_is_zero(shared)) {
     throw new NoiseError("bad-key", "X25519 produced the all-zero secret (low-order public key)");
   }
-  return shared;
 }
 
 /** A copy of a secret outside Buffer's shared pool, so wiping it later leaves nothing behind. */
@@ -89,7 +105,13 @@ export function copySecret(secret: Uint8Array): Buffer {
   return copy;
 }
 
-/** Overwrites a secret (a private key, a DH result) in place with zeros. */
+/**
+ * Overwrites a secret (a private key, a DH result) in place with zeros. TypedArray#fill, not
+ * libsodium's sodium_memzero: the C function exists so a C compiler cannot drop a store to
+ * memory that is never read again, which V8 does not do to a buffer (its bytes stay observable
+ * through every other view of the same memory); and fill is a memset without a native call's
+ * ~0.15 µs, ten times per handshake pair.
+ */
 export function wipe(secret: Uint8Array): void {
-  sodium.sodium_memzero(secret);
+  secret.fill(0);
 }

@@ -21,9 +21,10 @@ const checked = new WeakMap<KeyPair, Checked>();
 
 /**
  * The handshake's own copy of a static pair, checked (throws NoiseError "bad-key" if the sizes
- * or halves are wrong). A copy, so the handshake can wipe it without touching the caller's pair.
+ * or halves are wrong). A copy, so the handshake can wipe it without touching the caller's pair;
+ * its private key is copied into `privateKeyCopy` (32 bytes), the handshake's own buffer.
  */
-export function loadStaticKeyPair(pair: KeyPair): KeyPair {
+export function loadStaticKeyPair(pair: KeyPair, privateKeyCopy: Buffer): KeyPair {
   const hit = checked.get(pair);
   const trusted = hit !== undefined
     && hit.privateKeyBuffer === pair.privateKey
@@ -34,5 +35,6 @@ export function loadStaticKeyPair(pair: KeyPair): KeyPair {
     checkKeyPair(pair, "static");
     checked.set(pair, { privateKeyBuffer: pair.privateKey, publicKey: Buffer.from(pair.publicKey), privateKey: copySecret(pair.privateKey) });
   }
-  return { publicKey: Buffer.from(pair.publicKey), privateKey: copySecret(pair.privateKey) };
+  privateKeyCopy.set(pair.privateKey);
+  return { publicKey: Buffer.from(pair.publicKey), privateKey: privateKeyCopy };
 }

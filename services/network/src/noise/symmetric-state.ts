@@ -1,6 +1,6 @@
 import { CipherState } from "./cipher-state.js";
 import { KEY_LENGTH } from "./aead.js";
-import { hash, HASH_LENGTH, hkdf } from "./hash.js";
+import { hash, hashInto, HASH_LENGTH, hkdfInto } from "./hash.js";
 
 const EMPTY = Buffer.alloc(0);
 
@@ -8,36 +8,50 @@ export interface Start {
   protocolName: string;
   prologue: Buffer;
   chainingKey: Buffer;
-  /** Never written in place (mixHash replaces it), so it is shared, not copied. */
   handshakeHash: Buffer;
 }
 let lastStart: Start | undefined;
+
+/** Bytes of the buffer a SymmetricState keeps ck, h and temp_k in (see the constructor). */
+export const SYMMETRIC_STATE_LENGTH = 3 * HASH_LENGTH;
 
 /**
  * Noise §5.2 SymmetricState: the chaining key ck, the handshake hash h, and
  * the CipherState used to encrypt handshake payloads and static keys.
  */
 export class SymmetricState {
-  #chainingKey: Buffer;
-  #handshakeHash: Buffer;
+  // ck, h and the second HKDF output live in one buffer of this state's own, and every hash is
+  // written into them in place: a fresh 64-byte digest per hash would sit on V8's heap and be
+  // moved off it when handed to libsodium (hash.ts says what that cost). Their own buffer, not
+  // Buffer's shared pool, so destroy() wiping ck leaves no copy behind.
+  readonly #chainingKey: Buffer;
+  readonly #handshakeHash: Buffer;
+  /** HKDF's second output (temp_k, or Split's second key), wiped as soon as it is used. */
+  readonly #secondOutput: Buffer;
   #cipherState = new CipherState();
 
-  /** InitializeSymmetric(protocol_name); `start` is only for withPrologue's remembered state. */
-  constructor(protocolName: string, start?: Start) {
+  /**
+   * InitializeSymmetric(protocol_name); `start` is only for withPrologue's remembered state.
+   * `state` (SYMMETRIC_STATE_LENGTH bytes) lets a handshake hand over part of its own buffer, so
+   * a handshake allocates one buffer, not two.
+   */
+  constructor(protocolName: string, start?: Start, state: Buffer = Buffer.alloc(SYMMETRIC_STATE_LENGTH)) {
+    this.#chainingKey = state.subarray(0, HASH_LENGTH);
+    this.#handshakeHash = state.subarray(HASH_LENGTH, 2 * HASH_LENGTH);
+    this.#secondOutput = state.subarray(2 * HASH_LENGTH);
     if (start !== undefined) {
-      this.#chainingKey = Buffer.from(start.chainingKey);
-      this.#handshakeHash = start.handshakeHash;
+      this.#chainingKey.set(start.chainingKey);
+      this.#handshakeHash.set(start.handshakeHash);
       return;
     }
     const name = Buffer.from(protocolName, "utf8");
     if (name.length <= HASH_LENGTH) {
       // Short names are zero-padded rather than hashed, per the spec.
-      this.#handshakeHash = Buffer.alloc(HASH_LENGTH);
       name.copy(this.#handshakeHash);
     } else {
-      this.#handshakeHash = hash(name);
+      this.#handshakeHash.set(hash(name));
     }
-    this.#chainingKey = Buffer.from(this.#handshakeHash);
+    this.#chainingKey.set(this.#handshakeHash);
   }
 
   /**
@@ -45,15 +59,20 @@ export class SymmetricState {
    * runs every handshake with the same name and prologue, so the resulting (ck, h), which depend
    * on nothing else and are public, are remembered for the last pair seen and copied.
    */
-  static withPrologue(protocolName: string, prologue: Uint8Array): SymmetricState {
+  static withPrologue(protocolName: string, prologue: Uint8Array, state?: Buffer): SymmetricState {
     let start = lastStart;
     if (start === undefined || start.protocolName !== protocolName || !start.prologue.equals(prologue)) {
       const fresh = new SymmetricState(protocolName);
       fresh.mixHash(prologue);
-      start = { protocolName, prologue: Buffer.from(prologue), chainingKey: fresh.#chainingKey, handshakeHash: fresh.#handshakeHash };
+      start = {
+        protocolName,
+        prologue: Buffer.from(prologue),
+        chainingKey: Buffer.from(fresh.#chainingKey),
+        handshakeHash: Buffer.from(fresh.#handshakeHash),
+      };
       lastStart = start;
     }
-    return new SymmetricState(protocolName, start);
+    return new SymmetricState(protocolName, start, state);
   }
 
   hasKey(): boolean {
@@ -65,17 +84,15 @@ export class SymmetricState {
   }
 
   mixKey(inputKeyMaterial: Uint8Array): void {
-    const [chainingKey, tempKey] = hkdf(this.#chainingKey, inputKeyMaterial);
-    this.#chainingKey.fill(0);
-    this.#chainingKey = chainingKey;
+    hkdfInto(this.#chainingKey, inputKeyMaterial, this.#chainingKey, this.#secondOutput);
     this.#cipherState.destroy();
     // HASHLEN is 64, so the cipher key is the first 32 bytes of temp_k.
-    this.#cipherState = new CipherState(tempKey.subarray(0, KEY_LENGTH));
-    tempKey.fill(0);
+    this.#cipherState = new CipherState(this.#secondOutput.subarray(0, KEY_LENGTH));
+    this.#secondOutput.fill(0);
   }
 
   mixHash(data: Uint8Array): void {
-    this.#handshakeHash = hash(this.#handshakeHash, data);
+    hashInto(this.#handshakeHash, this.#handshakeHash, data);
   }
 
   encryptAndHash(plaintext: Uint8Array): Buffer {
@@ -92,13 +109,14 @@ export class SymmetricState {
 
   /** Split(): c1 protects initiator→responder traffic, c2 responder→initiator. */
   split(): [CipherState, CipherState] {
-    const [tempKey1, tempKey2] = hkdf(this.#chainingKey, EMPTY);
+    // The first output overwrites ck, which Split is the last use of (destroy() wipes it).
+    hkdfInto(this.#chainingKey, EMPTY, this.#chainingKey, this.#secondOutput);
     const pair: [CipherState, CipherState] = [
-      new CipherState(tempKey1.subarray(0, KEY_LENGTH)),
-      new CipherState(tempKey2.subarray(0, KEY_LENGTH)),
+      new CipherState(this.#chainingKey.subarray(0, KEY_LENGTH)),
+      new CipherState(this.#secondOutput.subarray(0, KEY_LENGTH)),
     ];
-    tempKey1.fill(0);
-    tempKey2.fill(0);
+    this.#chainingKey.fill(0);
+    this.#secondOutput.fill(0);
     return pair;
   }
 
