@@ -183,6 +183,9 @@ export async function runApp(options: AppOptions): Promise<number> {
     connection: (up, reason) => {
       connected = up;
       if (up) {
+        // The stream only opens on an unlocked node: clear the flag here too, since an unlock
+        // screen that threw (daemon restarting, or unlocked elsewhere) never reached `locked = false`.
+        locked = false;
         notice = "";
         if (selected && store.history(selected).messages.length === 0) void open(selected).catch(() => {});
         void flushPending();
