@@ -6,14 +6,16 @@ import type { IpcAddress } from "./address.js";
 import { bearerTokenClientInterceptor } from "./interceptors.js";
 import { callServerStream } from "./server-stream-call.js";
 import { callUnary } from "./unary-call.js";
+import { codecsByType, type MessageCodec } from "./message-codecs.js";
 
 /**
  * A gRPC (HTTP/2) transport to a local server over its Unix socket or loopback TCP.
  * Unary and server-streaming calls take the lean paths in unary-call.ts and server-stream-call.ts;
  * client and bidi streams go through connect-node's gRPC transport. All share one HTTP/2
- * connection (one session manager: connect, keepalive, reconnect).
+ * connection (one session manager: connect, keepalive, reconnect). `codecs` (message-codecs.ts)
+ * replace protobuf-es for the hot message types on the lean paths.
  */
-export function createIpcTransport(address: IpcAddress, options: { token?: string } = {}): Transport {
+export function createIpcTransport(address: IpcAddress, options: { token?: string; codecs?: readonly MessageCodec[] } = {}): Transport {
   const baseUrl = address.kind === "unix" ? "http://localhost" : `http://${address.host}:${address.port}`;
   const nodeOptions = address.kind === "unix" ? { createConnection: () => netConnect(address.path) } : {};
   const sessionManager = new Http2SessionManager(baseUrl, {}, nodeOptions);
@@ -22,7 +24,7 @@ export function createIpcTransport(address: IpcAddress, options: { token?: strin
   const streaming = createGrpcTransport({ baseUrl, interceptors, sessionManager });
   const baseHeaders: OutgoingHttpHeaders = { "content-type": "application/grpc+proto", "user-agent": USER_AGENT, te: "trailers" };
   if (options.token) baseHeaders.authorization = `Bearer ${options.token}`;
-  const callTarget = { sessionManager, baseHeaders };
+  const callTarget = { sessionManager, baseHeaders, codecs: codecsByType(options.codecs) };
   return {
     unary: (method, signal, timeoutMs, header, input) => callUnary(callTarget, method, signal, timeoutMs, header, input),
     stream: (method, signal, timeoutMs, header, input, contextValues) =>

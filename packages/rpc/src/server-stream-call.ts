@@ -1,7 +1,8 @@
 import { constants, type ClientHttp2Stream } from "node:http2";
-import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethodStreaming, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
+import { create, isMessage, type DescMessage, type DescMethodStreaming, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type StreamResponse } from "@connectrpc/connect";
 import { validateResponse, validateTrailer } from "@connectrpc/connect/protocol-grpc";
+import { decodeMessage, encodeMessage, type MessageCodecs } from "./message-codecs.js";
 import {
   ENVELOPE_HEADER_BYTES,
   canceledBy,
@@ -41,8 +42,8 @@ export async function callServerStream<I extends DescMessage, O extends DescMess
   const first = await input[Symbol.asyncIterator]().next();
   if (first.done) throw new ConnectError("protocol error: missing request message for server-streaming method", Code.InvalidArgument);
   const message = isMessage(first.value, method.input) ? first.value : create(method.input, first.value);
-  const body = envelope(toBinary(method.input, message as MessageShape<I>));
-  const call = new ServerStreamReader<O>(method.output, signal, deadlineMs);
+  const body = envelope(encodeMessage(method.input, target.codecs, message as MessageShape<I>));
+  const call = new ServerStreamReader<O>(method.output, target.codecs, signal, deadlineMs);
   const path = `/${method.parent.typeName}/${method.name}`;
   target.sessionManager.request("POST", path, requestHeaders(target.baseHeaders, deadlineMs, header), {}).then(
     (stream) => call.attach(stream, () => target.sessionManager.notifyResponseByteRead(stream), body),
@@ -73,6 +74,7 @@ class ServerStreamReader<O extends DescMessage> implements AsyncIterable<Message
 
   constructor(
     private readonly schema: O,
+    private readonly codecs: MessageCodecs,
     private readonly signal: AbortSignal | undefined,
     deadlineMs: number | undefined,
   ) {
@@ -131,7 +133,7 @@ class ServerStreamReader<O extends DescMessage> implements AsyncIterable<Message
         const length = envelopeLength(bytes);
         this.#needed = length === undefined ? ENVELOPE_HEADER_BYTES : ENVELOPE_HEADER_BYTES + length;
         if (bytes.length < this.#needed) break;
-        this.#deliver(fromBinary(this.schema, bytes.subarray(ENVELOPE_HEADER_BYTES, this.#needed)));
+        this.#deliver(decodeMessage(this.schema, this.codecs, bytes.subarray(ENVELOPE_HEADER_BYTES, this.#needed)) as MessageShape<O>);
         bytes = bytes.subarray(this.#needed);
         this.#needed = ENVELOPE_HEADER_BYTES;
       }
