@@ -4,16 +4,18 @@ import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import type { IpcAddress } from "./address.js";
 import { bearerTokenClientInterceptor } from "./interceptors.js";
+import { callBidiStream } from "./bidi-call.js";
 import { callServerStream } from "./server-stream-call.js";
 import { callUnary } from "./unary-call.js";
 import { codecsByType, type MessageCodec } from "./message-codecs.js";
 
 /**
  * A gRPC (HTTP/2) transport to a local server over its Unix socket or loopback TCP.
- * Unary and server-streaming calls take the lean paths in unary-call.ts and server-stream-call.ts;
- * client and bidi streams go through connect-node's gRPC transport. All share one HTTP/2
- * connection (one session manager: connect, keepalive, reconnect). `codecs` (message-codecs.ts)
- * replace protobuf-es for the hot message types on the lean paths.
+ * Unary, server-streaming and bidi calls take the lean paths in unary-call.ts,
+ * server-stream-call.ts and bidi-call.ts; client streams go through connect-node's gRPC
+ * transport. All share one HTTP/2 connection (one session manager: connect, keepalive,
+ * reconnect). `codecs` (message-codecs.ts) replace protobuf-es for the hot message types on
+ * the lean paths.
  */
 export function createIpcTransport(address: IpcAddress, options: { token?: string; codecs?: readonly MessageCodec[] } = {}): Transport {
   const baseUrl = address.kind === "unix" ? "http://localhost" : `http://${address.host}:${address.port}`;
@@ -30,7 +32,9 @@ export function createIpcTransport(address: IpcAddress, options: { token?: strin
     stream: (method, signal, timeoutMs, header, input, contextValues) =>
       method.methodKind === "server_streaming"
         ? callServerStream(callTarget, method, signal, timeoutMs, header, input)
-        : streaming.stream(method, signal, timeoutMs, header, input, contextValues),
+        : method.methodKind === "bidi_streaming"
+          ? callBidiStream(callTarget, method, signal, timeoutMs, header, input)
+          : streaming.stream(method, signal, timeoutMs, header, input, contextValues),
   };
 }
 

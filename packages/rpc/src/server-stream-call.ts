@@ -46,14 +46,15 @@ export async function callServerStream<I extends DescMessage, O extends DescMess
   const call = new ServerStreamReader<O>(method.output, target.codecs, signal, deadlineMs);
   const path = `/${method.parent.typeName}/${method.name}`;
   target.sessionManager.request("POST", path, requestHeaders(target.baseHeaders, deadlineMs, header), {}).then(
-    (stream) => call.attach(stream, () => target.sessionManager.notifyResponseByteRead(stream), body),
+    (stream) => call.attach(stream, () => target.sessionManager.notifyResponseByteRead(stream), (opened) => opened.end(body)),
     (error: unknown) => call.fail(connectErrorOfNode(error)),
   );
   const responseHeader = await call.header;
   return { stream: true, service: method.parent, method, header: responseHeader, trailer: call.trailer, message: call };
 }
 
-class ServerStreamReader<O extends DescMessage> implements AsyncIterable<MessageShape<O>>, AsyncIterator<MessageShape<O>> {
+/** The response side of a streaming call: messages as they arrive, then the status. Also bidi-call.ts's. */
+export class ServerStreamReader<O extends DescMessage> implements AsyncIterable<MessageShape<O>>, AsyncIterator<MessageShape<O>> {
   readonly header: Promise<Headers>;
   /** Filled when the trailers arrive; connect's client reads it after the last message. */
   readonly trailer = new Headers();
@@ -89,11 +90,17 @@ class ServerStreamReader<O extends DescMessage> implements AsyncIterable<Message
     if (deadlineMs !== undefined && !this.#finished) this.#timer = setTimeout(() => this.fail(deadlineExceeded()), deadlineMs);
   }
 
+  /** Whether the call has ended (status received, failed, or cancelled). */
+  get finished(): boolean {
+    return this.#finished;
+  }
+
   get #finished(): boolean {
     return this.#ended || this.#error !== undefined;
   }
 
-  attach(stream: ClientHttp2Stream, onBytes: () => void, body: Buffer): void {
+  /** `send` writes the request side once the handlers are in place. */
+  attach(stream: ClientHttp2Stream, onBytes: () => void, send: (stream: ClientHttp2Stream) => void): void {
     this.#stream = stream;
     if (this.#finished) {
       stream.close(constants.NGHTTP2_CANCEL);
@@ -118,7 +125,7 @@ class ServerStreamReader<O extends DescMessage> implements AsyncIterable<Message
     });
     stream.on("error", (error) => this.fail(connectErrorOfNode(error)));
     stream.on("close", () => this.#onClose(stream.rstCode));
-    stream.end(body);
+    send(stream);
   }
 
   #receive(chunk: Buffer): void {
