@@ -4,16 +4,20 @@ import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import type { IpcAddress } from "./address.js";
 import { bearerTokenClientInterceptor } from "./interceptors.js";
+import { callBidiStream } from "./bidi-call.js";
 import { callServerStream } from "./server-stream-call.js";
 import { callUnary } from "./unary-call.js";
+import { codecsByType, type MessageCodec } from "./message-codecs.js";
 
 /**
  * A gRPC (HTTP/2) transport to a local server over its Unix socket or loopback TCP.
- * Unary and server-streaming calls take the lean paths in unary-call.ts and server-stream-call.ts;
- * client and bidi streams go through connect-node's gRPC transport. All share one HTTP/2
- * connection (one session manager: connect, keepalive, reconnect).
+ * Unary, server-streaming and bidi calls take the lean paths in unary-call.ts,
+ * server-stream-call.ts and bidi-call.ts; client streams go through connect-node's gRPC
+ * transport. All share one HTTP/2 connection (one session manager: connect, keepalive,
+ * reconnect). `codecs` (message-codecs.ts) replace protobuf-es for the hot message types on
+ * the lean paths.
  */
-export function createIpcTransport(address: IpcAddress, options: { token?: string } = {}): Transport {
+export function createIpcTransport(address: IpcAddress, options: { token?: string; codecs?: readonly MessageCodec[] } = {}): Transport {
   const baseUrl = address.kind === "unix" ? "http://localhost" : `http://${address.host}:${address.port}`;
   const nodeOptions = address.kind === "unix" ? { createConnection: () => netConnect(address.path) } : {};
   const sessionManager = new Http2SessionManager(baseUrl, {}, nodeOptions);
@@ -22,13 +26,15 @@ export function createIpcTransport(address: IpcAddress, options: { token?: strin
   const streaming = createGrpcTransport({ baseUrl, interceptors, sessionManager });
   const baseHeaders: OutgoingHttpHeaders = { "content-type": "application/grpc+proto", "user-agent": USER_AGENT, te: "trailers" };
   if (options.token) baseHeaders.authorization = `Bearer ${options.token}`;
-  const callTarget = { sessionManager, baseHeaders };
+  const callTarget = { sessionManager, baseHeaders, codecs: codecsByType(options.codecs) };
   return {
     unary: (method, signal, timeoutMs, header, input) => callUnary(callTarget, method, signal, timeoutMs, header, input),
     stream: (method, signal, timeoutMs, header, input, contextValues) =>
       method.methodKind === "server_streaming"
         ? callServerStream(callTarget, method, signal, timeoutMs, header, input)
-        : streaming.stream(method, signal, timeoutMs, header, input, contextValues),
+        : method.methodKind === "bidi_streaming"
+          ? callBidiStream(callTarget, method, signal, timeoutMs, header, input)
+          : streaming.stream(method, signal, timeoutMs, header, input, contextValues),
   };
 }
 

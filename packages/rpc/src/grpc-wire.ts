@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
 import { Code, ConnectError, type Transport } from "@connectrpc/connect";
 import type { Http2SessionManager } from "@connectrpc/connect-node";
+import type { MessageCodecs } from "./message-codecs.js";
 
 // The gRPC-over-HTTP/2 pieces the client's own call paths (unary-call.ts, server-stream-call.ts)
 // share: the 5-byte message envelope, headers both ways, and node errors as ConnectErrors.
@@ -10,6 +11,8 @@ export interface CallTarget {
   sessionManager: Http2SessionManager;
   /** Headers sent on every call (content type, te, user agent, the bearer token). */
   baseHeaders: OutgoingHttpHeaders;
+  /** Hand-written codecs for hot message types (message-codecs.ts); protobuf-es for the rest. */
+  codecs: MessageCodecs;
 }
 
 /** What a Transport's caller passes as call headers (HeadersInit in connect's types). */

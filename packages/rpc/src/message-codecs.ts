@@ -37,3 +37,12 @@ export function deserializer(schema: DescMessage, codecs: MessageCodecs) {
     return decode?.(view) ?? fromBinary(schema, view);
   };
 }
+
+/** For the client's own call paths: the codec's bytes when it has an encoder that accepts `message`. */
+export function encodeMessage<M extends Message>(schema: DescMessage, codecs: MessageCodecs, message: M): Uint8Array {
+  return codecs.get(schema.typeName)?.encode?.(message) ?? toBinary(schema, message);
+}
+
+export function decodeMessage(schema: DescMessage, codecs: MessageCodecs, bytes: Uint8Array): Message {
+  return codecs.get(schema.typeName)?.decode?.(bytes) ?? fromBinary(schema, bytes);
+}

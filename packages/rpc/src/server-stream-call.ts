@@ -1,7 +1,8 @@
 import { constants, type ClientHttp2Stream } from "node:http2";
-import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethodStreaming, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
+import { create, isMessage, type DescMessage, type DescMethodStreaming, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type StreamResponse } from "@connectrpc/connect";
 import { validateResponse, validateTrailer } from "@connectrpc/connect/protocol-grpc";
+import { decodeMessage, encodeMessage, type MessageCodecs } from "./message-codecs.js";
 import {
   ENVELOPE_HEADER_BYTES,
   canceledBy,
@@ -41,18 +42,19 @@ export async function callServerStream<I extends DescMessage, O extends DescMess
   const first = await input[Symbol.asyncIterator]().next();
   if (first.done) throw new ConnectError("protocol error: missing request message for server-streaming method", Code.InvalidArgument);
   const message = isMessage(first.value, method.input) ? first.value : create(method.input, first.value);
-  const body = envelope(toBinary(method.input, message as MessageShape<I>));
-  const call = new ServerStreamReader<O>(method.output, signal, deadlineMs);
+  const body = envelope(encodeMessage(method.input, target.codecs, message as MessageShape<I>));
+  const call = new ServerStreamReader<O>(method.output, target.codecs, signal, deadlineMs);
   const path = `/${method.parent.typeName}/${method.name}`;
   target.sessionManager.request("POST", path, requestHeaders(target.baseHeaders, deadlineMs, header), {}).then(
-    (stream) => call.attach(stream, () => target.sessionManager.notifyResponseByteRead(stream), body),
+    (stream) => call.attach(stream, () => target.sessionManager.notifyResponseByteRead(stream), (opened) => opened.end(body)),
     (error: unknown) => call.fail(connectErrorOfNode(error)),
   );
   const responseHeader = await call.header;
   return { stream: true, service: method.parent, method, header: responseHeader, trailer: call.trailer, message: call };
 }
 
-class ServerStreamReader<O extends DescMessage> implements AsyncIterable<MessageShape<O>>, AsyncIterator<MessageShape<O>> {
+/** The response side of a streaming call: messages as they arrive, then the status. Also bidi-call.ts's. */
+export class ServerStreamReader<O extends DescMessage> implements AsyncIterable<MessageShape<O>>, AsyncIterator<MessageShape<O>> {
   readonly header: Promise<Headers>;
   /** Filled when the trailers arrive; connect's client reads it after the last message. */
   readonly trailer = new Headers();
@@ -73,6 +75,7 @@ class ServerStreamReader<O extends DescMessage> implements AsyncIterable<Message
 
   constructor(
     private readonly schema: O,
+    private readonly codecs: MessageCodecs,
     private readonly signal: AbortSignal | undefined,
     deadlineMs: number | undefined,
   ) {
@@ -87,11 +90,17 @@ class ServerStreamReader<O extends DescMessage> implements AsyncIterable<Message
     if (deadlineMs !== undefined && !this.#finished) this.#timer = setTimeout(() => this.fail(deadlineExceeded()), deadlineMs);
   }
 
+  /** Whether the call has ended (status received, failed, or cancelled). */
+  get finished(): boolean {
+    return this.#finished;
+  }
+
   get #finished(): boolean {
     return this.#ended || this.#error !== undefined;
   }
 
-  attach(stream: ClientHttp2Stream, onBytes: () => void, body: Buffer): void {
+  /** `send` writes the request side once the handlers are in place. */
+  attach(stream: ClientHttp2Stream, onBytes: () => void, send: (stream: ClientHttp2Stream) => void): void {
     this.#stream = stream;
     if (this.#finished) {
       stream.close(constants.NGHTTP2_CANCEL);
@@ -116,7 +125,7 @@ class ServerStreamReader<O extends DescMessage> implements AsyncIterable<Message
     });
     stream.on("error", (error) => this.fail(connectErrorOfNode(error)));
     stream.on("close", () => this.#onClose(stream.rstCode));
-    stream.end(body);
+    send(stream);
   }
 
   #receive(chunk: Buffer): void {
@@ -131,7 +140,7 @@ class ServerStreamReader<O extends DescMessage> implements AsyncIterable<Message
         const length = envelopeLength(bytes);
         this.#needed = length === undefined ? ENVELOPE_HEADER_BYTES : ENVELOPE_HEADER_BYTES + length;
         if (bytes.length < this.#needed) break;
-        this.#deliver(fromBinary(this.schema, bytes.subarray(ENVELOPE_HEADER_BYTES, this.#needed)));
+        this.#deliver(decodeMessage(this.schema, this.codecs, bytes.subarray(ENVELOPE_HEADER_BYTES, this.#needed)) as MessageShape<O>);
         bytes = bytes.subarray(this.#needed);
         this.#needed = ENVELOPE_HEADER_BYTES;
       }

@@ -1,8 +1,8 @@
 import { constants, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
-import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethodUnary, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
+import { create, isMessage, type DescMessage, type DescMethodUnary, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type UnaryResponse } from "@connectrpc/connect";
-import type { Http2SessionManager } from "@connectrpc/connect-node";
 import { validateResponse, validateTrailer } from "@connectrpc/connect/protocol-grpc";
+import { decodeMessage, encodeMessage, type MessageCodecs } from "./message-codecs.js";
 import {
   canceledBy,
   checkEncoding,
@@ -40,7 +40,7 @@ export function callUnary<I extends DescMessage, O extends DescMessage>(
   const deadlineMs = deadlineOf(timeoutMs);
   const headers = requestHeaders(target.baseHeaders, deadlineMs, header);
   const message = isMessage(input, method.input) ? input : create(method.input, input);
-  const body = envelope(toBinary(method.input, message as MessageShape<I>));
+  const body = envelope(encodeMessage(method.input, target.codecs, message as MessageShape<I>));
   return new Promise<UnaryResponse<I, O>>((resolve, reject) => {
     let stream: ClientHttp2Stream | undefined;
     let settled = false;
@@ -70,7 +70,7 @@ export function callUnary<I extends DescMessage, O extends DescMessage>(
           opened.close(constants.NGHTTP2_CANCEL);
           return;
         }
-        readResponse(target.sessionManager, opened, method, (error, response) => settle(error, response));
+        readResponse(target, opened, method, (error, response) => settle(error, response));
         opened.end(body);
       },
       (error: unknown) => settle(connectErrorOfNode(error)),
@@ -79,7 +79,7 @@ export function callUnary<I extends DescMessage, O extends DescMessage>(
 }
 
 function readResponse<I extends DescMessage, O extends DescMessage>(
-  sessionManager: Http2SessionManager,
+  { sessionManager, codecs }: CallTarget,
   stream: ClientHttp2Stream,
   method: DescMethodUnary<I, O>,
   done: (error: ConnectError | undefined, response?: UnaryResponse<I, O>) => void,
@@ -101,7 +101,7 @@ function readResponse<I extends DescMessage, O extends DescMessage>(
       return;
     }
     try {
-      done(undefined, completeResponse(method, responseHeaders, trailers, chunks));
+      done(undefined, completeResponse(method, codecs, responseHeaders, trailers, chunks));
     } catch (error) {
       done(ConnectError.from(error));
     }
@@ -111,6 +111,7 @@ function readResponse<I extends DescMessage, O extends DescMessage>(
 /** Mirrors connect's gRPC unary response checks, in the same order, with the same errors. */
 function completeResponse<I extends DescMessage, O extends DescMessage>(
   method: DescMethodUnary<I, O>,
+  codecs: MessageCodecs,
   nodeHeaders: IncomingHttpHeaders,
   nodeTrailers: IncomingHttpHeaders | undefined,
   chunks: Buffer[],
@@ -126,7 +127,7 @@ function completeResponse<I extends DescMessage, O extends DescMessage>(
     throw new ConnectError("protocol error: missing output message for unary method", trailer.has("grpc-status") ? Code.Unimplemented : Code.Unknown);
   }
   if (headerError) throw new ConnectError("protocol error: received output message for unary method with error status", Code.Unknown);
-  const message = fromBinary(method.output, payload);
+  const message = decodeMessage(method.output, codecs, payload) as MessageShape<O>;
   return { stream: false, service: method.parent, method, header, message, trailer };
 }
 
