@@ -9,6 +9,7 @@ import { createClient, createRouterTransport } from "@connectrpc/connect";
 import { profilePaths, silentLogger, systemClock } from "@jarvis/core";
 import { NetworkNode, createNetworkRoutes } from "@jarvis/network";
 import { SessionService } from "@jarvis/proto/jarvis/session/v1/session_service";
+import { SESSION_CLIENT_TUNING } from "@jarvis/session/client-codecs";
 import { createIpcTransport, startServer } from "@jarvis/rpc";
 import { SessionApp, createTestProfile, encodeLinkCode, TEST_PASSWORD } from "@jarvis/session/testing";
 import { GrpcPeerNetwork } from "../services/session/dist/network-client.js";
@@ -25,7 +26,7 @@ export async function startNode(name) {
   await app.unlock(TEST_PASSWORD);
   const listen = { kind: "unix", path: join(home, "session.sock") };
   const server = await startServer({ listen, routes: createSessionRoutes(app, silentLogger, () => {}), serviceNames: [SessionService.typeName], ...SESSION_SERVER_TUNING });
-  const client = createClient(SessionService, createIpcTransport(listen));
+  const client = createClient(SessionService, createIpcTransport(listen, SESSION_CLIENT_TUNING));
   while (app.status().listenAddress === "") await new Promise((resolve) => setTimeout(resolve, 10));
   return {
     app,

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { createClient } from "@connectrpc/connect";
 import { SessionService } from "@jarvis/proto/jarvis/session/v1/session_service";
+import { SESSION_CLIENT_TUNING } from "@jarvis/session/client-codecs";
 import { createIpcTransport, parseIpcAddress } from "@jarvis/rpc";
 import { createTestProfile, TEST_PASSWORD } from "@jarvis/session/testing";
 import { receivedCounter } from "./nodes.js";
@@ -41,7 +42,7 @@ export async function startProcessNode(name, { env = {} } = {}) {
   const ipc = JSON.parse(read("ipc.json"));
   const address = parseIpcAddress(ipc.session);
   const token = address.kind === "tcp" ? read("token").trim() : undefined;
-  const client = createClient(SessionService, createIpcTransport(address, { token }));
+  const client = createClient(SessionService, createIpcTransport(address, { token, ...SESSION_CLIENT_TUNING }));
   const children = JSON.parse(read("children.json")).children;
   const pids = Object.fromEntries(children.map((c) => [c.name, c.pid]));
   const daemonPid = Number(read("daemon.pid"));

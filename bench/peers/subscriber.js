@@ -7,11 +7,12 @@
 // stdin closing (the bench gone) ends the process.
 import { createClient } from "@connectrpc/connect";
 import { SessionService } from "@jarvis/proto/jarvis/session/v1/session_service";
+import { SESSION_CLIENT_TUNING } from "@jarvis/session/client-codecs";
 import { createIpcTransport, parseIpcAddress } from "@jarvis/rpc";
 
 const address = parseIpcAddress(process.env.BENCH_SESSION_ADDRESS ?? "");
 const token = process.env.BENCH_SESSION_TOKEN || undefined;
-const client = createClient(SessionService, createIpcTransport(address, { token }));
+const client = createClient(SessionService, createIpcTransport(address, { token, ...SESSION_CLIENT_TUNING }));
 
 process.stdin.on("data", () => {});
 process.stdin.on("close", () => process.exit(0));

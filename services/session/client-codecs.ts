@@ -185,3 +185,10 @@ function readStateChange(r: WireReader, response: SubscribeResponse): boolean {
   if (ok) response.event = { case: "messageStateChanged", value: change };
   return ok;
 }
+
+/**
+ * How a client of the session's API tunes its transport (`createIpcTransport` options besides
+ * the token), in one place so the CLI, the TUI and the bench call the API the same way: these
+ * codecs, and SendMessages on the lean bidi path.
+ */
+export const SESSION_CLIENT_TUNING = { codecs: SESSION_CLIENT_CODECS, leanBidi: true } as const;

@@ -4,7 +4,7 @@ import { createClient, type Client } from "@connectrpc/connect";
 import type { ProfilePaths } from "@jarvis/core";
 import { createIpcTransport } from "@jarvis/rpc";
 import { SessionService } from "@jarvis/proto/jarvis/session/v1/session_service";
-import { SESSION_CLIENT_CODECS } from "@jarvis/session/client-codecs";
+import { SESSION_CLIENT_TUNING } from "@jarvis/session/client-codecs";
 import { CliError } from "./cli-error.js";
 import { pollUntil } from "./poll.js";
 import { probeSocket, readIpcInfo, readToken, runningDaemonPid, startErrorFile } from "./daemon-files.js";
@@ -22,7 +22,7 @@ export async function connectSession(paths: ProfilePaths): Promise<SessionClient
   if (runningDaemonPid(paths) === undefined || !(await probeSocket(ipc.session))) {
     throw new CliError("daemon not running: start it with `jarvis up`");
   }
-  return createClient(SessionService, createIpcTransport(ipc.session, { token: readToken(paths, ipc.session), codecs: SESSION_CLIENT_CODECS }));
+  return createClient(SessionService, createIpcTransport(ipc.session, { token: readToken(paths, ipc.session), ...SESSION_CLIENT_TUNING }));
 }
 
 export interface StartOptions {

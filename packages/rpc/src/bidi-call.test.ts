@@ -46,7 +46,7 @@ async function* numbered(n: number, text = "m"): AsyncGenerator<{ correlationId:
 describe("the client's bidi path", () => {
   it("answers every request in order, with call headers both ways and the trailer", async () => {
     const server = await serve(echo);
-    const transport = createIpcTransport(server.address);
+    const transport = createIpcTransport(server.address, { leanBidi: true });
     let header: Headers | undefined;
     let trailer: Headers | undefined;
     const answers: string[] = [];
@@ -68,7 +68,7 @@ describe("the client's bidi path", () => {
         },
       }),
     );
-    const client = createClient(SessionService, createIpcTransport(server.address));
+    const client = createClient(SessionService, createIpcTransport(server.address, { leanBidi: true }));
     const requests = new AsyncQueue<{ correlationId: string }>();
     const seen: string[] = [];
     for await (const answer of client.sendMessages(requests)) seen.push(answer.correlationId);
@@ -78,7 +78,7 @@ describe("the client's bidi path", () => {
 
   it("carries a request larger than many HTTP/2 frames both ways", async () => {
     const server = await serve(echo);
-    const client = createClient(SessionService, createIpcTransport(server.address));
+    const client = createClient(SessionService, createIpcTransport(server.address, { leanBidi: true }));
     const texts: string[] = [];
     for await (const answer of client.sendMessages(numbered(3, "é".repeat(200_000)))) texts.push(answer.result.case === "message" ? answer.result.value.text : "");
     expect(texts).toEqual(["é".repeat(200_000), "é".repeat(200_000), "é".repeat(200_000)]);
@@ -96,7 +96,7 @@ describe("the client's bidi path", () => {
         },
       }),
     );
-    const client = createClient(SessionService, createIpcTransport(server.address));
+    const client = createClient(SessionService, createIpcTransport(server.address, { leanBidi: true }));
     const seen: string[] = [];
     const error = await (async () => {
       for await (const answer of client.sendMessages(numbered(10))) seen.push(answer.correlationId);
@@ -120,7 +120,7 @@ describe("the client's bidi path", () => {
       yield { correlationId: "a" };
       throw new Error("the caller broke");
     }
-    const client = createClient(SessionService, createIpcTransport(server.address));
+    const client = createClient(SessionService, createIpcTransport(server.address, { leanBidi: true }));
     const error = await (async () => {
       for await (const _ of client.sendMessages(failing())) void _;
     })().catch((e: unknown) => e);
@@ -152,7 +152,7 @@ describe("the client's bidi path", () => {
       }
     }
     const cancel = new AbortController();
-    const client = createClient(SessionService, createIpcTransport(server.address));
+    const client = createClient(SessionService, createIpcTransport(server.address, { leanBidi: true }));
     const error = await (async () => {
       for await (const answer of client.sendMessages(endless(), { signal: cancel.signal })) if (answer.correlationId === "5") cancel.abort();
     })().catch((e: unknown) => e);
@@ -170,6 +170,7 @@ describe("the client's bidi path", () => {
     const client = createClient(
       SessionService,
       createIpcTransport(server.address, {
+        leanBidi: true,
         codecs: [
           {
             schema: SendMessagesRequestSchema,

@@ -11,13 +11,21 @@ import { codecsByType, type MessageCodec } from "./message-codecs.js";
 
 /**
  * A gRPC (HTTP/2) transport to a local server over its Unix socket or loopback TCP.
- * Unary, server-streaming and bidi calls take the lean paths in unary-call.ts,
- * server-stream-call.ts and bidi-call.ts; client streams go through connect-node's gRPC
- * transport. All share one HTTP/2 connection (one session manager: connect, keepalive,
- * reconnect). `codecs` (message-codecs.ts) replace protobuf-es for the hot message types on
- * the lean paths.
+ * Unary and server-streaming calls take the lean paths in unary-call.ts and
+ * server-stream-call.ts; bidi calls take bidi-call.ts's with `leanBidi`, connect-node's gRPC
+ * transport otherwise, as do client streams. All share one HTTP/2 connection (one session
+ * manager: connect, keepalive, reconnect). `codecs` (message-codecs.ts) replace protobuf-es
+ * for the hot message types on the lean paths.
+ *
+ * `leanBidi` is for the session's API clients (SendMessages). The session's Link to its network
+ * stays on connect-node's bidi path: the lean one has not yet been through the kill -9 cases
+ * the unary and server-stream paths were (client-restart.test.ts), and the Link is what every
+ * message crosses.
  */
-export function createIpcTransport(address: IpcAddress, options: { token?: string; codecs?: readonly MessageCodec[] } = {}): Transport {
+export function createIpcTransport(
+  address: IpcAddress,
+  options: { token?: string; codecs?: readonly MessageCodec[]; leanBidi?: boolean } = {},
+): Transport {
   const baseUrl = address.kind === "unix" ? "http://localhost" : `http://${address.host}:${address.port}`;
   const nodeOptions = address.kind === "unix" ? { createConnection: () => netConnect(address.path) } : {};
   const sessionManager = new Http2SessionManager(baseUrl, {}, nodeOptions);
@@ -32,7 +40,7 @@ export function createIpcTransport(address: IpcAddress, options: { token?: strin
     stream: (method, signal, timeoutMs, header, input, contextValues) =>
       method.methodKind === "server_streaming"
         ? callServerStream(callTarget, method, signal, timeoutMs, header, input)
-        : method.methodKind === "bidi_streaming"
+        : method.methodKind === "bidi_streaming" && options.leanBidi
           ? callBidiStream(callTarget, method, signal, timeoutMs, header, input)
           : streaming.stream(method, signal, timeoutMs, header, input, contextValues),
   };
