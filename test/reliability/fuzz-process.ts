@@ -8,6 +8,8 @@ import { portOf } from "../helpers/network.js";
 import type { TestNode } from "../helpers/cli.js";
 import { childPid } from "../running/processes.js";
 
+export { isAlive } from "../running/processes.js";
+
 /**
  * Watching the real service processes of a node under hostile input: their pids (a restart
  * would hide a crash), their memory from /proc, and the network service's own counters.
@@ -24,14 +26,6 @@ export function servicePids(node: TestNode): ServicePids {
   return { network, session };
 }
 
-export function isAlive(pid: number): boolean {
-  // A zombie is dead for our purposes: /proc still lists it until it is reaped.
-  try {
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
-  } catch {
-    return false;
-  }
-}
 
 /** Resident memory now and at its peak (VmHWM, kept by the kernel), in MiB. */
 export function memoryOf(pid: number): { rssMiB: number; peakMiB: number } {

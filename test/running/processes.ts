@@ -51,3 +51,12 @@ export function processesOfProfile(home: string): number[] {
   }
   return found;
 }
+
+/** Whether a process is running. A zombie is dead for our purposes: /proc still lists it until it is reaped. */
+export function isAlive(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
+  } catch {
+    return false;
+  }
+}

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { TestNode, eventually } from "../helpers/cli.js";
+import { isAlive } from "../running/processes.js";
 import { KEY, TuiTerminal } from "./harness.js";
 
 /** The daemon dies under the TUI while the person is typing. */
@@ -52,12 +53,3 @@ describe("TUI across a daemon restart", () => {
     expect((await tui.text()).match(/before the crash/g)).toHaveLength(1);
   }, 150_000);
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

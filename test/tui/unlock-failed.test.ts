@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { TestNode, TEST_PASSWORD, eventually } from "../helpers/cli.js";
+import { isAlive } from "../running/processes.js";
 import { KEY, TuiTerminal } from "./harness.js";
 
 /**
@@ -36,12 +37,3 @@ describe("TUI after its unlock screen failed", () => {
     expect(screen).not.toContain("· locked ·");
   }, 150_000);
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

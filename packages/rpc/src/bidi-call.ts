@@ -2,6 +2,7 @@ import type { ClientHttp2Stream } from "node:http2";
 import { create, isMessage, type DescMessage, type DescMethodStreaming, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import type { StreamResponse } from "@connectrpc/connect";
 import { connectErrorOfNode, deadlineOf, envelope, requestHeaders, type CallHeaders, type CallTarget } from "./grpc-wire.js";
+import { drained } from "./drained.js";
 import { encodeMessage } from "./message-codecs.js";
 import { ServerStreamReader } from "./server-stream-call.js";
 
@@ -57,16 +58,4 @@ async function writeRequests<I extends DescMessage>(
     // The caller's iterable threw: the call fails with its error, as connect's does.
     call.fail(connectErrorOfNode(error));
   }
-}
-
-function drained(stream: ClientHttp2Stream): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      stream.off("drain", done);
-      stream.off("close", done);
-      resolve();
-    };
-    stream.on("drain", done);
-    stream.on("close", done);
-  });
 }

@@ -1,9 +1,9 @@
-import type { Writable } from "node:stream";
 import type { MethodImplSpec } from "@connectrpc/connect";
 import type * as grpc from "@grpc/grpc-js";
 import { CallContext, type LiveCalls, type ServerSurfaceCall } from "./call-context.js";
 import { toConnectError } from "./errors.js";
 import type { RpcLogger } from "./interceptors.js";
+import { drained } from "./drained.js";
 import { deserializer, serializer, type MessageCodecs } from "./message-codecs.js";
 import { grpcStatusOf, metadataOf } from "./status-details.js";
 
@@ -136,16 +136,4 @@ async function writeAll(call: grpc.ServerWritableStream<AnyMessage, unknown> | D
     // grpc-js's documented way to end a stream with a status: an 'error' carrying it.
     call.emit("error", fail(ctx.signal.aborted ? toConnectError(error) : error, ctx));
   }
-}
-
-function drained(stream: Writable): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      stream.off("drain", done);
-      stream.off("close", done);
-      resolve();
-    };
-    stream.on("drain", done);
-    stream.on("close", done);
-  });
 }
