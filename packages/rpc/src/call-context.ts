@@ -21,6 +21,8 @@ export interface ServerSurfaceCall {
  */
 export class LiveCalls {
   readonly #controllers = new Set<AbortController>();
+  /** How to end each streaming call still open (forceAll). */
+  readonly #streams = new Set<() => void>();
   #shutdown: unknown;
 
   add(controller: AbortController): void {
@@ -36,6 +38,26 @@ export class LiveCalls {
     this.#shutdown = reason;
     for (const controller of this.#controllers) controller.abort(reason);
     this.#controllers.clear();
+  }
+
+  addStream(end: () => void): void {
+    this.#streams.add(end);
+  }
+
+  deleteStream(end: () => void): void {
+    this.#streams.delete(end);
+  }
+
+  /**
+   * Ends every streaming call still open, once the server's grace period is over. grpc-js's
+   * forceShutdown() destroys only the connections channelz tracks, and channelz is off here
+   * (server.ts), so a stream whose handler waits on its client — an idle SendMessages, a Link
+   * whose session sends nothing — would keep the server, and its process, from ever closing.
+   */
+  endAllStreams(): void {
+    const streams = [...this.#streams];
+    this.#streams.clear();
+    for (const end of streams) end();
   }
 }
 

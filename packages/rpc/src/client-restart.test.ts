@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
-import { SessionService } from "@jarvis/proto/jarvis/session/v1/session_service";
+import { AsyncQueue } from "@jarvis/core";
+import { SessionService, type SendMessagesRequest } from "@jarvis/proto/jarvis/session/v1/session_service";
 import { createIpcTransport } from "./client.js";
 
 // What a client sees when the server process dies under it (kill -9, SIGSTOP, a graceful
@@ -37,6 +38,14 @@ const server = await startServer({
           await forever(ctx.signal);
         }
         return { name: String(process.pid) };
+      },
+      async *sendMessages(requests) {
+        // Echoes each request's correlation id; prints a line once the first has been answered.
+        let answered = 0;
+        for await (const request of requests) {
+          yield { correlationId: request.correlationId };
+          if (++answered === 1) process.stdout.write("echoing\\n");
+        }
       },
       async *subscribe(req, ctx) {
         if (req.afterCursor !== 99n) yield { cursor: 1n };
@@ -124,20 +133,50 @@ async function outcome(call: Promise<unknown>): Promise<string> {
 }
 
 /** Reads a stream to its end: "done" (ended as complete) or the code it failed with. */
-async function drain(stream: AsyncIterable<unknown>, onMessage: () => void = () => {}): Promise<string> {
+async function drain(stream: AsyncIterable<unknown>, onMessage: () => void = () => {}, onValue: (value: unknown) => void = () => {}): Promise<string> {
   try {
-    for await (const _ of stream) onMessage();
+    for await (const value of stream) {
+      onMessage();
+      onValue(value);
+    }
     return "done";
   } catch (error) {
     return error instanceof ConnectError ? Code[error.code] : `not a ConnectError: ${String(error)}`;
   }
 }
 
+type SendRequest = Partial<Pick<SendMessagesRequest, "correlationId">>;
+
+/**
+ * A bidi call's requests, as the session's Link feeds its network: a queue the caller pushes
+ * to. `released` resolves once the call has let go of them (its writer returned the iterator).
+ */
+function requestQueue(...first: SendRequest[]): { queue: AsyncQueue<SendRequest>; requests: AsyncIterable<SendRequest>; released: Promise<void> } {
+  const queue = new AsyncQueue<SendRequest>();
+  for (const request of first) queue.push(request);
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  async function* requests(): AsyncGenerator<SendRequest> {
+    try {
+      yield* queue;
+    } finally {
+      release();
+    }
+  }
+  return { queue, requests: requests(), released };
+}
+
+/** Reads a bidi call's answers (their correlation ids) to its end, as drain() does. */
+function drainAnswers(stream: AsyncIterable<{ correlationId: string }>, answers: string[]): Promise<string> {
+  return drain(stream, undefined, (answer) => answers.push((answer as { correlationId: string }).correlationId));
+}
+
 /** How a call may end when its server dies: as a failure, never "ok"/"done", never a hang. */
 const FAILED = /^(Unavailable|Internal|Aborted|Canceled)$/;
 
 describe("when the server process dies under a client", () => {
-  const makeTransport = (path: string) => createIpcTransport({ kind: "unix", path });
+  // leanBidi: the session's Link to its network takes the lean bidi path too.
+  const makeTransport = (path: string) => createIpcTransport({ kind: "unix", path }, { leanBidi: true });
   it("a unary call in flight fails, and the next call reaches the restarted server", async () => {
     const path = socketPath();
     const first = await startChild(path);
@@ -229,5 +268,60 @@ describe("when the server process dies under a client", () => {
     expect(await ended).toMatch(/^(done|Unavailable|Internal|Aborted|Canceled)$/);
     const second = await startChild(path);
     expect((await client.getStatus({})).name).toBe(second.pid);
+  });
+
+  it("an open bidi stream fails (not ends as complete), lets go of its requests, and a new one reaches the restarted server", async () => {
+    const path = socketPath();
+    const first = await startChild(path);
+    const client = createClient(SessionService, makeTransport(path));
+    const { queue, requests, released } = requestQueue({ correlationId: "1" });
+    const answers = client.sendMessages(requests)[Symbol.asyncIterator]();
+    expect((await answers.next()).value).toMatchObject({ correlationId: "1" });
+    await first.kill();
+    expect(await drain({ [Symbol.asyncIterator]: () => answers })).toMatch(FAILED);
+    // A request pushed after the death is not written anywhere: the call's writer sees it is
+    // over and returns the iterator (the Link's queue is not held, nor pulled for ever).
+    queue.push({ correlationId: "2" });
+    await released;
+    const second = await startChild(path);
+    const again = requestQueue({ correlationId: "3" }, { correlationId: "4" });
+    const more: string[] = [];
+    const done = drainAnswers(client.sendMessages(again.requests), more);
+    await second.printed("echoing");
+    again.queue.end();
+    expect(await done).toBe("done");
+    expect(more).toEqual(["3", "4"]);
+  });
+
+  it("a bidi call while the server is down fails as UNAVAILABLE", async () => {
+    const path = socketPath();
+    const first = await startChild(path);
+    const client = createClient(SessionService, makeTransport(path));
+    await client.getStatus({});
+    await first.kill();
+    expect(await drainAnswers(client.sendMessages(requestQueue({ correlationId: "1" }).requests), [])).toBe("Unavailable");
+  });
+
+  it("a graceful close ends an open bidi stream its server's handler still reads (UNAVAILABLE after the grace), and the next one reaches the restarted server", async () => {
+    const path = socketPath();
+    const first = await startChild(path);
+    const client = createClient(SessionService, makeTransport(path));
+    const { queue, requests } = requestQueue({ correlationId: "1" });
+    const ended = drainAnswers(client.sendMessages(requests), []);
+    await first.printed("echoing");
+    // The handler waits for more requests and never looks at its signal: only the server's
+    // close can end the call (grpc-js's forceShutdown alone did not, and the process never exited).
+    first.signal("SIGTERM");
+    await first.exited;
+    expect(await ended).toBe("Unavailable");
+    queue.end();
+    const second = await startChild(path);
+    const again = requestQueue({ correlationId: "5" });
+    const answers: string[] = [];
+    const done = drainAnswers(client.sendMessages(again.requests), answers);
+    await second.printed("echoing");
+    again.queue.end();
+    expect(await done).toBe("done");
+    expect(answers).toEqual(["5"]);
   });
 });

@@ -1,6 +1,7 @@
 import type { MethodImplSpec } from "@connectrpc/connect";
 import type * as grpc from "@grpc/grpc-js";
 import { CallContext, type LiveCalls, type ServerSurfaceCall } from "./call-context.js";
+import { UnavailableError } from "@jarvis/core";
 import { toConnectError } from "./errors.js";
 import type { RpcLogger } from "./interceptors.js";
 import { drained } from "./drained.js";
@@ -65,12 +66,12 @@ function handlerOf(spec: MethodImplSpec, env: HandlerEnv): grpc.UntypedHandleCal
     case "server_streaming":
       return (call: grpc.ServerWritableStream<AnyMessage, unknown>) => {
         const ctx = open(call);
-        void writeAll(call, () => spec.impl(call.request, ctx), ctx, fail, queued);
+        void writeAll(call, () => spec.impl(call.request, ctx), ctx, fail, queued, env.live);
       };
     case "bidi_streaming":
       return (call: Duplex) => {
         const ctx = open(call);
-        void writeAll(call, () => spec.impl(requestsOf(call), ctx), ctx, fail, queued);
+        void writeAll(call, () => spec.impl(requestsOf(call), ctx), ctx, fail, queued, env.live);
       };
   }
 }
@@ -118,22 +119,51 @@ function respond(run: () => unknown, call: ServerSurfaceCall, callback: grpc.sen
  * once; at 16 its answers trickled out, its window filled with stored-but-unanswered messages
  * (85% of it, measured) and each commit got only the ~12 requests the last drain let in.
  */
-async function writeAll(call: grpc.ServerWritableStream<AnyMessage, unknown> | Duplex, run: () => AsyncIterable<unknown>, ctx: CallContext, fail: Fail, queued: number): Promise<void> {
+async function writeAll(
+  call: grpc.ServerWritableStream<AnyMessage, unknown> | Duplex,
+  run: () => AsyncIterable<unknown>,
+  ctx: CallContext,
+  fail: Fail,
+  queued: number,
+  live: LiveCalls,
+): Promise<void> {
+  // The server's close ends the call itself if the handler has not by the end of its grace.
+  let ended = false;
+  const end = () => {
+    if (ended || call.destroyed) return;
+    ended = true;
+    call.emit("error", fail(new UnavailableError("the server is shutting down", "shutting-down"), ctx));
+  };
+  live.addStream(end);
   try {
-    for await (const response of run()) {
-      if (call.destroyed) break; // cancelled: no one reads; break ends the handler's generator
-      const header = ctx.takeResponseHeader();
-      if (header) call.sendMetadata(header);
-      if (!call.write(response) && call.writableLength >= queued) await drained(call);
-    }
-    if (call.destroyed) return;
-    const header = ctx.takeResponseHeader();
-    if (header) call.sendMetadata(header);
-    const trailer = ctx.trailerIfSet;
-    call.end(trailer && metadataOf(trailer));
+    await writeResponses(call, run, ctx, queued, () => ended);
   } catch (error) {
-    if (call.destroyed) return;
+    if (call.destroyed || ended) return;
+    ended = true;
     // grpc-js's documented way to end a stream with a status: an 'error' carrying it.
     call.emit("error", fail(ctx.signal.aborted ? toConnectError(error) : error, ctx));
+  } finally {
+    live.deleteStream(end);
   }
+}
+
+async function writeResponses(
+  call: grpc.ServerWritableStream<AnyMessage, unknown> | Duplex,
+  run: () => AsyncIterable<unknown>,
+  ctx: CallContext,
+  queued: number,
+  ended: () => boolean,
+): Promise<void> {
+  for await (const response of run()) {
+    // Cancelled (no one reads) or ended by the server's close: break ends the handler's generator.
+    if (call.destroyed || ended()) break;
+    const header = ctx.takeResponseHeader();
+    if (header) call.sendMetadata(header);
+    if (!call.write(response) && call.writableLength >= queued) await drained(call);
+  }
+  if (call.destroyed || ended()) return;
+  const header = ctx.takeResponseHeader();
+  if (header) call.sendMetadata(header);
+  const trailer = ctx.trailerIfSet;
+  call.end(trailer && metadataOf(trailer));
 }

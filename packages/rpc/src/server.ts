@@ -103,7 +103,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       shutdown.abort();
       live.abortAll(shutdown.signal.reason);
       // Refuse new calls and let open ones finish; after the grace, cut whatever is left.
-      const timer = setTimeout(() => server.forceShutdown(), options.closeGraceMs ?? 1_000);
+      // Streams are ended by us first: grpc-js's forceShutdown alone leaves them open (call-context.ts).
+      const timer = setTimeout(() => {
+        live.endAllStreams();
+        server.forceShutdown();
+      }, options.closeGraceMs ?? 1_000);
       timer.unref();
       server.tryShutdown(() => {
         clearTimeout(timer);
