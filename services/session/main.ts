@@ -5,6 +5,7 @@ import { loadConfig } from "./config.js";
 import { createSessionRoutes, sessionReadiness } from "./routes.js";
 import { SESSION_SERVER_TUNING } from "./server-tuning.js";
 import { GrpcPeerNetwork } from "./network-client.js";
+import { LINK_CLIENT_TUNING } from "./link-client-codecs.js";
 import { SessionApp } from "./src/app/session-app.js";
 import { linkToSupervisor } from "./key-handoff.js";
 
@@ -16,7 +17,7 @@ const logger = createServiceLogger(home, "session", config.logLevel);
 const supervisor = linkToSupervisor(process.env, logger.child({ component: "supervisor-link" }));
 const token = readIpcToken(home, config.ipc) ?? readIpcToken(home, config.networkIpc);
 // The token goes to the network service only after it proves it knows it (network-client.ts).
-const network = new GrpcPeerNetwork(createIpcTransport(config.networkIpc), systemClock, logger.child({ component: "network-link" }), {
+const network = new GrpcPeerNetwork(createIpcTransport(config.networkIpc, LINK_CLIENT_TUNING), systemClock, logger.child({ component: "network-link" }), {
   ipcToken: readIpcToken(home, config.networkIpc),
 });
 const app = new SessionApp({ paths: config.paths, clock: systemClock, logger, network, listen: config.listen, advertise: config.advertise, keyCustody: supervisor?.keyCustody });

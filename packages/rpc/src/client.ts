@@ -17,10 +17,9 @@ import { codecsByType, type MessageCodec } from "./message-codecs.js";
  * manager: connect, keepalive, reconnect). `codecs` (message-codecs.ts) replace protobuf-es
  * for the hot message types on the lean paths.
  *
- * `leanBidi` is for the session's API clients (SendMessages). The session's Link to its network
- * stays on connect-node's bidi path: the lean one has not yet been through the kill -9 cases
- * the unary and server-stream paths were (client-restart.test.ts), and the Link is what every
- * message crosses.
+ * `leanBidi` is for the session's clients (SendMessages) and for the session's Link to its
+ * network; client-restart.test.ts puts it through kill -9, a server that is down, and a
+ * graceful close, as the unary and server-stream paths.
  */
 export function createIpcTransport(
   address: IpcAddress,
