@@ -94,6 +94,12 @@ describe("npm run bench", () => {
       for (const slices of [latency.atRate, latency.at100PerSecond]) {
         for (const key of ["p50", "p99", "max", "refused", "lost"]) expect(typeof slices[key], `${name}.${key}`).toBe("number");
         expect(slices.samples + slices.refused).toBeGreaterThan(0);
+        // From the send call (the figure), from the time it was due, and the client's lateness.
+        for (const part of ["fromSchedule", "sendLag"]) {
+          const summary = slices[part] as Record<string, unknown>;
+          for (const key of ["p50", "p99", "max", "samples"]) expect(typeof summary[key], `${name}.${part}.${key}`).toBe("number");
+        }
+        expect((slices.sendLag as { samples: number }).samples).toBe(slices.samples + slices.refused + (slices.lost as number));
       }
       expect(latency.atRate.offeredPerSecond).toBe(1000);
       const processes = ["aliceDaemon", "aliceNetwork", "aliceSession", "bench", "bobDaemon", "bobNetwork", "bobSession", "bobSubscriber"];
