@@ -120,6 +120,40 @@ describe("GrpcPeerNetwork against a NetworkService on the in-memory router trans
     expect(fake.frames.map((f) => Buffer.from(f.payload).toString())).toEqual([0, 1, 2, 3, 4].map((i) => `together ${i}`).concat("alone"));
   });
 
+  it("queues a frame that fits for the Link before the sending job goes on to its promise callbacks (a client's answer)", async () => {
+    const fake = new FakeNetworkService();
+    fake.batches = true;
+    const network = start(fake);
+    const { log, handler } = events();
+    network.setEventHandler(handler);
+    network.start();
+    await waitFor(() => expect(log).toEqual(["up"]));
+    const order: string[] = [];
+    const original = AsyncQueue.prototype.push;
+    vi.spyOn(AsyncQueue.prototype, "push").mockImplementation(function (this: AsyncQueue<unknown>, item: unknown) {
+      const body = (item as Partial<LinkRequest>).body;
+      if (body?.case === "frame" || body?.case === "frames") order.push("handed to the Link");
+      original.call(this, item);
+    });
+    let returned: unknown;
+    try {
+      // A job of its own (as a group commit's is): its nextTicks run before its promise callbacks.
+      await new Promise<void>((resolve) =>
+        setImmediate(() => {
+          returned = network.send(key(1), Buffer.from("just committed"), () => {});
+          void Promise.resolve().then(() => order.push("answer the client"));
+          setImmediate(resolve);
+        }),
+      );
+    } finally {
+      vi.restoreAllMocks();
+    }
+    // Nothing to wait for: the window had room.
+    expect(returned).toBeUndefined();
+    expect(order).toEqual(["handed to the Link", "answer the client"]);
+    await waitFor(() => expect(fake.frames).toHaveLength(1));
+  });
+
   it("turns FramesSent and FrameDropped into each frame's outcome, once", async () => {
     const fake = new FakeNetworkService();
     const network = start(fake);

@@ -112,20 +112,24 @@ export class GrpcPeerNetwork implements PeerNetwork {
     await this.#client.disconnect({ publicKey }, this.#callOptions());
   }
 
-  async send(publicKey: Buffer, payload: Uint8Array, onOutcome?: (outcome: FrameOutcome) => void, channelId = 0n): Promise<void> {
-    const peer = publicKey.toString("hex");
+  send(publicKey: Buffer, payload: Uint8Array, onOutcome?: (outcome: FrameOutcome) => void, channelId = 0n): void | Promise<void> {
     if (!this.#outbound) return void onOutcome?.({ sent: false, code: "link-down" });
     // A frame nobody waits on (an ack, a hello) goes with frame_id 0: no report comes back, so
     // the network does not wake us once per ack. Without reports the window cannot count it;
     // it is small (one per stored batch), and if the network stops reading the Link, HTTP/2 flow
     // control holds it here as the window would have.
     if (!onOutcome) return this.#push({ $typeName: OutboundFrameSchema.typeName, publicKey, payload, frameId: 0n, channelId });
-    await this.#windows.reserve(peer, payload.length);
-    // The link may have gone down while we waited for room.
-    const outbound = this.#outbound;
-    if (!outbound) {
+    // Synchronous when the window has room: a just-committed message's frame is queued for the
+    // Link before the job goes on to answer the client, so it is not written behind that answer.
+    const peer = publicKey.toString("hex");
+    return this.#windows.reserve(peer, payload.length, () => this.#sendReserved(peer, publicKey, payload, onOutcome, channelId));
+  }
+
+  #sendReserved(peer: string, publicKey: Buffer, payload: Uint8Array, onOutcome: (outcome: FrameOutcome) => void, channelId: bigint): void {
+    // The link may have gone down while the frame waited for room.
+    if (!this.#outbound) {
       this.#windows.release(peer, payload.length);
-      return void onOutcome?.({ sent: false, code: "link-down" });
+      return void onOutcome({ sent: false, code: "link-down" });
     }
     const frameId = this.#windows.track(peer, payload.length, onOutcome);
     // Complete messages, not init shapes: create() (here and in connect's normalize) walks the

@@ -3,7 +3,7 @@ import { DEFAULT_WINDOW_BYTES } from "./src/constants.js";
 
 interface Window {
   bytes: number;
-  waiters: { size: number; resolve: () => void }[];
+  waiters: { size: number; go: () => void; resolve: () => void }[];
 }
 
 interface InFlight {
@@ -13,8 +13,8 @@ interface InFlight {
 }
 
 /**
- * Per-peer send windows for the Link: reserve() waits (in call order) while a peer's
- * unanswered bytes would exceed the window; each tracked frame is settled exactly once — by
+ * Per-peer send windows for the Link: reserve() holds a frame back (in call order) while a
+ * peer's unanswered bytes would exceed the window; each tracked frame is settled exactly once — by
  * the network's report, the peer's disconnect, or the link going down — which frees its bytes.
  * A frame larger than the window still goes, alone.
  */
@@ -32,13 +32,22 @@ export class SendWindows {
     return this.#windows.get(peer)?.bytes ?? 0;
   }
 
-  reserve(peer: string, size: number): Promise<void> | undefined {
+  /**
+   * Reserves room for a frame of `size` bytes and runs `go` (which sends it) once it has room:
+   * at once when it fits and nobody waits before it, else from release(), in call order. `go`
+   * runs synchronously either way, so a frame that fits leaves in the job that sent it (not a
+   * promise turn later, behind whatever else that job queued), and a released waiter goes
+   * before any later caller can. Returns a promise only when the frame had to wait: it
+   * resolves once the frame went, for callers that hold back until then.
+   */
+  reserve(peer: string, size: number, go: () => void): Promise<void> | undefined {
     const window = this.#window(peer);
     if (window.waiters.length === 0 && this.#fits(window, size)) {
       window.bytes += size;
+      go();
       return undefined;
     }
-    return new Promise<void>((resolve) => window.waiters.push({ size, resolve }));
+    return new Promise<void>((resolve) => window.waiters.push({ size, go, resolve }));
   }
 
   release(peer: string, size: number): void {
@@ -46,8 +55,9 @@ export class SendWindows {
     if (!window) return;
     window.bytes -= size;
     while (window.waiters.length > 0 && this.#fits(window, (window.waiters[0] as { size: number }).size)) {
-      const next = window.waiters.shift() as { size: number; resolve: () => void };
+      const next = window.waiters.shift() as Window["waiters"][number];
       window.bytes += next.size;
+      next.go();
       next.resolve();
     }
     if (window.bytes === 0 && window.waiters.length === 0) this.#windows.delete(peer);

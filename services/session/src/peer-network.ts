@@ -58,14 +58,14 @@ export interface PeerNetwork {
   dial(publicKey: Buffer, addresses: string[]): Promise<void>;
   disconnect(publicKey: Buffer): Promise<void>;
   /**
-   * Hands one payload to the peer's channel. Resolves once the frame is on its way — after
-   * waiting while this peer's window of unanswered bytes is full, so one slow peer only slows
-   * its own senders. Frames to one peer go out in call order. `onOutcome` is called exactly
+   * Hands one payload to the peer's channel. Returns at once (nothing to wait for) when the
+   * frame is on its way, or a promise that resolves once it is — after waiting while this
+   * peer's window of unanswered bytes is full, so one slow peer only slows its own senders. Frames to one peer go out in call order. `onOutcome` is called exactly
    * once, later: sent (written to the channel) or dropped (link down, no channel, too large).
    * With a `channelId` (from peerConnected) the frame is dropped (`stale-channel`) rather than
    * written on a newer channel, where it would overtake what is resent there in order.
    */
-  send(publicKey: Buffer, payload: Uint8Array, onOutcome?: (outcome: FrameOutcome) => void, channelId?: bigint): Promise<void>;
+  send(publicKey: Buffer, payload: Uint8Array, onOutcome?: (outcome: FrameOutcome) => void, channelId?: bigint): void | Promise<void>;
   listPeers(): Promise<NetworkPeer[]>;
   close(): Promise<void>;
 }

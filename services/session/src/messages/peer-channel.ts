@@ -112,7 +112,9 @@ export class PeerChannel {
         const item = this.#queue.shift();
         if (!item) break;
         this.#queuedBytes -= item.payload.length;
-        await this.#deps.network.send(this.#deps.publicKey, item.payload, (outcome) => this.#deps.onOutcome(item, outcome), this.#deps.channelId);
+        // Only a full window makes us wait: frames that fit all go in this job, in one Link message.
+        const waiting = this.#deps.network.send(this.#deps.publicKey, item.payload, (outcome) => this.#deps.onOutcome(item, outcome), this.#deps.channelId);
+        if (waiting) await waiting;
       }
     } finally {
       this.#pumping = false;
