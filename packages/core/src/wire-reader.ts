@@ -98,7 +98,7 @@ export class WireReader {
     if (end - start <= SHORT_STRING) {
       let i = start;
       while (i < end && (bytes[i] as number) < 0x80) i++;
-      if (i === end) return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+      if (i === end) return latin1Slice.call(bytes, start, end);
     }
     try {
       return strictUtf8.decode(bytes.subarray(start, end));
@@ -133,6 +133,7 @@ export class WireReader {
 }
 
 const SHORT_STRING = 64;
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 class WireDecline extends Error {
