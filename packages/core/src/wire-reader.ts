@@ -7,11 +7,13 @@
  * is allocated by a length that has not been checked.
  *
  * Failure style: an exception. A read that meets anything unusual throws one preallocated
- * decline that `readWire` — the only place that catches it — turns into `undefined`. Measured on
- * the hot path (bench: decoding a SendMessageRequest, a peer envelope and a Subscribe event
- * 1e6 times) it is no slower than a `failed` flag, and the decoders stay plain loops: no flag to
- * test after each read, no callback per field. Declines are rare (an unknown field, another
- * kind of event), and the decline is thrown without capturing a new stack.
+ * decline (no stack captured per throw) that `readWire`, the only place that catches it, turns
+ * into `undefined`. Measured on the hot path against the same decoders over a flag-style reader
+ * (a SendMessageRequest and a Subscribe message event, 1e6 decodes, alternated, 3 runs): 181–195
+ * vs 182–197 ns and 690–727 vs 710–714 ns, so equal; the exception wins on safety and clarity —
+ * no value read after a failure is ever used (a flag must be tested before each length is
+ * trusted), and the decoders are plain loops with no flag test after each read and no callback
+ * per field. Declines are rare on the hot path (an unknown field, another kind of event).
  */
 export class WireReader {
   pos: number;
@@ -86,9 +88,10 @@ export class WireReader {
 
   /**
    * A string field, strictly UTF-8 as protobuf-es reads proto3 strings (invalid UTF-8 declines,
-   * and protobuf-es then reports it). Short ASCII strings — ids, uids, correlation ids — are
-   * checked byte by byte and built without the decoder's native call, which costs more than
-   * the check for them (an ack holds up to 1,000 ids).
+   * and protobuf-es then reports it). Short ASCII strings — ids, uids, correlation ids, an ack's
+   * up to 1,000 ids — are checked byte by byte and copied as Latin-1 (which ASCII is), skipping
+   * TextDecoder's native call: measured 55–85 ns against 100–150 ns at up to 32 bytes, even at
+   * 64, worse above. (String.fromCharCode.apply, used before, was slower than TextDecoder.)
    */
   string(): string {
     const end = this.fieldEnd();
@@ -133,6 +136,8 @@ export class WireReader {
 }
 
 const SHORT_STRING = 64;
+// Buffer's own Latin-1 copy (what buf.toString("latin1") calls), applied to any Uint8Array; not
+// in Node's typings, but present since Node's first Buffer — the tests here cover it.
 const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
