@@ -83,4 +83,39 @@ describe("chatEnvelope and the hand-written decoder", () => {
       expect(decodeEnvelope(bytes)).toEqual(expected);
     }
   });
+
+  it("reads tags as protobuf-es does: a padded tag it accepts is left to it, an over-long one it refuses is refused the same", () => {
+    const messageId = [0x01, 0x61]; // length 1, "a"
+    const withTag = (tag: number[]) => {
+      const body = [...tag, ...messageId];
+      return Uint8Array.from([2 << 3 | 2, body.length, ...body]);
+    };
+    // Field 1 as a two-byte tag (protobuf-es reads it) and as a six-byte one (protobuf-es refuses:
+    // "varint overflows uint32"); field 16, which the chat body does not have.
+    for (const tag of [[0x8a, 0x00], [0x8a, 0x80, 0x80, 0x80, 0x80, 0x00], [0x82, 0x01]]) {
+      const bytes = withTag(tag);
+      expect(decodeHotEnvelope(bytes)).toBeUndefined();
+      let expected: unknown;
+      try {
+        expected = fromBinary(EnvelopeSchema, bytes);
+      } catch (error) {
+        expect(() => decodeEnvelope(bytes)).toThrow((error as Error).message);
+        continue;
+      }
+      expect(decodeEnvelope(bytes)).toEqual(expected);
+    }
+  });
+
+  it("leaves every truncation and every over-long length to protobuf-es, never misreading", () => {
+    const chat = chatEnvelope({ id: newMessageId(), sequence: 2 ** 40, sentAt: Date.now(), text: "héllo ✓" });
+    const ack = ackEnvelope([newMessageId(), "ü€😀"]);
+    for (const valid of [chat, ack]) {
+      expect(decodeHotEnvelope(valid)).toEqual(fromBinary(EnvelopeSchema, valid));
+      for (let cut = 1; cut < valid.length; cut++) expect(decodeHotEnvelope(valid.subarray(0, cut)), `cut ${cut}`).toBeUndefined();
+      // The body's length one more than the bytes there are.
+      const longer = Buffer.from(valid);
+      longer[1] = (longer[1] as number) + 1;
+      expect(decodeHotEnvelope(longer)).toBeUndefined();
+    }
+  });
 });
