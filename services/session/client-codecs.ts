@@ -11,7 +11,7 @@ import {
   type SubscribeResponse,
 } from "@jarvis/proto/jarvis/session/v1/session_service";
 import type { Message } from "@jarvis/proto/jarvis/session/v1/resources";
-import type { MessageStateChanged } from "@jarvis/proto/jarvis/session/v1/events";
+import type { MessageCreated, MessageReceived, MessageStateChanged } from "@jarvis/proto/jarvis/session/v1/events";
 import { WireReader, WireWriter, decline, hasUnknownFields, lengthFieldSize, readWire } from "@jarvis/core";
 import type { MessageCodec } from "@jarvis/rpc";
 
@@ -139,8 +139,8 @@ function readMessageEvent(r: WireReader): SubscribeResponse {
     switch (tag) {
       case 0x08: response.cursor = r.bigint(); break;
       case 0x12: response.eventTime = readTimestamp(r); break;
-      case 0x1a: response.event = { case: "messageReceived", value: { $typeName: "jarvis.session.v1.MessageReceived", ...readMessageHolder(r) } }; break;
-      case 0x22: response.event = { case: "messageCreated", value: { $typeName: "jarvis.session.v1.MessageCreated", ...readMessageHolder(r) } }; break;
+      case 0x1a: response.event = { case: "messageReceived", value: readMessageHolder(r, "jarvis.session.v1.MessageReceived") }; break;
+      case 0x22: response.event = { case: "messageCreated", value: readMessageHolder(r, "jarvis.session.v1.MessageCreated") }; break;
       case 0x2a: response.event = { case: "messageStateChanged", value: readStateChange(r) }; break;
       default: decline();
     }
@@ -148,8 +148,8 @@ function readMessageEvent(r: WireReader): SubscribeResponse {
   return response;
 }
 
-/** MessageReceived (field 3) or MessageCreated (field 4)'s fields: field 1 is the message. */
-function readMessageHolder(r: WireReader): { message?: Message } {
+/** MessageReceived (field 3) or MessageCreated (field 4), named `typeName`: field 1 is the message. */
+function readMessageHolder<T extends MessageReceived["$typeName"] | MessageCreated["$typeName"]>(r: WireReader, typeName: T): { $typeName: T; message?: Message } {
   const outer = r.enter();
   let message: Message | undefined;
   for (let tag = 0; !r.atEnd; ) {
@@ -158,7 +158,8 @@ function readMessageHolder(r: WireReader): { message?: Message } {
     message = readMessage(r);
   }
   r.leave(outer);
-  return message ? { message } : {};
+  // No message key at all when there is none, as protobuf-es leaves it.
+  return message ? { $typeName: typeName, message } : { $typeName: typeName };
 }
 
 function readStateChange(r: WireReader): MessageStateChanged {
