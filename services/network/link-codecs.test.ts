@@ -89,4 +89,16 @@ describe("the Link's wire codecs", () => {
     (unknown.body.value as { $unknown?: unknown[] }).$unknown = [{ no: 9, wireType: 0, data: Uint8Array.from([1]) }];
     expect(encodeResponse(unknown)).toBeUndefined();
   });
+
+  it("never read past an end: every truncation of a batch is declined or read as protobuf-es reads it", () => {
+    const bytes = toBinary(LinkRequestSchema, requests[5] as LinkRequest);
+    for (let cut = 1; cut < bytes.length; cut++) {
+      const truncated = bytes.subarray(0, cut);
+      const decoded = decodeRequest(truncated);
+      if (decoded !== undefined) expect(decoded).toEqual(fromBinary(LinkRequestSchema, truncated));
+      else expect(() => fromBinary(LinkRequestSchema, truncated)).toThrow();
+    }
+    // A frame inside the batch that claims more than the batch holds (though the request has it).
+    expect(decodeRequest(Uint8Array.from([0x12, 0x02, 0x0a, 0x02, 0x18, 0x01]))).toBeUndefined();
+  });
 });

@@ -8,7 +8,7 @@ import {
   type LinkResponse,
   type OutboundFrame,
 } from "@jarvis/proto/jarvis/network/v1/network_service";
-import { WireWriter, hasUnknownFields, lengthFieldSize, varintSize } from "@jarvis/core";
+import { WireReader, WireWriter, decline, hasUnknownFields, lengthFieldSize, readWire, varintSize } from "@jarvis/core";
 import type { MessageCodec } from "@jarvis/rpc";
 
 /**
@@ -21,99 +21,50 @@ import type { MessageCodec } from "@jarvis/rpc";
  * frame ids beyond 2^49 — is declined (undefined) and left to protobuf-es.
  */
 export const LINK_CODECS: readonly MessageCodec[] = [
-  { schema: LinkRequestSchema, decode: decodeLinkRequest },
+  { schema: LinkRequestSchema, decode: (bytes) => readWire(bytes, readLinkRequest) },
   { schema: LinkResponseSchema, encode: (message) => encodeLinkResponse(message as LinkResponse) },
 ];
 
 const EMPTY = new Uint8Array(0);
 
-/** A read position over one message's bytes; every read returns undefined past the end. */
-class Reader {
-  pos: number;
-  constructor(
-    readonly bytes: Uint8Array,
-    start: number,
-    readonly end: number,
-  ) {
-    this.pos = start;
-  }
-  /** A varint of at most 7 bytes (below 2^49: a double holds it exactly). */
-  varint(): number | undefined {
-    let value = 0;
-    for (let i = 0; i < 7; i++) {
-      if (this.pos >= this.end) return undefined;
-      const byte = this.bytes[this.pos++] as number;
-      value += (byte & 0x7f) * 2 ** (7 * i);
-      if (byte < 0x80) return value;
-    }
-    return undefined;
-  }
-  /** A length-delimited field's [start, end), or undefined if it runs past the message. */
-  span(): [number, number] | undefined {
-    const length = this.varint();
-    if (length === undefined || this.pos + length > this.end) return undefined;
-    const start = this.pos;
-    this.pos += length;
-    return [start, this.pos];
-  }
-}
-
-function decodeLinkRequest(bytes: Uint8Array): LinkRequest | undefined {
-  const reader = new Reader(bytes, 0, bytes.length);
+function readLinkRequest(r: WireReader): LinkRequest {
   let body: LinkRequest["body"] | undefined;
-  while (reader.pos < reader.end) {
-    const tag = reader.bytes[reader.pos++];
-    const span = reader.span();
+  while (!r.atEnd) {
+    const tag = r.tag();
     // One oneof field, once: a repeated or merged body is protobuf-es's to resolve.
-    if (span === undefined || body !== undefined) return undefined;
-    if (tag === 0x0a) {
-      const frame = decodeOutboundFrame(bytes, span[0], span[1]);
-      if (!frame) return undefined;
-      body = { case: "frame", value: frame };
-    } else if (tag === 0x12) {
-      const frames = decodeOutboundFrames(bytes, span[0], span[1]);
-      if (!frames) return undefined;
-      body = { case: "frames", value: { $typeName: OutboundFrameBatchSchema.typeName, frames } };
-    } else {
-      return undefined;
-    }
+    if (body !== undefined) decline();
+    if (tag === 0x0a) body = { case: "frame", value: readOutboundFrame(r) };
+    else if (tag === 0x12) body = { case: "frames", value: { $typeName: OutboundFrameBatchSchema.typeName, frames: readOutboundFrames(r) } };
+    else decline();
   }
   return { $typeName: LinkRequestSchema.typeName, body: body ?? { case: undefined } };
 }
 
-function decodeOutboundFrames(bytes: Uint8Array, start: number, end: number): OutboundFrame[] | undefined {
-  const reader = new Reader(bytes, start, end);
+function readOutboundFrames(r: WireReader): OutboundFrame[] {
   const frames: OutboundFrame[] = [];
-  while (reader.pos < reader.end) {
-    if (reader.bytes[reader.pos++] !== 0x0a) return undefined;
-    const span = reader.span();
-    const frame = span && decodeOutboundFrame(bytes, span[0], span[1]);
-    if (!frame) return undefined;
-    frames.push(frame);
+  const outer = r.enter();
+  while (!r.atEnd) {
+    if (r.tag() !== 0x0a) decline();
+    frames.push(readOutboundFrame(r));
   }
+  r.leave(outer);
   return frames;
 }
 
-function decodeOutboundFrame(bytes: Uint8Array, start: number, end: number): OutboundFrame | undefined {
+function readOutboundFrame(r: WireReader): OutboundFrame {
   const frame: OutboundFrame = { $typeName: OutboundFrameSchema.typeName, publicKey: EMPTY, payload: EMPTY, frameId: 0n, channelId: 0n };
-  const reader = new Reader(bytes, start, end);
-  while (reader.pos < reader.end) {
-    const tag = reader.bytes[reader.pos++];
-    if (tag === 0x0a || tag === 0x12) {
-      const span = reader.span();
-      if (!span) return undefined;
-      // A view, as protobuf-es's reader returns: the Link copies what it keeps.
-      if (tag === 0x0a) frame.publicKey = bytes.subarray(span[0], span[1]);
-      else frame.payload = bytes.subarray(span[0], span[1]);
-    } else if (tag === 0x18 || tag === 0x20) {
-      const value = reader.varint();
-      if (value === undefined) return undefined;
-      if (tag === 0x18) frame.frameId = BigInt(value);
-      else frame.channelId = BigInt(value);
-    } else {
-      return undefined;
+  const outer = r.enter();
+  while (!r.atEnd) {
+    // Views, as protobuf-es's reader returns: the Link copies what it keeps.
+    switch (r.tag()) {
+      case 0x0a: frame.publicKey = r.bytesView(); break;
+      case 0x12: frame.payload = r.bytesView(); break;
+      case 0x18: frame.frameId = r.bigint(); break;
+      case 0x20: frame.channelId = r.bigint(); break;
+      default: decline();
     }
   }
+  r.leave(outer);
   return frame;
 }
 

@@ -109,6 +109,28 @@ describe("the session client's wire codecs", () => {
     expect(codec(SendMessagesRequestSchema).encode?.(unknown)).toBeUndefined();
   });
 
+  it("decline fields out of order, a bool that is not 0 or 1, another wire type, padded tags", () => {
+    const decode = (bytes: number[]) => codec(SendMessageResponseSchema).decode?.(Uint8Array.from(bytes));
+    const inMessage = (fields: number[]) => [0x0a, fields.length, ...fields];
+    // Each is read by protobuf-es (the bytes are valid), so declining loses nothing.
+    const declined = [
+      inMessage([0x12, 0x01, 0x63, 0x0a, 0x01, 0x69]), // conversation_id before id
+      inMessage([0x0a, 0x01, 0x69, 0x0a, 0x01, 0x6a]), // id twice
+      inMessage([0x20, 0x02]), // outgoing = 2
+      inMessage([0x30, 0x80, 0x80, 0x80, 0x80, 0x08]), // state 2^31: negative as int32
+      inMessage([0x3a, 0x02, 0x08, 0x05, 0x3a, 0x00]), // sent_time twice
+      inMessage([0x3a, 0x02, 0x10, 0x05, 0x08]), // a timestamp's nanos before its seconds, then a cut
+      inMessage([0x35, 0x01, 0x00, 0x00, 0x00]), // state as fixed32
+      inMessage([0x8a, 0x00, 0x01, 0x69]), // id under a padded tag
+    ];
+    for (const bytes of declined) expect(decode(bytes), bytes.join(",")).toBeUndefined();
+    for (const bytes of declined.slice(0, 3)) expect(() => fromBinary(SendMessageResponseSchema, Uint8Array.from(bytes))).not.toThrow();
+    // Empty nested messages and zero-length strings written out are read exactly.
+    for (const bytes of [inMessage([0x0a, 0x00, 0x3a, 0x00, 0x42, 0x00]), inMessage([])]) {
+      expect(decode(bytes)).toStrictEqual(fromBinary(SendMessageResponseSchema, Uint8Array.from(bytes)));
+    }
+  });
+
   it("never read past the end: every truncation of valid bytes is declined, not misread", () => {
     for (const [schema, value] of [
       [SendMessagesResponseSchema, responses[2]],

@@ -11,9 +11,9 @@ import {
   type SubscribeResponse,
 } from "@jarvis/proto/jarvis/session/v1/session_service";
 import type { Message } from "@jarvis/proto/jarvis/session/v1/resources";
-import { WireWriter, hasUnknownFields, lengthFieldSize } from "@jarvis/core";
+import type { MessageCreated, MessageReceived, MessageStateChanged } from "@jarvis/proto/jarvis/session/v1/events";
+import { WireReader, WireWriter, decline, hasUnknownFields, lengthFieldSize, readWire } from "@jarvis/core";
 import type { MessageCodec } from "@jarvis/rpc";
-import { WireReader } from "./wire-reader.js";
 
 /**
  * The client's side of wire-codecs.ts: it encodes what the server decodes by hand (the send
@@ -27,9 +27,9 @@ import { WireReader } from "./wire-reader.js";
 export const SESSION_CLIENT_CODECS: readonly MessageCodec[] = [
   { schema: SendMessagesRequestSchema, encode: (m) => encodeStrings(m, SEND_MESSAGES_REQUEST_FIELDS) },
   { schema: SendMessageRequestSchema, encode: (m) => encodeStrings(m, SEND_MESSAGE_REQUEST_FIELDS) },
-  { schema: SendMessagesResponseSchema, decode: (bytes) => decodeSendMessagesResponse(new WireReader(bytes)) },
-  { schema: SendMessageResponseSchema, decode: (bytes) => decodeSendMessageResponse(new WireReader(bytes)) },
-  { schema: SubscribeResponseSchema, decode: (bytes) => decodeMessageEvent(new WireReader(bytes)) },
+  { schema: SendMessagesResponseSchema, decode: (bytes) => readWire(bytes, readSendMessagesResponse) },
+  { schema: SendMessageResponseSchema, decode: (bytes) => readWire(bytes, readSendMessageResponse) },
+  { schema: SubscribeResponseSchema, decode: (bytes) => readWire(bytes, readMessageEvent) },
 ];
 
 const SEND_MESSAGES_REQUEST_FIELDS = ["correlationId", "conversation", "text", "idempotencyKey"];
@@ -46,39 +46,36 @@ function encodeStrings(message: object, fields: readonly string[]): Uint8Array |
 }
 
 /**
- * Reads the fields of one message between r.pos and `end`, each field number above the last
- * (as every encoder here and protobuf-es write them): a repeated or reordered field would need
- * protobuf-es's merge rules, so it declines instead. `field` returns false for a tag it does not know.
+ * The next field's tag, its field number above the last one's (as every encoder here and
+ * protobuf-es write them): a repeated or reordered field would need protobuf-es's merge rules,
+ * so it declines instead.
  */
-function readFields(r: WireReader, end: number, field: (tag: number) => boolean): boolean {
-  let last = 0;
-  while (r.pos < end && !r.failed) {
-    const tag = r.tag();
-    if (r.failed || tag >>> 3 <= last || !field(tag)) return false;
-    last = tag >>> 3;
-  }
-  return !r.failed && r.pos === end;
+function nextTag(r: WireReader, lastTag: number): number {
+  const tag = r.tag();
+  if (tag >>> 3 <= lastTag >>> 3) decline();
+  return tag;
 }
 
-function readTimestamp(r: WireReader): Timestamp | undefined {
-  const end = r.lengthEnd();
-  if (end < 0) return undefined;
+/** google.protobuf.Timestamp, as a length-delimited field starting at r.pos. */
+function readTimestamp(r: WireReader): Timestamp {
   const time: Timestamp = { $typeName: "google.protobuf.Timestamp", seconds: 0n, nanos: 0 };
-  const ok = readFields(r, end, (tag) => {
-    if (tag === 0x08) time.seconds = BigInt(r.varint());
+  const outer = r.enter();
+  for (let tag = 0; !r.atEnd; ) {
+    tag = nextTag(r, tag);
+    if (tag === 0x08) time.seconds = r.bigint();
     else if (tag === 0x10) time.nanos = r.int31();
-    else return false;
-    return true;
-  });
-  return ok ? time : undefined;
+    else decline();
+  }
+  r.leave(outer);
+  return time;
 }
 
 /** jarvis.session.v1.Message, as a length-delimited field starting at r.pos. */
-function readMessage(r: WireReader): Message | undefined {
-  const end = r.lengthEnd();
-  if (end < 0) return undefined;
+function readMessage(r: WireReader): Message {
   const m: Message = { $typeName: "jarvis.session.v1.Message", id: "", conversationId: "", senderUid: "", outgoing: false, text: "", state: 0, position: 0n, read: false };
-  const ok = readFields(r, end, (tag) => {
+  const outer = r.enter();
+  for (let tag = 0; !r.atEnd; ) {
+    tag = nextTag(r, tag);
     switch (tag) {
       case 0x0a: m.id = r.string(); break;
       case 0x12: m.conversationId = r.string(); break;
@@ -86,104 +83,97 @@ function readMessage(r: WireReader): Message | undefined {
       case 0x20: m.outgoing = r.bool(); break;
       case 0x2a: m.text = r.string(); break;
       case 0x30: m.state = r.int31(); break;
-      case 0x3a: { const t = readTimestamp(r); if (!t) return false; m.sentTime = t; break; }
-      case 0x42: { const t = readTimestamp(r); if (!t) return false; m.receivedTime = t; break; }
-      case 0x48: m.position = BigInt(r.varint()); break;
+      case 0x3a: m.sentTime = readTimestamp(r); break;
+      case 0x42: m.receivedTime = readTimestamp(r); break;
+      case 0x48: m.position = r.bigint(); break;
       case 0x50: m.read = r.bool(); break;
-      default: return false;
+      default: decline();
     }
-    return true;
-  });
-  return ok ? m : undefined;
+  }
+  r.leave(outer);
+  return m;
 }
 
-function readSendError(r: WireReader): SendError | undefined {
-  const end = r.lengthEnd();
-  if (end < 0) return undefined;
+function readSendError(r: WireReader): SendError {
   const error: SendError = { $typeName: "jarvis.session.v1.SendError", grpcCode: 0, errorCode: "", message: "" };
-  const ok = readFields(r, end, (tag) => {
+  const outer = r.enter();
+  for (let tag = 0; !r.atEnd; ) {
+    tag = nextTag(r, tag);
     if (tag === 0x08) error.grpcCode = r.int31();
     else if (tag === 0x12) error.errorCode = r.string();
     else if (tag === 0x1a) error.message = r.string();
-    else return false;
-    return true;
-  });
-  return ok ? error : undefined;
+    else decline();
+  }
+  r.leave(outer);
+  return error;
 }
 
-function decodeSendMessagesResponse(r: WireReader): SendMessagesResponse | undefined {
+function readSendMessagesResponse(r: WireReader): SendMessagesResponse {
   const response: SendMessagesResponse = { $typeName: "jarvis.session.v1.SendMessagesResponse", correlationId: "", result: { case: undefined } };
-  const ok = readFields(r, r.end, (tag) => {
+  // Fields in order, so the result (message or error: one oneof) is read at most once.
+  for (let tag = 0; !r.atEnd; ) {
+    tag = nextTag(r, tag);
     if (tag === 0x0a) response.correlationId = r.string();
-    else if (tag === 0x12) {
-      const message = readMessage(r);
-      if (!message) return false;
-      response.result = { case: "message", value: message };
-    } else if (tag === 0x1a && response.result.case === undefined) {
-      const error = readSendError(r);
-      if (!error) return false;
-      response.result = { case: "error", value: error };
-    } else return false;
-    return true;
-  });
-  return ok ? response : undefined;
+    else if (tag === 0x12) response.result = { case: "message", value: readMessage(r) };
+    else if (tag === 0x1a && response.result.case === undefined) response.result = { case: "error", value: readSendError(r) };
+    else decline();
+  }
+  return response;
 }
 
-function decodeSendMessageResponse(r: WireReader): SendMessageResponse | undefined {
+function readSendMessageResponse(r: WireReader): SendMessageResponse {
   const response: SendMessageResponse = { $typeName: "jarvis.session.v1.SendMessageResponse" };
-  const ok = readFields(r, r.end, (tag) => {
-    if (tag !== 0x0a) return false;
-    const message = readMessage(r);
-    if (!message) return false;
-    response.message = message;
-    return true;
-  });
-  return ok ? response : undefined;
+  for (let tag = 0; !r.atEnd; ) {
+    tag = nextTag(r, tag);
+    if (tag !== 0x0a) decline();
+    response.message = readMessage(r);
+  }
+  return response;
 }
 
 /** A Subscribe event about a message; any other kind (rare) is declined to protobuf-es. */
-function decodeMessageEvent(r: WireReader): SubscribeResponse | undefined {
+function readMessageEvent(r: WireReader): SubscribeResponse {
   const response: SubscribeResponse = { $typeName: "jarvis.session.v1.SubscribeResponse", cursor: 0n, event: { case: undefined } };
-  const ok = readFields(r, r.end, (tag) => {
+  for (let tag = 0; !r.atEnd; ) {
+    tag = nextTag(r, tag);
     switch (tag) {
-      case 0x08: response.cursor = BigInt(r.varint()); return true;
-      case 0x12: { const t = readTimestamp(r); if (!t) return false; response.eventTime = t; return true; }
-      case 0x1a: case 0x22: return readMessageHolder(r, tag, response);
-      case 0x2a: return readStateChange(r, response);
-      default: return false;
+      case 0x08: response.cursor = r.bigint(); break;
+      case 0x12: response.eventTime = readTimestamp(r); break;
+      case 0x1a: response.event = { case: "messageReceived", value: readMessageHolder(r, "jarvis.session.v1.MessageReceived") }; break;
+      case 0x22: response.event = { case: "messageCreated", value: readMessageHolder(r, "jarvis.session.v1.MessageCreated") }; break;
+      case 0x2a: response.event = { case: "messageStateChanged", value: readStateChange(r) }; break;
+      default: decline();
     }
-  });
-  return ok ? response : undefined;
+  }
+  return response;
 }
 
-/** MessageReceived (field 3) or MessageCreated (field 4): field 1 is the message. */
-function readMessageHolder(r: WireReader, tag: number, response: SubscribeResponse): boolean {
-  const end = r.lengthEnd();
-  if (end < 0) return false;
+/** MessageReceived (field 3) or MessageCreated (field 4), named `typeName`: field 1 is the message. */
+function readMessageHolder<T extends MessageReceived["$typeName"] | MessageCreated["$typeName"]>(r: WireReader, typeName: T): { $typeName: T; message?: Message } {
+  const outer = r.enter();
   let message: Message | undefined;
-  const ok = readFields(r, end, (inner) => inner === 0x0a && (message = readMessage(r)) !== undefined);
-  if (!ok) return false;
-  const value = message ? { message } : {};
-  response.event =
-    tag === 0x1a
-      ? { case: "messageReceived", value: { $typeName: "jarvis.session.v1.MessageReceived", ...value } }
-      : { case: "messageCreated", value: { $typeName: "jarvis.session.v1.MessageCreated", ...value } };
-  return true;
+  for (let tag = 0; !r.atEnd; ) {
+    tag = nextTag(r, tag);
+    if (tag !== 0x0a) decline();
+    message = readMessage(r);
+  }
+  r.leave(outer);
+  // No message key at all when there is none, as protobuf-es leaves it.
+  return message ? { $typeName: typeName, message } : { $typeName: typeName };
 }
 
-function readStateChange(r: WireReader, response: SubscribeResponse): boolean {
-  const end = r.lengthEnd();
-  if (end < 0) return false;
-  const change = { $typeName: "jarvis.session.v1.MessageStateChanged" as const, messageId: "", conversationId: "", state: 0 };
-  const ok = readFields(r, end, (tag) => {
+function readStateChange(r: WireReader): MessageStateChanged {
+  const change: MessageStateChanged = { $typeName: "jarvis.session.v1.MessageStateChanged", messageId: "", conversationId: "", state: 0 };
+  const outer = r.enter();
+  for (let tag = 0; !r.atEnd; ) {
+    tag = nextTag(r, tag);
     if (tag === 0x0a) change.messageId = r.string();
     else if (tag === 0x12) change.conversationId = r.string();
     else if (tag === 0x18) change.state = r.int31();
-    else return false;
-    return true;
-  });
-  if (ok) response.event = { case: "messageStateChanged", value: change };
-  return ok;
+    else decline();
+  }
+  r.leave(outer);
+  return change;
 }
 
 /**

@@ -98,6 +98,38 @@ describe("the send path's wire codecs", () => {
     expect(encode(withUnknown)).toBeUndefined();
   });
 
+  it("decode requests as protobuf-es does whatever the field order, repeats and length padding", () => {
+    const decode = codec(SendMessagesRequestSchema).decode as (bytes: Uint8Array) => unknown;
+    const field = (tag: number, text: string) => [tag, text.length, ...Buffer.from(text)];
+    const shapes = [
+      [...field(0x22, "k"), ...field(0x1a, "hi"), ...field(0x0a, "1")], // reversed
+      [...field(0x12, "bob"), ...field(0x12, "eve")], // repeated: the last one wins
+      [0x12, 0x83, 0x80, 0x80, 0x80, 0x00, ...Buffer.from("bob")], // a length in five bytes, padded
+      [0x12, 0x00, 0x0a, 0x00], // empty strings written out
+    ];
+    for (const shape of shapes) {
+      const bytes = Uint8Array.from(shape);
+      expect(decode(bytes)).toBeDefined();
+      expect(decode(bytes)).toStrictEqual(fromBinary(SendMessagesRequestSchema, bytes));
+    }
+  });
+
+  it("leave to protobuf-es another wire type, a two-byte tag, field 0, and every truncation", () => {
+    const decode = codec(SendMessageRequestSchema).decode as (bytes: Uint8Array) => unknown;
+    expect(decode(Uint8Array.of(0x08, 0x01))).toBeUndefined(); // field 1 as a varint
+    expect(decode(Uint8Array.of(0x8a, 0x00, 0x00))).toBeUndefined(); // field 1, a padded tag
+    expect(decode(Uint8Array.of(0x82, 0x01, 0x00))).toBeUndefined(); // field 16
+    expect(decode(Uint8Array.of(0x02, 0x00))).toBeUndefined(); // field 0
+    const valid = toBinary(SendMessageRequestSchema, create(SendMessageRequestSchema, { conversation: "contact:bob", text: "héllo ✓ " + "x".repeat(200), idempotencyKey: "k-1" }));
+    for (let cut = 1; cut < valid.length; cut++) {
+      const truncated = valid.subarray(0, cut);
+      const decoded = decode(truncated);
+      // A cut between two fields leaves a valid, shorter message: then it must be protobuf-es's.
+      if (decoded !== undefined) expect(decoded).toStrictEqual(fromBinary(SendMessageRequestSchema, truncated));
+      else expect(() => fromBinary(SendMessageRequestSchema, truncated)).toThrow();
+    }
+  });
+
   it("encode Subscribe's message events to exactly protobuf-es's bytes, and leave every other event to it", () => {
     const names = (schema: DescMessage) => schema.fields.map((f) => `${f.number}:${f.name}`);
     expect(names(SubscribeResponseSchema).slice(0, 5)).toEqual(["1:cursor", "2:event_time", "3:message_received", "4:message_created", "5:message_state_changed"]);

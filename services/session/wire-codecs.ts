@@ -13,7 +13,7 @@ import {
   type SubscribeResponse,
 } from "@jarvis/proto/jarvis/session/v1/session_service";
 import type { Message } from "@jarvis/proto/jarvis/session/v1/resources";
-import { WireWriter, bigVarintSize, hasUnknownFields, lengthFieldSize, varintSize } from "@jarvis/core";
+import { WireReader, WireWriter, bigVarintSize, decline, hasUnknownFields, lengthFieldSize, readWire, varintSize } from "@jarvis/core";
 import type { MessageCodec } from "@jarvis/rpc";
 
 /**
@@ -25,46 +25,42 @@ import type { MessageCodec } from "@jarvis/rpc";
  * test compares against protobuf-es and fails on a field this file does not know).
  */
 export const HOT_PATH_CODECS: readonly MessageCodec[] = [
-  { schema: SendMessagesRequestSchema, decode: (bytes) => decodeStrings(bytes, SendMessagesRequestSchema.typeName, SEND_MESSAGES_REQUEST_FIELDS) as SendMessagesRequest | undefined },
-  { schema: SendMessageRequestSchema, decode: (bytes) => decodeStrings(bytes, SendMessageRequestSchema.typeName, SEND_MESSAGE_REQUEST_FIELDS) as SendMessageRequest | undefined },
+  { schema: SendMessagesRequestSchema, decode: (bytes) => readWire(bytes, readSendMessagesRequest) },
+  { schema: SendMessageRequestSchema, decode: (bytes) => readWire(bytes, readSendMessageRequest) },
   { schema: SendMessagesResponseSchema, encode: (m) => encodeSendMessagesResponse(m as SendMessagesResponse) },
   { schema: SendMessageResponseSchema, encode: (m) => encodeSendMessageResponse(m as SendMessageResponse) },
   { schema: SubscribeResponseSchema, encode: (m) => encodeMessageEvent(m as SubscribeResponse) },
 ];
 
-const SEND_MESSAGES_REQUEST_FIELDS = ["correlationId", "conversation", "text", "idempotencyKey"];
-const SEND_MESSAGE_REQUEST_FIELDS = ["conversation", "text", "idempotencyKey"];
+// The send requests: every field a proto3 string (a one-byte tag, wire type 2), in any order;
+// a repeated one replaces the earlier value, as in protobuf-es. Anything else declines.
 
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
-
-/** A message whose fields 1..n are all proto3 strings, named `fields` in order. */
-function decodeStrings(bytes: Uint8Array, typeName: string, fields: readonly string[]): object | undefined {
-  const message: Record<string, string> = { $typeName: typeName };
-  for (const name of fields) message[name] = "";
-  let pos = 0;
-  while (pos < bytes.length) {
-    const tag = bytes[pos++] as number;
-    const field = tag >>> 3;
-    // One-byte tags of length-delimited fields we know; anything else is protobuf-es's to read.
-    if (tag >= 0x80 || (tag & 7) !== 2 || field < 1 || field > fields.length) return undefined;
-    let length = 0;
-    for (let shift = 0; ; shift += 7) {
-      if (pos >= bytes.length || shift > 21) return undefined;
-      const byte = bytes[pos++] as number;
-      length |= (byte & 0x7f) << shift;
-      if (byte < 0x80) break;
+function readSendMessagesRequest(r: WireReader): SendMessagesRequest {
+  const request: SendMessagesRequest = { $typeName: "jarvis.session.v1.SendMessagesRequest", correlationId: "", conversation: "", text: "", idempotencyKey: "" };
+  while (!r.atEnd) {
+    switch (r.tag()) {
+      case 0x0a: request.correlationId = r.string(); break;
+      case 0x12: request.conversation = r.string(); break;
+      case 0x1a: request.text = r.string(); break;
+      case 0x22: request.idempotencyKey = r.string(); break;
+      default: decline();
     }
-    if (pos + length > bytes.length) return undefined;
-    try {
-      message[fields[field - 1] as string] = strictUtf8.decode(bytes.subarray(pos, pos + length));
-    } catch {
-      return undefined;
-    }
-    pos += length;
   }
-  return message;
+  return request;
 }
 
+function readSendMessageRequest(r: WireReader): SendMessageRequest {
+  const request: SendMessageRequest = { $typeName: "jarvis.session.v1.SendMessageRequest", conversation: "", text: "", idempotencyKey: "" };
+  while (!r.atEnd) {
+    switch (r.tag()) {
+      case 0x0a: request.conversation = r.string(); break;
+      case 0x12: request.text = r.string(); break;
+      case 0x1a: request.idempotencyKey = r.string(); break;
+      default: decline();
+    }
+  }
+  return request;
+}
 
 interface MessageSizes {
   size: number;

@@ -37,3 +37,4 @@ export { parseHostPort, formatHostPort, DEFAULT_LISTEN_ADDRESS, type HostPort } 
 export { silentLogger, type Logger } from "./logger.js";
 export { AsyncQueue } from "./async-queue.js";
 export { WireWriter, bigVarintSize, hasUnknownFields, lengthFieldSize, varintSize } from "./wire-writer.js";
+export { WireReader, decline, readWire } from "./wire-reader.js";

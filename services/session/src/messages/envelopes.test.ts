@@ -83,4 +83,38 @@ describe("chatEnvelope and the hand-written decoder", () => {
       expect(decodeEnvelope(bytes)).toEqual(expected);
     }
   });
+
+  it("reads tags as protobuf-es does: a padded tag it accepts is left to it, an over-long one it refuses is refused the same", () => {
+    const messageId = [0x01, 0x61]; // length 1, "a"
+    const withTag = (tag: number[]) => {
+      const body = [...tag, ...messageId];
+      return Uint8Array.from([(2 << 3) | 2, body.length, ...body]);
+    };
+    // Field 1 under a two-byte tag: protobuf-es reads it, so it is left to protobuf-es.
+    const padded = withTag([0x8a, 0x00]);
+    expect(decodeHotEnvelope(padded)).toBeUndefined();
+    expect(decodeEnvelope(padded)).toEqual(fromBinary(EnvelopeSchema, padded));
+    expect(decodeEnvelope(padded).body).toMatchObject({ case: "chatMessage", value: { messageId: "a" } });
+    // Under a six-byte tag: protobuf-es refuses it, and so does the envelope decoder.
+    const overLong = withTag([0x8a, 0x80, 0x80, 0x80, 0x80, 0x00]);
+    expect(decodeHotEnvelope(overLong)).toBeUndefined();
+    expect(() => decodeEnvelope(overLong)).toThrow("varint overflows uint32");
+    // Field 16, which a chat message does not have: protobuf-es keeps it as unknown.
+    const field16 = withTag([0x82, 0x01]);
+    expect(decodeHotEnvelope(field16)).toBeUndefined();
+    expect(decodeEnvelope(field16)).toEqual(fromBinary(EnvelopeSchema, field16));
+  });
+
+  it("leaves every truncation and every over-long length to protobuf-es, never misreading", () => {
+    const chat = chatEnvelope({ id: newMessageId(), sequence: 2 ** 40, sentAt: Date.now(), text: "héllo ✓" });
+    const ack = ackEnvelope([newMessageId(), "ü€😀"]);
+    for (const valid of [chat, ack]) {
+      expect(decodeHotEnvelope(valid)).toEqual(fromBinary(EnvelopeSchema, valid));
+      for (let cut = 1; cut < valid.length; cut++) expect(decodeHotEnvelope(valid.subarray(0, cut)), `cut ${cut}`).toBeUndefined();
+      // The body's length one more than the bytes there are.
+      const longer = Buffer.from(valid);
+      longer[1] = (longer[1] as number) + 1;
+      expect(decodeHotEnvelope(longer)).toBeUndefined();
+    }
+  });
 });
