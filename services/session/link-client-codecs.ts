@@ -4,14 +4,14 @@ import {
   InboundFrameSchema,
   LinkRequestSchema,
   LinkResponseSchema,
+  type FramesSent,
   type InboundFrame,
   type LinkRequest,
   type LinkResponse,
   type OutboundFrame,
 } from "@jarvis/proto/jarvis/network/v1/network_service";
-import { WireWriter, bigVarintSize, hasUnknownFields, lengthFieldSize, varintSize } from "@jarvis/core";
+import { WireReader, WireWriter, bigVarintSize, decline, hasUnknownFields, lengthFieldSize, readWire, varintSize } from "@jarvis/core";
 import type { MessageCodec } from "@jarvis/rpc";
-import { WireReader } from "./wire-reader.js";
 
 /**
  * The session's side of the network's link-codecs.ts: it encodes the Link requests the network
@@ -26,7 +26,7 @@ import { WireReader } from "./wire-reader.js";
  */
 export const LINK_CLIENT_CODECS: readonly MessageCodec[] = [
   { schema: LinkRequestSchema, encode: (message) => encodeLinkRequest(message as LinkRequest) },
-  { schema: LinkResponseSchema, decode: (bytes) => decodeLinkResponse(new WireReader(bytes)) },
+  { schema: LinkResponseSchema, decode: (bytes) => readWire(bytes, readLinkResponse) },
 ];
 
 /**
@@ -80,91 +80,71 @@ function encodeLinkRequest(message: LinkRequest): Uint8Array | undefined {
   return undefined;
 }
 
-/** A bytes field as a view (as protobuf-es's reader returns); the caller copies what it keeps. */
-function readBytes(r: WireReader): Uint8Array {
-  const end = r.lengthEnd();
-  if (end < 0) return EMPTY;
-  const value = r.bytes.subarray(r.pos, end);
-  r.pos = end;
-  return value;
-}
-
 /**
- * Reads the fields of one message up to `end`, each field number above the last (as protobuf-es
- * and the network's codecs write them); `field` returns false for a tag it does not know.
+ * The next field's tag, its field number above the last one's (as protobuf-es and the
+ * network's codecs write them): a repeated or reordered field declines.
  */
-function readFields(r: WireReader, end: number, field: (tag: number) => boolean): boolean {
-  let last = 0;
-  while (r.pos < end && !r.failed) {
-    const tag = r.tag();
-    if (r.failed || tag >>> 3 <= last || !field(tag)) return false;
-    last = tag >>> 3;
-  }
-  return !r.failed && r.pos === end;
+function nextTag(r: WireReader, lastTag: number): number {
+  const tag = r.tag();
+  if (tag >>> 3 <= lastTag >>> 3) decline();
+  return tag;
 }
 
-/** An InboundFrame field starting at r.pos (after its tag). */
-function readInboundFrame(r: WireReader): InboundFrame | undefined {
-  const end = r.lengthEnd();
-  if (end < 0) return undefined;
+/** An InboundFrame, as a length-delimited field starting at r.pos. */
+function readInboundFrame(r: WireReader): InboundFrame {
   const frame: InboundFrame = { $typeName: InboundFrameSchema.typeName, publicKey: EMPTY, payload: EMPTY };
-  const ok = readFields(r, end, (tag) => {
-    if (tag === 0x0a) frame.publicKey = readBytes(r);
-    else if (tag === 0x12) frame.payload = readBytes(r);
-    else return false;
-    return true;
-  });
-  return ok ? frame : undefined;
+  const outer = r.enter();
+  for (let tag = 0; !r.atEnd; ) {
+    tag = nextTag(r, tag);
+    // Views, as protobuf-es's reader returns: the session copies what it keeps.
+    if (tag === 0x0a) frame.publicKey = r.bytesView();
+    else if (tag === 0x12) frame.payload = r.bytesView();
+    else decline();
+  }
+  r.leave(outer);
+  return frame;
 }
 
-function readInboundFrames(r: WireReader): InboundFrame[] | undefined {
-  const end = r.lengthEnd();
-  if (end < 0) return undefined;
+function readInboundFrames(r: WireReader): InboundFrame[] {
   const frames: InboundFrame[] = [];
-  while (r.pos < end) {
-    // Repeated field 1 only: the same tag again and again, so not readFields' ascending rule.
-    if (r.tag() !== 0x0a || r.failed) return undefined;
-    const frame = readInboundFrame(r);
-    if (!frame) return undefined;
-    frames.push(frame);
+  const outer = r.enter();
+  while (!r.atEnd) {
+    // Repeated field 1 only: the same tag again and again.
+    if (r.tag() !== 0x0a) decline();
+    frames.push(readInboundFrame(r));
   }
-  return r.pos === end ? frames : undefined;
+  r.leave(outer);
+  return frames;
 }
 
 /** FramesSent with its ids packed (as proto3 writes repeated scalars); unpacked ids decline. */
-function readFramesSent(r: WireReader): { publicKey: Uint8Array; frameIds: bigint[] } | undefined {
-  const end = r.lengthEnd();
-  if (end < 0) return undefined;
-  let publicKey = EMPTY;
-  const frameIds: bigint[] = [];
-  const ok = readFields(r, end, (tag) => {
+function readFramesSent(r: WireReader): FramesSent {
+  const sent: FramesSent = { $typeName: FramesSentSchema.typeName, publicKey: EMPTY, frameIds: [] };
+  const outer = r.enter();
+  for (let tag = 0; !r.atEnd; ) {
+    tag = nextTag(r, tag);
     if (tag === 0x0a) {
-      publicKey = readBytes(r);
-      return true;
+      sent.publicKey = r.bytesView();
+    } else if (tag === 0x12) {
+      const idsOuter = r.enter();
+      while (!r.atEnd) sent.frameIds.push(r.bigint());
+      r.leave(idsOuter);
+    } else {
+      decline();
     }
-    if (tag !== 0x12) return false;
-    const idsEnd = r.lengthEnd();
-    while (idsEnd >= 0 && r.pos < idsEnd && !r.failed) frameIds.push(BigInt(r.varint()));
-    return !r.failed && r.pos === idsEnd;
-  });
-  return ok ? { publicKey, frameIds } : undefined;
+  }
+  r.leave(outer);
+  return sent;
 }
 
-function decodeLinkResponse(r: WireReader): LinkResponse | undefined {
-  // One body field, once: a repeated or merged oneof is protobuf-es's to resolve.
-  if (r.atEnd) return undefined;
+/** One body field, once: a repeated or merged oneof, or any other body, is protobuf-es's. */
+function readLinkResponse(r: WireReader): LinkResponse {
+  let body: LinkResponse["body"];
   const tag = r.tag();
-  let body: LinkResponse["body"] | undefined;
-  if (tag === 0x0a) {
-    const frame = readInboundFrame(r);
-    body = frame && { case: "frame", value: frame };
-  } else if (tag === 0x32) {
-    const frames = readInboundFrames(r);
-    body = frames && { case: "frames", value: { $typeName: InboundFrameBatchSchema.typeName, frames } };
-  } else if (tag === 0x2a) {
-    const sent = readFramesSent(r);
-    body = sent && { case: "framesSent", value: { $typeName: FramesSentSchema.typeName, ...sent } };
-  }
-  if (!body || r.failed || !r.atEnd) return undefined;
+  if (tag === 0x0a) body = { case: "frame", value: readInboundFrame(r) };
+  else if (tag === 0x32) body = { case: "frames", value: { $typeName: InboundFrameBatchSchema.typeName, frames: readInboundFrames(r) } };
+  else if (tag === 0x2a) body = { case: "framesSent", value: readFramesSent(r) };
+  else return decline();
+  if (!r.atEnd) decline();
   return { $typeName: LinkResponseSchema.typeName, body };
 }

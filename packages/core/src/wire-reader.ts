@@ -1,7 +1,7 @@
 /**
  * The one bounded protobuf wire reader behind every hand-written decoder (the session's peer
  * envelopes, its server's send requests, its clients' answers and events, the network's Link
- * requests). Those decoders read only the few shapes they were written for and give anything
+ * requests and the session's Link responses). Those decoders read only the few shapes they were written for and give anything
  * else back to protobuf-es, which reads it exactly (or reports the real error). Hostile-input
  * code: every length is checked against the end of its message before it is used, and nothing
  * is allocated by a length that has not been checked.
