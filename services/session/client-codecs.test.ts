@@ -48,6 +48,12 @@ const events = messages.flatMap((m) => [
   create(SubscribeResponseSchema, { cursor: 2n ** 40n, event: { case: "messageCreated", value: { message: m } } }),
 ]);
 events.push(
+  create(SubscribeResponseSchema, { cursor: 8n, event: { case: "unreadCountsChanged", value: {} } }),
+  create(SubscribeResponseSchema, {
+    cursor: 9n,
+    eventTime: timestampFromMs(1_764_300_001_000),
+    event: { case: "unreadCountsChanged", value: { counts: [{ conversationId: "b".repeat(64), unread: 12 }, { conversationId: "g1" }], total: 12 } },
+  }),
   create(SubscribeResponseSchema, { cursor: 5n, event: { case: "messageCreated", value: {} } }),
   create(SubscribeResponseSchema, { cursor: 6n, event: { case: "messageStateChanged", value: { messageId: "m", conversationId: "c", state: MessageState.DELIVERED } } }),
   create(SubscribeResponseSchema, { cursor: 0n }),
@@ -96,6 +102,10 @@ describe("the session client's wire codecs", () => {
     // Another kind of event.
     const contact = create(SubscribeResponseSchema, { cursor: 1n, event: { case: "contactAdded", value: create(ContactAddedSchema, {}) } });
     expect(decode(SubscribeResponseSchema, toBinary(SubscribeResponseSchema, contact))).toBeUndefined();
+    // An unread total from 2^31 up, and counts after the total (protobuf-es would merge them).
+    const bigTotal = create(SubscribeResponseSchema, { event: { case: "unreadCountsChanged", value: { total: 2 ** 31 } } });
+    expect(decode(SubscribeResponseSchema, toBinary(SubscribeResponseSchema, bigTotal))).toBeUndefined();
+    expect(decode(SubscribeResponseSchema, Buffer.from([0x62, 0x06, 0x10, 0x01, 0x0a, 0x02, 0x0a, 0x00]))).toBeUndefined();
     // A negative state (a 10-byte varint), a position past 2^49, an unknown field, a repeated field.
     const valid = toBinary(SendMessageResponseSchema, create(SendMessageResponseSchema, { message }));
     expect(decode(SendMessageResponseSchema, toBinary(SendMessageResponseSchema, create(SendMessageResponseSchema, { message: { state: -1 } })))).toBeUndefined();

@@ -10,8 +10,8 @@ import {
   type SendMessagesResponse,
   type SubscribeResponse,
 } from "@jarvis/proto/jarvis/session/v1/session_service";
-import type { Message } from "@jarvis/proto/jarvis/session/v1/resources";
-import type { MessageCreated, MessageReceived, MessageStateChanged } from "@jarvis/proto/jarvis/session/v1/events";
+import type { Message, UnreadCount } from "@jarvis/proto/jarvis/session/v1/resources";
+import type { MessageCreated, MessageReceived, MessageStateChanged, UnreadCountsChanged } from "@jarvis/proto/jarvis/session/v1/events";
 import { WireReader, WireWriter, decline, hasUnknownFields, lengthFieldSize, readWire } from "@jarvis/core";
 import type { MessageCodec } from "@jarvis/rpc";
 
@@ -131,7 +131,7 @@ function readSendMessageResponse(r: WireReader): SendMessageResponse {
   return response;
 }
 
-/** A Subscribe event about a message; any other kind (rare) is declined to protobuf-es. */
+/** A Subscribe event about a message, or the unread counts; any other kind (rare) is declined to protobuf-es. */
 function readMessageEvent(r: WireReader): SubscribeResponse {
   const response: SubscribeResponse = { $typeName: "jarvis.session.v1.SubscribeResponse", cursor: 0n, event: { case: undefined } };
   for (let tag = 0; !r.atEnd; ) {
@@ -142,6 +142,7 @@ function readMessageEvent(r: WireReader): SubscribeResponse {
       case 0x1a: response.event = { case: "messageReceived", value: readMessageHolder(r, "jarvis.session.v1.MessageReceived") }; break;
       case 0x22: response.event = { case: "messageCreated", value: readMessageHolder(r, "jarvis.session.v1.MessageCreated") }; break;
       case 0x2a: response.event = { case: "messageStateChanged", value: readStateChange(r) }; break;
+      case 0x62: response.event = { case: "unreadCountsChanged", value: readUnreadCounts(r) }; break;
       default: decline();
     }
   }
@@ -174,6 +175,36 @@ function readStateChange(r: WireReader): MessageStateChanged {
   }
   r.leave(outer);
   return change;
+}
+
+/** UnreadCountsChanged: the counts (repeated field 1), then the total; anything out of that order declines. */
+function readUnreadCounts(r: WireReader): UnreadCountsChanged {
+  const change: UnreadCountsChanged = { $typeName: "jarvis.session.v1.UnreadCountsChanged", counts: [], total: 0 };
+  const outer = r.enter();
+  let totalRead = false;
+  while (!r.atEnd) {
+    const tag = r.tag();
+    if (tag === 0x0a && !totalRead) change.counts.push(readUnreadCount(r));
+    else if (tag === 0x10 && !totalRead) {
+      change.total = r.int31();
+      totalRead = true;
+    } else decline();
+  }
+  r.leave(outer);
+  return change;
+}
+
+function readUnreadCount(r: WireReader): UnreadCount {
+  const count: UnreadCount = { $typeName: "jarvis.session.v1.UnreadCount", conversationId: "", unread: 0 };
+  const outer = r.enter();
+  for (let tag = 0; !r.atEnd; ) {
+    tag = nextTag(r, tag);
+    if (tag === 0x0a) count.conversationId = r.string();
+    else if (tag === 0x10) count.unread = r.int31();
+    else decline();
+  }
+  r.leave(outer);
+  return count;
 }
 
 /**

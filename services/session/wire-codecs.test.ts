@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { create, fromBinary, toBinary, type DescMessage } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { MessageSchema, MessageState } from "@jarvis/proto/jarvis/session/v1/resources";
+import { MessageSchema, MessageState, UnreadCountSchema } from "@jarvis/proto/jarvis/session/v1/resources";
 import {
   SendErrorSchema,
   SendMessageRequestSchema,
@@ -10,7 +10,7 @@ import {
   SendMessagesResponseSchema,
   SubscribeResponseSchema,
 } from "@jarvis/proto/jarvis/session/v1/session_service";
-import { MessageCreatedSchema, MessageReceivedSchema, MessageStateChangedSchema } from "@jarvis/proto/jarvis/session/v1/events";
+import { MessageCreatedSchema, MessageReceivedSchema, MessageStateChangedSchema, UnreadCountsChangedSchema } from "@jarvis/proto/jarvis/session/v1/events";
 import type { MessageCodec } from "@jarvis/rpc";
 import { HOT_PATH_CODECS } from "./wire-codecs.js";
 
@@ -18,6 +18,16 @@ import { HOT_PATH_CODECS } from "./wire-codecs.js";
 // same messages in, and protobuf-es left to do whatever they were not written for.
 
 const codec = (schema: DescMessage): MessageCodec => HOT_PATH_CODECS.find((c) => c.schema === schema) as MessageCodec;
+
+/** Unread counts as the receiver publishes them: none, one conversation, several (a zero count, a large total). */
+const UNREAD_COUNTS = [
+  create(UnreadCountsChangedSchema, {}),
+  create(UnreadCountsChangedSchema, { counts: [{ conversationId: "a".repeat(64), unread: 1 }], total: 1 }),
+  create(UnreadCountsChangedSchema, {
+    counts: [{ conversationId: "g0123", unread: 300 }, { conversationId: "", unread: 0 }, { conversationId: "✓ group", unread: 2 ** 31 - 1 }],
+    total: 2 ** 32 - 1,
+  }),
+];
 
 const messages = [
   create(MessageSchema, {}),
@@ -130,12 +140,15 @@ describe("the send path's wire codecs", () => {
     }
   });
 
-  it("encode Subscribe's message events to exactly protobuf-es's bytes, and leave every other event to it", () => {
+  it("encode Subscribe's message and unread-count events to exactly protobuf-es's bytes, and leave every other event to it", () => {
     const names = (schema: DescMessage) => schema.fields.map((f) => `${f.number}:${f.name}`);
     expect(names(SubscribeResponseSchema).slice(0, 5)).toEqual(["1:cursor", "2:event_time", "3:message_received", "4:message_created", "5:message_state_changed"]);
     expect(names(MessageReceivedSchema)).toEqual(["1:message"]);
     expect(names(MessageCreatedSchema)).toEqual(["1:message"]);
     expect(names(MessageStateChangedSchema)).toEqual(["1:message_id", "2:conversation_id", "3:state"]);
+    expect(names(SubscribeResponseSchema)[11]).toBe("12:unread_counts_changed");
+    expect(names(UnreadCountsChangedSchema)).toEqual(["1:counts", "2:total"]);
+    expect(names(UnreadCountSchema)).toEqual(["1:conversation_id", "2:unread"]);
     const events = codec(SubscribeResponseSchema);
     const heads = [
       { cursor: 0n },
@@ -149,6 +162,7 @@ describe("the send path's wire codecs", () => {
       { case: "messageReceived" as const, value: create(MessageReceivedSchema, {}) },
       { case: "messageStateChanged" as const, value: create(MessageStateChangedSchema, { messageId: "0190f3a2b4c5d6e7f8091a2b3c4d5e6f", conversationId: "c".repeat(64), state: MessageState.DELIVERED }) },
       { case: "messageStateChanged" as const, value: create(MessageStateChangedSchema, {}) },
+      ...UNREAD_COUNTS.map((value) => ({ case: "unreadCountsChanged" as const, value })),
     ];
     for (const head of heads) {
       for (const event of bodies) {

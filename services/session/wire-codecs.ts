@@ -13,6 +13,7 @@ import {
   type SubscribeResponse,
 } from "@jarvis/proto/jarvis/session/v1/session_service";
 import type { Message } from "@jarvis/proto/jarvis/session/v1/resources";
+import type { UnreadCountsChanged } from "@jarvis/proto/jarvis/session/v1/events";
 import { WireReader, WireWriter, bigVarintSize, decline, hasUnknownFields, lengthFieldSize, readWire, varintSize } from "@jarvis/core";
 import type { MessageCodec } from "@jarvis/rpc";
 
@@ -172,8 +173,9 @@ function encodeWithError(r: SendMessagesResponse, error: SendError, correlationI
 }
 
 /**
- * A Subscribe event about a message (received, created, state changed): one per message on
- * each side, while the other kinds are rare. Those others are declined (protobuf-es encodes them).
+ * A Subscribe event about a message (received, created, state changed) or the unread counts:
+ * one per message on each side, while the other kinds are rare. Those others are declined
+ * (protobuf-es encodes them).
  */
 function encodeMessageEvent(r: SubscribeResponse): Uint8Array | undefined {
   if (hasUnknownFields(r) || (r.eventTime && (hasUnknownFields(r.eventTime) || r.eventTime.seconds < 0n || r.eventTime.nanos < 0))) return undefined;
@@ -215,5 +217,28 @@ function encodeMessageEvent(r: SubscribeResponse): Uint8Array | undefined {
     if (change.state !== 0) w.tagged(0x18, change.state);
     return w.done();
   }
+  if (event.case === "unreadCountsChanged") return encodeUnreadCounts(event.value, head, writeHead);
   return undefined;
+}
+
+/**
+ * UnreadCountsChanged (field 12): the receiver publishes one with every commit that stored
+ * messages, so at one message at a time it is as frequent as MessageReceived.
+ */
+function encodeUnreadCounts(change: UnreadCountsChanged, head: number, writeHead: (w: WireWriter) => void): Uint8Array | undefined {
+  if (hasUnknownFields(change) || change.counts.some(hasUnknownFields)) return undefined;
+  const ids = change.counts.map((count) => Buffer.byteLength(count.conversationId));
+  const sizes = change.counts.map((count, i) => lengthFieldSize(ids[i] as number) + (count.unread === 0 ? 0 : 1 + varintSize(count.unread)));
+  let body = change.total === 0 ? 0 : 1 + varintSize(change.total);
+  for (const size of sizes) body += 1 + varintSize(size) + size;
+  const w = new WireWriter(head + 1 + varintSize(body) + body);
+  writeHead(w);
+  w.header(0x62, body);
+  change.counts.forEach((count, i) => {
+    w.header(0x0a, sizes[i] as number);
+    w.string(0x0a, count.conversationId, ids[i] as number);
+    if (count.unread !== 0) w.tagged(0x10, count.unread);
+  });
+  if (change.total !== 0) w.tagged(0x10, change.total);
+  return w.done();
 }
