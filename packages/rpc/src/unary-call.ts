@@ -78,6 +78,20 @@ export function callUnary<I extends DescMessage, O extends DescMessage>(
   });
 }
 
+const PLAIN_CONTENT_TYPES = new Set(["application/grpc", "application/grpc+proto"]);
+
+/** What connect's checks would pass without a word: anything else takes them. */
+function plainSuccess(headers: IncomingHttpHeaders, trailers: IncomingHttpHeaders | undefined): boolean {
+  const encoding = headers["grpc-encoding"];
+  return (
+    Number(headers[":status"]) === 200 &&
+    PLAIN_CONTENT_TYPES.has(headers["content-type"] ?? "") &&
+    headers["grpc-status"] === undefined &&
+    (encoding === undefined || encoding === "identity") &&
+    trailers?.["grpc-status"] === "0"
+  );
+}
+
 function readResponse<I extends DescMessage, O extends DescMessage>(
   { sessionManager, codecs }: CallTarget,
   stream: ClientHttp2Stream,
@@ -108,7 +122,13 @@ function readResponse<I extends DescMessage, O extends DescMessage>(
   });
 }
 
-/** Mirrors connect's gRPC unary response checks, in the same order, with the same errors. */
+/**
+ * Mirrors connect's gRPC unary response checks, in the same order, with the same errors. A plain
+ * success (HTTP 200, a gRPC protobuf content type, no encoding, status 0 in the trailers, one
+ * message) skips them: connect's checks work on fetch-style Headers, and building two of them
+ * per call (header and trailer) cost a unary client more than decoding its answer. Its header
+ * and trailer are then built only if the caller asks for them (onHeader, onTrailer).
+ */
 function completeResponse<I extends DescMessage, O extends DescMessage>(
   method: DescMethodUnary<I, O>,
   codecs: MessageCodecs,
@@ -116,6 +136,26 @@ function completeResponse<I extends DescMessage, O extends DescMessage>(
   nodeTrailers: IncomingHttpHeaders | undefined,
   chunks: Buffer[],
 ): UnaryResponse<I, O> {
+  if (plainSuccess(nodeHeaders, nodeTrailers) && chunks.length > 0) {
+    const payload = singleEnvelope(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    if (payload !== undefined) {
+      const message = decodeMessage(method.output, codecs, payload) as MessageShape<O>;
+      let header: Headers | undefined;
+      let trailer: Headers | undefined;
+      return {
+        stream: false,
+        service: method.parent,
+        method,
+        message,
+        get header() {
+          return (header ??= webHeaders(nodeHeaders));
+        },
+        get trailer() {
+          return (trailer ??= webHeaders(nodeTrailers as IncomingHttpHeaders));
+        },
+      };
+    }
+  }
   const header = webHeaders(nodeHeaders);
   const trailer = nodeTrailers ? webHeaders(nodeTrailers) : new Headers();
   const { headerError } = validateResponse(Number(nodeHeaders[":status"]), header);
