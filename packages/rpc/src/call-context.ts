@@ -52,7 +52,8 @@ export class LiveCalls {
    * Ends every streaming call still open, once the server's grace period is over. grpc-js's
    * forceShutdown() destroys only the connections channelz tracks, and channelz is off here
    * (server.ts), so a stream whose handler waits on its client — an idle SendMessages, a Link
-   * whose session sends nothing — would keep the server, and its process, from ever closing.
+   * whose session sends nothing — would hold the server's close until its process's shutdown
+   * deadline (5 s in the services), or for ever where nothing else ends the process.
    */
   endAllStreams(): void {
     const streams = [...this.#streams];
