@@ -6,7 +6,7 @@ import { EventLog, type EventLogOptions } from "../events/event-log.js";
 import { SettingsRepo } from "./settings-repo.js";
 import { SendKeyRepo } from "./send-key-repo.js";
 import { UnitOfWork } from "./unit-of-work.js";
-import { checkpoint, rekeyDatabase, type Db } from "./database.js";
+import { checkpoint, checkpointerOf, rekeyDatabase, type Db } from "./database.js";
 
 /**
  * An open encrypted store: its repositories and its unit of work. The SQLite handle stays in
@@ -22,6 +22,7 @@ export class Store {
   readonly events: EventLog;
   readonly uow: UnitOfWork;
   #db: Db;
+  #checkpointFailureListeners: ((error: Error) => void)[] = [];
 
   constructor(db: Db, now: () => number, options: { eventLog?: EventLogOptions } = {}) {
     this.#db = db;
@@ -35,11 +36,23 @@ export class Store {
     this.uow = new UnitOfWork(db, this.events);
     this.uow.onTransactionEnd(() => this.contacts.transactionEnded());
     this.uow.onRollback(() => this.outbox.forgetOwedCounts());
+    // Looked up per commit: a rekey replaces the worker.
+    this.uow.onTransactionEnd(() => checkpointerOf(db)?.committed());
+  }
+
+  /**
+   * Hears a failure of the worker that checkpoints the WAL (the store goes on, checkpointing
+   * on its own connection again): the session logs it.
+   */
+  onCheckpointFailure(listener: (error: Error) => void): void {
+    this.#checkpointFailureListeners.push(listener);
+    checkpointerOf(this.#db)?.onFailure(listener);
   }
 
   /** Re-encrypts every page under a new key (ChangePassword). */
   rekey(key: Buffer): void {
     rekeyDatabase(this.#db, key);
+    for (const listener of this.#checkpointFailureListeners) checkpointerOf(this.#db)?.onFailure(listener);
   }
 
   /** Folds the WAL into the main file so the file alone is a complete snapshot (export). */
