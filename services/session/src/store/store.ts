@@ -6,6 +6,7 @@ import { EventLog, type EventLogOptions } from "../events/event-log.js";
 import { SettingsRepo } from "./settings-repo.js";
 import { SendKeyRepo } from "./send-key-repo.js";
 import { UnitOfWork } from "./unit-of-work.js";
+import { SequenceCounters } from "./sequence-counters.js";
 import { checkpoint, checkpointerOf, rekeyDatabase, type Db } from "./database.js";
 
 /**
@@ -26,16 +27,20 @@ export class Store {
 
   constructor(db: Db, now: () => number, options: { eventLog?: EventLogOptions } = {}) {
     this.#db = db;
-    this.contacts = new ContactRepo(db);
+    const sequences = new SequenceCounters(db);
+    this.contacts = new ContactRepo(db, sequences);
     this.messages = new MessageRepo(db);
     this.outbox = new OutboxRepo(db);
-    this.groups = new GroupRepo(db);
+    this.groups = new GroupRepo(db, sequences);
     this.settings = new SettingsRepo(db);
     this.sendKeys = new SendKeyRepo(db);
     this.events = new EventLog(db, now, options.eventLog);
     this.uow = new UnitOfWork(db, this.events);
     this.uow.onTransactionEnd(() => this.contacts.transactionEnded());
-    this.uow.onRollback(() => this.outbox.forgetOwedCounts());
+    this.uow.onRollback(() => {
+      this.outbox.forgetOwedCounts();
+      sequences.forget();
+    });
     // Looked up per commit: a rekey replaces the worker.
     this.uow.onTransactionEnd(() => checkpointerOf(db)?.committed());
   }
