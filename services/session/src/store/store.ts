@@ -40,6 +40,8 @@ export class Store {
     this.uow.onRollback(() => {
       this.outbox.forgetOwedCounts();
       sequences.forget();
+      this.messages.reloadLastPosition();
+      this.events.reloadLastCursor();
     });
     // Looked up per commit: a rekey replaces the worker.
     this.uow.onTransactionEnd(() => checkpointerOf(db)?.committed());
