@@ -18,7 +18,7 @@ export const Control = {
 export const State = { Starting: 0, Open: 1, Closed: 2 } as const;
 
 /** Gathers the commits of this long into one checkpoint: fewer fsyncs, and a page written often is copied once. */
-export const CHECKPOINT_DELAY_MS = 50;
+export const CHECKPOINT_DELAY_MS = 100;
 /**
  * A WAL this long after the catch-up passes means a write load without pauses kept them from
  * ever catching up (a writer restarts the WAL only once a checkpoint has caught up completely):
@@ -28,7 +28,12 @@ export const CHECKPOINT_DELAY_MS = 50;
  */
 export const WAL_RESTART_FRAMES = 16_384;
 
-/** Catch-up passes per checkpoint at most (see the worker's loop). */
+/**
+ * A WAL this long gets catch-up passes until it can restart (see the worker's loop): ~600
+ * lone-message commits, 16 MiB. Shorter, one pass a round keeps its frames copied.
+ */
+export const WAL_CATCH_UP_FRAMES = 4_096;
+/** Catch-up passes per round at most. */
 export const MAX_CHECKPOINT_PASSES = 8;
 
 export interface CheckpointWorkerData {
@@ -40,7 +45,7 @@ export interface CheckpointWorkerData {
   /** Where better-sqlite3-multiple-ciphers resolves from the session's package. */
   sqlitePath: string;
   /** The shared words' layout and the timing, handed over because the worker's code sees no module scope. */
-  layout: { control: typeof Control; state: typeof State; delayMs: number; restartFrames: number; maxPasses: number };
+  layout: { control: typeof Control; state: typeof State; delayMs: number; catchUpFrames: number; restartFrames: number; maxPasses: number };
 }
 
 interface WorkerDb {
@@ -67,14 +72,15 @@ export function runCheckpointWorker(load: (id: string) => unknown, data: Checkpo
   /** One round: the frames the WAL held when it caught up (or when it gave up catching up). */
   const checkpoint = (db: WorkerDb): number => {
     let frames = -1;
-    // Passes until one finds no frame the last did not: each copies only what was committed
-    // during the one before, so they shorten until one ends between two commits. Only a WAL
-    // checkpointed completely restarts (at the writer's next transaction); a single pass under
-    // a steady load is always a few commits behind, and the WAL would only grow.
+    // A pass copies what was committed up to its start. Only a WAL checkpointed completely
+    // restarts (at the writer's next transaction), and under a steady load one pass always
+    // ends a few commits behind: once the WAL is long, passes follow until one finds no frame
+    // the last did not (each copies only what came during the one before, so they shorten
+    // until one ends between two commits). Not every round: each pass costs two fsyncs.
     for (let pass = 0; pass < layout.maxPasses; pass++) {
       const [result] = db.pragma("wal_checkpoint(PASSIVE)") as { log: number; checkpointed: number }[];
       const log = result?.log ?? 0;
-      if (log === frames || (result?.checkpointed ?? 0) < log) break;
+      if (log === frames || log < layout.catchUpFrames || (result?.checkpointed ?? 0) < log) break;
       frames = log;
     }
     if (frames < layout.restartFrames) return frames;

@@ -60,8 +60,8 @@ describe("the WAL checkpoint worker", () => {
   it("keeps the WAL bounded while commits never pause", async () => {
     const { store, db, path, key } = openStore();
     checkpointerOf(db)?.stop();
-    // A worker of its own that restarts the WAL past 200 frames.
-    const checkpointer = new Checkpointer(path, storeCipher(db), key, { delayMs: 1, restartFrames: 200 });
+    // A worker of its own that catches up past 100 frames and forces a restart past 400.
+    const checkpointer = new Checkpointer(path, storeCipher(db), key, { delayMs: 1, catchUpFrames: 100, restartFrames: 400 });
     cleanups.push(() => checkpointer.stop());
     writeSettings(store, 1);
     checkpointer.committed();

@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
-import { runCheckpointWorker, Control, State, CHECKPOINT_DELAY_MS, MAX_CHECKPOINT_PASSES, WAL_RESTART_FRAMES, type CheckpointWorkerData } from "./checkpoint-worker.js";
+import { runCheckpointWorker, Control, State, CHECKPOINT_DELAY_MS, MAX_CHECKPOINT_PASSES, WAL_CATCH_UP_FRAMES, WAL_RESTART_FRAMES, type CheckpointWorkerData } from "./checkpoint-worker.js";
 
 /** How long a stop or a pause waits for the worker's checkpoint in progress before giving up on it. */
 const STOP_WAIT_MS = 10_000;
@@ -28,9 +28,9 @@ export class Checkpointer {
 
   /**
    * `key` is copied into memory transferred to the worker; the caller still owns (and wipes)
-   * its own. `tuning` is for tests (defaults: CHECKPOINT_DELAY_MS, WAL_RESTART_FRAMES).
+   * its own. `tuning` is for tests (defaults: CHECKPOINT_DELAY_MS, WAL_CATCH_UP_FRAMES, WAL_RESTART_FRAMES).
    */
-  constructor(path: string, cipher: string, key: Buffer, tuning: { delayMs?: number; restartFrames?: number } = {}) {
+  constructor(path: string, cipher: string, key: Buffer, tuning: { delayMs?: number; catchUpFrames?: number; restartFrames?: number } = {}) {
     this.#control = new Int32Array(new SharedArrayBuffer(Control.Words * Int32Array.BYTES_PER_ELEMENT));
     // Moved, not copied, to the worker: after the transfer this thread holds no copy of it.
     const keyCopy = new Uint8Array(key).buffer;
@@ -44,6 +44,7 @@ export class Checkpointer {
         control: Control,
         state: State,
         delayMs: tuning.delayMs ?? CHECKPOINT_DELAY_MS,
+        catchUpFrames: tuning.catchUpFrames ?? WAL_CATCH_UP_FRAMES,
         restartFrames: tuning.restartFrames ?? WAL_RESTART_FRAMES,
         maxPasses: MAX_CHECKPOINT_PASSES,
       },
