@@ -8,8 +8,13 @@ export type Db = Database.Database;
 
 /** SQLite's own wal_autocheckpoint (pages), restored on this connection if the checkpoint worker fails. */
 const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
-/** The WAL file is cut back to this when it restarts after a burst made it larger. */
-const WAL_SIZE_LIMIT_BYTES = 8 * 1024 * 1024;
+/**
+ * The WAL file is cut back to this when it restarts after a burst made it larger. Above what
+ * a steady load leaves before the checkpoint worker restarts it (WAL_CATCH_UP_FRAMES, ~17 MB
+ * and a little more), so that the commit after each restart does not truncate the file and
+ * the next ones grow it again.
+ */
+const WAL_SIZE_LIMIT_BYTES = 32 * 1024 * 1024;
 
 /**
  * The cipher of new stores: AEGIS-256 (SQLite3MultipleCiphers "aegis"), authenticated per
