@@ -12,7 +12,9 @@ export const Control = {
   WalFrames: 4,
   /** Checkpoints the worker has run (diagnostics and tests). */
   Checkpoints: 5,
-  Words: 6,
+  /** 1 after the main connection's last transaction failed: no checkpoint until one commits (Checkpointer.hold). */
+  Hold: 6,
+  Words: 7,
 } as const;
 
 export const State = { Starting: 0, Open: 1, Closed: 2 } as const;
@@ -80,8 +82,9 @@ export function runCheckpointWorker(load: (id: string) => unknown, data: Checkpo
     for (let pass = 0; pass < layout.maxPasses; pass++) {
       const [result] = db.pragma("wal_checkpoint(PASSIVE)") as { log: number; checkpointed: number }[];
       const log = result?.log ?? 0;
-      if (log === frames || log < layout.catchUpFrames || (result?.checkpointed ?? 0) < log) break;
+      const caughtUp = log === frames;
       frames = log;
+      if (caughtUp || log < layout.catchUpFrames || (result?.checkpointed ?? 0) < log) break;
     }
     if (frames < layout.restartFrames) return frames;
     const [restart] = db.pragma("wal_checkpoint(RESTART)") as { log: number }[];
@@ -107,6 +110,7 @@ export function runCheckpointWorker(load: (id: string) => unknown, data: Checkpo
       Atomics.wait(control, C.Stop, 0, layout.delayMs);
       if (stopping()) break;
       seen = Atomics.load(control, C.Commits);
+      if (Atomics.load(control, C.Hold) === 1) continue;
       while (Atomics.compareExchange(control, C.Lock, 0, 1) !== 0) Atomics.wait(control, C.Lock, 1);
       try {
         const frames = checkpoint(db);

@@ -8,12 +8,13 @@ const STOP_WAIT_MS = 10_000;
 /**
  * Folds the WAL into the main file on a worker thread with a connection of its own, so the
  * event loop never runs a checkpoint. SQLite's automatic checkpoint runs inside the COMMIT
- * that crosses 1,000 WAL frames: with synchronous = NORMAL that is where its two fsyncs land,
- * and at 1,000 lone messages a second a session's commit stalled 4–11 ms every ~130 ms (the
- * p99 of end-to-end latency). The main connection turns that off (wal_autocheckpoint = 0) and
- * counts its commits here; the worker runs a PASSIVE checkpoint, which never blocks a writer,
- * a few milliseconds after commits arrive. Committed data is in the WAL before any checkpoint,
- * so a killed process loses nothing it committed, whatever the worker was doing.
+ * that crosses 1,000 WAL frames: copying the pages (each decrypted from the WAL, encrypted
+ * again for the main file) and two fsyncs. At 1,000 lone messages a second that stalled a
+ * session's commit 2–11 ms every ~130 ms, a direct cost to the p99 of end-to-end latency.
+ * The main connection turns it off (wal_autocheckpoint = 0) and counts its commits here; the
+ * worker runs PASSIVE checkpoints, which never block a writer, CHECKPOINT_DELAY_MS after
+ * commits arrive. Committed data is in the WAL before any checkpoint (synchronous = NORMAL as
+ * before), so a killed process loses nothing it committed, whatever the worker was doing.
  *
  * Main thread and worker share a few Int32 words (commits, stop, state, a lock) instead of
  * messages: a commit costs one atomic add and notify (~40 ns), and stop() and exclusive() are
@@ -68,8 +69,20 @@ export class Checkpointer {
 
   /** Called after each commit of the main connection: the worker wakes and checkpoints soon. */
   committed(): void {
+    Atomics.store(this.#control, Control.Hold, 0);
     Atomics.add(this.#control, Control.Commits, 1);
     Atomics.notify(this.#control, Control.Commits);
+  }
+
+  /**
+   * Called when a transaction of the main connection failed: no checkpoint until the next
+   * commit. A checkpoint is what lets the WAL start over, so on a full disk it would make room
+   * in the WAL for writes that were just refused; the store then takes writes again at some
+   * moment after refusing them, not when space returns (nor, as SQLite's own checkpoint, only
+   * inside a commit). Held, a full disk refuses every write until it has room again.
+   */
+  hold(): void {
+    Atomics.store(this.#control, Control.Hold, 1);
   }
 
   /** Hears a failure of the worker (then the main connection checkpoints by itself again). */

@@ -43,8 +43,11 @@ export class Store {
       this.messages.reloadLastPosition();
       this.events.reloadLastCursor();
     });
-    // Looked up per commit: a rekey replaces the worker.
-    this.uow.onTransactionEnd(() => checkpointerOf(db)?.committed());
+    // Looked up per transaction: a rekey replaces the worker.
+    this.uow.onTransactionEnd((committed) => {
+      if (committed) checkpointerOf(db)?.committed();
+      else checkpointerOf(db)?.hold();
+    });
   }
 
   /**

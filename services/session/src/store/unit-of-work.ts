@@ -25,7 +25,7 @@ export class UnitOfWork {
   /** One entry per open (save)point: moves to the parent when a savepoint succeeds. */
   #pending: Pending[] = [];
   #beforeCommit = new Map<string, () => void>();
-  #endListeners: (() => void)[] = [];
+  #endListeners: ((committed: boolean) => void)[] = [];
   #rollbackListeners: (() => void)[] = [];
   /**
    * Set when SQLite rolled back the whole transaction under a failing savepoint (it does so
@@ -77,6 +77,7 @@ export class UnitOfWork {
     this.#depth = 1;
     this.#pending = [{ events: [], after: [] }];
     let result: T;
+    let succeeded = false;
     try {
       result = this.#sql.run(() => {
         const value = fn();
@@ -85,6 +86,7 @@ export class UnitOfWork {
         for (const summary of this.#beforeCommit.values()) summary();
         return value;
       });
+      succeeded = true;
     } catch (error) {
       this.#rolledBack();
       throw typedStoreError(error);
@@ -92,7 +94,7 @@ export class UnitOfWork {
       this.#depth = 0;
       this.#aborted = undefined;
       this.#beforeCommit.clear();
-      for (const listener of this.#endListeners) listener();
+      for (const listener of this.#endListeners) listener(succeeded);
     }
     this.#commits++;
     const committed = this.#pending[0] as Pending;
@@ -125,10 +127,10 @@ export class UnitOfWork {
   }
 
   /**
-   * Calls `listener` whenever an outermost transaction ends, committed or rolled back: caches
-   * over the store use it to learn when what they saw is settled.
+   * Calls `listener` whenever an outermost transaction ends, committed (true) or rolled back:
+   * caches over the store use it to learn when what they saw is settled.
    */
-  onTransactionEnd(listener: () => void): void {
+  onTransactionEnd(listener: (committed: boolean) => void): void {
     this.#endListeners.push(listener);
   }
 
