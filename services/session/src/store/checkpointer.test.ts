@@ -86,6 +86,22 @@ describe("the WAL checkpoint worker", () => {
     expect(checkpointer.failed).toBe(false);
   });
 
+  it("waits after a failed transaction until the next commit (a full disk stays full for the store)", () => {
+    const { store, db } = openStore();
+    const checkpointer = checkpointerOf(db) as Checkpointer;
+    writeSettings(store, 1);
+    expect(checkpointer.held).toBe(false);
+    expect(() =>
+      store.uow.tx(() => {
+        store.settings.set("key", "value");
+        throw new Error("refused");
+      }),
+    ).toThrow("refused");
+    expect(checkpointer.held).toBe(true);
+    writeSettings(store, 1);
+    expect(checkpointer.held).toBe(false);
+  });
+
   it("stops with the store: the store's close is the last connection, which removes the WAL", async () => {
     const { store, db, path } = openStore();
     writeSettings(store, 10);

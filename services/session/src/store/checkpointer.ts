@@ -91,6 +91,11 @@ export class Checkpointer {
     else this.#failureListeners.push(listener);
   }
 
+  /** Whether checkpoints wait for the next commit (after a failed transaction, see hold()). */
+  get held(): boolean {
+    return Atomics.load(this.#control, Control.Hold) === 1;
+  }
+
   get failed(): boolean {
     return this.#failure !== undefined;
   }
