@@ -152,6 +152,25 @@ export function checkpoint(db: Db): void {
   else truncatingCheckpoint(db);
 }
 
+/**
+ * After a write failed on a full disk: a PASSIVE checkpoint on this connection (the worker's
+ * round waits or is waited for). True when it copied the whole WAL, so that the next write
+ * starts the WAL over and fits in its file; false when it could not (the main file has no room
+ * to grow either: the disk is really full), whatever failed — the write's own error stands.
+ */
+export function checkpointForRoom(db: Db): boolean {
+  const attempt = () => {
+    try {
+      const [result] = db.pragma("wal_checkpoint(PASSIVE)") as { busy: number; log: number; checkpointed: number }[];
+      return result !== undefined && result.busy === 0 && result.log > 0 && result.checkpointed === result.log;
+    } catch {
+      return false;
+    }
+  };
+  const worker = checkpointers.get(db);
+  return worker ? worker.exclusive(attempt) : attempt();
+}
+
 function truncatingCheckpoint(db: Db): void {
   const [result] = db.pragma("wal_checkpoint(TRUNCATE)") as { busy: number; log: number; checkpointed: number }[];
   if (result && result.busy !== 0) throw new UnavailableError("the store is busy: its WAL could not be checkpointed completely; try again");

@@ -7,7 +7,7 @@ import { SettingsRepo } from "./settings-repo.js";
 import { SendKeyRepo } from "./send-key-repo.js";
 import { UnitOfWork } from "./unit-of-work.js";
 import { SequenceCounters } from "./sequence-counters.js";
-import { checkpoint, checkpointerOf, rekeyDatabase, type Db } from "./database.js";
+import { checkpoint, checkpointerOf, checkpointForRoom, rekeyDatabase, type Db } from "./database.js";
 
 /**
  * An open encrypted store: its repositories and its unit of work. The SQLite handle stays in
@@ -35,7 +35,7 @@ export class Store {
     this.settings = new SettingsRepo(db);
     this.sendKeys = new SendKeyRepo(db);
     this.events = new EventLog(db, now, options.eventLog);
-    this.uow = new UnitOfWork(db, this.events);
+    this.uow = new UnitOfWork(db, this.events, { makeRoom: () => checkpointForRoom(db) });
     this.uow.onTransactionEnd(() => this.contacts.transactionEnded());
     this.uow.onRollback(() => {
       this.outbox.forgetOwedCounts();

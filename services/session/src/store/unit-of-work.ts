@@ -34,10 +34,16 @@ export class UnitOfWork {
    */
   #aborted: { error: unknown } | undefined;
   #commits = 0;
-  #group = new GroupCommit(<T>(fn: () => T) => this.tx(fn));
+  #makeRoom: () => boolean;
+  #group = new GroupCommit(
+    <T>(fn: () => T) => this.tx(fn),
+    () => this.#makeRoom(),
+  );
 
-  constructor(db: Db, events: EventLog) {
+  /** `makeRoom`: see GroupCommit (the store checkpoints its WAL on a full disk). */
+  constructor(db: Db, events: EventLog, options: { makeRoom?: () => boolean } = {}) {
     this.#db = db;
+    this.#makeRoom = options.makeRoom ?? (() => false);
     this.#sql = new SqlTransactions(db);
     this.#events = events;
   }
