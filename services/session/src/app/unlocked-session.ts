@@ -70,6 +70,7 @@ export class UnlockedSession {
     const log = (this.#log = options.logger);
     const { uow, contacts: contactRepo, groups: groupRepo, messages, outbox, settings } = store;
     const ownUid = identity.uid;
+    store.onCheckpointFailure((err) => log.error({ err }, "the WAL checkpoint worker failed; the store checkpoints on its own connection again"));
     this.presence = new PresenceTracker({
       clock,
       uow,

@@ -1,5 +1,6 @@
 import { fingerprintOf } from "@jarvis/core";
 import type { Db } from "../store/database.js";
+import type { SequenceCounters } from "../store/sequence-counters.js";
 import type { Contact } from "../model.js";
 
 interface ContactRow {
@@ -30,7 +31,7 @@ const toContact = (row: ContactRow): Contact => ({
 });
 
 /**
- * Contacts table access. Sequence numbers for direct messages live here too.
+ * Contacts table access, and the sequence numbers of our direct messages (SequenceCounters).
  *
  * Lookups by uid are cached: every inbound frame looks its sender up, and contacts change
  * rarely. Any write empties the cache, and nothing is cached again until the transaction that
@@ -45,9 +46,11 @@ export class ContactRepo {
   #insert;
   #update;
   #delete;
-  #takeSequence;
+  #storedSequence;
+  #sequences: SequenceCounters;
 
-  constructor(db: Db) {
+  constructor(db: Db, sequences: SequenceCounters) {
+    this.#sequences = sequences;
     this.#byUid = db.prepare<[string], ContactRow>("SELECT * FROM contacts WHERE uid = ?");
     this.#all = db.prepare<[], ContactRow>("SELECT * FROM contacts ORDER BY added_at, uid");
     this.#insert = db.prepare(
@@ -59,9 +62,7 @@ export class ContactRepo {
        claimed_name = @claimedName, group_only = @groupOnly WHERE uid = @uid`,
     );
     this.#delete = db.prepare("DELETE FROM contacts WHERE uid = ?");
-    this.#takeSequence = db.prepare<[string], { next_sequence: number }>(
-      "UPDATE contacts SET next_sequence = next_sequence + 1 WHERE uid = ? RETURNING next_sequence - 1 AS next_sequence",
-    );
+    this.#storedSequence = db.prepare<[string], { next_sequence: number }>("SELECT next_sequence FROM contacts WHERE uid = ?");
   }
 
   get(uid: string): Contact | undefined {
@@ -129,12 +130,12 @@ export class ContactRepo {
   delete(uid: string): void {
     this.#invalidate();
     this.#delete.run(uid);
+    this.#sequences.forgetConversation(uid);
   }
 
-  /** The next per-conversation sequence number of our messages to this contact. */
+  /** The next per-conversation sequence number of our messages to this contact (writes nothing). */
   takeSequence(uid: string): number {
-    // next_sequence is not part of Contact: the cache stays valid.
-    return this.#takeSequence.get(uid)?.next_sequence ?? 1;
+    return this.#sequences.take(uid, () => this.#storedSequence.get(uid)?.next_sequence ?? 1);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Db } from "../store/database.js";
+import type { SequenceCounters } from "../store/sequence-counters.js";
 import type { Group } from "../model.js";
 
 interface GroupRow {
@@ -18,11 +19,13 @@ export class GroupRepo {
   #clearMembers;
   #addMember;
   #delete;
-  #takeSequence;
+  #storedSequence;
+  #sequences: SequenceCounters;
   #version = 0;
 
-  constructor(db: Db) {
+  constructor(db: Db, sequences: SequenceCounters) {
     this.#db = db;
+    this.#sequences = sequences;
     this.#byId = db.prepare<[string], GroupRow>("SELECT * FROM groups WHERE id = ?");
     this.#all = db.prepare<[], GroupRow>("SELECT * FROM groups ORDER BY created_at, id");
     this.#members = db.prepare<[string], { uid: string; admin: number }>("SELECT uid, admin FROM group_members WHERE group_id = ? ORDER BY uid");
@@ -33,9 +36,7 @@ export class GroupRepo {
     this.#clearMembers = db.prepare("DELETE FROM group_members WHERE group_id = ?");
     this.#addMember = db.prepare("INSERT OR IGNORE INTO group_members (group_id, uid, admin) VALUES (?, ?, ?)");
     this.#delete = db.prepare("DELETE FROM groups WHERE id = ?");
-    this.#takeSequence = db.prepare<[string], { next_sequence: number }>(
-      "UPDATE groups SET next_sequence = next_sequence + 1 WHERE id = ? RETURNING next_sequence - 1 AS next_sequence",
-    );
+    this.#storedSequence = db.prepare<[string], { next_sequence: number }>("SELECT next_sequence FROM groups WHERE id = ?");
   }
 
   get(id: string): Group | undefined {
@@ -69,10 +70,12 @@ export class GroupRepo {
   delete(id: string): void {
     this.#version++;
     this.#delete.run(id);
+    this.#sequences.forgetConversation(id);
   }
 
+  /** The next sequence number of our messages to this group (writes nothing: SequenceCounters). */
   takeSequence(id: string): number {
-    return this.#takeSequence.get(id)?.next_sequence ?? 1;
+    return this.#sequences.take(id, () => this.#storedSequence.get(id)?.next_sequence ?? 1);
   }
 
   #toGroup(row: GroupRow): Group {

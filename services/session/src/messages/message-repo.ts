@@ -57,8 +57,21 @@ export const MESSAGE_HOT_QUERIES = {
   after: "SELECT * FROM messages WHERE conversation_id = ? AND position > ? AND position < ? ORDER BY position ASC LIMIT ?",
 };
 
-/** Messages of all conversations; position is the local, monotonic paging cursor. */
+/** The last position handed out: the newest row's, or a deleted newer one's (migration 10). */
+const LAST_POSITION = `SELECT max(coalesce((SELECT max(position) FROM messages), 0),
+  coalesce((SELECT value FROM counters WHERE name = 'messages_position_floor'), 0)) AS position`;
+
+/**
+ * Messages of all conversations; position is the local, monotonic paging cursor. The repo
+ * hands positions out itself (no AUTOINCREMENT, whose sqlite_sequence row every insert
+ * rewrote): one more than the last, never one a deleted message had, since events refer to
+ * messages by position. A rollback may undo inserts, so the store's unit of work has the repo
+ * read the last position again (reloadLastPosition).
+ */
 export class MessageRepo {
+  #lastPosition: number;
+  #readLastPosition;
+  #raisePositionFloor;
   #insert;
   #byId;
   #setState;
@@ -79,10 +92,16 @@ export class MessageRepo {
 
   constructor(db: Db) {
     // Positional parameters: binding by name looks each one up on an object, on every message.
-    this.#insert = db.prepare<[string, string, string, number, string, number, number, number, number, number]>(
-      `INSERT INTO messages (id, conversation_id, sender_uid, outgoing, text, state, sequence, sent_at, received_at, read)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    this.#insert = db.prepare<[number, string, string, string, number, string, number, number, number, number, number]>(
+      `INSERT INTO messages (position, id, conversation_id, sender_uid, outgoing, text, state, sequence, sent_at, received_at, read)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (sender_uid, id) DO NOTHING`,
+    );
+    this.#readLastPosition = db.prepare<[], { position: number }>(LAST_POSITION);
+    this.#lastPosition = this.#readLastPosition.get()?.position ?? 0;
+    this.#raisePositionFloor = db.prepare<[number]>(
+      `INSERT INTO counters (name, value) VALUES ('messages_position_floor', ?)
+       ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)`,
     );
     const q = MESSAGE_HOT_QUERIES;
     this.#byId = db.prepare<[string, string], MessageRow>(q.byId);
@@ -121,9 +140,11 @@ export class MessageRepo {
    */
   insert(message: Omit<Message, "position">): Message | undefined {
     const { id, conversationId, senderUid, outgoing, text, state, sequence, sentAt, receivedAt, read } = message;
-    const result = this.#insert.run(id, conversationId, senderUid, outgoing ? 1 : 0, text, stateCode(state), sequence, sentAt, receivedAt, read ? 1 : 0);
+    const position = this.#lastPosition + 1;
+    const result = this.#insert.run(position, id, conversationId, senderUid, outgoing ? 1 : 0, text, stateCode(state), sequence, sentAt, receivedAt, read ? 1 : 0);
     if (result.changes === 0) return undefined;
-    return { position: Number(result.lastInsertRowid), id, conversationId, senderUid, outgoing, text, state, sequence, sentAt, receivedAt, read };
+    this.#lastPosition = position;
+    return { position, id, conversationId, senderUid, outgoing, text, state, sequence, sentAt, receivedAt, read };
   }
 
   get(senderUid: string, id: string): Message | undefined {
@@ -210,7 +231,13 @@ export class MessageRepo {
     return { counts, total: counts.reduce((sum, c) => sum + c.unread, 0) };
   }
 
+  /** Deletes a conversation's messages; the positions they had are never handed out again. */
   deleteConversation(conversationId: string): void {
-    this.#deleteConversation.run(conversationId);
+    if (this.#deleteConversation.run(conversationId).changes > 0) this.#raisePositionFloor.run(this.#lastPosition);
+  }
+
+  /** Reads the last position from the store again: after a rollback, which may have undone inserts. */
+  reloadLastPosition(): void {
+    this.#lastPosition = this.#readLastPosition.get()?.position ?? 0;
   }
 }

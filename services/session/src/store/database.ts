@@ -1,9 +1,20 @@
 import { existsSync, chmodSync } from "node:fs";
 import Database from "better-sqlite3-multiple-ciphers";
-import { AlreadyExistsError, CorruptStoreError, NotFoundError } from "@jarvis/core";
+import { AlreadyExistsError, CorruptStoreError, NotFoundError, UnavailableError } from "@jarvis/core";
 import { MIGRATIONS } from "./migrations.js";
+import { Checkpointer } from "./checkpointer.js";
 
 export type Db = Database.Database;
+
+/** SQLite's own wal_autocheckpoint (pages), restored on this connection if the checkpoint worker fails. */
+const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
+/**
+ * The WAL file is cut back to this when it restarts after a burst made it larger. Above what
+ * a steady load leaves before the checkpoint worker restarts it (WAL_CATCH_UP_FRAMES, ~17 MB
+ * and a little more), so that the commit after each restart does not truncate the file and
+ * the next ones grow it again.
+ */
+const WAL_SIZE_LIMIT_BYTES = 32 * 1024 * 1024;
 
 /**
  * The cipher of new stores: AEGIS-256 (SQLite3MultipleCiphers "aegis"), authenticated per
@@ -68,7 +79,37 @@ export function openDatabase(path: string, key: Buffer, options: { create: boole
   for (const suffix of ["", "-wal", "-shm"]) {
     if (existsSync(path + suffix)) chmodSync(path + suffix, 0o600);
   }
+  checkpointInWorker(db, path, key);
+  // Closing the connection stops its worker first, whoever closes it (Store, or a failed open
+  // in the account code), so no worker outlives its store.
+  const close = db.close.bind(db);
+  db.close = () => {
+    checkpointers.get(db)?.stop();
+    return close();
+  };
   return db;
+}
+
+/** The worker checkpointing each open store (Store tells it of commits, rekey replaces it). */
+const checkpointers = new WeakMap<Db, Checkpointer>();
+
+export function checkpointerOf(db: Db): Checkpointer | undefined {
+  return checkpointers.get(db);
+}
+
+/**
+ * Hands the store's checkpoints to a worker (checkpointer.ts): this connection no longer runs
+ * one inside a COMMIT. If the worker fails, it does again, so the WAL stays bounded.
+ */
+function checkpointInWorker(db: Db, path: string, key: Buffer): void {
+  const checkpointer = new Checkpointer(path, storeCipher(db), key);
+  checkpointers.set(db, checkpointer);
+  db.pragma("wal_autocheckpoint = 0");
+  // A WAL that grew in a burst is cut back to this size when it next restarts.
+  db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
+  checkpointer.onFailure(() => {
+    if (db.open) db.pragma(`wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT}`);
+  });
 }
 
 /** The cipher an open store's pages are written with (a store keeps the one it was made with). */
@@ -89,18 +130,50 @@ function migrate(db: Db): void {
   }
 }
 
-/** Re-encrypts every page under a new key (ChangePassword). */
+/**
+ * Re-encrypts every page under a new key (ChangePassword). The checkpoint worker holds a
+ * connection under the old key, so it stops first and a new one starts under the new key.
+ */
 export function rekeyDatabase(db: Db, key: Buffer): void {
+  const worker = checkpointers.get(db);
+  worker?.stop();
   // Rekeying is done outside WAL mode, where every page is rewritten in the main file.
-  db.pragma("wal_checkpoint(TRUNCATE)");
+  truncatingCheckpoint(db);
   db.pragma("journal_mode = DELETE");
   db.pragma(`hexrekey='${key.toString("hex")}'`);
   db.pragma("journal_mode = WAL");
+  if (worker) checkpointInWorker(db, db.name, key);
 }
 
 /** Folds the WAL into the main file so the file alone is a complete snapshot. */
 export function checkpoint(db: Db): void {
-  db.pragma("wal_checkpoint(TRUNCATE)");
+  const worker = checkpointers.get(db);
+  if (worker) worker.exclusive(() => truncatingCheckpoint(db));
+  else truncatingCheckpoint(db);
+}
+
+/**
+ * After a write failed on a full disk: a PASSIVE checkpoint on this connection (the worker's
+ * round waits or is waited for). True when it copied the whole WAL, so that the next write
+ * starts the WAL over and fits in its file; false when it could not (the main file has no room
+ * to grow either: the disk is really full), whatever failed — the write's own error stands.
+ */
+export function checkpointForRoom(db: Db): boolean {
+  const attempt = () => {
+    try {
+      const [result] = db.pragma("wal_checkpoint(PASSIVE)") as { busy: number; log: number; checkpointed: number }[];
+      return result !== undefined && result.busy === 0 && result.log > 0 && result.checkpointed === result.log;
+    } catch {
+      return false;
+    }
+  };
+  const worker = checkpointers.get(db);
+  return worker ? worker.exclusive(attempt) : attempt();
+}
+
+function truncatingCheckpoint(db: Db): void {
+  const [result] = db.pragma("wal_checkpoint(TRUNCATE)") as { busy: number; log: number; checkpointed: number }[];
+  if (result && result.busy !== 0) throw new UnavailableError("the store is busy: its WAL could not be checkpointed completely; try again");
 }
 
 /**

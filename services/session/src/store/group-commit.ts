@@ -1,4 +1,5 @@
 import { LockedError } from "@jarvis/core";
+import { DiskFullError } from "./store-errors.js";
 
 /** Turns a group commit may wait for more writes while they keep arriving (each turn is one loop iteration). */
 const MAX_COMMIT_DEFERRALS = 4;
@@ -21,6 +22,7 @@ interface QueuedWrite {
  */
 export class GroupCommit {
   #tx: <T>(fn: () => T) => T;
+  #makeRoom: () => boolean;
   #writes: QueuedWrite[] = [];
   /** Internal work waiting to join whichever group commit comes next (rideNextCommit). */
   #riders: QueuedWrite[] = [];
@@ -31,8 +33,10 @@ export class GroupCommit {
   #seen = 0;
   #deferrals = 0;
 
-  constructor(tx: <T>(fn: () => T) => T) {
+  /** `makeRoom`: after a write failed on a full disk, whether a checkpoint made room in the WAL for another try. */
+  constructor(tx: <T>(fn: () => T) => T, makeRoom: () => boolean = () => false) {
     this.#tx = tx;
+    this.#makeRoom = makeRoom;
   }
 
   write<T>(fn: () => T): Promise<T> {
@@ -113,15 +117,18 @@ export class GroupCommit {
     if (writes.length === 1) return this.#commitLoneWrite(writes[0] as QueuedWrite);
     const outcomes: (() => void)[] = [];
     try {
-      this.#tx(() => {
-        for (const write of writes) {
-          try {
-            const value = this.#tx(write.fn);
-            outcomes.push(() => write.resolve(value));
-          } catch (error) {
-            outcomes.push(() => write.reject(error));
+      this.#withRoom(() => {
+        outcomes.length = 0;
+        this.#tx(() => {
+          for (const write of writes) {
+            try {
+              const value = this.#tx(write.fn);
+              outcomes.push(() => write.resolve(value));
+            } catch (error) {
+              outcomes.push(() => write.reject(error));
+            }
           }
-        }
+        });
       });
     } catch (error) {
       for (const write of writes) write.reject(error);
@@ -133,11 +140,27 @@ export class GroupCommit {
   #commitLoneWrite(write: QueuedWrite): void {
     let value: unknown;
     try {
-      value = this.#tx(write.fn);
+      value = this.#withRoom(() => this.#tx(write.fn));
     } catch (error) {
       write.reject(error);
       return;
     }
     write.resolve(value);
+  }
+
+  /**
+   * Runs a group commit's transaction, and once more if it failed on a full disk but a
+   * checkpoint then made room in the WAL. The WAL is checkpointed by a worker (checkpointer.ts),
+   * and a write may fill the WAL's file before the worker's round lets it start over: without
+   * this, a nearly full disk would refuse writes it has room for, and take them again at some
+   * later moment. Like a client's retry: the failed try was rolled back as a whole.
+   */
+  #withRoom<T>(run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
+      if (!(error instanceof DiskFullError) || !this.#makeRoom()) throw error;
+      return run();
+    }
   }
 }

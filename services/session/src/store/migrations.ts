@@ -171,4 +171,52 @@ export const MIGRATIONS: string[] = [
   `
   DROP TRIGGER unread_on_read;
   `,
+  // 10: no AUTOINCREMENT on messages and events (issue 18): each insert into either rewrote
+  // their sqlite_sequence row, one more page in every commit of a message. Positions and
+  // cursors are handed out by MessageRepo and EventLog from the newest row; so that one is
+  // never handed out twice when the newest rows are deleted (a group's messages, compaction),
+  // the highest ever used is kept in counters (a position written only when a conversation is
+  // deleted; compaction records its own), starting from what sqlite_sequence recorded. The
+  // unread triggers go with the old table and are made again.
+  `
+  CREATE TABLE messages_v10 (
+    position INTEGER PRIMARY KEY,
+    id TEXT NOT NULL,
+    conversation_id TEXT NOT NULL,
+    sender_uid TEXT NOT NULL,
+    outgoing INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    state INTEGER NOT NULL,
+    sequence INTEGER NOT NULL,
+    sent_at INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    read INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (sender_uid, id)
+  );
+  INSERT INTO messages_v10 SELECT position, id, conversation_id, sender_uid, outgoing, text, state, sequence, sent_at, received_at, read FROM messages ORDER BY position;
+  INSERT OR REPLACE INTO counters (name, value)
+    SELECT 'messages_position_floor', coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0);
+  DROP TABLE messages;
+  ALTER TABLE messages_v10 RENAME TO messages;
+  CREATE INDEX messages_by_conversation ON messages (conversation_id, position);
+  CREATE INDEX messages_unread ON messages (conversation_id) WHERE outgoing = 0 AND read = 0;
+  CREATE TRIGGER unread_on_insert AFTER INSERT ON messages WHEN NEW.outgoing = 0 AND NEW.read = 0 BEGIN
+    INSERT INTO unread_counts (conversation_id, unread) VALUES (NEW.conversation_id, 1)
+      ON CONFLICT (conversation_id) DO UPDATE SET unread = unread + 1;
+  END;
+  CREATE TRIGGER unread_on_delete AFTER DELETE ON messages WHEN OLD.outgoing = 0 AND OLD.read = 0 BEGIN
+    UPDATE unread_counts SET unread = unread - 1 WHERE conversation_id = OLD.conversation_id;
+  END;
+  CREATE TABLE events_v10 (
+    cursor INTEGER PRIMARY KEY,
+    payload BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    message_position INTEGER
+  );
+  INSERT INTO events_v10 SELECT cursor, payload, created_at, message_position FROM events ORDER BY cursor;
+  INSERT OR REPLACE INTO counters (name, value)
+    SELECT 'events_cursor_floor', coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0);
+  DROP TABLE events;
+  ALTER TABLE events_v10 RENAME TO events;
+  `,
 ];

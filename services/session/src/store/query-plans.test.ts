@@ -7,6 +7,7 @@ import { openDatabase, type Db } from "./database.js";
 import { OUTBOX_HOT_QUERIES } from "../messages/outbox-repo.js";
 import { MESSAGE_HOT_QUERIES } from "../messages/message-repo.js";
 import { REPLAY_QUERY } from "../events/event-log.js";
+import { NEWEST_OWN_SEQUENCE } from "./sequence-counters.js";
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
@@ -35,6 +36,7 @@ describe("hot queries use an index (EXPLAIN QUERY PLAN on the real encrypted sto
     ...Object.entries(OUTBOX_HOT_QUERIES).map(([name, sql]): [string, string] => [`outbox.${name}`, sql]),
     ...Object.entries(MESSAGE_HOT_QUERIES).map(([name, sql]): [string, string] => [`messages.${name}`, sql]),
     ["events.replay", REPLAY_QUERY],
+    ["messages.newestOwnSequence", NEWEST_OWN_SEQUENCE],
   ];
 
   it.each(queries)("%s searches, never scans a table", (_name, sql) => {
@@ -49,6 +51,12 @@ describe("hot queries use an index (EXPLAIN QUERY PLAN on the real encrypted sto
     expect(plan(db, OUTBOX_HOT_QUERIES.remainingFor).join("\n")).toMatch(/SEARCH outbox USING INDEX outbox_by_ack \(ack_id=\?\)/);
     expect(plan(db, OUTBOX_HOT_QUERIES.deleteAcks).join("\n")).toMatch(/SEARCH outbox USING (COVERING )?INDEX outbox_by_ack \(ack_id=\? AND recipient_uid=\?\)/);
     expect(plan(db, MESSAGE_HOT_QUERIES.advanceAllUnowed).join("\n")).toMatch(/SEARCH outbox USING INDEX outbox_by_ack \(ack_id=\?\)/);
+  });
+
+  it("finds a conversation's next sequence walking its index from the newest row, with no sort", () => {
+    const steps = plan(freshDb(), NEWEST_OWN_SEQUENCE).join("\n");
+    expect(steps).toMatch(/SEARCH messages USING INDEX messages_by_conversation \(conversation_id=\?\)/);
+    expect(steps).not.toMatch(/TEMP B-TREE/);
   });
 
   it("the outbox keeps three b-trees, each serving a hot query: rows by seq, by ack id, by recipient in order", () => {

@@ -25,7 +25,7 @@ export class UnitOfWork {
   /** One entry per open (save)point: moves to the parent when a savepoint succeeds. */
   #pending: Pending[] = [];
   #beforeCommit = new Map<string, () => void>();
-  #endListeners: (() => void)[] = [];
+  #endListeners: ((committed: boolean) => void)[] = [];
   #rollbackListeners: (() => void)[] = [];
   /**
    * Set when SQLite rolled back the whole transaction under a failing savepoint (it does so
@@ -34,10 +34,16 @@ export class UnitOfWork {
    */
   #aborted: { error: unknown } | undefined;
   #commits = 0;
-  #group = new GroupCommit(<T>(fn: () => T) => this.tx(fn));
+  #makeRoom: () => boolean;
+  #group = new GroupCommit(
+    <T>(fn: () => T) => this.tx(fn),
+    () => this.#makeRoom(),
+  );
 
-  constructor(db: Db, events: EventLog) {
+  /** `makeRoom`: see GroupCommit (the store checkpoints its WAL on a full disk). */
+  constructor(db: Db, events: EventLog, options: { makeRoom?: () => boolean } = {}) {
     this.#db = db;
+    this.#makeRoom = options.makeRoom ?? (() => false);
     this.#sql = new SqlTransactions(db);
     this.#events = events;
   }
@@ -77,6 +83,7 @@ export class UnitOfWork {
     this.#depth = 1;
     this.#pending = [{ events: [], after: [] }];
     let result: T;
+    let succeeded = false;
     try {
       result = this.#sql.run(() => {
         const value = fn();
@@ -85,6 +92,7 @@ export class UnitOfWork {
         for (const summary of this.#beforeCommit.values()) summary();
         return value;
       });
+      succeeded = true;
     } catch (error) {
       this.#rolledBack();
       throw typedStoreError(error);
@@ -92,7 +100,7 @@ export class UnitOfWork {
       this.#depth = 0;
       this.#aborted = undefined;
       this.#beforeCommit.clear();
-      for (const listener of this.#endListeners) listener();
+      for (const listener of this.#endListeners) listener(succeeded);
     }
     this.#commits++;
     const committed = this.#pending[0] as Pending;
@@ -125,10 +133,10 @@ export class UnitOfWork {
   }
 
   /**
-   * Calls `listener` whenever an outermost transaction ends, committed or rolled back: caches
-   * over the store use it to learn when what they saw is settled.
+   * Calls `listener` whenever an outermost transaction ends, committed (true) or rolled back:
+   * caches over the store use it to learn when what they saw is settled.
    */
-  onTransactionEnd(listener: () => void): void {
+  onTransactionEnd(listener: (committed: boolean) => void): void {
     this.#endListeners.push(listener);
   }
 
