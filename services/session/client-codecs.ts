@@ -45,23 +45,12 @@ function encodeStrings(message: object, fields: readonly string[]): Uint8Array |
   return w.done();
 }
 
-/**
- * The next field's tag, its field number above the last one's (as every encoder here and
- * protobuf-es write them): a repeated or reordered field would need protobuf-es's merge rules,
- * so it declines instead.
- */
-function nextTag(r: WireReader, lastTag: number): number {
-  const tag = r.tag();
-  if (tag >>> 3 <= lastTag >>> 3) decline();
-  return tag;
-}
-
 /** google.protobuf.Timestamp, as a length-delimited field starting at r.pos. */
 function readTimestamp(r: WireReader): Timestamp {
   const time: Timestamp = { $typeName: "google.protobuf.Timestamp", seconds: 0n, nanos: 0 };
   const outer = r.enter();
   for (let tag = 0; !r.atEnd; ) {
-    tag = nextTag(r, tag);
+    tag = r.tagAfter(tag);
     if (tag === 0x08) time.seconds = r.bigint();
     else if (tag === 0x10) time.nanos = r.int31();
     else decline();
@@ -75,7 +64,7 @@ function readMessage(r: WireReader): Message {
   const m: Message = { $typeName: "jarvis.session.v1.Message", id: "", conversationId: "", senderUid: "", outgoing: false, text: "", state: 0, position: 0n, read: false };
   const outer = r.enter();
   for (let tag = 0; !r.atEnd; ) {
-    tag = nextTag(r, tag);
+    tag = r.tagAfter(tag);
     switch (tag) {
       case 0x0a: m.id = r.string(); break;
       case 0x12: m.conversationId = r.string(); break;
@@ -98,7 +87,7 @@ function readSendError(r: WireReader): SendError {
   const error: SendError = { $typeName: "jarvis.session.v1.SendError", grpcCode: 0, errorCode: "", message: "" };
   const outer = r.enter();
   for (let tag = 0; !r.atEnd; ) {
-    tag = nextTag(r, tag);
+    tag = r.tagAfter(tag);
     if (tag === 0x08) error.grpcCode = r.int31();
     else if (tag === 0x12) error.errorCode = r.string();
     else if (tag === 0x1a) error.message = r.string();
@@ -112,7 +101,7 @@ function readSendMessagesResponse(r: WireReader): SendMessagesResponse {
   const response: SendMessagesResponse = { $typeName: "jarvis.session.v1.SendMessagesResponse", correlationId: "", result: { case: undefined } };
   // Fields in order, so the result (message or error: one oneof) is read at most once.
   for (let tag = 0; !r.atEnd; ) {
-    tag = nextTag(r, tag);
+    tag = r.tagAfter(tag);
     if (tag === 0x0a) response.correlationId = r.string();
     else if (tag === 0x12) response.result = { case: "message", value: readMessage(r) };
     else if (tag === 0x1a && response.result.case === undefined) response.result = { case: "error", value: readSendError(r) };
@@ -124,7 +113,7 @@ function readSendMessagesResponse(r: WireReader): SendMessagesResponse {
 function readSendMessageResponse(r: WireReader): SendMessageResponse {
   const response: SendMessageResponse = { $typeName: "jarvis.session.v1.SendMessageResponse" };
   for (let tag = 0; !r.atEnd; ) {
-    tag = nextTag(r, tag);
+    tag = r.tagAfter(tag);
     if (tag !== 0x0a) decline();
     response.message = readMessage(r);
   }
@@ -135,7 +124,7 @@ function readSendMessageResponse(r: WireReader): SendMessageResponse {
 function readMessageEvent(r: WireReader): SubscribeResponse {
   const response: SubscribeResponse = { $typeName: "jarvis.session.v1.SubscribeResponse", cursor: 0n, event: { case: undefined } };
   for (let tag = 0; !r.atEnd; ) {
-    tag = nextTag(r, tag);
+    tag = r.tagAfter(tag);
     switch (tag) {
       case 0x08: response.cursor = r.bigint(); break;
       case 0x12: response.eventTime = readTimestamp(r); break;
@@ -154,7 +143,7 @@ function readMessageHolder<T extends MessageReceived["$typeName"] | MessageCreat
   const outer = r.enter();
   let message: Message | undefined;
   for (let tag = 0; !r.atEnd; ) {
-    tag = nextTag(r, tag);
+    tag = r.tagAfter(tag);
     if (tag !== 0x0a) decline();
     message = readMessage(r);
   }
@@ -167,7 +156,7 @@ function readStateChange(r: WireReader): MessageStateChanged {
   const change: MessageStateChanged = { $typeName: "jarvis.session.v1.MessageStateChanged", messageId: "", conversationId: "", state: 0 };
   const outer = r.enter();
   for (let tag = 0; !r.atEnd; ) {
-    tag = nextTag(r, tag);
+    tag = r.tagAfter(tag);
     if (tag === 0x0a) change.messageId = r.string();
     else if (tag === 0x12) change.conversationId = r.string();
     else if (tag === 0x18) change.state = r.int31();
@@ -198,7 +187,7 @@ function readUnreadCount(r: WireReader): UnreadCount {
   const count: UnreadCount = { $typeName: "jarvis.session.v1.UnreadCount", conversationId: "", unread: 0 };
   const outer = r.enter();
   for (let tag = 0; !r.atEnd; ) {
-    tag = nextTag(r, tag);
+    tag = r.tagAfter(tag);
     if (tag === 0x0a) count.conversationId = r.string();
     else if (tag === 0x10) count.unread = r.int31();
     else decline();

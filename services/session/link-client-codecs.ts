@@ -80,22 +80,12 @@ function encodeLinkRequest(message: LinkRequest): Uint8Array | undefined {
   return undefined;
 }
 
-/**
- * The next field's tag, its field number above the last one's (as protobuf-es and the
- * network's codecs write them): a repeated or reordered field declines.
- */
-function nextTag(r: WireReader, lastTag: number): number {
-  const tag = r.tag();
-  if (tag >>> 3 <= lastTag >>> 3) decline();
-  return tag;
-}
-
 /** An InboundFrame, as a length-delimited field starting at r.pos. */
 function readInboundFrame(r: WireReader): InboundFrame {
   const frame: InboundFrame = { $typeName: InboundFrameSchema.typeName, publicKey: EMPTY, payload: EMPTY };
   const outer = r.enter();
   for (let tag = 0; !r.atEnd; ) {
-    tag = nextTag(r, tag);
+    tag = r.tagAfter(tag);
     // Views, as protobuf-es's reader returns: the session copies what it keeps.
     if (tag === 0x0a) frame.publicKey = r.bytesView();
     else if (tag === 0x12) frame.payload = r.bytesView();
@@ -122,7 +112,7 @@ function readFramesSent(r: WireReader): FramesSent {
   const sent: FramesSent = { $typeName: FramesSentSchema.typeName, publicKey: EMPTY, frameIds: [] };
   const outer = r.enter();
   for (let tag = 0; !r.atEnd; ) {
-    tag = nextTag(r, tag);
+    tag = r.tagAfter(tag);
     if (tag === 0x0a) {
       sent.publicKey = r.bytesView();
     } else if (tag === 0x12) {

@@ -86,6 +86,16 @@ function start(fake: FakeNetworkService, options: { clock?: FakeClock; windowByt
   return network;
 }
 
+/** Calls `onHanded(frames)` whenever a Link message with frames is handed to the stream (until vi.restoreAllMocks). */
+function watchLinkMessages(onHanded: (frames: number) => void): void {
+  const original = AsyncQueue.prototype.push;
+  vi.spyOn(AsyncQueue.prototype, "push").mockImplementation(function (this: AsyncQueue<unknown>, item: unknown) {
+    const body = (item as Partial<LinkRequest>).body;
+    if (body?.case === "frame" || body?.case === "frames") onHanded(body.case === "frame" ? 1 : body.value.frames.length);
+    original.call(this, item);
+  });
+}
+
 describe("GrpcPeerNetwork against a NetworkService on the in-memory router transport", () => {
   it("with batches, the frames of one job leave as one Link message before the turn ends, and a lone frame leaves alone", async () => {
     const fake = new FakeNetworkService();
@@ -98,12 +108,7 @@ describe("GrpcPeerNetwork against a NetworkService on the in-memory router trans
     // When each outbound Link message is handed to the stream: before or after the turn ended.
     const handed: string[] = [];
     let turnEnded = false;
-    const original = AsyncQueue.prototype.push;
-    vi.spyOn(AsyncQueue.prototype, "push").mockImplementation(function (this: AsyncQueue<unknown>, item: unknown) {
-      const body = (item as Partial<LinkRequest>).body;
-      if (body?.case === "frame" || body?.case === "frames") handed.push(`${body.case === "frame" ? 1 : body.value.frames.length}${turnEnded ? " after the turn" : ""}`);
-      original.call(this, item);
-    });
+    watchLinkMessages((frames) => handed.push(`${frames}${turnEnded ? " after the turn" : ""}`));
     try {
       setImmediate(() => (turnEnded = true));
       for (let i = 0; i < 5; i++) void network.send(key(1), Buffer.from(`together ${i}`));
@@ -129,12 +134,7 @@ describe("GrpcPeerNetwork against a NetworkService on the in-memory router trans
     network.start();
     await waitFor(() => expect(log).toEqual(["up"]));
     const order: string[] = [];
-    const original = AsyncQueue.prototype.push;
-    vi.spyOn(AsyncQueue.prototype, "push").mockImplementation(function (this: AsyncQueue<unknown>, item: unknown) {
-      const body = (item as Partial<LinkRequest>).body;
-      if (body?.case === "frame" || body?.case === "frames") order.push("handed to the Link");
-      original.call(this, item);
-    });
+    watchLinkMessages(() => order.push("handed to the Link"));
     let returned: unknown;
     try {
       // A job of its own (as a group commit's is): its nextTicks run before its promise callbacks.

@@ -77,6 +77,16 @@ describe("WireReader tags", () => {
     expect(readWire(Uint8Array.of(0x8a, 0x00), (r) => r.tag())).toBeUndefined(); // field 1, padded
     expect(readWire(new Uint8Array(0), (r) => r.tag())).toBeUndefined();
   });
+
+  it("tagAfter reads fields in increasing order only: a repeated or earlier field declines", () => {
+    // Fields 1, 2 and 5 (varints of 0): each after the last.
+    const inOrder = Uint8Array.of(0x08, 0x00, 0x10, 0x00, 0x28, 0x00);
+    expect(readAll(inOrder, (r) => [r.tagAfter(0), r.varint(), r.tagAfter(0x08), r.varint(), r.tagAfter(0x10), r.varint()])).toEqual([0x08, 0, 0x10, 0, 0x28, 0]);
+    // The same field again (another wire type too), and an earlier one.
+    expect(readWire(Uint8Array.of(0x10), (r) => r.tagAfter(0x10))).toBeUndefined();
+    expect(readWire(Uint8Array.of(0x12), (r) => r.tagAfter(0x10))).toBeUndefined();
+    expect(readWire(Uint8Array.of(0x08), (r) => r.tagAfter(0x10))).toBeUndefined();
+  });
 });
 
 describe("WireReader lengths", () => {

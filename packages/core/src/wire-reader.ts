@@ -43,6 +43,17 @@ export class WireReader {
   }
 
   /**
+   * The next field's tag, its field number above `lastTag`'s (0 for the first field): fields in
+   * increasing order, as protobuf-es and our encoders write them. A repeated or reordered field
+   * would need protobuf-es's merge rules, so it declines.
+   */
+  tagAfter(lastTag: number): number {
+    const tag = this.tag();
+    if (tag >>> 3 <= lastTag >>> 3) decline();
+    return tag;
+  }
+
+  /**
    * A varint of at most 7 bytes (below 2^49, exact in a double). Longer ones — a negative
    * int32/int64 is 10 bytes — decline, so no value is ever rounded.
    */
