@@ -1,38 +1,22 @@
 // The sending ends of the transport scenarios, each talking to a receiver in its own process
 // (bench/peers/sink.js): raw TCP, @hyperswarm/secret-stream, and our Noise channel
-// (NetworkNode to NetworkNode). Each sender has send(payload), which resolves when the
+// (NetworkNode to NetworkNode); libp2p's sender runs in a process of its own (libp2p-peers.js). Each sender has send(payload), which resolves when the
 // transport has room for more (its own backpressure), and acks.next(), which resolves on the
 // sink's next ack.
-import { spawn } from "node:child_process";
 import { connect } from "node:net";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import SecretStream from "@hyperswarm/secret-stream";
 import { silentLogger, systemClock } from "@jarvis/core";
 import { NetworkNode, generateKeyPair, portOf } from "@jarvis/network/testing";
+import { startLibp2pSink, libp2pSender } from "./libp2p-peers.js";
 import { rotateSlices } from "./measure.js";
+import { startPeer } from "./peer-process.js";
 
 const SINK = fileURLToPath(new URL("./peers/sink.js", import.meta.url));
 
-/**
- * Starts a receiving peer (bench/peers/sink.js) and waits for its { address, publicKey? } line.
- * cpuMicros() asks it for its own CPU time so far (user + system, µs).
- */
-export async function startSink(kind, perAck, clientKeyHex = "") {
-  const child = spawn(process.execPath, [SINK, kind, String(perAck), clientKeyHex], { stdio: ["pipe", "pipe", "inherit"] });
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  const exited = new Promise((_, reject) => child.once("exit", (code) => reject(new Error(`${kind} sink exited ${code}`))));
-  exited.catch(() => {});
-  const next = async () => JSON.parse((await Promise.race([lines.next(), exited])).value);
-  const info = await next();
-  return {
-    child,
-    ...info,
-    async cpuMicros() {
-      child.stdin.write("cpu\n");
-      return (await next()).cpuMicros;
-    },
-  };
+/** Starts a receiving peer (bench/peers/sink.js) and waits for its { address, publicKey? } line. */
+export function startSink(kind, perAck, clientKeyHex = "") {
+  return startPeer([SINK, kind, String(perAck), clientKeyHex], `${kind} sink`);
 }
 
 /** Resolves the waiter for the next ack each time onAck() is called; counts unclaimed acks. */
@@ -105,12 +89,13 @@ export async function jarvisSender(sinkKeyHex, address, keys) {
 }
 
 /**
- * Starts the three receivers (sink.js, acking every `perAck` messages) and a sender to each,
+ * Starts the three receivers (sink.js, acking every `perAck` messages; with `withLibp2p`, also
+ * libp2p-sink.js) and a sender to each,
  * then runs `slice(sender)` (n messages) for each in rotating order, `rounds` times. Returns
  * each transport's messages/s and the receiver process's CPU µs per message over its slices
  * (which, unlike the rate, does not depend on how much of a loaded machine the processes got).
  */
-export async function rotateTransports({ n, rounds, perAck, slice }) {
+export async function rotateTransports({ n, rounds, perAck, slice, withLibp2p = false }) {
   const keys = generateKeyPair();
   const sinks = {};
   const senders = {};
@@ -118,9 +103,11 @@ export async function rotateTransports({ n, rounds, perAck, slice }) {
     sinks.rawTcp = await startSink("tcp", perAck);
     sinks.secretStream = await startSink("secret-stream", perAck);
     sinks.jarvisNoise = await startSink("jarvis", perAck, Buffer.from(keys.publicKey).toString("hex"));
+    if (withLibp2p) sinks.libp2p = await startLibp2pSink(perAck);
     senders.rawTcp = await tcpSender(sinks.rawTcp.address);
     senders.secretStream = await secretStreamSender(sinks.secretStream.address);
     senders.jarvisNoise = await jarvisSender(sinks.jarvisNoise.publicKey, sinks.jarvisNoise.address, keys);
+    if (withLibp2p) senders.libp2p = await libp2pSender(sinks.libp2p.address);
     const names = Object.keys(senders);
     const timedSlice = (name) => async () => {
       const start = process.hrtime.bigint();
