@@ -65,7 +65,7 @@ const result = {
   seconds: round2(Number(process.hrtime.bigint() - started) / 1e9),
   scenarios,
   notMeasured: [
-    "libp2p (TCP + noise + yamux) in pipelinedRoundTrips and handshakes: only oneWayTransports has it so far (its processes run with a Promise.withResolvers polyfill on Node 20)",
+    "libp2p (TCP + noise + yamux) in the handshake scenarios: oneWayTransports and pipelinedRoundTrips have it (its processes run with a Promise.withResolvers polyfill on Node 20), handshakes not yet",
   ],
 };
 process.stdout.write(JSON.stringify(result, null, 2) + "\n");

@@ -72,12 +72,16 @@ describe("npm run bench", () => {
     const responderCpu = (single.handshakesAcrossProcesses as { responderCpuMicrosPerHandshake: Record<string, number> }).responderCpuMicrosPerHandshake;
     expect(Object.keys(responderCpu).sort()).toEqual(["ours", "oursConcurrent", "rawNoise", "rawNoiseConcurrent", "secretStream", "secretStreamConcurrent"]);
     for (const micros of Object.values(responderCpu)) expect(micros).toBeGreaterThan(0);
-    // One way: libp2p (TCP + noise + yamux, its own sender and receiver processes) beside
-    // secret-stream, raw TCP and ours, with each receiver's CPU per message.
+    // One way and pipelined round trips: libp2p (TCP + noise + yamux, its own sender and
+    // receiver processes) beside secret-stream, raw TCP and ours, with each receiver's CPU per
+    // message.
     const oneWay = single.oneWayTransports as { libp2p: unknown; ratioToLibp2p: unknown; receiverCpuMicrosPerMessage: Record<string, number> };
     expect(oneWay.libp2p).toBeGreaterThan(0);
     expect(oneWay.ratioToLibp2p).toBeGreaterThan(0);
     expect(Object.keys(oneWay.receiverCpuMicrosPerMessage).sort()).toEqual(["jarvisNoise", "libp2p", "rawTcp", "secretStream"]);
+    const roundTrips = single.pipelinedRoundTrips as { libp2p: unknown; ratioToLibp2p: unknown };
+    expect(roundTrips.libp2p).toBeGreaterThan(0);
+    expect(roundTrips.ratioToLibp2p).toBeGreaterThan(0);
     // The in-process handshake ceiling is built from the fastest of every X25519 candidate,
     // each timed in this run; the ratio is also given per CPU second.
     const handshakes = single.handshakes as { x25519CandidatesPerSecond: Record<string, Record<string, number>>; perCpuSecond: Measured };

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// The libp2p receiving peer for the one-way transport scenario, in its own process:
+// The libp2p receiving peer for the one-way and round-trip scenarios, in its own process:
 //   node --import ./with-resolvers.js libp2p-sink.js <messages-per-ack>
 // Speaks the same stdin/stdout protocol as sink.js: prints one JSON line ({ address }, a
 // multiaddr with the peer id) and answers each stdin line with its CPU time so far. On each
 // yamux stream of ONE_WAY_PROTOCOL it counts the 100-byte messages and sends a 1-byte ack each
-// time another <messages-per-ack> have arrived.
+// time another <messages-per-ack> have arrived (with 1, it is the replier of the round trips).
 // Framing: messages are fixed-size, so, as for raw TCP, a byte count is a message count and
 // there is no application length prefix. The sender hands each 100-byte message to
 // stream.send() once; while the connection has room, yamux sends it at once as one DATA frame
