@@ -3,7 +3,9 @@
 // a NetworkNode) against @hyperswarm/secret-stream (its XX over TCP), sequential and
 // `concurrency` at a time, in rotating slices of the same count, plus the X25519 work of one
 // handshake (2 keygen + 6 DH, bench/x25519.js) in this process as the CPU ceiling, and the same
-// XX with a bare RawNoisePeer responder (no NetworkNode) to show what the node adds.
+// XX with a bare RawNoisePeer responder (no NetworkNode) to show what the node adds, and libp2p
+// (TCP + noise + yamux: a new connection and stream per handshake, diallers in a process of
+// their own, bench/libp2p-peers.js).
 // Each handshake is counted when the initiator has the responder's first message on the new
 // channel (a one-byte reply to a one-byte message), so both sides have finished it; that is
 // the same extra round trip for both transports. Every connection is then closed.
@@ -13,6 +15,7 @@ import { RawNoisePeer, generateKeyPair, portOf } from "@jarvis/network/testing";
 import { chooseX25519, x25519HandshakeWork } from "./x25519.js";
 import { rotateSlices, round0, round2 } from "./measure.js";
 import { startSink } from "./senders.js";
+import { libp2pSender, startLibp2pSink } from "./libp2p-peers.js";
 
 const HELLO = Buffer.from([2]);
 // Our node keeps one channel per peer key and drops a duplicate by tie-break, so the diallers
@@ -65,6 +68,7 @@ export async function handshakesAcrossProcesses({ n, rounds, concurrency = 10 })
   const choice = await chooseX25519({ sliceMs: 50, rounds: 2 });
   const x25519Work = x25519HandshakeWork(choice);
   const sinks = [];
+  let libp2p;
   try {
     const jarvis = await startSink("jarvis", 1, clientKeys);
     sinks.push(jarvis);
@@ -72,6 +76,16 @@ export async function handshakesAcrossProcesses({ n, rounds, concurrency = 10 })
     sinks.push(ss);
     const raw = await startSink("raw-noise", 1);
     sinks.push(raw);
+    const libp2pSink = await startLibp2pSink(1);
+    sinks.push(libp2pSink);
+    libp2p = await libp2pSender(libp2pSink.address);
+    await libp2p.addDiallers(concurrency);
+    const timedRequest = (request) => async () => {
+      const start = process.hrtime.bigint();
+      await request();
+      return Number(process.hrtime.bigint() - start) / 1e9;
+    };
+    const overLibp2p = (parallel) => ({ sink: libp2pSink, run: timedRequest(() => libp2p.handshakes(n, parallel)) });
     const ours = (sink, parallel) => ({ sink, run: () => timed(n, parallel, (i) => ourHandshake(sink.address, keys[i % KEY_POOL])) });
     const theirs = (parallel) => ({ sink: ss, run: () => timed(n, parallel, () => secretStreamHandshake(ss.address, secretStreamKeys)) });
     const kinds = {
@@ -81,6 +95,8 @@ export async function handshakesAcrossProcesses({ n, rounds, concurrency = 10 })
       secretStreamConcurrent: theirs(concurrency),
       rawNoiseSequential: ours(raw, 1),
       rawNoiseConcurrent: ours(raw, concurrency),
+      libp2pSequential: overLibp2p(1),
+      libp2pConcurrent: overLibp2p(concurrency),
       x25519: { run: () => timed(n, 1, async () => x25519Work.run()) },
     };
     const { seconds, sinkMicros: responderMicros } = await rotateSlices(kinds, rounds);
@@ -98,7 +114,12 @@ export async function handshakesAcrossProcesses({ n, rounds, concurrency = 10 })
         secretStream: round0(rate("secretStreamConcurrent")),
         ratio: round2(rate("jarvisConcurrent") / rate("secretStreamConcurrent")),
         rawNoiseResponder: round0(rate("rawNoiseConcurrent")),
+        libp2p: round0(rate("libp2pConcurrent")),
+        ratioToLibp2p: round2(rate("jarvisConcurrent") / rate("libp2pConcurrent")),
       },
+      libp2p: round0(rate("libp2pSequential")),
+      libp2pName: "libp2p (TCP + @chainsafe/libp2p-noise XX + yamux) handshakes/s: dial a new connection, open a stream, one byte each way, abort; responder in another process",
+      ratioToLibp2p: round2(rate("jarvisSequential") / rate("libp2pSequential")),
       rawNoiseResponder: round0(rate("rawNoiseSequential")),
       rawNoiseResponderName: "the same XX and framing with a bare RawNoisePeer as the responder (no NetworkNode around it): what the node adds",
       responderCpuMicrosPerHandshake: {
@@ -108,6 +129,8 @@ export async function handshakesAcrossProcesses({ n, rounds, concurrency = 10 })
         oursConcurrent: responderUs("jarvisConcurrent"),
         secretStreamConcurrent: responderUs("secretStreamConcurrent"),
         rawNoiseConcurrent: responderUs("rawNoiseConcurrent"),
+        libp2p: responderUs("libp2pSequential"),
+        libp2pConcurrent: responderUs("libp2pConcurrent"),
       },
       x25519PerSecond: round0(rate("x25519")),
       x25519Name: `X25519 work of one handshake (2 keygen + 6 DH) per second, in the bench process: keygen ${choice.keygen}, DH on ${choice.dh} (bench/x25519.js)`,
@@ -116,6 +139,7 @@ export async function handshakesAcrossProcesses({ n, rounds, concurrency = 10 })
       target: { ratio: 1.0, concurrentRatio: 1.0 },
     };
   } finally {
+    libp2p?.close();
     for (const sink of sinks) sink.child.kill();
   }
 }

@@ -25,6 +25,11 @@ export async function libp2pSender(address) {
   return {
     oneWaySlice: (n) => sender.request(`one-way ${n}`),
     pipelinedSlice: (n, window) => sender.request(`round-trips ${n} ${window}`),
+    /** n handshakes (new connection, stream, one byte each way), `concurrency` at a time. */
+    handshakes: (n, concurrency) => sender.request(`handshakes ${n} ${concurrency}`),
+    /** Makes the `count` nodes the concurrent handshakes dial from (untimed). */
+    addDiallers: (count) => sender.request(`diallers ${count}`),
+    cpuMicros: () => sender.cpuMicros(),
     close: () => sender.child.kill(),
   };
 }

@@ -65,12 +65,13 @@ describe("npm run bench", () => {
     for (const [name, scenario] of Object.entries(single)) expectCompared(name, scenario);
     // Handshakes across processes: the 10-concurrent figures beside the sequential ones.
     const concurrent = (single.handshakesAcrossProcesses as { concurrent: Record<string, number> }).concurrent;
-    for (const key of ["figure", "secretStream", "ratio"]) expect(typeof concurrent[key], `concurrent.${key}`).toBe("number");
+    for (const key of ["figure", "secretStream", "ratio", "libp2p", "ratioToLibp2p"]) expect(typeof concurrent[key], `concurrent.${key}`).toBe("number");
     expect(concurrent.concurrency).toBe(10);
-    // What each responder process spent per handshake: ours (NetworkNode), secret-stream's, and
-    // the bare RawNoisePeer responder.
+    expect((single.handshakesAcrossProcesses as { libp2p: unknown }).libp2p).toBeGreaterThan(0);
+    // What each responder process spent per handshake: ours (NetworkNode), secret-stream's,
+    // libp2p's and the bare RawNoisePeer responder.
     const responderCpu = (single.handshakesAcrossProcesses as { responderCpuMicrosPerHandshake: Record<string, number> }).responderCpuMicrosPerHandshake;
-    expect(Object.keys(responderCpu).sort()).toEqual(["ours", "oursConcurrent", "rawNoise", "rawNoiseConcurrent", "secretStream", "secretStreamConcurrent"]);
+    expect(Object.keys(responderCpu).sort()).toEqual(["libp2p", "libp2pConcurrent", "ours", "oursConcurrent", "rawNoise", "rawNoiseConcurrent", "secretStream", "secretStreamConcurrent"]);
     for (const micros of Object.values(responderCpu)) expect(micros).toBeGreaterThan(0);
     // One way and pipelined round trips: libp2p (TCP + noise + yamux, its own sender and
     // receiver processes) beside secret-stream, raw TCP and ours, with each receiver's CPU per

@@ -7,11 +7,12 @@
 // bench/round-trips.js) and answers {"done":true}: "one-way <n>" sends n 100-byte messages, one
 // send() each, waiting for 'drain' only when send() says the stream is full, then waits for the
 // sink's ack for the last of them; "round-trips <n> <window>" keeps `window` messages
-// unanswered until n acks have come (the sink then acks every message). "cpu" answers its CPU
-// time so far.
+// unanswered until n acks have come (the sink then acks every message); "handshakes <n>
+// <concurrency>" runs n handshakes, <concurrency> at a time (see handshake()). "cpu" answers its
+// CPU time so far; "diallers <count>" makes the nodes the handshakes dial from.
 import { createInterface } from "node:readline";
 import { multiaddr } from "@multiformats/multiaddr";
-import { MESSAGE_BYTES, ONE_WAY_PROTOCOL, byteLength, libp2pNode } from "./libp2p-node.js";
+import { HELLO_PROTOCOL, MESSAGE_BYTES, ONE_WAY_PROTOCOL, byteLength, libp2pNode } from "./libp2p-node.js";
 
 const PAYLOAD = new Uint8Array(MESSAGE_BYTES).fill(7);
 
@@ -19,8 +20,10 @@ function announce(info) {
   process.stdout.write(JSON.stringify(info) + "\n");
 }
 
+const HELLO = Uint8Array.of(2);
+const sinkAddress = multiaddr(process.argv[2]);
 const node = await libp2pNode();
-const stream = await node.dialProtocol(multiaddr(process.argv[2]), ONE_WAY_PROTOCOL);
+const stream = await node.dialProtocol(sinkAddress, ONE_WAY_PROTOCOL);
 let unclaimedAcks = 0;
 let ackWaiter;
 // The sink acks with single bytes: a byte is an ack, whatever the segmenting.
@@ -58,6 +61,43 @@ async function pipelinedSlice(n, window) {
   }
 }
 
+/**
+ * One handshake as the handshake scenario counts it for the other transports: a new
+ * connection (TCP, multistream-select, Noise XX, yamux), a stream, one byte out and the sink's
+ * one-byte reply back, then the connection is aborted (as the others destroy theirs). libp2p
+ * keeps one connection per peer and would share a dial in flight to the same peer, so each
+ * concurrent worker dials from a node of its own, created before any slice is timed ("diallers
+ * <count>").
+ */
+async function handshake(dialler) {
+  const connection = await dialler.dial(sinkAddress);
+  try {
+    const hello = await connection.newStream(HELLO_PROTOCOL);
+    const reply = new Promise((resolve) => hello.addEventListener("message", resolve, { once: true }));
+    hello.send(HELLO);
+    await reply;
+  } finally {
+    connection.abort(new Error("handshake done"));
+  }
+}
+
+const diallers = [];
+async function addDiallers(count) {
+  while (diallers.length < count) diallers.push(await libp2pNode());
+}
+
+async function handshakesSlice(n, concurrency) {
+  if (diallers.length < concurrency) throw new Error(`${concurrency} concurrent handshakes need as many diallers first`);
+  let next = 0;
+  const worker = async (dialler) => {
+    while (next < n) {
+      next++;
+      await handshake(dialler);
+    }
+  };
+  await Promise.all(diallers.slice(0, concurrency).map(worker));
+}
+
 const commands = createInterface({ input: process.stdin });
 commands.on("line", (line) => {
   if (line === "cpu") {
@@ -65,8 +105,9 @@ commands.on("line", (line) => {
     announce({ cpuMicros: user + system });
     return;
   }
-  const [kind, n, window] = line.split(" ");
-  const slice = kind === "one-way" ? oneWaySlice(Number(n)) : pipelinedSlice(Number(n), Number(window));
+  const [kind, n, more] = line.split(" ");
+  const slices = { "one-way": oneWaySlice, "round-trips": pipelinedSlice, handshakes: handshakesSlice, diallers: addDiallers };
+  const slice = slices[kind](Number(n), Number(more));
   void slice.then(() => announce({ done: true }));
 });
 commands.on("close", () => process.exit(0));
