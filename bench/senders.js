@@ -9,6 +9,7 @@ import SecretStream from "@hyperswarm/secret-stream";
 import { silentLogger, systemClock } from "@jarvis/core";
 import { NetworkNode, generateKeyPair, portOf } from "@jarvis/network/testing";
 import { startLibp2pSink, libp2pSender } from "./libp2p-peers.js";
+import { acks } from "./acks.js";
 import { rotateSlices } from "./measure.js";
 import { startPeer } from "./peer-process.js";
 
@@ -17,26 +18,6 @@ const SINK = fileURLToPath(new URL("./peers/sink.js", import.meta.url));
 /** Starts a receiving peer (bench/peers/sink.js) and waits for its { address, publicKey? } line. */
 export function startSink(kind, perAck, clientKeyHex = "") {
   return startPeer([SINK, kind, String(perAck), clientKeyHex], `${kind} sink`);
-}
-
-/** Resolves the waiter for the next ack each time onAck() is called; counts unclaimed acks. */
-function acks() {
-  const pending = [];
-  let early = 0;
-  return {
-    next: () => {
-      if (early > 0) {
-        early--;
-        return Promise.resolve();
-      }
-      return new Promise((resolve) => pending.push(resolve));
-    },
-    onAck: () => {
-      const wake = pending.shift();
-      if (wake) wake();
-      else early++;
-    },
-  };
 }
 
 function connected(address) {

@@ -12,6 +12,7 @@
 // CPU time so far; "diallers <count>" makes the nodes the handshakes dial from.
 import { createInterface } from "node:readline";
 import { multiaddr } from "@multiformats/multiaddr";
+import { acks } from "../acks.js";
 import { HELLO_PROTOCOL, MESSAGE_BYTES, ONE_WAY_PROTOCOL, byteLength, libp2pNode } from "./libp2p-node.js";
 
 const PAYLOAD = new Uint8Array(MESSAGE_BYTES).fill(7);
@@ -24,20 +25,12 @@ const HELLO = Uint8Array.of(2);
 const sinkAddress = multiaddr(process.argv[2]);
 const node = await libp2pNode();
 const stream = await node.dialProtocol(sinkAddress, ONE_WAY_PROTOCOL);
-let unclaimedAcks = 0;
-let ackWaiter;
+const ack = acks();
 // The sink acks with single bytes: a byte is an ack, whatever the segmenting.
 stream.addEventListener("message", (event) => {
-  unclaimedAcks += byteLength(event.data);
-  if (ackWaiter && unclaimedAcks > 0) {
-    unclaimedAcks--;
-    const wake = ackWaiter;
-    ackWaiter = undefined;
-    wake();
-  }
+  for (let i = byteLength(event.data); i > 0; i--) ack.onAck();
 });
-const nextAck = () =>
-  unclaimedAcks > 0 ? (unclaimedAcks--, Promise.resolve()) : new Promise((resolve) => (ackWaiter = resolve));
+const nextAck = () => ack.next();
 
 const sendOne = async () => {
   if (!stream.send(PAYLOAD)) await stream.onDrain();
